@@ -1,0 +1,55 @@
+/**
+ * The analysis contract shared by the CLI and the language server: what a file
+ * analyzer receives and returns. Implementations live in core/deps (manifests)
+ * and core/code (Python and notebooks); core/analyze.ts routes between them.
+ */
+import type { ModelVetConfig } from './config';
+import type { Finding } from './types';
+
+/** Synchronous, read-only file access (the server backs it with open documents first). */
+export interface FileAccess {
+  /** File text, or undefined when missing or unreadable. Never throws. */
+  readText(path: string): string | undefined;
+  exists(path: string): boolean;
+}
+
+/** Facts about the workspace that several rules need (lockfile pins, installed versions). */
+export interface ProjectFacts {
+  /** Exact version from a lockfile (uv.lock, poetry.lock, Pipfile.lock, pylock.toml); key = PEP 503 name. */
+  lockedVersions: Map<string, string>;
+  /** Version installed in the selected environment (from *.dist-info/METADATA); key = PEP 503 name. */
+  installedVersions: Map<string, string>;
+  /**
+   * The lowest version the workspace's manifests allow for a package (from `==`,
+   * `>=`, `~=` bounds or a lock), used e.g. by LOAD001 (torch >= 2.6 defaults to weights_only).
+   */
+  versionFloor(name: string): string | undefined;
+}
+
+export interface AnalysisContext {
+  config: ModelVetConfig;
+  /** Absolute path of the workspace root; includes outside it are reported, not followed. */
+  workspaceRoot?: string;
+  fs: FileAccess;
+  project?: ProjectFacts;
+  /** Cooperative cancellation: analyzers check it between units of work. */
+  isCancelled?: () => boolean;
+}
+
+export interface AnalysisResult {
+  findings: Finding[];
+  /** Other files whose content this result depends on (requirements includes, lockfiles). */
+  dependsOn: string[];
+}
+
+export type FileKind =
+  | 'requirements' | 'pyproject' | 'pipfile' | 'conda' | 'lockfile'
+  | 'python' | 'notebook';
+
+export interface NotebookCellInput {
+  /** 'code' cells are analyzed; markdown cells are skipped but keep their index. */
+  kind: 'code' | 'markup';
+  text: string;
+  /** Cell language (python by default). */
+  languageId?: string;
+}

@@ -1,0 +1,87 @@
+/**
+ * User configuration. The editor maps VS Code settings (`modelvet.*`) onto this
+ * shape; the CLI reads `[tool.modelvet]` from the project's pyproject.toml.
+ */
+import type { Severity } from './types';
+
+export type RuleSetting = Severity | 'off';
+
+export interface ModelVetConfig {
+  /** Per-rule override: severity, or 'off'. Keys are rule codes. */
+  rules: Record<string, RuleSetting>;
+  /** DEP003: report requirements without --hash even when no line has one. */
+  requireHashes: boolean;
+  /**
+   * How DEP002 treats ranges in pyproject.toml: 'library' (ranges are normal,
+   * reported as hints), 'application' (like a requirements file), or 'auto'
+   * (a [build-system] with a PEP 621 [project] is a library).
+   */
+  projectKind: 'auto' | 'library' | 'application';
+  online: {
+    /** Master switch for every network call. Off by default. */
+    enabled: boolean;
+    /** Package index (simple API) base; empty = pip's configuration / PIP_INDEX_URL. */
+    indexUrl: string;
+    /** Hugging Face endpoint; empty = HF_ENDPOINT or the library default. */
+    hubUrl: string;
+  };
+  /** Extra advisory sources: paths to OSV dumps (all.zip or a folder of JSON). */
+  osvDbPaths: string[];
+  /** Model scanning. */
+  scan: {
+    /** Weight-level checks (hidden payloads, NaN/Inf, statistics). */
+    weights: boolean;
+    /** Files larger than this (bytes) skip weight-level checks. */
+    weightsMaxBytes: number;
+  };
+}
+
+export function defaultConfig(): ModelVetConfig {
+  return {
+    rules: {},
+    requireHashes: false,
+    projectKind: 'auto',
+    online: { enabled: false, indexUrl: '', hubUrl: '' },
+    osvDbPaths: [],
+    scan: { weights: true, weightsMaxBytes: 4 * 1024 * 1024 * 1024 },
+  };
+}
+
+/** The effective severity of a rule, or undefined when it is off. */
+export function effectiveSeverity(config: ModelVetConfig, code: string, fallback: Severity, optIn = false): Severity | undefined {
+  const s = config.rules[code] ?? config.rules[code.toUpperCase()];
+  if (s === 'off') return undefined;
+  if (s) return s;
+  return optIn ? undefined : fallback;
+}
+
+/** Deep-merge a partial config (from settings or pyproject) over a base. Unknown keys are ignored. */
+export function mergeConfig(base: ModelVetConfig, patch: unknown): ModelVetConfig {
+  const out: ModelVetConfig = structuredClone(base);
+  if (!patch || typeof patch !== 'object') return out;
+  const p = patch as Record<string, any>;
+  if (p.rules && typeof p.rules === 'object') {
+    for (const [k, v] of Object.entries(p.rules)) {
+      if (typeof v === 'string' && ['error', 'warning', 'information', 'hint', 'off'].includes(v)) out.rules[k.toUpperCase()] = v as RuleSetting;
+      else if (v === false) out.rules[k.toUpperCase()] = 'off';
+    }
+  }
+  // [tool.modelvet] spelling: select/ignore lists like Ruff.
+  if (Array.isArray(p.ignore)) for (const c of p.ignore) if (typeof c === 'string') out.rules[c.toUpperCase()] = 'off';
+  if (typeof p.requireHashes === 'boolean') out.requireHashes = p.requireHashes;
+  if (typeof p['require-hashes'] === 'boolean') out.requireHashes = p['require-hashes'];
+  const kind = p.projectKind ?? p['project-kind'];
+  if (kind === 'auto' || kind === 'library' || kind === 'application') out.projectKind = kind;
+  if (p.online && typeof p.online === 'object') {
+    if (typeof p.online.enabled === 'boolean') out.online.enabled = p.online.enabled;
+    if (typeof p.online.indexUrl === 'string') out.online.indexUrl = p.online.indexUrl;
+    if (typeof p.online.hubUrl === 'string') out.online.hubUrl = p.online.hubUrl;
+  }
+  const osv = p.osvDbPaths ?? p['osv-db'];
+  if (Array.isArray(osv)) out.osvDbPaths = osv.filter((x: unknown) => typeof x === 'string');
+  if (p.scan && typeof p.scan === 'object') {
+    if (typeof p.scan.weights === 'boolean') out.scan.weights = p.scan.weights;
+    if (typeof p.scan.weightsMaxBytes === 'number' && p.scan.weightsMaxBytes >= 0) out.scan.weightsMaxBytes = p.scan.weightsMaxBytes;
+  }
+  return out;
+}

@@ -1,0 +1,51 @@
+/**
+ * Custom messages between the VS Code client and the language server, in one
+ * place (like vscode-eslint's shared types). Plain data only: no LSP imports,
+ * so both sides (and other editors' plugins) can use it.
+ */
+import type { FileReport, ScanOutput } from './scan/types';
+
+export const Methods = {
+  /** client → server request: scan files/folders. Params ScanParams, result ScanOutput. Reports $/progress; cancellable. */
+  scan: 'modelvet/scan',
+  /** client → server request: one file's report for the custom editor (cached by sha256 + engine version). */
+  fileReport: 'modelvet/fileReport',
+  /** client → server request: convert a pickle-family file to SafeTensors. */
+  convert: 'modelvet/convert',
+  /** server → client notification: the current set of model-scan results (tree view / report). */
+  scanResults: 'modelvet/scanResults',
+  /** server → client notification: status bar state. */
+  status: 'modelvet/status',
+  /** client → server request: scan a Hugging Face repository (online features only). */
+  scanHubRepo: 'modelvet/scanHubRepo',
+} as const;
+
+export interface ScanParams {
+  /** Absolute file or folder paths. */
+  paths: string[];
+  /** Bypass the result cache. */
+  force?: boolean;
+}
+
+export interface FileReportParams { path: string; force?: boolean }
+export interface FileReportResult { report: FileReport; cached: boolean }
+
+export interface ConvertParams {
+  input: string;
+  /** Default: input with its extension replaced by .safetensors. */
+  output?: string;
+  /** Required to replace an existing output file. */
+  overwrite?: boolean;
+}
+export type ConvertResult =
+  | { ok: true; output: string; tensors: number; bytes: number; sha256: string }
+  | { ok: false; reason: string; exists?: boolean };
+
+export interface ScanResultsNotification { files: FileReport[] }
+export interface StatusNotification { unsafe: number; scanning: boolean; message?: string }
+
+export interface ScanHubRepoParams { repo: string; revision?: string }
+export type ScanHubRepoResult = ScanOutput;
+
+/** Settings section read by the server (`modelvet.*`). */
+export const CONFIG_SECTION = 'modelvet';

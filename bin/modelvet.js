@@ -7,4 +7,4 @@ if (!fs.existsSync(cli)) {
   process.stderr.write('modelvet: the CLI is not built yet; run `npm install && npm run build` first.\n');
   process.exit(2);
 }
-require(cli);
+require(cli).run();

@@ -1,0 +1,242 @@
+/**
+ * DEP001 name-confusion detection against the popular-package corpus.
+ * A precomputed deletion-neighbourhood index answers "is this name one edit away
+ * from a popular name?" with a handful of map lookups (no scan of the corpus).
+ */
+import popular from '../data/popular-packages.json';
+import mlPackages from '../data/ml-packages.json';
+import confusions from '../data/name-confusions.json';
+import { normalizeName } from './pep440';
+
+export type ConfusionKind =
+  | 'placeholder' | 'malicious' | 'homoglyph' | 'separator' | 'affix' | 'python-affix' | 'swapped-words'
+  | 'omitted-char' | 'repeated-char' | 'extra-char' | 'swapped-chars' | 'keyboard-typo' | 'substituted-char';
+
+export interface Confusion {
+  /** The package the user most likely meant (PEP 503 normalized). */
+  intended: string;
+  kind: ConfusionKind;
+  /** Human explanation, e.g. "one character omitted". */
+  reason: string;
+  /** Data source for placeholder/malicious rows. */
+  source?: string;
+}
+
+/** Names shorter than this are not edit-distance targets: too many real short names are one edit apart. */
+export const MIN_TYPO_TARGET_LENGTH = 5;
+/** Edit-distance targets: this many of the most downloaded names, plus the curated ML list. */
+export const TYPO_TARGET_TOP = 5000;
+/** Affix targets (e.g. `torch-nightly`): this many of the most downloaded names, plus the ML list. */
+export const AFFIX_TARGET_TOP = 3000;
+/** Longest name checked (PEP 508 names are short; anything longer is not worth the work). */
+export const MAX_NAME_LENGTH = 200;
+
+const KEYBOARD_ROWS = ['1234567890', 'qwertyuiop', 'asdfghjkl', 'zxcvbnm'];
+const HOMOGLYPHS: Record<string, string> = {
+  'а': 'a', 'е': 'e', 'о': 'o', 'р': 'p', 'с': 'c', 'х': 'x', 'у': 'y', 'і': 'i', 'ј': 'j', 'ѕ': 's', 'һ': 'h', 'ԁ': 'd', 'ɡ': 'g', 'ı': 'i', 'ο': 'o', 'α': 'a', 'ν': 'v',
+};
+const PREFIXES = ['python-', 'python', 'py-', 'py', 'torch-', 'tf-'];
+const SUFFIXES = ['-python', 'python', '-py', 'py', '-nightly', '-dev', '-gpu', '-cpu', '-sdk', '-ai', '-api', '-lib', '-client'];
+const CUDA_SUFFIX = /-cu\d{2,3}$/;
+
+interface Index {
+  rank: Map<string, number>;
+  ml: Set<string>;
+  /** Popular or curated: never reported as a squat of another popular name. */
+  known: Set<string>;
+  ultra: Map<string, string>;
+  deletions: Map<string, string[]>;
+  typoTargets: Set<string>;
+  affixTargets: Set<string>;
+  sortedWords: Map<string, string>;
+  curated: Map<string, Confusion>;
+}
+
+let index: Index | undefined;
+
+/** Separator-free form with look-alike characters folded (PyPI refuses new names that collide under it). */
+export function ultraNormalize(name: string): string {
+  let s = '';
+  for (const ch of name.toLowerCase()) {
+    const c = HOMOGLYPHS[ch] ?? ch;
+    if (c === '-' || c === '_' || c === '.') continue;
+    s += c === 'l' || c === 'i' ? '1' : c === 'o' ? '0' : c;
+  }
+  return s;
+}
+
+function better(idx: Index, a: string, b: string | undefined): boolean {
+  if (b === undefined) return true;
+  const ma = idx.ml.has(a), mb = idx.ml.has(b);
+  if (ma !== mb) return ma;
+  return (idx.rank.get(a) ?? Infinity) < (idx.rank.get(b) ?? Infinity);
+}
+
+function buildIndex(): Index {
+  const rank = new Map<string, number>();
+  (popular.names as string[]).forEach((n, i) => { if (!rank.has(n)) rank.set(n, i); });
+  const ml = new Set((mlPackages.names as string[]).map(normalizeName));
+  const curated = new Map<string, Confusion>();
+  for (const e of confusions.entries) {
+    curated.set(normalizeName(e.name), { intended: normalizeName(e.intended), kind: e.kind as ConfusionKind, reason: e.kind === 'malicious' ? 'a known malicious package' : 'a placeholder name, not the real project', source: e.source });
+  }
+  const known = new Set<string>([...rank.keys(), ...ml]);
+  for (const c of curated.keys()) known.delete(c);
+  const idx: Index = { rank, ml, known, ultra: new Map(), deletions: new Map(), typoTargets: new Set(), affixTargets: new Set(), sortedWords: new Map(), curated };
+  for (const n of known) {
+    const u = ultraNormalize(n);
+    if (better(idx, n, idx.ultra.get(u))) idx.ultra.set(u, n);
+    const r = rank.get(n) ?? Infinity;
+    if (ml.has(n) || r < TYPO_TARGET_TOP) {
+      if (n.length >= MIN_TYPO_TARGET_LENGTH) {
+        idx.typoTargets.add(n);
+        for (let i = 0; i < n.length; i++) {
+          const d = n.slice(0, i) + n.slice(i + 1);
+          const list = idx.deletions.get(d);
+          if (list) { if (!list.includes(n)) list.push(n); } else idx.deletions.set(d, [n]);
+        }
+      }
+    }
+    if (ml.has(n) || r < AFFIX_TARGET_TOP) idx.affixTargets.add(n);
+    if (n.includes('-')) {
+      const key = n.split('-').sort().join('-');
+      if (better(idx, n, idx.sortedWords.get(key))) idx.sortedWords.set(key, n);
+    }
+  }
+  return idx;
+}
+
+function getIndex(): Index {
+  return (index ??= buildIndex());
+}
+
+/** Build the index now (the server does this at startup so the first keystroke does not pay for it). */
+export function warmTyposquatIndex(): void { getIndex(); }
+
+export function isKnownPackage(name: string): boolean {
+  return getIndex().known.has(normalizeName(name));
+}
+
+function keyboardNeighbours(a: string, b: string): boolean {
+  for (let r = 0; r < KEYBOARD_ROWS.length; r++) {
+    const i = KEYBOARD_ROWS[r].indexOf(a);
+    if (i < 0) continue;
+    for (let r2 = Math.max(0, r - 1); r2 <= Math.min(KEYBOARD_ROWS.length - 1, r + 1); r2++) {
+      const j = KEYBOARD_ROWS[r2].indexOf(b);
+      if (j >= 0 && Math.abs(j - i) <= 1 && !(r2 === r && j === i)) return true;
+    }
+  }
+  return false;
+}
+
+/** Classify a one-edit difference between `typed` and `target` (both normalized), or undefined if not one edit. */
+function classifyEdit(typed: string, target: string): { kind: ConfusionKind; reason: string } | undefined {
+  const lt = typed.length, lg = target.length;
+  if (lt === lg) {
+    const diffs: number[] = [];
+    for (let i = 0; i < lt && diffs.length <= 2; i++) if (typed[i] !== target[i]) diffs.push(i);
+    if (diffs.length === 1) {
+      const i = diffs[0];
+      if (keyboardNeighbours(target[i], typed[i])) return { kind: 'keyboard-typo', reason: `'${typed[i]}' typed instead of the neighbouring key '${target[i]}'` };
+      return { kind: 'substituted-char', reason: `'${typed[i]}' instead of '${target[i]}'` };
+    }
+    if (diffs.length === 2 && diffs[1] === diffs[0] + 1 && typed[diffs[0]] === target[diffs[1]] && typed[diffs[1]] === target[diffs[0]]) {
+      return { kind: 'swapped-chars', reason: `'${target[diffs[0]]}${target[diffs[1]]}' swapped` };
+    }
+    return undefined;
+  }
+  if (lt === lg - 1 || lt === lg + 1) {
+    const [long, short] = lt > lg ? [typed, target] : [target, typed];
+    let i = 0;
+    while (i < short.length && short[i] === long[i]) i++;
+    if (long.slice(i + 1) !== short.slice(i)) return undefined;
+    const ch = long[i];
+    const repeated = long[i - 1] === ch || long[i + 1] === ch;
+    if (lt > lg) return repeated ? { kind: 'repeated-char', reason: `'${ch}' repeated` } : { kind: 'extra-char', reason: `extra '${ch}'` };
+    return repeated ? { kind: 'omitted-char', reason: `doubled '${ch}' written once` } : { kind: 'omitted-char', reason: `'${ch}' omitted` };
+  }
+  return undefined;
+}
+
+const cache = new Map<string, Confusion | null>();
+const MAX_CACHE = 50_000;
+
+/**
+ * The confusion for a package name, or undefined when the name is fine
+ * (popular itself, curated ML, or not close to anything popular).
+ */
+export function checkPackageName(rawName: string): Confusion | undefined {
+  if (!rawName || rawName.length > MAX_NAME_LENGTH) return undefined;
+  const hit = cache.get(rawName);
+  if (hit !== undefined) return hit ?? undefined;
+  const result = computeConfusion(rawName);
+  if (cache.size >= MAX_CACHE) cache.clear();
+  cache.set(rawName, result ?? null);
+  return result;
+}
+
+function computeConfusion(rawName: string): Confusion | undefined {
+  const idx = getIndex();
+  const name = normalizeName(rawName);
+  const curated = idx.curated.get(name);
+  if (curated) return curated;
+  if (idx.known.has(name)) return undefined;
+
+  // Homoglyphs and separator/case tricks: same ultra-normalized form as a known name.
+  const u = ultraNormalize(name);
+  const twin = idx.ultra.get(u);
+  if (twin && twin !== name) {
+    const kind: ConfusionKind = name.replace(/-/g, '') === twin.replace(/-/g, '') ? 'separator' : 'homoglyph';
+    return { intended: twin, kind, reason: kind === 'homoglyph' ? 'look-alike characters (l/1/i, o/0, non-Latin letters)' : 'different word separators' };
+  }
+
+  // Swapped hyphen-separated words: `dateutil-python` for `python-dateutil`.
+  if (name.includes('-')) {
+    const sw = idx.sortedWords.get(name.split('-').sort().join('-'));
+    if (sw && sw !== name) return { intended: sw, kind: 'swapped-words', reason: 'the same words in a different order' };
+  }
+
+  // Affixes: `py`/`python` prefix or suffix, `-nightly`, `-gpu`, `-cu121`, `torch-`, `tf-` …
+  const affix = affixBase(idx, name);
+  if (affix) return affix;
+
+  // One edit away from a popular target (deletion neighbourhoods).
+  let best: string | undefined;
+  let bestEdit: { kind: ConfusionKind; reason: string } | undefined;
+  const consider = (target: string) => {
+    if (target === name || !better(idx, target, best)) return;
+    const edit = classifyEdit(name, target);
+    if (edit) { best = target; bestEdit = edit; }
+  };
+  if (name.length >= MIN_TYPO_TARGET_LENGTH - 1) {
+    // typed = target minus one char, or same-length substitution/swap.
+    for (const t of idx.deletions.get(name) ?? []) consider(t);
+    for (let i = 0; i < name.length; i++) {
+      const d = name.slice(0, i) + name.slice(i + 1);
+      if (idx.typoTargets.has(d)) consider(d);
+      for (const t of idx.deletions.get(d) ?? []) consider(t);
+    }
+  }
+  if (best && bestEdit) return { intended: best, kind: bestEdit.kind, reason: bestEdit.reason };
+  return undefined;
+}
+
+function affixBase(idx: Index, name: string): Confusion | undefined {
+  const candidates: Array<[string, string]> = [];
+  for (const p of PREFIXES) if (name.startsWith(p) && name.length > p.length + 2) candidates.push([name.slice(p.length), `'${p}' prefix added`]);
+  for (const s of SUFFIXES) if (name.endsWith(s) && name.length > s.length + 2) candidates.push([name.slice(0, -s.length), `'${s}' suffix added`]);
+  const cu = CUDA_SUFFIX.exec(name);
+  if (cu) candidates.push([name.slice(0, cu.index), `'${cu[0]}' suffix added`]);
+  // Prefix/suffix removed: `dateutil` for `python-dateutil`, `triton` handled as popular.
+  for (const p of ['python-', 'py']) candidates.push([p + name, `'${p}' prefix missing`]);
+  for (const s of ['-python', 'py']) candidates.push([name + s, `'${s}' suffix missing`]);
+  let best: [string, string] | undefined;
+  for (const c of candidates) {
+    const base = c[0].replace(/^-+|-+$/g, '');
+    if (base.length < 3 || !idx.affixTargets.has(base)) continue;
+    if (!best || better(idx, base, best[0])) best = [base, c[1]];
+  }
+  if (!best) return undefined;
+  const kind: ConfusionKind = /py/.test(best[1]) ? 'python-affix' : 'affix';
+  return { intended: best[0], kind, reason: best[1] };
+}

@@ -1,0 +1,560 @@
+/**
+ * A symbolic pickle virtual machine. It follows CPython's C unpickler
+ * (Modules/_pickle.c) opcode by opcode for protocols 0–5, but instead of
+ * importing globals and calling them it builds a VALUE GRAPH and records every
+ * global reference and every call. Nothing is ever imported or executed.
+ *
+ * Value graph node types (`PNode`):
+ *   - primitives: `null` (None), `boolean`, `number` (int or float), `bigint` (ints beyond 2^53), `string` (str;
+ *     also protocol-0/1 STRING/BINSTRING, decoded latin-1)
+ *   - `{ kind: 'bytes', data: Uint8Array, mutable: boolean }`          BINBYTES*, SHORT_BINBYTES, BYTEARRAY8 (mutable)
+ *   - `{ kind: 'list', items: PNode[] }`                                 EMPTY_LIST/LIST + APPEND(S)
+ *   - `{ kind: 'tuple', items: PNode[] }`                                EMPTY_TUPLE/TUPLE/TUPLE1-3
+ *   - `{ kind: 'dict', keys: PNode[], values: PNode[] }`                 EMPTY_DICT/DICT + SETITEM(S) (insertion order, duplicates kept)
+ *   - `{ kind: 'set', items: PNode[], frozen: boolean }`                 EMPTY_SET/FROZENSET + ADDITEMS
+ *   - `GlobalNode { kind: 'global', module, name, op, index, offset }`   GLOBAL, STACK_GLOBAL, INST, EXT* (op tells which)
+ *   - `CallNode { kind: 'call', fn: PNode, args: PNode[], kwargs?: PNode, op, index, offset,
+ *                 state?: PNode, items?: PNode[], setKeys?: PNode[], setValues?: PNode[] }`
+ *       REDUCE (fn(*args)), NEWOBJ/NEWOBJ_EX (cls.__new__(cls, *args, **kwargs)), INST/OBJ (cls(*args)).
+ *       Later mutations of the result are recorded on the node: BUILD → `state`, APPEND(S)/ADDITEMS → `items`,
+ *       SETITEM(S) → `setKeys`/`setValues` (e.g. an OrderedDict's entries).
+ *   - `{ kind: 'persid', pid: PNode, index, offset }`                    PERSID/BINPERSID (torch storages)
+ *   - `{ kind: 'ext', code: number, index, offset }`                     EXT1/2/4 with no registry entry
+ *   - `{ kind: 'buffer', index: number, readonly: boolean }`             NEXT_BUFFER (out-of-band, protocol 5)
+ * The graph is a DAG (memo GET shares nodes; mutations can even make cycles): walkers must track visited nodes.
+ */
+import type { ScanLimits } from '../format';
+
+export type PNode = null | boolean | number | bigint | string | BytesNode | ListNode | TupleNode | DictNode | SetNode | GlobalNode | CallNode | PersIdNode | ExtNode | BufferNode;
+export interface BytesNode { kind: 'bytes'; data: Uint8Array; mutable: boolean }
+export interface ListNode { kind: 'list'; items: PNode[] }
+export interface TupleNode { kind: 'tuple'; items: PNode[] }
+export interface DictNode { kind: 'dict'; keys: PNode[]; values: PNode[] }
+export interface SetNode { kind: 'set'; items: PNode[]; frozen: boolean }
+export type GlobalOp = 'GLOBAL' | 'STACK_GLOBAL' | 'INST' | 'EXT';
+export interface GlobalNode { kind: 'global'; module: string; name: string; op: GlobalOp; index: number; offset: number }
+export type CallOp = 'REDUCE' | 'NEWOBJ' | 'NEWOBJ_EX' | 'INST' | 'OBJ';
+export interface CallNode {
+  kind: 'call'; fn: PNode; args: PNode[]; kwargs?: PNode; op: CallOp; index: number; offset: number;
+  state?: PNode; items?: PNode[]; setKeys?: PNode[]; setValues?: PNode[];
+}
+export interface PersIdNode { kind: 'persid'; pid: PNode; index: number; offset: number }
+export interface ExtNode { kind: 'ext'; code: number; index: number; offset: number }
+export interface BufferNode { kind: 'buffer'; index: number; readonly: boolean }
+
+/** A structural event the VM noticed (not a policy decision). */
+export interface VmEvent { kind: 'build-on-global' | 'ext' | 'persid' | 'next-buffer' | 'mutate-global'; index: number; offset: number; detail: string }
+
+export interface PickleRun {
+  /** The value returned by each STOP, in order. */
+  values: PNode[];
+  /** Byte offset of each pickle's first opcode and of the byte after its STOP. */
+  spans: { start: number; end: number }[];
+  globals: GlobalNode[];
+  calls: CallNode[];
+  events: VmEvent[];
+  /** Opcodes executed in total. */
+  opcodes: number;
+  /** Offset after the last opcode read. */
+  end: number;
+  /** The stream was malformed (the C unpickler would raise here); findings before it still count. */
+  error?: { offset: number; index: number; reason: string };
+  /** A limit was hit; scanning stopped. */
+  limit?: { offset: number; index: number; reason: string };
+  /** Highest protocol seen in a PROTO opcode (-1 if none). */
+  protocol: number;
+}
+
+export interface PickleRunOptions {
+  limits: Pick<ScanLimits, 'maxPickleOpcodes' | 'maxMemoEntries' | 'maxStackDepth' | 'maxValueNodes'>;
+  /** Where to start (default 0) and the end of the data to consider (default data.length). */
+  start?: number;
+  end?: number;
+  /** Stop after this many pickles (default: keep going while data remains, i.e. stacked pickles). */
+  maxPickles?: number;
+  /** Opcodes already spent on this file (counted against maxPickleOpcodes). */
+  opcodesUsed?: number;
+  /**
+   * Called after each BUILD with the built object; may return a new read position
+   * (joblib writes raw array bytes right after a NumpyArrayWrapper's BUILD).
+   * Returning a string aborts with that error.
+   */
+  afterBuild?(obj: PNode, pos: number, run: PickleRun): number | string | undefined;
+}
+
+/** Python 2 module names that the unpickler maps for protocols < 3 (fix_imports; _compat_pickle). */
+const COMPAT_MODULES: Record<string, string> = {
+  __builtin__: 'builtins', copy_reg: 'copyreg', cPickle: 'pickle', Queue: 'queue', SocketServer: 'socketserver',
+  ConfigParser: 'configparser', repr: 'reprlib', tkFileDialog: 'tkinter.filedialog', Tkinter: 'tkinter',
+  cStringIO: 'io', StringIO: 'io', UserDict: 'collections', UserList: 'collections', UserString: 'collections',
+  commands: 'subprocess', urllib2: 'urllib.request', httplib: 'http.client', thread: '_thread', dummy_thread: '_dummy_thread',
+  'exceptions': 'builtins', 'sets': 'builtins', '__main__': '__main__', 'multiprocessing.forking': 'multiprocessing.popen_fork',
+  whichdb: 'dbm', anydbm: 'dbm', dbhash: 'dbm.bsd', gdbm: 'dbm.gnu', dumbdbm: 'dbm.dumb', HTMLParser: 'html.parser',
+  cookielib: 'http.cookiejar', Cookie: 'http.cookies', xmlrpclib: 'xmlrpc.client', SimpleXMLRPCServer: 'xmlrpc.server',
+  BaseHTTPServer: 'http.server', CGIHTTPServer: 'http.server', SimpleHTTPServer: 'http.server', robotparser: 'urllib.robotparser',
+  urlparse: 'urllib.parse', _winreg: 'winreg', markupbase: '_markupbase', _abcoll: 'collections.abc', itertools: 'itertools', io: 'io',
+};
+const COMPAT_NAMES: Record<string, [string, string]> = {
+  '__builtin__.xrange': ['builtins', 'range'], '__builtin__.reduce': ['functools', 'reduce'], '__builtin__.intern': ['sys', 'intern'],
+  '__builtin__.unichr': ['builtins', 'chr'], '__builtin__.unicode': ['builtins', 'str'], '__builtin__.long': ['builtins', 'int'],
+  'itertools.izip': ['builtins', 'zip'], 'itertools.imap': ['builtins', 'map'], 'itertools.ifilter': ['builtins', 'filter'],
+  'itertools.ifilterfalse': ['itertools', 'filterfalse'], 'itertools.izip_longest': ['itertools', 'zip_longest'],
+  'UserDict.IterableUserDict': ['collections', 'UserDict'], 'UserList.UserList': ['collections', 'UserList'],
+  'UserString.UserString': ['collections', 'UserString'], '__builtin__.basestring': ['builtins', 'str'],
+  'exceptions.StandardError': ['builtins', 'Exception'], 'UserDict.UserDict': ['collections', 'UserDict'],
+  'socket._socketobject': ['socket', 'SocketType'],
+};
+function fixImports(module: string, name: string): [string, string] {
+  const n = COMPAT_NAMES[`${module}.${name}`];
+  if (n) return n;
+  const m = COMPAT_MODULES[module];
+  return [m ?? module, name];
+}
+
+class PickleError { constructor(readonly reason: string, readonly isLimit = false) {} }
+
+const MARK_NONE = -1;
+const NL = 0x0a;
+const asciiDecoder = new TextDecoder('latin1');
+const utf8Decoder = new TextDecoder('utf-8', { fatal: false });
+
+/** Decode UTF-8, with an allocation-free fast path for short ASCII strings (most pickle strings). */
+function decodeUtf8(d: Uint8Array, s: number, e: number): string {
+  if (e - s <= 32) {
+    let ascii = true;
+    for (let i = s; i < e; i++) if (d[i] >= 0x80) { ascii = false; break; }
+    if (ascii) {
+      let str = '';
+      for (let i = s; i < e; i++) str += String.fromCharCode(d[i]);
+      return str;
+    }
+  }
+  return utf8Decoder.decode(d.subarray(s, e));
+}
+function decodeLatin1(d: Uint8Array, s: number, e: number): string {
+  return asciiDecoder.decode(d.subarray(s, e));
+}
+
+/** Python's raw-unicode-escape (protocol 0 UNICODE): \uXXXX and \UXXXXXXXX escapes, other bytes latin-1. */
+function rawUnicodeEscape(s: string): string {
+  return s.replace(/\\u([0-9a-fA-F]{4})|\\U([0-9a-fA-F]{8})/g, (_m, a: string | undefined, b: string | undefined) => {
+    const cp = parseInt((a ?? b)!, 16);
+    return cp <= 0x10ffff ? String.fromCodePoint(cp) : _m;
+  });
+}
+
+/** Python string-escape decoding for protocol-0 STRING literals ('...' / "..."). */
+function unescapeStringLiteral(body: string): string {
+  return body.replace(/\\(x[0-9a-fA-F]{2}|[0-7]{1,3}|.)/gs, (_m, e: string) => {
+    if (e[0] === 'x') return String.fromCharCode(parseInt(e.slice(1), 16));
+    if (/^[0-7]/.test(e)) return String.fromCharCode(parseInt(e, 8) & 0xff);
+    switch (e) {
+      case 'n': return '\n'; case 't': return '\t'; case 'r': return '\r'; case '\\': return '\\'; case "'": return "'"; case '"': return '"';
+      case 'a': return '\x07'; case 'b': return '\b'; case 'f': return '\f'; case 'v': return '\v'; case '\n': return '';
+      default: return '\\' + e;
+    }
+  });
+}
+
+function parsePyInt(text: string): number | bigint {
+  const t = text.trim().replace(/_/g, '');
+  if (!/^[+-]?\d+$/.test(t)) throw new PickleError(`invalid literal for int(): '${text.slice(0, 40)}'`);
+  const n = Number(t);
+  return Number.isSafeInteger(n) ? n : BigInt(t);
+}
+
+function decodeLong(d: Uint8Array, s: number, n: number): number | bigint {
+  if (n === 0) return 0;
+  if (n <= 6) {
+    let v = 0;
+    for (let i = n - 1; i >= 0; i--) v = v * 256 + d[s + i];
+    if (d[s + n - 1] & 0x80) v -= 2 ** (8 * n);
+    return v;
+  }
+  let v = 0n;
+  for (let i = n - 1; i >= 0; i--) v = (v << 8n) | BigInt(d[s + i]);
+  if (d[s + n - 1] & 0x80) v -= 1n << BigInt(8 * n);
+  return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
+}
+
+export const HIGHEST_PROTOCOL = 5;
+
+/** Opcode bytes valid as the first byte of a pickle (used to sniff and to decide whether stacked data is a pickle). */
+export const OPCODE_NAMES: Record<number, string> = {
+  0x28: 'MARK', 0x2e: 'STOP', 0x30: 'POP', 0x31: 'POP_MARK', 0x32: 'DUP', 0x46: 'FLOAT', 0x49: 'INT', 0x4a: 'BININT', 0x4b: 'BININT1',
+  0x4c: 'LONG', 0x4d: 'BININT2', 0x4e: 'NONE', 0x50: 'PERSID', 0x51: 'BINPERSID', 0x52: 'REDUCE', 0x53: 'STRING', 0x54: 'BINSTRING',
+  0x55: 'SHORT_BINSTRING', 0x56: 'UNICODE', 0x58: 'BINUNICODE', 0x61: 'APPEND', 0x62: 'BUILD', 0x63: 'GLOBAL', 0x64: 'DICT',
+  0x7d: 'EMPTY_DICT', 0x65: 'APPENDS', 0x67: 'GET', 0x68: 'BINGET', 0x69: 'INST', 0x6a: 'LONG_BINGET', 0x6c: 'LIST', 0x5d: 'EMPTY_LIST',
+  0x6f: 'OBJ', 0x70: 'PUT', 0x71: 'BINPUT', 0x72: 'LONG_BINPUT', 0x73: 'SETITEM', 0x74: 'TUPLE', 0x29: 'EMPTY_TUPLE', 0x75: 'SETITEMS',
+  0x47: 'BINFLOAT', 0x80: 'PROTO', 0x81: 'NEWOBJ', 0x82: 'EXT1', 0x83: 'EXT2', 0x84: 'EXT4', 0x85: 'TUPLE1', 0x86: 'TUPLE2',
+  0x87: 'TUPLE3', 0x88: 'NEWTRUE', 0x89: 'NEWFALSE', 0x8a: 'LONG1', 0x8b: 'LONG4', 0x42: 'BINBYTES', 0x43: 'SHORT_BINBYTES',
+  0x8c: 'SHORT_BINUNICODE', 0x8d: 'BINUNICODE8', 0x8e: 'BINBYTES8', 0x8f: 'EMPTY_SET', 0x90: 'ADDITEMS', 0x91: 'FROZENSET',
+  0x92: 'NEWOBJ_EX', 0x93: 'STACK_GLOBAL', 0x94: 'MEMOIZE', 0x95: 'FRAME', 0x96: 'BYTEARRAY8', 0x97: 'NEXT_BUFFER', 0x98: 'READONLY_BUFFER',
+};
+
+export function isGlobal(n: PNode): n is GlobalNode { return typeof n === 'object' && n !== null && (n as GlobalNode).kind === 'global'; }
+export function isCall(n: PNode): n is CallNode { return typeof n === 'object' && n !== null && (n as CallNode).kind === 'call'; }
+export function globalName(g: GlobalNode): string { return `${g.module}.${g.name}`; }
+
+/**
+ * Runs the symbolic VM over `data` from `start`. Never throws on hostile input:
+ * malformed streams end with `error`, exhausted limits with `limit`.
+ */
+export function runPickle(data: Uint8Array, opts: PickleRunOptions): PickleRun {
+  const limits = opts.limits;
+  const endAll = Math.min(opts.end ?? data.length, data.length);
+  const run: PickleRun = { values: [], spans: [], globals: [], calls: [], events: [], opcodes: 0, end: opts.start ?? 0, protocol: -1 };
+  let pos = opts.start ?? 0;
+  let opIndex = opts.opcodesUsed ?? 0;
+  const opBudget = limits.maxPickleOpcodes;
+  let nodes = 0;
+  const maxNodes = limits.maxValueNodes, maxStack = limits.maxStackDepth, maxMemo = limits.maxMemoEntries;
+  let stack: PNode[] = [];
+  let marks: number[] = [];
+  let fence = 0;
+  let memo: PNode[] = [];
+  let memoBig: Map<number, PNode> | undefined;
+  let memoCount = 0;
+  let proto = 0;
+  let pickleStart = pos;
+  let opStart = pos;
+
+  const need = (n: number): number => {
+    if (n < 0 || pos + n > endAll) throw new PickleError(n < 0 ? 'negative length' : `truncated: needs ${n} bytes at offset ${pos}, only ${endAll - pos} left`);
+    const p = pos; pos += n; return p;
+  };
+  const readLine = (): [number, number] => {
+    const nl = data.indexOf(NL, pos);
+    if (nl < 0 || nl >= endAll) throw new PickleError('truncated line (no newline before the end of data)');
+    const s = pos; pos = nl + 1; return [s, nl];
+  };
+  const pop = (): PNode => {
+    if (stack.length <= fence) throw new PickleError('unpickling stack underflow');
+    return stack.pop() as PNode;
+  };
+  const top = (): PNode => {
+    if (stack.length <= fence) throw new PickleError('unpickling stack underflow');
+    return stack[stack.length - 1];
+  };
+  const push = (v: PNode): void => {
+    if (stack.length >= maxStack) throw new PickleError(`stack depth limit (${maxStack}) reached`, true);
+    stack.push(v);
+  };
+  const popMark = (): PNode[] => {
+    if (marks.length === 0) throw new PickleError('could not find MARK');
+    const m = marks.pop()!;
+    fence = marks.length ? marks[marks.length - 1] : 0;
+    return stack.splice(m);
+  };
+  const countNode = (): void => {
+    if (++nodes > maxNodes) throw new PickleError(`value-node limit (${maxNodes}) reached`, true);
+  };
+  const memoPut = (key: number, v: PNode): void => {
+    if (key < 0) throw new PickleError('negative PUT argument');
+    if (key < 0x1000000) {
+      if (memo[key] === undefined) { if (++memoCount > maxMemo) throw new PickleError(`memo limit (${maxMemo} entries) reached`, true); }
+      memo[key] = v;
+    } else {
+      memoBig ??= new Map();
+      if (!memoBig.has(key) && ++memoCount > maxMemo) throw new PickleError(`memo limit (${maxMemo} entries) reached`, true);
+      memoBig.set(key, v);
+    }
+  };
+  const memoGet = (key: number): PNode => {
+    const v = key < 0x1000000 ? memo[key] : memoBig?.get(key);
+    if (v === undefined) throw new PickleError(`memo key ${key} does not exist`);
+    return v;
+  };
+  const makeGlobal = (module: string, name: string, op: GlobalOp): GlobalNode => {
+    countNode();
+    if (proto < 3) [module, name] = fixImports(module, name);
+    const g: GlobalNode = { kind: 'global', module, name, op, index: opIndex, offset: opStart };
+    run.globals.push(g);
+    return g;
+  };
+  const makeCall = (fn: PNode, args: PNode, op: CallOp, kwargs?: PNode): CallNode => {
+    countNode();
+    const argList = typeof args === 'object' && args !== null && ((args as TupleNode).kind === 'tuple' || (args as ListNode).kind === 'list')
+      ? (args as TupleNode).items : [args];
+    const c: CallNode = { kind: 'call', fn, args: argList, op, index: opIndex, offset: opStart };
+    if (kwargs !== undefined) c.kwargs = kwargs;
+    run.calls.push(c);
+    return c;
+  };
+  const appendTo = (target: PNode, values: PNode[]): void => {
+    if (typeof target === 'object' && target !== null) {
+      const k = (target as ListNode).kind;
+      if (k === 'list') { const items = (target as ListNode).items; for (let i = 0; i < values.length; i++) items.push(values[i]); return; }
+      if (k === 'call') { const c = target as CallNode; (c.items ??= []).push(...values); return; }
+      if (k === 'global') { run.events.push({ kind: 'mutate-global', index: opIndex, offset: opStart, detail: `append on ${globalName(target as GlobalNode)}` }); return; }
+      if (k === 'persid' || k === 'ext') return;
+    }
+    throw new PickleError('APPEND(S) target has no append/extend');
+  };
+  const setItems = (target: PNode, kv: PNode[]): void => {
+    if (kv.length % 2) throw new PickleError('odd number of items for SETITEMS');
+    if (typeof target === 'object' && target !== null) {
+      const k = (target as DictNode).kind;
+      if (k === 'dict') { const d = target as DictNode; for (let i = 0; i < kv.length; i += 2) { d.keys.push(kv[i]); d.values.push(kv[i + 1]); } return; }
+      if (k === 'call') { const c = target as CallNode; c.setKeys ??= []; c.setValues ??= []; for (let i = 0; i < kv.length; i += 2) { c.setKeys.push(kv[i]); c.setValues.push(kv[i + 1]); } return; }
+      if (k === 'global') { run.events.push({ kind: 'mutate-global', index: opIndex, offset: opStart, detail: `__setitem__ on ${globalName(target as GlobalNode)}` }); return; }
+      if (k === 'list' || k === 'persid' || k === 'ext') return;
+    }
+    throw new PickleError('SETITEM(S) target does not support item assignment');
+  };
+
+  for (;;) {
+    if (pos >= endAll) break;
+    pickleStart = pos;
+    stack = []; marks = []; fence = 0; memo = []; memoBig = undefined; memoCount = 0; proto = 0;
+    let stopped = false;
+    try {
+      while (!stopped) {
+        if (pos >= endAll) throw new PickleError('pickle data was truncated (no STOP)');
+        if (++opIndex > opBudget) throw new PickleError(`opcode limit (${opBudget}) reached`, true);
+        opStart = pos;
+        const op = data[pos++];
+        switch (op) {
+          case 0x80: { // PROTO
+            const p = data[need(1)];
+            if (p > HIGHEST_PROTOCOL) throw new PickleError(`unsupported pickle protocol: ${p}`);
+            proto = p; if (p > run.protocol) run.protocol = p;
+            break;
+          }
+          case 0x95: { // FRAME: the C unpickler prefetches the frame, so its bytes must exist.
+            const s = need(8);
+            const lo = data[s] | (data[s + 1] << 8) | (data[s + 2] << 16), lo2 = data[s + 3], hi = data[s + 4] | (data[s + 5] << 8) | (data[s + 6] << 16) | (data[s + 7] << 24);
+            const len = hi !== 0 ? Infinity : lo + lo2 * 0x1000000;
+            if (len > endAll - pos) throw new PickleError(`FRAME of ${len} bytes exceeds the remaining ${endAll - pos} bytes`);
+            break;
+          }
+          case 0x28: // MARK
+            if (marks.length >= maxStack) throw new PickleError(`MARK depth limit (${maxStack}) reached`, true);
+            marks.push(stack.length); fence = stack.length; break;
+          case 0x2e: { // STOP
+            const v = pop();
+            run.values.push(v);
+            run.spans.push({ start: pickleStart, end: pos });
+            stopped = true;
+            break;
+          }
+          case 0x30: // POP: pops a MARK if the mark is at the top (as _pickle.c does)
+            if (marks.length && marks[marks.length - 1] === stack.length) { marks.pop(); fence = marks.length ? marks[marks.length - 1] : 0; }
+            else pop();
+            break;
+          case 0x31: popMark(); break; // POP_MARK
+          case 0x32: push(top()); break; // DUP
+          case 0x4e: push(null); break;
+          case 0x88: push(true); break;
+          case 0x89: push(false); break;
+          case 0x4a: { const s = need(4); push(data[s] | (data[s + 1] << 8) | (data[s + 2] << 16) | (data[s + 3] << 24)); break; }
+          case 0x4b: push(data[need(1)]); break;
+          case 0x4d: { const s = need(2); push(data[s] | (data[s + 1] << 8)); break; }
+          case 0x49: { // INT (also encodes bools as 00/01)
+            const [s, e] = readLine();
+            const t = decodeLatin1(data, s, e);
+            if (t === '00') push(false); else if (t === '01') push(true); else push(parsePyInt(t));
+            break;
+          }
+          case 0x4c: { // LONG
+            const [s, e] = readLine();
+            let t = decodeLatin1(data, s, e);
+            if (t.endsWith('L')) t = t.slice(0, -1);
+            push(parsePyInt(t));
+            break;
+          }
+          case 0x8a: { const n = data[need(1)]; const s = need(n); push(decodeLong(data, s, n)); break; }
+          case 0x8b: {
+            const s0 = need(4); const n = data[s0] | (data[s0 + 1] << 8) | (data[s0 + 2] << 16) | (data[s0 + 3] << 24);
+            if (n < 0) throw new PickleError('LONG pickle has negative byte count');
+            if (n > 1_000_000) throw new PickleError(`LONG4 of ${n} bytes exceeds the integer size limit`, true);
+            const s = need(n); push(decodeLong(data, s, n)); break;
+          }
+          case 0x46: { // FLOAT
+            const [s, e] = readLine();
+            const t = decodeLatin1(data, s, e).trim();
+            const v = Number(t);
+            if (!/^[+-]?(\d+\.?\d*([eE][+-]?\d+)?|\.\d+([eE][+-]?\d+)?|inf|nan|infinity)$/i.test(t)) throw new PickleError('could not convert string to float');
+            push(Number.isNaN(v) ? (/nan/i.test(t) ? NaN : (t.startsWith('-') ? -Infinity : Infinity)) : v);
+            break;
+          }
+          case 0x47: { const s = need(8); push(new DataView(data.buffer, data.byteOffset + s, 8).getFloat64(0, false)); break; }
+          case 0x53: { // STRING: a quoted Python literal
+            const [s, e] = readLine();
+            const t = decodeLatin1(data, s, e);
+            if (t.length < 2 || t[0] !== t[t.length - 1] || (t[0] !== "'" && t[0] !== '"')) throw new PickleError('the STRING opcode argument must be quoted');
+            push(unescapeStringLiteral(t.slice(1, -1)));
+            break;
+          }
+          case 0x54: {
+            const s0 = need(4); const n = data[s0] | (data[s0 + 1] << 8) | (data[s0 + 2] << 16) | (data[s0 + 3] << 24);
+            if (n < 0) throw new PickleError('BINSTRING pickle has negative byte count');
+            const s = need(n); push(decodeLatin1(data, s, s + n)); break;
+          }
+          case 0x55: { const n = data[need(1)]; const s = need(n); push(decodeLatin1(data, s, s + n)); break; }
+          case 0x56: { const [s, e] = readLine(); push(rawUnicodeEscape(decodeLatin1(data, s, e))); break; }
+          case 0x58: {
+            const s0 = need(4); const n = (data[s0] | (data[s0 + 1] << 8) | (data[s0 + 2] << 16)) + data[s0 + 3] * 0x1000000;
+            const s = need(n); push(decodeUtf8(data, s, s + n)); break;
+          }
+          case 0x8c: { const n = data[need(1)]; const s = need(n); push(decodeUtf8(data, s, s + n)); break; }
+          case 0x8d: case 0x8e: case 0x96: { // BINUNICODE8, BINBYTES8, BYTEARRAY8
+            const s0 = need(8);
+            const hi = (data[s0 + 4] | (data[s0 + 5] << 8) | (data[s0 + 6] << 16)) + data[s0 + 7] * 0x1000000;
+            const n = hi > 0 ? Infinity : (data[s0] | (data[s0 + 1] << 8) | (data[s0 + 2] << 16)) + data[s0 + 3] * 0x1000000;
+            if (!Number.isFinite(n)) throw new PickleError('8-byte length exceeds the data');
+            const s = need(n);
+            if (op === 0x8d) push(decodeUtf8(data, s, s + n));
+            else { countNode(); push({ kind: 'bytes', data: data.subarray(s, s + n), mutable: op === 0x96 }); }
+            break;
+          }
+          case 0x42: {
+            const s0 = need(4); const n = (data[s0] | (data[s0 + 1] << 8) | (data[s0 + 2] << 16)) + data[s0 + 3] * 0x1000000;
+            const s = need(n); countNode(); push({ kind: 'bytes', data: data.subarray(s, s + n), mutable: false }); break;
+          }
+          case 0x43: { const n = data[need(1)]; const s = need(n); countNode(); push({ kind: 'bytes', data: data.subarray(s, s + n), mutable: false }); break; }
+          case 0x5d: countNode(); push({ kind: 'list', items: [] }); break;
+          case 0x29: countNode(); push({ kind: 'tuple', items: [] }); break;
+          case 0x7d: countNode(); push({ kind: 'dict', keys: [], values: [] }); break;
+          case 0x8f: countNode(); push({ kind: 'set', items: [], frozen: false }); break;
+          case 0x6c: { const items = popMark(); countNode(); push({ kind: 'list', items }); break; }
+          case 0x74: { const items = popMark(); countNode(); push({ kind: 'tuple', items }); break; }
+          case 0x91: { const items = popMark(); countNode(); push({ kind: 'set', items, frozen: true }); break; }
+          case 0x85: { const a = pop(); countNode(); push({ kind: 'tuple', items: [a] }); break; }
+          case 0x86: { const b = pop(); const a = pop(); countNode(); push({ kind: 'tuple', items: [a, b] }); break; }
+          case 0x87: { const c = pop(); const b = pop(); const a = pop(); countNode(); push({ kind: 'tuple', items: [a, b, c] }); break; }
+          case 0x64: { // DICT
+            const kv = popMark();
+            if (kv.length % 2) throw new PickleError('odd number of items for DICT');
+            countNode();
+            const d: DictNode = { kind: 'dict', keys: [], values: [] };
+            for (let i = 0; i < kv.length; i += 2) { d.keys.push(kv[i]); d.values.push(kv[i + 1]); }
+            push(d);
+            break;
+          }
+          case 0x61: { const v = pop(); appendTo(top(), [v]); break; }
+          case 0x65: { const items = popMark(); appendTo(top(), items); break; }
+          case 0x73: { const v = pop(); const k = pop(); setItems(top(), [k, v]); break; }
+          case 0x75: { const kv = popMark(); setItems(top(), kv); break; }
+          case 0x90: { // ADDITEMS
+            const items = popMark(); const t = top();
+            if (typeof t === 'object' && t !== null && (t as SetNode).kind === 'set') (t as SetNode).items.push(...items);
+            else if (isCall(t)) (t.items ??= []).push(...items);
+            else throw new PickleError('ADDITEMS target has no add');
+            break;
+          }
+          case 0x63: { // GLOBAL module\nname\n
+            const [ms, me] = readLine(); const [ns, ne] = readLine();
+            push(makeGlobal(decodeUtf8(data, ms, me), decodeUtf8(data, ns, ne), 'GLOBAL'));
+            break;
+          }
+          case 0x93: { // STACK_GLOBAL: both operands must be str (from any string opcode or the memo)
+            const name = pop(); const module = pop();
+            if (typeof name !== 'string' || typeof module !== 'string') throw new PickleError('STACK_GLOBAL requires str');
+            push(makeGlobal(module, name, 'STACK_GLOBAL'));
+            break;
+          }
+          case 0x69: { // INST module\nname\n: cls(*args_since_mark)
+            const [ms, me] = readLine(); const [ns, ne] = readLine();
+            const g = makeGlobal(decodeUtf8(data, ms, me), decodeUtf8(data, ns, ne), 'INST');
+            const args = popMark();
+            push(makeCall(g, { kind: 'tuple', items: args }, 'INST'));
+            break;
+          }
+          case 0x6f: { // OBJ: cls, *args since mark
+            const items = popMark();
+            if (items.length === 0) throw new PickleError('OBJ without a class');
+            push(makeCall(items[0], { kind: 'tuple', items: items.slice(1) }, 'OBJ'));
+            break;
+          }
+          case 0x81: { const args = pop(); const cls = pop(); push(makeCall(cls, args, 'NEWOBJ')); break; }
+          case 0x92: { const kwargs = pop(); const args = pop(); const cls = pop(); push(makeCall(cls, args, 'NEWOBJ_EX', kwargs)); break; }
+          case 0x52: { const args = pop(); const fn = pop(); push(makeCall(fn, args, 'REDUCE')); break; }
+          case 0x62: { // BUILD
+            const state = pop(); const inst = top();
+            if (isCall(inst)) inst.state = inst.state === undefined ? state : inst.state;
+            else if (isGlobal(inst)) run.events.push({ kind: 'build-on-global', index: opIndex, offset: opStart, detail: `BUILD sets attributes on ${globalName(inst)}` });
+            if (opts.afterBuild) {
+              const r = opts.afterBuild(inst, pos, run);
+              if (typeof r === 'string') throw new PickleError(r);
+              if (typeof r === 'number') { if (r < pos || r > endAll) throw new PickleError('array data runs past the end of the stream'); pos = r; }
+            }
+            break;
+          }
+          case 0x82: case 0x83: case 0x84: { // EXT1/2/4: copyreg's extension registry is empty by default
+            const n = op === 0x82 ? 1 : op === 0x83 ? 2 : 4;
+            const s = need(n);
+            let code = 0; for (let i = n - 1; i >= 0; i--) code = code * 256 + data[s + i];
+            if (code <= 0) throw new PickleError('EXT specifies code <= 0');
+            countNode();
+            run.events.push({ kind: 'ext', index: opIndex, offset: opStart, detail: `extension code ${code}` });
+            push({ kind: 'ext', code, index: opIndex, offset: opStart });
+            break;
+          }
+          case 0x50: { // PERSID
+            const [s, e] = readLine(); countNode();
+            push({ kind: 'persid', pid: decodeLatin1(data, s, e), index: opIndex, offset: opStart });
+            break;
+          }
+          case 0x51: { const pid = pop(); countNode(); push({ kind: 'persid', pid, index: opIndex, offset: opStart }); break; }
+          case 0x67: { // GET
+            const [s, e] = readLine();
+            const k = parsePyInt(decodeLatin1(data, s, e));
+            push(memoGet(typeof k === 'bigint' ? -1 : k));
+            break;
+          }
+          case 0x68: push(memoGet(data[need(1)])); break;
+          case 0x6a: { const s = need(4); push(memoGet((data[s] | (data[s + 1] << 8) | (data[s + 2] << 16)) + data[s + 3] * 0x1000000)); break; }
+          case 0x70: { // PUT
+            const [s, e] = readLine();
+            const k = parsePyInt(decodeLatin1(data, s, e));
+            if (typeof k === 'bigint' || k > 0xffffffff) throw new PickleError('PUT index too large');
+            memoPut(k, top());
+            break;
+          }
+          case 0x71: { const k = data[need(1)]; memoPut(k, top()); break; }
+          case 0x72: { const s = need(4); memoPut((data[s] | (data[s + 1] << 8) | (data[s + 2] << 16)) + data[s + 3] * 0x1000000, top()); break; }
+          case 0x94: memoPut(memoCount, top()); break; // MEMOIZE
+          case 0x97: // NEXT_BUFFER: needs a buffers= argument that torch/joblib/numpy loaders never pass
+            run.events.push({ kind: 'next-buffer', index: opIndex, offset: opStart, detail: 'out-of-band buffer' });
+            throw new PickleError('pickle stream refers to out-of-band data but no buffers argument was given');
+          case 0x98: top(); break; // READONLY_BUFFER
+          default:
+            throw new PickleError(`invalid load key 0x${op.toString(16).padStart(2, '0')}`);
+        }
+      }
+    } catch (err) {
+      run.end = pos;
+      run.opcodes = opIndex - (opts.opcodesUsed ?? 0);
+      if (err instanceof PickleError) {
+        if (err.isLimit) run.limit = { offset: opStart, index: opIndex, reason: err.reason };
+        else run.error = { offset: opStart, index: opIndex, reason: err.reason };
+        return run;
+      }
+      run.error = { offset: opStart, index: opIndex, reason: `internal: ${String(err)}` };
+      return run;
+    }
+    run.end = pos;
+    if (opts.maxPickles !== undefined && run.values.length >= opts.maxPickles) break;
+  }
+  run.opcodes = opIndex - (opts.opcodesUsed ?? 0);
+  return run;
+}
+
+/** A heuristic: do these bytes start like a pickle? (PROTO n≤5, or a protocol-0/1 opcode structure.) */
+export function sniffPickle(head: Uint8Array): number {
+  if (head.length < 2) return 0;
+  if (head[0] === 0x80) {
+    if (head[1] > HIGHEST_PROTOCOL) return 0;
+    if (head.length >= 3 && OPCODE_NAMES[head[2]] === undefined) return 0;
+    return head[1] >= 2 ? 90 : 70;
+  }
+  // Protocol 0/1: run the VM over the head; a plausible pickle survives its first several opcodes.
+  const first = head[0];
+  if (OPCODE_NAMES[first] === undefined || first === 0x2e) return 0;
+  if (![0x28, 0x63, 0x5d, 0x7d, 0x29, 0x4e, 0x49, 0x4c, 0x46, 0x53, 0x56, 0x58, 0x55, 0x54, 0x4a, 0x4b, 0x4d, 0x69, 0x6c, 0x64, 0x74, 0x88, 0x89, 0x47, 0x50, 0x95, 0x8c, 0x42, 0x43].includes(first)) return 0;
+  const r = runPickle(head, { limits: { maxPickleOpcodes: 10_000, maxMemoEntries: 10_000, maxStackDepth: 10_000, maxValueNodes: 10_000 }, maxPickles: 1 });
+  if (r.values.length) return 60;
+  if (r.error && /truncated/.test(r.error.reason) && r.opcodes >= 3) return 40;
+  return 0;
+}

@@ -1,0 +1,268 @@
+/**
+ * Model scans for the editor (issue 6): the `modelvet/scan` and
+ * `modelvet/fileReport` requests, background auto-scan of watched model files,
+ * diagnostics on the model files themselves, and the cached results.
+ * The heavy work runs in worker threads (ScanPool); this class only schedules.
+ */
+import { statSync } from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { DiagnosticSeverity, type CancellationToken, type Diagnostic } from 'vscode-languageserver/node';
+import type { FileReportResult, ScanResultsNotification, StatusNotification } from '../../core/protocol';
+import { Methods } from '../../core/protocol';
+import type { FileReport, ScanFinding, ScanOutput, ScanSeverity } from '../../core/scan/types';
+import { ScanCache, type PathStamp } from './scanCache';
+import { JobCancelled, ScanPool } from './scanPool';
+import type { WorkerResult, WorkerScanOptions } from './scanWorkerProtocol';
+import { collectModelFiles, isModelPath } from './modelFiles';
+
+/** Quiet period after the last watched model-file change before the background scan starts. */
+export const AUTO_SCAN_DEBOUNCE_MS = 1_500;
+/** Results restored from the persistent cache at start-up (stat per file). */
+export const MAX_RESTORED_RESULTS = 5_000;
+/** Code of the server's own "the scan itself failed" diagnostic (worker crash, time-out). */
+export const SCAN_FAILED_CODE = 'SRV001';
+
+export interface ScanHost {
+  publish(uri: string, diagnostics: Diagnostic[]): void;
+  notify(method: string, params: unknown): void;
+  log(message: string): void;
+  /** codeDescription href for a finding code. */
+  ruleHref(code: string): string | undefined;
+}
+
+export interface ScanProgress { report(done: number, total: number, current: string): void }
+
+const SEVERITY_RANK: Record<ScanSeverity, number> = { info: 0, low: 1, medium: 2, high: 3, critical: 4 };
+
+export function mainFinding(report: FileReport): ScanFinding | undefined {
+  let best: ScanFinding | undefined;
+  for (const f of report.findings) if (!best || SEVERITY_RANK[f.severity] > SEVERITY_RANK[best.severity]) best = f;
+  return best;
+}
+
+/** The Problems-panel entry for a scanned model file (none when it is safe). */
+export function reportDiagnostics(report: FileReport, ruleHref: (code: string) => string | undefined): Diagnostic[] {
+  if (report.verdict === 'safe') return [];
+  const main = mainFinding(report);
+  const severity = report.verdict === 'malicious' ? DiagnosticSeverity.Error : DiagnosticSeverity.Warning;
+  const code = main?.code ?? SCAN_FAILED_CODE;
+  const href = ruleHref(code);
+  const more = report.findings.length > 1 ? ` (+${report.findings.length - 1} more finding${report.findings.length > 2 ? 's' : ''})` : '';
+  return [{
+    range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
+    severity,
+    source: 'modelvet',
+    code,
+    ...(href ? { codeDescription: { href } } : {}),
+    message: `${report.verdict}: ${main?.message ?? 'the file could not be scanned'}${more}`,
+    data: { modelScan: true, verdict: report.verdict, sha256: report.sha256 },
+  }];
+}
+
+function failedReport(p: string, reason: string): FileReport {
+  let size = 0;
+  try { size = statSync(p).size; } catch { /* gone */ }
+  return {
+    path: p, format: 'unknown', verdict: 'unscannable', globals: [], sha256: '', size,
+    findings: [{ code: SCAN_FAILED_CODE, severity: 'medium', message: `Scan did not complete: ${reason}`, location: {} }],
+  };
+}
+
+export class ScanService {
+  /** Latest report per absolute path (what the results view and Problems show). */
+  readonly results = new Map<string, FileReport>();
+  private cache: ScanCache;
+  private pool: ScanPool;
+  private options: WorkerScanOptions = { weights: true, weightsMaxBytes: 4 * 1024 * 1024 * 1024 };
+  private autoScan = true;
+  private pending = new Set<string>();
+  private autoTimer?: NodeJS.Timeout;
+  private published = new Set<string>();
+  private running = 0;
+  private ready: Promise<void>;
+
+  constructor(private readonly host: ScanHost, workerPath: string, private readonly storageDir: string | undefined, workers = 1) {
+    this.pool = new ScanPool(workerPath, workers, (m) => host.log(m));
+    this.cache = new ScanCache('unknown', storageDir);
+    this.ready = this.init();
+  }
+
+  private async init(): Promise<void> {
+    let version = 'unknown';
+    try {
+      const r = await this.pool.run({ op: 'version' }, undefined, 30_000);
+      if (r.op === 'version') version = r.version;
+    } catch (e) {
+      this.host.log(`scan engine unavailable: ${(e as Error).message}`);
+    }
+    this.cache = new ScanCache(version, this.storageDir);
+    this.cache.load();
+    // Restore the last results so the Problems panel survives a window reload.
+    let restored = 0;
+    for (const p of this.cache.knownPaths()) {
+      if (restored >= MAX_RESTORED_RESULTS) break;
+      const r = this.cache.byStamp(p);
+      if (!r) continue;
+      this.results.set(p, r);
+      this.publishReport(r);
+      restored++;
+    }
+    if (restored) this.notifyResults();
+  }
+
+  whenReady(): Promise<void> { return this.ready; }
+
+  configure(opts: { weights: boolean; weightsMaxBytes: number; autoScan: boolean; workers: number }): void {
+    this.options = { weights: opts.weights, weightsMaxBytes: opts.weightsMaxBytes };
+    this.autoScan = opts.autoScan;
+    this.pool.setSize(opts.workers);
+  }
+
+  get unsafeCount(): number {
+    let n = 0;
+    for (const r of this.results.values()) if (r.verdict === 'malicious' || r.verdict === 'suspicious') n++;
+    return n;
+  }
+
+  /** The `modelvet/scan` request. Throws JobCancelled when cancelled (partial results are still published). */
+  async scan(paths: string[], force: boolean, token: CancellationToken, progress?: ScanProgress): Promise<ScanOutput> {
+    await this.ready;
+    const started = Date.now();
+    this.running++;
+    this.notifyStatus('Collecting model files…');
+    try {
+      const walk = collectModelFiles(paths, () => token.isCancellationRequested);
+      for (const e of walk.errors) this.host.log(`scan: ${e}`);
+      if (walk.truncated) this.host.log(`scan: stopped collecting after ${walk.files.length} files (limit)`);
+      const total = walk.files.length;
+      const reports: FileReport[] = new Array(total);
+      let next = 0;
+      let done = 0;
+      progress?.report(0, total, '');
+      const runner = async () => {
+        while (next < total && !token.isCancellationRequested) {
+          const i = next++;
+          const p = walk.files[i];
+          const r = await this.scanOne(p, force, token);
+          reports[i] = r;
+          this.accept(r);
+          done++;
+          progress?.report(done, total, p);
+        }
+      };
+      const lanes = Math.max(1, Math.min(total, this.poolLanes()));
+      await Promise.all(Array.from({ length: lanes }, runner)).catch((e) => { if (!(e instanceof JobCancelled)) throw e; });
+      this.cache.save();
+      this.notifyResults();
+      if (token.isCancellationRequested) throw new JobCancelled();
+      const files = reports.filter(Boolean);
+      const count = (v: FileReport['verdict']) => files.filter((f) => f.verdict === v).length;
+      return {
+        version: 1, files,
+        summary: { files: files.length, malicious: count('malicious'), suspicious: count('suspicious'), unscannable: count('unscannable'), safe: count('safe'), seconds: (Date.now() - started) / 1000 },
+      };
+    } finally {
+      this.running--;
+      this.notifyStatus();
+    }
+  }
+
+  /** The `modelvet/fileReport` request (custom editor). */
+  async fileReport(p: string, force: boolean, token: CancellationToken): Promise<FileReportResult> {
+    await this.ready;
+    const abs = path.resolve(p);
+    if (!force) {
+      const hit = this.cache.byStamp(abs);
+      if (hit) { this.accept(hit); return { report: hit, cached: true }; }
+    }
+    const before = this.cache.byStamp(abs);
+    const report = await this.scanOne(abs, force, token);
+    this.accept(report);
+    this.cache.save();
+    this.notifyResults();
+    return { report, cached: !force && before !== undefined };
+  }
+
+  /** Watched-file events: model files that appear or change are scanned in the background (debounced). */
+  onWatchedFiles(changes: Array<{ path: string; deleted: boolean }>): void {
+    let touched = false;
+    for (const c of changes) {
+      if (!isModelPath(c.path)) continue;
+      if (c.deleted) {
+        this.pending.delete(c.path);
+        if (this.results.delete(c.path)) { this.publishReport({ path: c.path, verdict: 'safe' } as FileReport); touched = true; }
+        this.cache.forget(c.path);
+      } else if (this.autoScan) {
+        this.pending.add(c.path);
+      }
+    }
+    if (touched) this.notifyResults();
+    if (this.pending.size) {
+      if (this.autoTimer) clearTimeout(this.autoTimer);
+      this.autoTimer = setTimeout(() => { void this.runAutoScan(); }, AUTO_SCAN_DEBOUNCE_MS);
+    }
+  }
+
+  private async runAutoScan(): Promise<void> {
+    const paths = [...this.pending];
+    this.pending.clear();
+    const never: CancellationToken = { isCancellationRequested: false, onCancellationRequested: () => ({ dispose() {} }) };
+    try { await this.scan(paths, false, never); } catch (e) { this.host.log(`auto-scan failed: ${(e as Error).message}`); }
+  }
+
+  dispose(): void {
+    if (this.autoTimer) clearTimeout(this.autoTimer);
+    try { this.cache.save(); } catch { /* best effort */ }
+    this.pool.dispose();
+  }
+
+  private poolLanes(): number { return this.pool.capacity; }
+
+  private async scanOne(p: string, force: boolean, token: CancellationToken): Promise<FileReport> {
+    if (!force) {
+      const hit = this.cache.byStamp(p);
+      if (hit) return hit;
+    }
+    try {
+      const h = await this.pool.run({ op: 'hash', path: p }, token) as Extract<WorkerResult, { op: 'hash' }>;
+      const stamp: PathStamp = { size: h.size, mtimeMs: h.mtimeMs, sha256: h.sha256 };
+      if (!force) {
+        const hit = this.cache.bySha(h.sha256, p);
+        if (hit) { this.cache.remember(p, stamp); return hit; }
+      }
+      const r = await this.pool.run({ op: 'scan', path: p, options: this.options }, token) as Extract<WorkerResult, { op: 'scan' }>;
+      const report = { ...r.report, path: p };
+      this.cache.remember(p, stamp, report);
+      return report;
+    } catch (e) {
+      if (e instanceof JobCancelled) throw e;
+      this.host.log(`scan of ${p} failed: ${(e as Error).message}`);
+      return failedReport(p, (e as Error).message);
+    }
+  }
+
+  private accept(r: FileReport): void {
+    this.results.set(r.path, r);
+    this.publishReport(r);
+  }
+
+  private publishReport(r: FileReport): void {
+    const uri = pathToFileURL(r.path).toString();
+    const diags = reportDiagnostics(r, (c) => this.host.ruleHref(c));
+    if (!diags.length && !this.published.has(uri)) return;
+    if (diags.length) this.published.add(uri); else this.published.delete(uri);
+    this.host.publish(uri, diags);
+  }
+
+  private notifyResults(): void {
+    const msg: ScanResultsNotification = { files: [...this.results.values()].sort((a, b) => (a.path < b.path ? -1 : 1)) };
+    this.host.notify(Methods.scanResults, msg);
+    this.notifyStatus();
+  }
+
+  private notifyStatus(message?: string): void {
+    const msg: StatusNotification = { unsafe: this.unsafeCount, scanning: this.running > 0, ...(message ? { message } : {}) };
+    this.host.notify(Methods.status, msg);
+  }
+}

@@ -1,0 +1,18 @@
+/** Messages between the server's scan pool and dist/scan-worker.js (worker_threads). */
+import type { FileReport } from '../../core/scan/types';
+
+export interface WorkerScanOptions { weights: boolean; weightsMaxBytes: number }
+
+export type WorkerRequest =
+  | { id: number; op: 'hash'; path: string }
+  | { id: number; op: 'scan'; path: string; options: WorkerScanOptions }
+  | { id: number; op: 'version' };
+
+export type WorkerResult =
+  | { op: 'hash'; sha256: string; size: number; mtimeMs: number }
+  | { op: 'scan'; report: FileReport }
+  | { op: 'version'; version: string };
+
+export type WorkerResponse =
+  | { id: number; ok: true; result: WorkerResult }
+  | { id: number; ok: false; error: string };

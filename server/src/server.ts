@@ -1,0 +1,682 @@
+/**
+ * The ModelVet language server. Starts on load (the CLI's `modelvet lsp --stdio`
+ * require()s this bundle; VS Code launches it with --node-ipc).
+ *
+ * - Diagnostics: pull (LSP 3.17) when the client supports it, else push; cached
+ *   per (uri, version, generation); included files / lockfiles trigger a refresh.
+ * - Notebooks: LSP 3.17 notebook sync; findings land on cell URIs.
+ * - Code actions from each Finding's fixes + "Suppress CODE on this line";
+ *   lazily resolved fixes through fixResolvers.ts.
+ * - Model scans in worker threads (scanService.ts).
+ * Every handler is guarded: an exception is logged, never fatal.
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import {
+  CancellationTokenSource, CodeActionKind, DiagnosticSeverity, DidChangeConfigurationNotification,
+  DidChangeWatchedFilesNotification, FileChangeType, LSPErrorCodes, MarkupKind, NotebookDocuments,
+  ProposedFeatures, ResponseError, TextDocumentSyncKind, TextDocuments, createConnection,
+  type CancellationToken, type ClientCapabilities, type CodeAction, type Diagnostic, type DocumentDiagnosticReport,
+  type Hover, type InitializeParams, type InitializeResult, type NotebookDocument, type WorkDoneProgressReporter,
+} from 'vscode-languageserver/node';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import type { AnalysisContext, FileAccess, NotebookCellInput, ProjectFacts } from '../../core/analysis';
+import { analyzeCells, analyzeText } from '../../core/analyze';
+import { initPythonParser } from '../../core/code/index';
+import { buildProjectFacts } from '../../core/deps/index';
+import { fileKind } from '../../core/fileKinds';
+import { CONFIG_SECTION, Methods, type FileReportParams, type ScanParams } from '../../core/protocol';
+import '../../core/rules/all';
+import { getRule, ruleDocUrl } from '../../core/rules/registry';
+import { suppressionEdit } from '../../core/suppress';
+import type { Finding, Range, Severity } from '../../core/types';
+import { getFixResolver } from './fixResolvers';
+import { JobCancelled } from './scanPool';
+import { ScanService } from './scanService';
+import { defaultServerSettings, settingsFromRaw, type ServerSettings } from './settings';
+
+export { registerFixResolver } from './fixResolvers';
+
+/** Documents longer than this (UTF-16 units) get one "not analyzed" diagnostic instead of analysis. */
+export const MAX_ANALYZED_CHARS = 10 * 1024 * 1024;
+/** Characters checked for NUL bytes to decide a document is binary. */
+const BINARY_SNIFF_CHARS = 8192;
+/** Files read from disk for FileAccess (includes, lockfiles) above this size are treated as unreadable. */
+export const MAX_DISK_READ_BYTES = 16 * 1024 * 1024;
+/** Analysis time box: analyzers see isCancelled() = true past this. */
+export const ANALYSIS_TIME_BUDGET_MS = 3_000;
+/** Push mode: quiet time after an edit before re-analysis. */
+const PUSH_DEBOUNCE_MS = 150;
+/** Project facts (lockfiles, venv) are rebuilt at most this often after their sources change. */
+const FACTS_REBUILD_DEBOUNCE_MS = 400;
+/** Coalesces bursts of refresh requests (several included files saved at once). */
+const REFRESH_DEBOUNCE_MS = 100;
+/** Server-side codes for files the server did not analyze (size, binary). */
+export const FILE_SKIPPED_CODE = 'SRV002';
+const SOURCE = 'modelvet';
+
+const connection = createConnection(ProposedFeatures.all);
+const documents = new TextDocuments(TextDocument);
+const notebooks = new NotebookDocuments(TextDocument);
+
+let settings: ServerSettings = defaultServerSettings();
+let caps = { pull: false, refresh: false, configuration: false, workDoneProgress: false, watchedFilesDynamic: false, configDynamic: false, resolveSupport: false };
+let workspaceRoots: string[] = [];
+let extensionRoot = path.resolve(__dirname, '..');
+let storagePath: string | undefined;
+let parserReady: Promise<void> = Promise.resolve();
+let scanService: ScanService | undefined;
+/** Bumped whenever something other than a document's own text changes its findings (config, facts, includes). */
+let generation = 0;
+
+const log = (msg: string) => { try { connection.console.log(`[modelvet] ${msg}`); } catch { /* connection gone */ } };
+const logError = (where: string, e: unknown) => {
+  try { connection.console.error(`[modelvet] ${where}: ${(e as Error)?.stack ?? String(e)}`); } catch { /* connection gone */ }
+};
+
+// ---------------------------------------------------------------- paths, files
+
+function uriToPath(uri: string): string {
+  try {
+    if (uri.startsWith('file:')) return fileURLToPath(uri);
+    const u = new URL(uri);
+    return decodeURIComponent(u.pathname);
+  } catch {
+    return uri;
+  }
+}
+const normPath = (p: string) => path.resolve(p);
+
+/** Open notebooks (NotebookDocuments keeps its map private). */
+const openNotebooks = new Set<string>();
+/** Open text documents by file path, so FileAccess sees unsaved edits. */
+const openPaths = new Map<string, string>();
+
+const fileAccess: FileAccess = {
+  readText(p) {
+    const uri = openPaths.get(normPath(p));
+    const doc = uri ? documents.get(uri) : undefined;
+    if (doc) return doc.getText();
+    try {
+      const st = statSync(p);
+      if (!st.isFile() || st.size > MAX_DISK_READ_BYTES) return undefined;
+      return readFileSync(p, 'utf8');
+    } catch { return undefined; }
+  },
+  exists(p) {
+    if (openPaths.has(normPath(p))) return true;
+    try { return existsSync(p); } catch { return false; }
+  },
+};
+
+function rootFor(p: string): string | undefined {
+  let best: string | undefined;
+  for (const r of workspaceRoots) if ((p === r || p.startsWith(r + path.sep)) && (!best || r.length > best.length)) best = r;
+  return best;
+}
+
+// ---------------------------------------------------------------- project facts (lazy, debounced)
+
+interface FactsEntry { facts?: ProjectFacts; dirty: boolean }
+const factsByRoot = new Map<string, FactsEntry>();
+let factsTimer: NodeJS.Timeout | undefined;
+/** Files whose content feeds ProjectFacts (pins, bounds). */
+const FACT_SOURCE_KINDS = new Set(['lockfile', 'pyproject', 'pipfile', 'conda', 'requirements']);
+
+function projectFacts(root: string | undefined): ProjectFacts | undefined {
+  if (!root) return undefined;
+  let e = factsByRoot.get(root);
+  if (!e) { e = { dirty: true }; factsByRoot.set(root, e); }
+  if (!e.facts) {
+    try { e.facts = buildProjectFacts(root, fileAccess); } catch (err) { logError('buildProjectFacts', err); }
+    e.dirty = false;
+  }
+  return e.facts;
+}
+
+/** A facts source changed: rebuild (once the burst settles), then re-validate everything. */
+function factsSourceChanged(p: string): void {
+  const root = rootFor(p);
+  if (!root) return;
+  const e = factsByRoot.get(root);
+  if (!e?.facts) return; // never built: nothing stale
+  e.dirty = true;
+  if (factsTimer) clearTimeout(factsTimer);
+  factsTimer = setTimeout(() => {
+    factsTimer = undefined;
+    for (const [r, entry] of factsByRoot) {
+      if (!entry.dirty) continue;
+      try { entry.facts = buildProjectFacts(r, fileAccess); } catch (err) { logError('buildProjectFacts', err); }
+      entry.dirty = false;
+    }
+    invalidateAll();
+  }, FACTS_REBUILD_DEBOUNCE_MS);
+}
+
+// ---------------------------------------------------------------- analysis + cache
+
+interface CacheEntry { version: number; generation: number; findings: Finding[]; dependsOn: Set<string> }
+/** Text documents: key = document uri. Notebooks: key = notebook uri (findings carry `cell`). */
+const analysisCache = new Map<string, CacheEntry>();
+
+function analysisContext(p: string, token?: CancellationToken): AnalysisContext {
+  const root = rootFor(p);
+  const deadline = Date.now() + ANALYSIS_TIME_BUDGET_MS;
+  return {
+    config: settings.config,
+    workspaceRoot: root,
+    fs: fileAccess,
+    project: projectFacts(root),
+    isCancelled: () => Boolean(token?.isCancellationRequested) || Date.now() > deadline,
+  };
+}
+
+function skippedFinding(p: string, message: string): Finding {
+  return { path: p, range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, code: FILE_SKIPPED_CODE, severity: 'information', message, fixes: [] };
+}
+
+function hasNul(text: string): boolean {
+  const n = Math.min(text.length, BINARY_SNIFF_CHARS);
+  for (let i = 0; i < n; i++) if (text.charCodeAt(i) === 0) return true;
+  return false;
+}
+
+/** The path analyzers see: the file's own, or a stand-in whose name matches the language (untitled buffers, odd names). */
+function analysisPath(doc: TextDocument): string | undefined {
+  const p = uriToPath(doc.uri);
+  if (fileKind(p)) return p;
+  if (doc.languageId === 'python') return `${p}.py`;
+  if (doc.languageId === 'pip-requirements') return path.join(path.dirname(p), `${path.basename(p)}.requirements.txt`);
+  return undefined;
+}
+
+function analyzeDocument(doc: TextDocument, token?: CancellationToken): CacheEntry {
+  const cached = analysisCache.get(doc.uri);
+  if (cached && cached.version === doc.version && cached.generation === generation) return cached;
+  const p = analysisPath(doc);
+  let findings: Finding[] = [];
+  let dependsOn: string[] = [];
+  if (p) {
+    const text = doc.getText();
+    if (text.length > MAX_ANALYZED_CHARS) {
+      findings = [skippedFinding(p, `ModelVet skipped this file: ${(text.length / 1048576).toFixed(1)} M characters is more than the ${MAX_ANALYZED_CHARS / 1048576} M analyzed per file.`)];
+    } else if (hasNul(text)) {
+      findings = [skippedFinding(p, 'ModelVet skipped this file: it looks binary (contains NUL bytes).')];
+    } else {
+      const r = analyzeText(p, text, analysisContext(p, token));
+      findings = r.findings;
+      dependsOn = r.dependsOn;
+    }
+  }
+  const entry: CacheEntry = { version: doc.version, generation, findings, dependsOn: new Set(dependsOn.map(normPath)) };
+  if (!token?.isCancellationRequested) analysisCache.set(doc.uri, entry);
+  return entry;
+}
+
+function notebookCells(nb: NotebookDocument): NotebookCellInput[] {
+  return nb.cells.map((cell) => {
+    const doc = notebooks.getCellTextDocument(cell);
+    return { kind: cell.kind === 2 ? 'code' : 'markup', text: doc?.getText() ?? '', languageId: doc?.languageId ?? 'python' };
+  });
+}
+
+function analyzeNotebook(nb: NotebookDocument, token?: CancellationToken): CacheEntry {
+  const cached = analysisCache.get(nb.uri);
+  if (cached && cached.version === nb.version && cached.generation === generation) return cached;
+  const p = uriToPath(nb.uri);
+  const cells = notebookCells(nb);
+  const total = cells.reduce((n, c) => n + c.text.length, 0);
+  const findings = total > MAX_ANALYZED_CHARS ? [] : analyzeCells(p.endsWith('.ipynb') ? p : `${p}.ipynb`, cells, analysisContext(p, token));
+  const entry: CacheEntry = { version: nb.version, generation, findings, dependsOn: new Set() };
+  if (!token?.isCancellationRequested) analysisCache.set(nb.uri, entry);
+  return entry;
+}
+
+/** Findings for a text document or a notebook cell, with ranges in that document's coordinates. */
+function findingsFor(uri: string, token?: CancellationToken): Finding[] | undefined {
+  const nb = notebooks.findNotebookDocumentForCell(uri);
+  if (nb) {
+    const index = nb.cells.findIndex((c) => c.document === uri);
+    return analyzeNotebook(nb, token).findings.filter((f) => f.cell === index);
+  }
+  const doc = documents.get(uri);
+  return doc ? analyzeDocument(doc, token).findings : undefined;
+}
+
+// ---------------------------------------------------------------- diagnostics
+
+const SEVERITY: Record<Severity, DiagnosticSeverity> = {
+  error: DiagnosticSeverity.Error, warning: DiagnosticSeverity.Warning,
+  information: DiagnosticSeverity.Information, hint: DiagnosticSeverity.Hint,
+};
+
+const hrefCache = new Map<string, string>();
+/** The rule's page: the docs shipped next to the bundle when present, else the registry's URL. */
+function ruleHref(code: string): string | undefined {
+  let href = hrefCache.get(code);
+  if (href === undefined) {
+    const local = path.join(extensionRoot, 'docs', 'rules', `${code}.md`);
+    href = existsSync(local) ? pathToFileURL(local).toString() : getRule(code) ? ruleDocUrl(code) : '';
+    hrefCache.set(code, href);
+  }
+  return href || undefined;
+}
+
+function toDiagnostic(f: Finding, index: number): Diagnostic {
+  const href = ruleHref(f.code);
+  return {
+    range: f.range,
+    severity: SEVERITY[f.severity] ?? DiagnosticSeverity.Warning,
+    code: f.code,
+    ...(href ? { codeDescription: { href } } : {}),
+    source: SOURCE,
+    message: f.message,
+    data: { findingIndex: index, fixes: f.fixes.length },
+  };
+}
+
+function diagnosticsFor(uri: string, token?: CancellationToken): Diagnostic[] {
+  return (findingsFor(uri, token) ?? []).map(toDiagnostic);
+}
+
+// Push mode (clients without pull diagnostics).
+const pushTimers = new Map<string, NodeJS.Timeout>();
+function schedulePush(uri: string, delay = PUSH_DEBOUNCE_MS): void {
+  if (caps.pull) return;
+  const old = pushTimers.get(uri);
+  if (old) clearTimeout(old);
+  pushTimers.set(uri, setTimeout(() => {
+    pushTimers.delete(uri);
+    guardSync('push diagnostics', () => pushNow(uri));
+  }, delay));
+}
+function pushNow(uri: string): void {
+  const nb = notebooks.getNotebookDocument(uri);
+  if (nb) {
+    for (const cell of nb.cells) connection.sendDiagnostics({ uri: cell.document, diagnostics: diagnosticsFor(cell.document) });
+    return;
+  }
+  const doc = documents.get(uri);
+  if (doc) connection.sendDiagnostics({ uri, version: doc.version, diagnostics: diagnosticsFor(uri) });
+}
+
+let refreshTimer: NodeJS.Timeout | undefined;
+/** Re-validate every open document: `workspace/diagnostic/refresh` in pull mode, re-push otherwise. */
+function scheduleRefresh(): void {
+  if (refreshTimer) return;
+  refreshTimer = setTimeout(() => {
+    refreshTimer = undefined;
+    if (caps.pull) {
+      if (caps.refresh) connection.languages.diagnostics.refresh();
+    } else {
+      for (const d of documents.all()) schedulePush(d.uri, 0);
+      for (const uri of openNotebooks) schedulePush(uri, 0);
+    }
+  }, REFRESH_DEBOUNCE_MS);
+}
+
+function invalidateAll(): void {
+  generation++;
+  scheduleRefresh();
+}
+
+/** `p` changed (edited, saved, or changed on disk): re-validate documents that include it, rebuild facts if it feeds them. */
+function dependencyChanged(p: string, selfUri?: string): void {
+  const np = normPath(p);
+  let dependents = false;
+  for (const [uri, e] of analysisCache) {
+    if (uri !== selfUri && e.dependsOn.has(np)) { analysisCache.delete(uri); dependents = true; }
+  }
+  const kind = fileKind(np);
+  if (kind && FACT_SOURCE_KINDS.has(kind) && kind !== 'requirements') factsSourceChanged(np);
+  if (dependents) scheduleRefresh();
+}
+
+// ---------------------------------------------------------------- guards
+
+function guardSync<T>(where: string, fn: () => T, fallback?: T): T | undefined {
+  try { return fn(); } catch (e) { logError(where, e); return fallback; }
+}
+
+/** Request handler wrapper: exceptions become a logged error (or the fallback), cancellations a proper LSP error. */
+function guarded<P, R>(where: string, fn: (params: P, token: CancellationToken) => R | Promise<R>, fallback?: () => R) {
+  return async (params: P, token: CancellationToken): Promise<R> => {
+    try {
+      return await fn(params, token);
+    } catch (e) {
+      if (e instanceof ResponseError) throw e;
+      if (e instanceof JobCancelled) throw new ResponseError(LSPErrorCodes.RequestCancelled, 'cancelled');
+      logError(where, e);
+      if (fallback) return fallback();
+      throw new ResponseError(-32603, `${where} failed: ${(e as Error)?.message ?? String(e)}`);
+    }
+  };
+}
+
+process.on('uncaughtException', (e) => logError('uncaught exception', e));
+process.on('unhandledRejection', (e) => logError('unhandled rejection', e));
+
+// ---------------------------------------------------------------- initialize
+
+connection.onInitialize((params: InitializeParams): InitializeResult => {
+  const c: ClientCapabilities = params.capabilities;
+  caps = {
+    pull: Boolean(c.textDocument?.diagnostic),
+    refresh: Boolean(c.workspace?.diagnostics?.refreshSupport),
+    configuration: Boolean(c.workspace?.configuration),
+    workDoneProgress: Boolean(c.window?.workDoneProgress),
+    watchedFilesDynamic: Boolean(c.workspace?.didChangeWatchedFiles?.dynamicRegistration),
+    configDynamic: Boolean(c.workspace?.didChangeConfiguration?.dynamicRegistration),
+    resolveSupport: Boolean(c.textDocument?.codeAction?.resolveSupport?.properties?.includes('edit')),
+  };
+  const folders = params.workspaceFolders?.map((f) => f.uri) ?? (params.rootUri ? [params.rootUri] : params.rootPath ? [pathToFileURL(params.rootPath).toString()] : []);
+  workspaceRoots = folders.filter((u) => u.startsWith('file:')).map((u) => normPath(fileURLToPath(u)));
+  const opts = (params.initializationOptions ?? {}) as { storagePath?: unknown; extensionRoot?: unknown; settings?: unknown };
+  if (typeof opts.storagePath === 'string' && opts.storagePath) storagePath = opts.storagePath;
+  if (typeof opts.extensionRoot === 'string' && opts.extensionRoot) extensionRoot = opts.extensionRoot;
+  if (opts.settings) settings = settingsFromRaw(opts.settings);
+
+  parserReady = initPythonParser(__dirname).catch((e) => logError('Python parser initialisation', e));
+  scanService = new ScanService(
+    {
+      publish: (uri, diagnostics) => connection.sendDiagnostics({ uri, diagnostics }),
+      notify: (method, p) => { void connection.sendNotification(method, p); },
+      log,
+      ruleHref,
+    },
+    path.join(__dirname, 'scan-worker.js'), storagePath, settings.scanWorkers,
+  );
+  applyScanSettings();
+
+  return {
+    capabilities: {
+      textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental, save: { includeText: false } },
+      notebookDocumentSync: { notebookSelector: [{ notebook: { notebookType: 'jupyter-notebook' }, cells: [{ language: 'python' }] }], save: true },
+      ...(caps.pull ? { diagnosticProvider: { identifier: 'modelvet', interFileDependencies: true, workspaceDiagnostics: false } } : {}),
+      codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix], resolveProvider: true },
+      hoverProvider: true,
+      executeCommandProvider: { commands: ['modelvet.server.rescanFile'] },
+      workspace: { workspaceFolders: { supported: true, changeNotifications: false } },
+    },
+    serverInfo: { name: 'modelvet', version: '0.1.0' },
+  };
+});
+
+connection.onInitialized(() => {
+  void (async () => {
+    if (caps.configDynamic) await connection.client.register(DidChangeConfigurationNotification.type, { section: CONFIG_SECTION });
+    if (caps.watchedFilesDynamic) {
+      await connection.client.register(DidChangeWatchedFilesNotification.type, {
+        watchers: [
+          { globPattern: '**/*requirements*.{txt,in}' }, { globPattern: '**/requirements/*.{txt,in}' }, { globPattern: '**/constraints*.txt' },
+          { globPattern: '**/{pyproject.toml,Pipfile,Pipfile.lock,uv.lock,poetry.lock,pylock.toml,pdm.lock,environment*.yml,environment*.yaml}' },
+          { globPattern: '**/*.{pt,pth,bin,ckpt,pkl,pickle,joblib,npy,npz,safetensors,gguf,onnx,keras,h5,pb}' },
+        ],
+      });
+    }
+    await loadSettings();
+  })().catch((e) => logError('initialized', e));
+});
+
+async function loadSettings(pushed?: unknown): Promise<void> {
+  let raw: unknown = pushed;
+  if (raw === undefined && caps.configuration) {
+    try { raw = await connection.workspace.getConfiguration({ section: CONFIG_SECTION }); } catch (e) { logError('workspace/configuration', e); }
+  }
+  if (raw === undefined || raw === null) return;
+  settings = settingsFromRaw(raw);
+  applyScanSettings();
+  analysisCache.clear();
+  invalidateAll();
+}
+
+function applyScanSettings(): void {
+  scanService?.configure({
+    weights: settings.config.scan.weights, weightsMaxBytes: settings.config.scan.weightsMaxBytes,
+    autoScan: settings.autoScan, workers: settings.scanWorkers,
+  });
+}
+
+connection.onDidChangeConfiguration((params) => {
+  const s = (params?.settings as Record<string, unknown> | undefined)?.[CONFIG_SECTION];
+  void loadSettings(caps.configuration ? undefined : s).catch((e) => logError('didChangeConfiguration', e));
+});
+
+// ---------------------------------------------------------------- documents
+
+documents.onDidOpen((e) => {
+  guardSync('didOpen', () => {
+    openPaths.set(normPath(uriToPath(e.document.uri)), e.document.uri);
+    dependencyChanged(uriToPath(e.document.uri), e.document.uri);
+  });
+});
+documents.onDidChangeContent((e) => {
+  guardSync('didChange', () => {
+    schedulePush(e.document.uri);
+    dependencyChanged(uriToPath(e.document.uri), e.document.uri);
+  });
+});
+documents.onDidClose((e) => {
+  guardSync('didClose', () => {
+    openPaths.delete(normPath(uriToPath(e.document.uri)));
+    analysisCache.delete(e.document.uri);
+    const t = pushTimers.get(e.document.uri);
+    if (t) { clearTimeout(t); pushTimers.delete(e.document.uri); }
+    if (!caps.pull) connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
+    // The disk version may differ from the closed buffer: dependents re-read it.
+    dependencyChanged(uriToPath(e.document.uri), e.document.uri);
+  });
+});
+
+notebooks.onDidOpen((nb) => guardSync('notebook didOpen', () => { openNotebooks.add(nb.uri); schedulePush(nb.uri); }));
+notebooks.onDidChange((e) => guardSync('notebook didChange', () => {
+  // A change in one cell can change findings in later cells (imports): re-pull them all.
+  schedulePush(e.notebookDocument.uri);
+  if (caps.pull) scheduleRefresh();
+}));
+notebooks.onDidClose((nb) => guardSync('notebook didClose', () => {
+  openNotebooks.delete(nb.uri);
+  analysisCache.delete(nb.uri);
+  if (!caps.pull) for (const c of nb.cells) connection.sendDiagnostics({ uri: c.document, diagnostics: [] });
+}));
+
+connection.onDidChangeWatchedFiles((params) => {
+  guardSync('didChangeWatchedFiles', () => {
+    const modelChanges: Array<{ path: string; deleted: boolean }> = [];
+    for (const ch of params.changes) {
+      if (!ch.uri.startsWith('file:')) continue;
+      const p = uriToPath(ch.uri);
+      modelChanges.push({ path: p, deleted: ch.type === FileChangeType.Deleted });
+      // An open document is the source of truth for its own text; its on-disk change matters only to others.
+      dependencyChanged(p, undefined);
+    }
+    scanService?.onWatchedFiles(modelChanges);
+  });
+});
+
+// ---------------------------------------------------------------- pull diagnostics
+
+connection.languages.diagnostics.on(guarded('textDocument/diagnostic', async (params, token): Promise<DocumentDiagnosticReport> => {
+  const uri = params.textDocument.uri;
+  if (needsParser(uri)) await parserReady;
+  if (token.isCancellationRequested) throw new ResponseError(LSPErrorCodes.ServerCancelled, 'cancelled', { retriggerRequest: true });
+  return { kind: 'full', items: diagnosticsFor(uri, token) };
+}, (): DocumentDiagnosticReport => ({ kind: 'full', items: [] })));
+
+function needsParser(uri: string): boolean {
+  if (notebooks.findNotebookDocumentForCell(uri)) return true;
+  const doc = documents.get(uri);
+  return !!doc && (doc.languageId === 'python' || fileKind(uriToPath(uri)) === 'python');
+}
+
+// Push mode must also wait for the parser before the first Python result.
+void parserReady.then(() => { if (!caps.pull) scheduleRefresh(); });
+
+// ---------------------------------------------------------------- code actions
+
+function sameRange(a: Range, b: Range): boolean {
+  return a.start.line === b.start.line && a.start.character === b.start.character && a.end.line === b.end.line && a.end.character === b.end.character;
+}
+
+/** The finding a diagnostic came from: by the index in `data`, checked against code and range. */
+function findingOf(findings: Finding[], d: Diagnostic): Finding | undefined {
+  const idx = (d.data as { findingIndex?: unknown } | undefined)?.findingIndex;
+  if (typeof idx === 'number') {
+    const f = findings[idx];
+    if (f && f.code === d.code && sameRange(f.range, d.range)) return f;
+  }
+  return findings.find((f) => f.code === d.code && sameRange(f.range, d.range));
+}
+
+function lineTextOf(uri: string, line: number): string | undefined {
+  const doc = documents.get(uri) ?? notebooks.getCellTextDocument(notebooks.getNotebookCell(uri) ?? { kind: 2, document: uri });
+  if (!doc) return undefined;
+  const text = doc.getText({ start: { line, character: 0 }, end: { line: line + 1, character: 0 } });
+  return text.replace(/\r?\n$|\r$/, '');
+}
+
+interface ResolveData { uri: string; kind: string; data: unknown }
+
+connection.onCodeAction(guarded('textDocument/codeAction', async (params, token) => {
+  const uri = params.textDocument.uri;
+  const ours = params.context.diagnostics.filter((d) => d.source === SOURCE && !(d.data as { modelScan?: boolean } | undefined)?.modelScan);
+  if (!ours.length) return [];
+  if (params.context.only && !params.context.only.some((k) => k === CodeActionKind.QuickFix || CodeActionKind.QuickFix.startsWith(k))) return [];
+  if (needsParser(uri)) await parserReady;
+  const findings = findingsFor(uri, token) ?? [];
+  const actions: CodeAction[] = [];
+  const suppressed = new Set<string>();
+  for (const d of ours) {
+    const f = findingOf(findings, d);
+    if (!f) continue;
+    for (const fix of f.fixes) {
+      const action: CodeAction = { title: fix.title, kind: CodeActionKind.QuickFix, diagnostics: [d], ...(fix.isPreferred ? { isPreferred: true } : {}) };
+      if (fix.edits.length) action.edit = { changes: { [uri]: fix.edits } };
+      if (fix.resolve) {
+        if (!caps.resolveSupport && !fix.edits.length) continue;
+        action.data = { uri, kind: fix.resolve.kind, data: fix.resolve.data } satisfies ResolveData;
+      }
+      actions.push(action);
+    }
+    const line = f.range.start.line;
+    const key = `${line}:${f.code}`;
+    if (f.code === FILE_SKIPPED_CODE || suppressed.has(key)) continue;
+    const text = lineTextOf(uri, line);
+    if (text === undefined) continue;
+    suppressed.add(key);
+    const ed = suppressionEdit(text, f.code);
+    const pos = { line, character: ed.character };
+    actions.push({
+      title: `Suppress ${f.code} on this line`, kind: CodeActionKind.QuickFix, diagnostics: [d],
+      edit: { changes: { [uri]: [{ range: { start: pos, end: pos }, newText: ed.newText }] } },
+    });
+  }
+  return actions;
+}, () => []));
+
+connection.onCodeActionResolve(guarded('codeAction/resolve', async (action: CodeAction, token) => {
+  const data = action.data as ResolveData | undefined;
+  if (!data?.kind || action.edit) return action;
+  const resolver = getFixResolver(data.kind);
+  if (!resolver) { log(`no resolver registered for fix kind '${data.kind}'`); return action; }
+  const edits = await resolver(data.data, token);
+  if (edits?.length) action.edit = { changes: { [data.uri]: edits } };
+  return action;
+}, () => ({ title: 'ModelVet fix unavailable' })));
+
+// ---------------------------------------------------------------- hover
+
+/** Hover text is short: the first paragraph of a rule's markdown, capped. */
+const HOVER_SECTION_CHARS = 400;
+function firstParagraph(md: string): string {
+  const p = md.trim().split(/\n\s*\n/)[0] ?? '';
+  return p.length > HOVER_SECTION_CHARS ? `${p.slice(0, HOVER_SECTION_CHARS - 1)}…` : p;
+}
+
+function contains(r: Range, line: number, character: number): boolean {
+  if (line < r.start.line || line > r.end.line) return false;
+  if (line === r.start.line && character < r.start.character) return false;
+  if (line === r.end.line && character > r.end.character) return false;
+  return true;
+}
+
+connection.onHover(guarded('textDocument/hover', async (params, token): Promise<Hover | null> => {
+  const uri = params.textDocument.uri;
+  if (needsParser(uri)) await parserReady;
+  const { line, character } = params.position;
+  const hits = (findingsFor(uri, token) ?? []).filter((f) => contains(f.range, line, character) && f.code !== FILE_SKIPPED_CODE);
+  if (!hits.length) return null;
+  const parts = hits.map((f) => {
+    const meta = getRule(f.code);
+    const href = ruleHref(f.code);
+    const lines = [`**${f.code}** ${meta ? `(${meta.name})` : ''} — ${f.message}`];
+    if (f.detail) lines.push('', f.detail);
+    if (meta) {
+      lines.push('', meta.summary);
+      if (meta.why) lines.push('', `**Why:** ${firstParagraph(meta.why)}`);
+      if (meta.fix) lines.push('', `**Fix:** ${firstParagraph(meta.fix)}`);
+    }
+    if (href) lines.push('', `[Rule documentation](${href})`);
+    return lines.join('\n');
+  });
+  return { contents: { kind: MarkupKind.Markdown, value: parts.join('\n\n---\n\n') }, range: hits[0].range };
+}, () => null));
+
+// ---------------------------------------------------------------- model scans
+
+async function progressFor(params: { workDoneToken?: string | number }): Promise<{ reporter: WorkDoneProgressReporter; cancel?: CancellationToken } | undefined> {
+  if (params.workDoneToken !== undefined) return { reporter: connection.window.attachWorkDoneProgress(params.workDoneToken) };
+  if (!caps.workDoneProgress) return undefined;
+  try {
+    const r = await connection.window.createWorkDoneProgress();
+    return { reporter: r, cancel: r.token };
+  } catch { return undefined; }
+}
+
+/** Progress reports are throttled; the first and the last always go out. */
+const PROGRESS_INTERVAL_MS = 50;
+
+connection.onRequest(Methods.scan, guarded('modelvet/scan', async (params: ScanParams & { workDoneToken?: string | number }, token) => {
+  if (!scanService) throw new ResponseError(-32002, 'server not initialized');
+  const paths = Array.isArray(params?.paths) ? params.paths.filter((p): p is string => typeof p === 'string') : [];
+  if (!paths.length) throw new ResponseError(-32602, 'modelvet/scan: `paths` must list files or folders');
+  const progress = await progressFor(params);
+  const source = new CancellationTokenSource();
+  const subs = [token.onCancellationRequested(() => source.cancel()), progress?.cancel?.onCancellationRequested(() => source.cancel())];
+  progress?.reporter.begin('ModelVet: scanning models', 0, 'collecting files…', true);
+  let last = 0;
+  try {
+    return await scanService.scan(paths, Boolean(params.force), source.token, {
+      report(done, total, current) {
+        const now = Date.now();
+        if (done !== 0 && done !== total && now - last < PROGRESS_INTERVAL_MS) return;
+        last = now;
+        progress?.reporter.report(total ? Math.floor((done / total) * 100) : 100, `${done}/${total}${current ? ` · ${path.basename(current)}` : ''}`);
+      },
+    });
+  } finally {
+    progress?.reporter.done();
+    for (const s of subs) s?.dispose();
+    source.dispose();
+  }
+}));
+
+connection.onRequest(Methods.fileReport, guarded('modelvet/fileReport', async (params: FileReportParams, token) => {
+  if (!scanService) throw new ResponseError(-32002, 'server not initialized');
+  if (typeof params?.path !== 'string') throw new ResponseError(-32602, 'modelvet/fileReport: `path` is required');
+  return scanService.fileReport(params.path, Boolean(params.force), token);
+}));
+
+connection.onExecuteCommand(guarded('workspace/executeCommand', async (params, token) => {
+  if (params.command === 'modelvet.server.rescanFile' && typeof params.arguments?.[0] === 'string' && scanService) {
+    return scanService.fileReport(params.arguments[0], true, token);
+  }
+  return null;
+}, () => null));
+
+connection.onShutdown(() => { scanService?.dispose(); });
+
+documents.listen(connection);
+notebooks.listen(connection);
+connection.listen();

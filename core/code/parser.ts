@@ -1,0 +1,133 @@
+/**
+ * The tree-sitter runtime and Python grammar, loaded once, plus a small per-path
+ * tree cache so that re-analysis after an edit re-parses incrementally.
+ * Trees live in wasm memory that the JS GC does not reclaim: every tree we drop
+ * is deleted explicitly.
+ */
+import { Parser, Language, Query, type Tree, type Edit } from 'web-tree-sitter';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+
+/** Files above this many UTF-16 code units are not parsed (reported as incomplete). */
+export const MAX_PYTHON_CHARS = 8_000_000;
+/** A parse that runs longer than this is abandoned (reported as incomplete). */
+export const PARSE_TIMEOUT_MS = 3_000;
+/** How many parsed trees we keep for incremental re-parsing. */
+export const TREE_CACHE_SIZE = 32;
+
+let parser: Parser | undefined;
+let language: Language | undefined;
+let initPromise: Promise<void> | undefined;
+let structureQuery: Query | undefined;
+
+/** The query that finds every node the analysis cares about, in one wasm pass. */
+const STRUCTURE_QUERY = `
+(import_statement) @import
+(import_from_statement) @import_from
+(function_definition) @function
+(class_definition) @class
+(lambda) @lambda
+(call) @call
+(assignment) @assign
+(for_statement left: (_) @target)
+(for_in_clause left: (_) @target)
+(as_pattern_target) @target
+(named_expression name: (identifier) @target)
+`;
+
+function resolvePackageFile(spec: string): string {
+  // Under tsx/node the packages resolve normally; createRequire needs a real anchor file.
+  const anchor = typeof __filename === 'string' ? __filename : path.join(process.cwd(), 'noop.js');
+  return createRequire(anchor).resolve(spec);
+}
+
+export function initParser(wasmDir?: string): Promise<void> {
+  if (!initPromise) {
+    initPromise = (async () => {
+      const runtimeWasm = wasmDir ? path.join(wasmDir, 'tree-sitter.wasm') : resolvePackageFile('web-tree-sitter/tree-sitter.wasm');
+      const grammarWasm = wasmDir ? path.join(wasmDir, 'tree-sitter-python.wasm') : resolvePackageFile('tree-sitter-python/tree-sitter-python.wasm');
+      await Parser.init({ locateFile: (file: string) => (file.endsWith('.wasm') ? runtimeWasm : file) });
+      language = await Language.load(grammarWasm);
+      parser = new Parser();
+      parser.setLanguage(language);
+      structureQuery = new Query(language, STRUCTURE_QUERY);
+    })();
+    initPromise.catch(() => { initPromise = undefined; });
+  }
+  return initPromise;
+}
+
+export function isParserReady(): boolean { return parser !== undefined; }
+
+export function getStructureQuery(): Query {
+  if (!structureQuery) throw new Error('initPythonParser() has not completed');
+  return structureQuery;
+}
+
+interface CachedTree { text: string; tree: Tree }
+const cache = new Map<string, CachedTree>();
+
+/** The edit that turns `oldText` into `newText`, from their common prefix and suffix. */
+export function computeEdit(oldText: string, newText: string): Edit {
+  let prefix = 0;
+  const minLen = Math.min(oldText.length, newText.length);
+  while (prefix < minLen && oldText.charCodeAt(prefix) === newText.charCodeAt(prefix)) prefix++;
+  let suffix = 0;
+  while (suffix < minLen - prefix && oldText.charCodeAt(oldText.length - 1 - suffix) === newText.charCodeAt(newText.length - 1 - suffix)) suffix++;
+  const oldEnd = oldText.length - suffix;
+  const newEnd = newText.length - suffix;
+  return {
+    startIndex: prefix, oldEndIndex: oldEnd, newEndIndex: newEnd,
+    startPosition: pointAt(oldText, prefix), oldEndPosition: pointAt(oldText, oldEnd), newEndPosition: pointAt(newText, newEnd),
+  } as Edit;
+}
+
+function pointAt(text: string, offset: number): { row: number; column: number } {
+  let row = 0, lineStart = 0;
+  for (let i = text.indexOf('\n'); i !== -1 && i < offset; i = text.indexOf('\n', i + 1)) { row++; lineStart = i + 1; }
+  return { row, column: offset - lineStart };
+}
+
+export type ParseOutcome = { tree: Tree; owned: boolean } | { incomplete: string };
+
+/**
+ * Parse `text`. With a `cacheKey` the previous tree for that key is reused
+ * (incrementally re-parsed) and the new tree is kept in the cache (owned=false:
+ * the caller must not delete it). Without a key the caller owns the tree.
+ */
+export function parsePython(text: string, cacheKey?: string): ParseOutcome {
+  if (!parser) throw new Error('initPythonParser() has not completed');
+  if (text.length > MAX_PYTHON_CHARS) return { incomplete: `file is larger than ${MAX_PYTHON_CHARS} characters` };
+  const previous = cacheKey !== undefined ? cache.get(cacheKey) : undefined;
+  if (previous && previous.text === text) {
+    cache.delete(cacheKey!); cache.set(cacheKey!, previous); // LRU touch
+    return { tree: previous.tree, owned: false };
+  }
+  let oldTree: Tree | undefined;
+  if (previous) {
+    previous.tree.edit(computeEdit(previous.text, text));
+    oldTree = previous.tree;
+  }
+  const deadline = performance.now() + PARSE_TIMEOUT_MS;
+  let tree: Tree | null = null;
+  try {
+    tree = parser.parse(text, oldTree ?? null, { progressCallback: () => performance.now() > deadline });
+  } finally {
+    if (previous) { previous.tree.delete(); cache.delete(cacheKey!); }
+  }
+  if (!tree) { parser.reset(); return { incomplete: `parsing took longer than ${PARSE_TIMEOUT_MS} ms` }; }
+  if (cacheKey === undefined) return { tree, owned: true };
+  cache.set(cacheKey, { text, tree });
+  while (cache.size > TREE_CACHE_SIZE) {
+    const [oldestKey, oldest] = cache.entries().next().value as [string, CachedTree];
+    oldest.tree.delete();
+    cache.delete(oldestKey);
+  }
+  return { tree, owned: false };
+}
+
+/** Drop (and free) the cached tree of a closed document. */
+export function forgetTree(cacheKey: string): void {
+  const entry = cache.get(cacheKey);
+  if (entry) { entry.tree.delete(); cache.delete(cacheKey); }
+}

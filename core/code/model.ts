@@ -21,8 +21,9 @@ export interface Binding {
   kind: 'import' | 'none' | 'value' | 'other';
   /** For imports: the qualified name the local name stands for. */
   qualified?: string;
-  /** For simple assignments `name = value`: the value expression. */
+  /** For assignments: the value expression (`name = value`, or `a, b = value` with unpacked=true). */
   value?: Node;
+  unpacked?: boolean;
 }
 
 export interface Scope {
@@ -162,7 +163,7 @@ export function buildModel(tree: Tree, text: string, isCancelled?: () => boolean
           const simple = left.type === 'identifier';
           addBinding(scope, id.text, simple && isNoneLiteral(right)
             ? { at: node.startIndex, kind: 'none' }
-            : { at: node.startIndex, kind: 'value', value: simple && right ? right : undefined });
+            : { at: node.startIndex, kind: 'value', value: right ?? undefined, unpacked: !simple });
         }
         break;
       }

@@ -484,7 +484,7 @@ function readsFileText(expr: Node | null | undefined, scope: Scope, depth: numbe
   if (expr.type === 'identifier') {
     const s = taintScope(scope);
     const b = lookup(expr.text, s, expr.startIndex);
-    if (b === 'unbound' || !b || b.kind !== 'value' || !b.value) return false;
+    if (b === 'unbound' || !b || b.kind !== 'value' || !b.value || b.unpacked) return false;
     if (b.value.startIndex <= expr.startIndex && expr.startIndex < b.value.endIndex) return false;
     return readsFileText(b.value, s, depth + 1);
   }

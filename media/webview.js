@@ -1,0 +1,15 @@
+// ModelVet webview script: turns clicks on [data-command] elements into messages for the extension.
+// No data is rendered here (the extension renders escaped HTML), so nothing from a scanned file reaches the DOM via script.
+(function () {
+  const vscode = acquireVsCodeApi();
+  document.addEventListener('click', (event) => {
+    const target = event.target instanceof Element ? event.target.closest('[data-command]') : null;
+    if (!target) return;
+    event.preventDefault();
+    const message = { type: target.getAttribute('data-command') };
+    const path = target.getAttribute('data-path');
+    if (path !== null) message.path = path;
+    if (target instanceof HTMLButtonElement) target.disabled = true;
+    vscode.postMessage(message);
+  });
+})();

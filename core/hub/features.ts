@@ -9,7 +9,7 @@ import path from 'node:path';
 import { getHFHubCachePath } from '@huggingface/hub';
 import type { ModelVetConfig } from '../config';
 import { effectiveSeverity } from '../config';
-import type { Finding, Range } from '../types';
+import type { Finding, Range, TextEdit } from '../types';
 import { HubRepoService, isCommitSha, isValidRepoId, type LookupResult, type RepoInfo, type RepoKind, type RepoSecurityDetails } from './repos';
 import { groupWeights, offersOnlyPickleWeights } from './weights';
 import { lookalikeOrg } from './typosquat';
@@ -87,11 +87,11 @@ export function createHubFeatures(opts: HubFeaturesOptions): HubFeatures {
       const typoOf = owner ? lookalikeOrg(owner) : undefined;
       const s4 = sev('HUB004');
       if (typoOf && s4) {
-        const fixed = typoOf + ref.repoId.slice(owner!.length);
+        const ownerRange = ownerRangeIn(ref.range, ref.repoId, owner!.length);
         findings.push({
           path: filePath, range: ref.range, code: 'HUB004', severity: s4,
           message: `Owner '${owner}' looks like a typo of the popular organization '${typoOf}'. A look-alike namespace can serve malicious weights.`,
-          fixes: [{ title: `Replace owner with '${typoOf}'`, edits: [{ range: ref.range, newText: fixed }] }],
+          fixes: ownerRange ? [{ title: `Replace owner with '${typoOf}'`, edits: [{ range: ownerRange, newText: typoOf }] }] : [],
           data: { repoId: ref.repoId, kind: ref.kind, lookalikeOf: typoOf },
         });
       }
@@ -99,17 +99,20 @@ export function createHubFeatures(opts: HubFeaturesOptions): HubFeatures {
       const cachedHit = service.cached({ repoId: ref.repoId, kind: ref.kind, revision: ref.revision });
       const cachedInfo = config.online.enabled && cachedHit?.result.status === 'ok' ? cachedHit.result.info : undefined;
       const s2 = sev('HUB002');
-      if (ref.revision !== undefined && !isCommitSha(ref.revision) && s2) {
+      // Only once the Hub confirmed the name resolves to a different commit: offline,
+      // LOAD005 already reports moving revisions, so this adds the commit it points to now.
+      if (ref.revision !== undefined && !isCommitSha(ref.revision) && s2 && cachedInfo && isCommitSha(cachedInfo.sha)) {
         const where = ref.revisionRange ?? ref.range;
-        const now = cachedInfo?.sha ? ` It currently points to ${cachedInfo.sha}.` : '';
+        const template = ref.revisionRange ? pinEditTemplate(ref.revisionRange, ref.revision) : undefined;
         findings.push({
           path: filePath, range: where, code: 'HUB002', severity: s2,
-          message: `revision='${ref.revision}' is a branch or tag (or a short hash), which can move to new content.${now} Pin a full 40-hex commit.`,
-          fixes: ref.revisionRange ? [{
-            title: 'Pin revision to the current commit', edits: [], isPreferred: false,
-            resolve: { kind: 'hub-pin', data: { repoId: ref.repoId, kind: ref.kind, revision: ref.revision, range: ref.revisionRange } },
+          message: `revision='${ref.revision}' is a branch or tag (or a short hash) of '${ref.repoId}' and can move to new content; `
+            + `it currently points to ${cachedInfo.sha}. Pin the full commit.`,
+          fixes: template ? [{
+            title: `Pin revision to ${cachedInfo.sha.slice(0, 12)}…`, edits: template.map((e) => ({ ...e, newText: e.newText.replace('{sha}', cachedInfo.sha) })),
+            isPreferred: true,
           }] : [],
-          data: { repoId: ref.repoId, kind: ref.kind, revision: ref.revision },
+          data: { repoId: ref.repoId, kind: ref.kind, revision: ref.revision, sha: cachedInfo.sha },
         });
       }
 
@@ -202,6 +205,29 @@ export function readLocalRef(repoId: string, kind: RepoKind, revision: string, c
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Where the owner sits inside the repo-id literal's range: the range covers either
+ * the bare id or the id in simple quotes; any other layout (prefixes, `hf-hub:`,
+ * `@rev`) gets no automatic edit.
+ */
+function ownerRangeIn(r: Range, repoId: string, ownerLength: number): Range | undefined {
+  if (r.start.line !== r.end.line) return undefined;
+  const width = r.end.character - r.start.character;
+  const offset = width === repoId.length ? 0 : width === repoId.length + 2 ? 1 : -1;
+  if (offset < 0) return undefined;
+  const start = r.start.character + offset;
+  return { start: { line: r.start.line, character: start }, end: { line: r.start.line, character: start + ownerLength } };
+}
+
+/** The edit that pins a revision literal (quoted or bare, as `findHubReferences` reports it); `{sha}` is the placeholder. */
+export function pinEditTemplate(revisionRange: Range, revision: string): TextEdit[] | undefined {
+  if (revisionRange.start.line !== revisionRange.end.line) return undefined;
+  const width = revisionRange.end.character - revisionRange.start.character;
+  if (width === revision.length) return [{ range: revisionRange, newText: '{sha}' }];
+  if (width === revision.length + 2) return [{ range: revisionRange, newText: '"{sha}"' }];
+  return undefined;
 }
 
 function listShort(items: readonly string[], max: number): string {

@@ -22,10 +22,10 @@ export const hubRules: RuleMeta[] = [
     category: 'hub',
     summary: 'The `revision=` of a Hub reference is a branch or tag name, not a 40-hex commit.',
     why: 'Branches and tags move: whoever controls the repo (or its compromised account) can push new weights or new remote code under the same name, '
-      + 'and your code silently loads them next time. Only a full commit hash is immutable. Decided from the text alone (no network needed).',
+      + 'and your code silently loads them next time. Only a full commit hash is immutable. Needs online features: reported once the Hub confirms '
+      + 'that the name is a branch or tag, together with the commit it points to now (offline, LOAD005 reports moving revisions).',
     example: '```python\nmodel = AutoModel.from_pretrained("org/name", revision="main")\n```',
-    fix: 'Replace the revision with the 40-hex commit you reviewed. The quick-fix (*Pin to commit*) fetches the commit the branch currently points to '
-      + '(offline: from your local Hugging Face cache\'s `refs/`).',
+    fix: 'Replace the revision with the 40-hex commit you reviewed. The quick-fix replaces the branch or tag with the commit it currently points to on the Hub.',
     references: ['OpenSSF Scorecard: Pinned-Dependencies', 'Hugging Face Hub: revisions'],
     defaultSeverity: 'warning',
   },

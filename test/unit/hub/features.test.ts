@@ -87,13 +87,18 @@ test('diagnostics come from cache synchronously, then a background lookup fills 
   for (const field of ['sha', 'siblings', 'library_name']) assert.ok(infoReq.includes(`expand=${field}`), infoReq);
 });
 
-test('HUB002 for a branch revision (offline-decidable) with a resolvable pin fix; commits are fine', () => {
-  const f = createHubFeatures({ getConfig: () => config(false), cacheDir: tmp() });
-  const out = f.diagnosticsFor('/w/a.py', [ref('acme/safe-model', 'main'), ref('acme/safe-model', SHA_B, 'model', 1), ref('acme/safe-model', 'abc1234', 'model', 2)]);
+test('HUB002 once the Hub confirms a branch or tag, with the exact commit as the fix; commits are fine', async () => {
+  const f = createHubFeatures({ getConfig: () => config(), cacheDir: tmp() });
+  const refs = [ref('acme/safe-model', 'main'), ref('acme/safe-model', SHA_B, 'model', 1), ref('acme/safe-model', 'v1', 'model', 2)];
+  assert.deepEqual(f.diagnosticsFor('/w/a.py', refs), [], 'not before the Hub answered');
+  await f.idle();
+  const out = f.diagnosticsFor('/w/a.py', refs);
   assert.deepEqual(out.map((x) => `${x.code}@${x.range.start.line}`), ['HUB002@0', 'HUB002@2']);
   assert.deepEqual(out[0].range, range(0, 40, 0, 46), 'reported on the revision literal');
-  assert.equal(out[0].fixes[0].resolve?.kind, 'hub-pin');
-  assert.deepEqual((out[0].fixes[0].resolve?.data as any).repoId, 'acme/safe-model');
+  assert.deepEqual(out[0].fixes[0].edits, [{ range: range(0, 40, 0, 46), newText: `"${SHA_B}"` }]);
+  assert.deepEqual(out[1].fixes[0].edits, [{ range: range(2, 40, 2, 44), newText: `"${SHA_V1}"` }]);
+  const offline = createHubFeatures({ getConfig: () => config(false), cacheDir: tmp() });
+  assert.deepEqual(offline.diagnosticsFor('/w/a.py', refs), [], 'offline, LOAD005 covers moving revisions');
 });
 
 test('HUB004 flags look-alike owners offline, not the real orgs', () => {
@@ -103,16 +108,19 @@ test('HUB004 flags look-alike owners offline, not the real orgs', () => {
     ref('rnistralai/Mistral-7B', undefined, 'model', 3), ref('someone/model', undefined, 'model', 4), ref('gpt2', undefined, 'model', 5),
   ]);
   assert.deepEqual(out.map((x) => `${x.code}@${x.range.start.line}:${(x.data as any).lookalikeOf}`), ['HUB004@0:meta-llama', 'HUB004@2:microsoft', 'HUB004@3:mistralai']);
-  assert.equal(out[0].fixes[0].edits[0].newText, 'meta-llama/Llama-3.1-8B');
+  assert.deepEqual(out[0].fixes[0].edits, [{ range: range(0, 11, 0, 20), newText: 'meta-llama' }], 'only the owner inside the quotes');
 });
 
 test('rule settings turn HUB rules off or change severity', async () => {
-  const c = config(false);
+  const c = config();
   c.rules.HUB004 = 'off';
   c.rules.HUB002 = 'error';
   const f = createHubFeatures({ getConfig: () => c, cacheDir: tmp() });
-  const out = f.diagnosticsFor('/w/a.py', [ref('meta-lama/x', 'main')]);
-  assert.deepEqual(out.map((x) => `${x.code}:${x.severity}`), ['HUB002:error']);
+  const refs = [ref('meta-lama/x'), ref('acme/safe-model', 'main', 'model', 1)];
+  f.diagnosticsFor('/w/a.py', refs);
+  await f.idle();
+  const out = f.diagnosticsFor('/w/a.py', refs);
+  assert.deepEqual(out.map((x) => `${x.code}:${x.severity}`).sort(), ['HUB002:error', 'HUB003:warning'], 'HUB004 is off');
 });
 
 test('with online features off the Hub receives zero requests (diagnostics, hover, pin)', async () => {

@@ -1,0 +1,75 @@
+/** Rule documentation for DEP001–DEP008 (printed by `modelvet rules`, rendered to docs/rules/). */
+import type { RuleMeta } from '../rules/registry';
+
+export const dependencyRuleMeta: RuleMeta[] = [
+  {
+    code: 'DEP001', name: 'name-confusion', category: 'dependency', defaultSeverity: 'warning',
+    summary: 'A dependency name that imitates a popular or ML package (typosquat), a placeholder name, or a known malicious name.',
+    why: [
+      'Attackers register names one keystroke away from popular packages (`reqeusts`, `pandsa`), the same name with other separators or look-alike characters (`scikitlearn`, `tensorfl0w`), or the real name with an affix (`torch-nightly`, `python-numpy`, `openai-sdk`). A single typo in a requirements file then installs their code, which runs at install or import time.',
+      'Some names are placeholders that are not the real project: `sklearn` (the real one is `scikit-learn`), `pytorch` (`torch`), `cv2`/`opencv` (`opencv-python`). Others are known malicious, e.g. `torchtriton`, which shadowed PyTorch\'s nightly-only dependency in December 2022.',
+      'Names are compared after PEP 503 normalization against the 15,000 most downloaded projects plus a curated ML list, using a precomputed index (edit distance 1, adjacent swaps, repeated or omitted characters, keyboard neighbours, swapped words, `py`/`python` affixes, `-nightly`/`-dev`/`-gpu`/`-cpu`/`-cuNNN`/`-sdk`/`-ai`, `torch-`/`tf-` prefixes, homoglyphs). A name that is itself popular is never reported as a squat of another popular name. Conda package names (another namespace) are not checked.',
+    ].join('\n\n'),
+    example: '```\npytorch==2.5.1\nreqeusts>=2.31\ntorchtriton\n```',
+    fix: 'Replace the name with the intended package; the quick-fix does this and keeps extras, specifiers and markers. If the name is really what you want (an internal package that happens to be close to a popular one), suppress it with `# modelvet: ignore[DEP001]`.',
+    references: ['PEP 503 – Simple Repository API (name normalization)', 'PyTorch advisory: Compromised PyTorch-nightly dependency chain (December 2022)', 'Vu et al., "Typosquatting and Combosquatting Attacks on the Python Ecosystem" (EuroS&PW 2020)', 'Top PyPI packages dataset: hugovk/top-pypi-packages'],
+    equivalents: ['guarddog typosquatting heuristic', 'PyPI typosnyper'],
+  },
+  {
+    code: 'DEP002', name: 'unpinned-dependency', category: 'dependency', defaultSeverity: 'warning',
+    summary: 'A dependency that is not pinned to an exact version (==) in an application context.',
+    why: 'Without an exact pin each install may resolve a different release, including a freshly published malicious or hijacked one (as with the compromised ultralytics releases). Requirements files, conda environment files, Pipfiles and notebooks install applications and should be exact; a library\'s `pyproject.toml` should use ranges, so there the finding is only a hint and says so (`projectKind` setting: `auto` treats a `[build-system]` with a `[project]` name as a library).',
+    example: '```\nnumpy\ntransformers>=4.40\n```',
+    fix: 'Pin with `==`. The quick-fix uses the version from the workspace lockfile (uv.lock, poetry.lock, Pipfile.lock, pylock.toml), else the version installed in a `.venv`/`venv` of the workspace (read from `*.dist-info/METADATA`; Python is never run). Offline and without either, no version is guessed.',
+    references: ['pip documentation: Repeatable installs', 'PEP 440 – Version Identification and Dependency Specification', 'PEP 751 – A file format to record Python dependencies for installation reproducibility'],
+  },
+  {
+    code: 'DEP003', name: 'missing-hashes', category: 'dependency', defaultSeverity: 'error',
+    summary: 'A requirement without --hash in a file that uses hashes (pip refuses), or anywhere when the project requires hashes.',
+    why: 'As soon as one requirement (in the file or a file it includes with `-r`) has `--hash`, or `--require-hashes` is set, pip switches to hash-checking mode and refuses to install any requirement without a hash — the whole install fails. When hashes are required by the project (`requireHashes` / `--require-hashes`), each missing hash is a file the index could replace unnoticed. Hashed requirements must also be pinned with `==`.',
+    example: '```\nnumpy==1.26.4 --hash=sha256:…\npandas==2.2.2\n```',
+    fix: 'Generate hashes for every requirement, e.g. `pip-compile --generate-hashes` or `uv pip compile --generate-hashes`, or remove the partial hashes.',
+    references: ['pip documentation: Hash-checking mode', 'pip-tools: --generate-hashes'],
+  },
+  {
+    code: 'DEP004', name: 'risky-index', category: 'dependency', defaultSeverity: 'warning',
+    summary: 'Risky package-index configuration: --extra-index-url, --trusted-host, plain-http indexes or find-links, non-explicit uv indexes.',
+    why: '`--extra-index-url` makes pip merge two indexes and take the highest version from either: anyone can publish a higher version of a private or nightly-only name on the public index (dependency confusion). This is how the malicious `torchtriton` reached PyTorch-nightly users in December 2022. `--trusted-host` and `verify_ssl = false` turn off certificate checks; plain `http://` indexes, find-links and conda channels let anyone on the network path swap packages. A uv `[[tool.uv.index]]` that is not `explicit = true` is consulted for every package.',
+    example: '```\n--extra-index-url https://example.invalid/simple\n--trusted-host example.invalid\n```',
+    fix: 'Use a single `--index-url` (a proxy that mirrors what you need), or per-package explicit indexes (uv: `explicit = true` plus `[tool.uv.sources]`; Poetry: `priority = "explicit"`). Always use https.',
+    references: ['PyTorch advisory: Compromised PyTorch-nightly dependency chain (December 2022)', 'Alex Birsan, "Dependency Confusion" (2021)', 'uv documentation: Package indexes (explicit indexes)'],
+  },
+  {
+    code: 'DEP005', name: 'mutable-direct-reference', category: 'dependency', defaultSeverity: 'warning',
+    summary: 'A direct URL or VCS dependency without an immutable reference (git branch/tag instead of a commit SHA, archive without a hash).',
+    why: 'A branch or tag can be moved to new code at any time, and an archive URL can serve a different file tomorrow; neither is covered by the index\'s immutability. In 2024 a requirements file pinned trojaned `openai`/`anthropic` wheels by URL. The message shows the host the code comes from.',
+    example: '```\nmylib @ git+https://example.invalid/org/mylib@main\nfoo @ https://example.invalid/foo-1.0.tar.gz\n```',
+    fix: 'Reference a full 40-character commit SHA (`@<sha>`), or add `#sha256=<hash>` to the URL (or `--hash`).',
+    references: ['PEP 440 – Direct references', 'pip documentation: VCS support'],
+  },
+  {
+    code: 'DEP006', name: 'compromised-package', category: 'dependency', defaultSeverity: 'error',
+    summary: 'A known-compromised release (e.g. ultralytics 8.3.41/42/45/46) or a known-malicious package.',
+    why: 'Some releases of legitimate projects were published by attackers (ultralytics 8.3.41, 8.3.42, 8.3.45 and 8.3.46 shipped a cryptominer in December 2024), and some packages are malicious in every version (`deepseeek`, `aliyun-ai-labs-snippets-sdk`). The list is a data file with a source per row. A range that still allows a compromised release is a warning; an exact pin (or a lockfile pin) is an error.',
+    example: '```\nultralytics==8.3.41\n```',
+    fix: 'Move to a clean release (the quick-fix raises the bound to the first clean version) or remove the malicious package, then rotate any secrets the environment could read.',
+    references: ['Ultralytics incident report (December 2024)', 'ReversingLabs: malicious ML models on PyPI (2025)', 'Positive Technologies: deepseeek / deepseekai (2025)'],
+  },
+  {
+    code: 'DEP007', name: 'vulnerable-version', category: 'dependency', defaultSeverity: 'warning',
+    summary: 'A version (or range) of an ML package with a known loader / deserialization vulnerability.',
+    why: 'Model loaders are code-execution surfaces: `torch.load` (CVE-2025-32434, < 2.6.0), transformers checkpoint loading (CVE-2024-3568, < 4.38.0), Keras `safe_mode` bypasses (CVE-2025-1550), llama-cpp-python chat templates (CVE-2024-34359), joblib, onnx, vllm. An exact pin (or lockfile pin) inside an affected range is an error; a range that still allows affected versions is a warning (ranges are evaluated with PEP 440 semantics, not by assuming the lowest version). Advisories come from a curated data file and, offline, from OSV records (`osvDbPaths` setting or `modelvet check --osv-db all.zip`).',
+    example: '```\ntorch==2.5.1\ntransformers>=4.30\n```',
+    fix: 'Upgrade: the quick-fix raises the lower bound to the first fixed version (or moves an exact pin to it), keeping compatible upper bounds.',
+    references: ['CVE-2025-32434', 'CVE-2024-3568', 'CVE-2025-1550', 'CVE-2024-34359', 'OSV schema (Open Source Vulnerabilities)'],
+    equivalents: ['pip-audit', 'osv-scanner'],
+  },
+  {
+    code: 'DEP008', name: 'unparsable-manifest', category: 'dependency', defaultSeverity: 'warning',
+    summary: 'A manifest line or file that cannot be parsed or followed (syntax errors, binary or oversized files, missing or cyclic includes).',
+    why: 'A requirement ModelVet cannot read is a requirement nobody checked. pip may also reject the file outright. Includes (`-r`, `-c`) that are missing, cyclic, remote, or outside the workspace are reported and not followed. Analysis of the rest of the file continues.',
+    example: '```\nnumpy==1.26.4.\n-r missing.txt\n```',
+    fix: 'Correct the line (the message points at the exact position), or remove the broken include.',
+    references: ['PEP 508 – Dependency specification for Python Software Packages', 'pip documentation: Requirements File Format'],
+  },
+];

@@ -1,0 +1,48 @@
+/** The format-independent view of one declared dependency that every DEP rule works on. */
+import type { Finding, Fix, Range, Severity, TextEdit, Position } from '../types';
+
+export type EntryContext = 'application' | 'library';
+/** How a new specifier is written back into this entry's format. */
+export type SpecFormat = 'pep508' | 'poetry' | 'pipfile' | 'conda';
+
+export interface DepEntry {
+  /** As written. */
+  name: string;
+  /** PEP 503 normalized. */
+  norm: string;
+  nameRange: Range;
+  /** False when the name came from `#egg=` or a file name, not from text the user typed as a name. */
+  nameExplicit: boolean;
+  /** PEP 440 specifier set ('' = no constraint). */
+  spec: string;
+  /** Where the specifier text is (replaced by fixes), or where one would be inserted. */
+  specRange?: Range;
+  specInsertAt?: Position;
+  specFormat: SpecFormat;
+  /** Direct URL / VCS reference. */
+  url?: { url: string; range: Range };
+  /** A local path (editable `.`, `../pkg`, `{path = …}`): no pin or index rules apply. */
+  localPath?: boolean;
+  hashed: boolean;
+  context: EntryContext;
+  /** The whole requirement (for messages that concern the line). */
+  range: Range;
+  /** Conda packages live in another namespace: name rules do not apply. */
+  conda?: boolean;
+}
+
+/** Collects findings for one file with shared path and helper constructors. */
+export class FindingSink {
+  readonly findings: Finding[] = [];
+  constructor(readonly path: string) {}
+  add(code: string, severity: Severity, range: Range, message: string, opts: { fixes?: Fix[]; detail?: string; data?: Record<string, unknown> } = {}): void {
+    this.findings.push({ path: this.path, range, code, severity, message, fixes: opts.fixes ?? [], detail: opts.detail, data: opts.data });
+  }
+}
+
+/** The edit that writes `newSpec` (already in the entry's format) over the entry's specifier. */
+export function specEdit(e: DepEntry, newSpec: string): TextEdit | undefined {
+  if (e.specRange) return { range: e.specRange, newText: newSpec };
+  if (e.specInsertAt) return { range: { start: e.specInsertAt, end: e.specInsertAt }, newText: newSpec };
+  return undefined;
+}

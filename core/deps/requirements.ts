@@ -1,0 +1,342 @@
+/**
+ * pip requirements files: a line parser that keeps offsets (cached per line text so an
+ * edit re-parses one line), include following with cycle/missing/outside reporting, and DEP003.
+ */
+import path from 'node:path';
+import type { AnalysisContext, AnalysisResult } from '../analysis';
+import { LineIndex } from '../text';
+import type { Range } from '../types';
+import { FindingSink, type DepEntry } from './model';
+import { normalizeName, pinnedVersion } from './pep440';
+import { parseRequirement, type ParsedRequirement, type Span } from './pep508';
+import { checkEntry, checkIndexOption, type IndexOption } from './rules';
+import { checkSizeAndBinary, MAX_LINE_LENGTH } from './limits';
+
+/** Deepest chain of -r/-c includes followed. */
+export const MAX_INCLUDE_DEPTH = 10;
+/** Files read while following includes for one analysis. */
+export const MAX_INCLUDED_FILES = 100;
+/** Parsed lines kept in the per-line cache before it is cleared. */
+export const LINE_CACHE_LIMIT = 100_000;
+
+export interface OptionUse { name: string; span: Span; value?: string; valueSpan?: Span }
+export interface DirectRef { url: string; span: Span; name?: string; editable: boolean; local: boolean }
+export interface LineParse {
+  req?: ParsedRequirement;
+  direct?: DirectRef;
+  hashes: Span[];
+  options: OptionUse[];
+  errors: Array<{ message: string; span: Span }>;
+}
+
+const VALUE_OPTIONS: Record<string, string> = {
+  '-r': '--requirement', '--requirement': '--requirement', '-c': '--constraint', '--constraint': '--constraint',
+  '-e': '--editable', '--editable': '--editable', '-i': '--index-url', '--index-url': '--index-url',
+  '--extra-index-url': '--extra-index-url', '--trusted-host': '--trusted-host', '-f': '--find-links', '--find-links': '--find-links',
+  '--no-binary': '--no-binary', '--only-binary': '--only-binary', '--use-feature': '--use-feature',
+  '--hash': '--hash', '--config-settings': '--config-settings', '-C': '--config-settings', '--global-option': '--global-option', '--install-option': '--install-option',
+};
+const FLAG_OPTIONS = new Set(['--pre', '--no-index', '--prefer-binary', '--require-hashes', '--no-deps', '--upgrade', '-U', '--user', '-q', '--quiet', '-v', '--verbose', '--no-cache-dir', '--force-reinstall', '--ignore-installed', '-I', '--upgrade-strategy', '--break-system-packages']);
+/** Options allowed after a requirement on the same line. */
+const PER_REQUIREMENT = new Set(['--hash', '--config-settings', '--global-option', '--install-option']);
+
+const lineCache = new Map<string, LineParse>();
+
+/** Parse one logical line (continuations already replaced by spaces); offsets are relative to `line`. */
+export function parseRequirementsLine(line: string): LineParse {
+  const hit = lineCache.get(line);
+  if (hit) return hit;
+  const parsed = parseLineUncached(line);
+  if (lineCache.size >= LINE_CACHE_LIMIT) lineCache.clear();
+  lineCache.set(line, parsed);
+  return parsed;
+}
+
+interface Token { text: string; start: number; end: number }
+
+function tokenize(s: string, from: number, to: number): Token[] {
+  const out: Token[] = [];
+  const re = /\S+/g;
+  re.lastIndex = from;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(s)) && m.index < to) out.push({ text: m[0], start: m.index, end: Math.min(to, m.index + m[0].length) });
+  return out;
+}
+
+/** End of the non-comment part: `#` at the start or after whitespace begins a comment. */
+function contentEnd(line: string): number {
+  for (let i = 0; i < line.length; i++) {
+    if (line[i] === '#' && (i === 0 || line[i - 1] === ' ' || line[i - 1] === '\t')) return i;
+  }
+  return line.length;
+}
+
+function parseLineUncached(line: string): LineParse {
+  const out: LineParse = { hashes: [], options: [], errors: [] };
+  let end = contentEnd(line);
+  while (end > 0 && /\s/.test(line[end - 1])) end--;
+  let start = 0;
+  while (start < end && /\s/.test(line[start])) start++;
+  if (start >= end) return out;
+  if (line[start] === '-') {
+    parseOptions(line, tokenize(line, start, end), out, false);
+    return out;
+  }
+  // The requirement ends where the first per-requirement option (` --hash …`) begins.
+  let reqEnd = end;
+  let inQuote: string | undefined;
+  for (let i = start; i < end; i++) {
+    const c = line[i];
+    if (inQuote) { if (c === inQuote) inQuote = undefined; continue; }
+    if (c === '"' || c === "'") { inQuote = c; continue; }
+    if (c === '-' && (line[i - 1] === ' ' || line[i - 1] === '\t') && /[A-Za-z-]/.test(line[i + 1] ?? '')) { reqEnd = i; break; }
+  }
+  let rEnd = reqEnd;
+  while (rEnd > start && /\s/.test(line[rEnd - 1])) rEnd--;
+  parseRequirementText(line, start, rEnd, out, false);
+  if (reqEnd < end) parseOptions(line, tokenize(line, reqEnd, end), out, true);
+  return out;
+}
+
+const URL_START = /^[a-z][a-z0-9+.-]*:\/\//i;
+function looksLikePathOrUrl(s: string): boolean {
+  return URL_START.test(s) || /^(\.{1,2}([\\/]|$)|[\\/~]|[A-Za-z]:[\\/])/.test(s) || (/[\\/]/.test(s) && !/[<>=!~;]/.test(s.split('@')[0])) || /\.(whl|zip|tar\.gz|tgz|tar\.bz2)$/i.test(s);
+}
+
+/** The project name encoded in a URL: `#egg=name`, or a wheel / sdist file name. */
+export function nameFromUrl(url: string): string | undefined {
+  const egg = /[#&]egg=([A-Za-z0-9][A-Za-z0-9._-]*)/.exec(url);
+  if (egg) return egg[1];
+  const file = url.replace(/[#?].*$/, '').split(/[\\/]/).pop() ?? '';
+  const whl = /^([A-Za-z0-9][A-Za-z0-9._]*?)-\d[^-]*(-\d[^-]*)?-[^-]+-[^-]+-[^-]+\.whl$/i.exec(file);
+  if (whl) return whl[1];
+  const sdist = /^([A-Za-z0-9][A-Za-z0-9._-]*?)-\d[A-Za-z0-9.+!_-]*\.(tar\.gz|zip|tgz|tar\.bz2)$/i.exec(file);
+  return sdist?.[1];
+}
+
+function parseRequirementText(line: string, start: number, end: number, out: LineParse, editable: boolean): void {
+  const text = line.slice(start, end);
+  const firstWord = text.split(/\s/)[0];
+  if (looksLikePathOrUrl(firstWord) && !/^[A-Za-z0-9._-]+(\[[^\]]*\])?\s*@/.test(text)) {
+    const urlEnd = start + firstWord.length;
+    const url = line.slice(start, urlEnd);
+    const local = !URL_START.test(url) || /^file:/i.test(url);
+    out.direct = { url, span: { start, end: urlEnd }, name: nameFromUrl(url), editable, local };
+    const rest = line.slice(urlEnd, end).trim();
+    if (rest && !rest.startsWith(';')) out.errors.push({ message: `unexpected text after the URL: '${rest.slice(0, 40)}'`, span: { start: line.indexOf(rest, urlEnd), end } });
+    return;
+  }
+  const r = parseRequirement(line, start, end);
+  if (r.ok) out.req = r.req;
+  else out.errors.push({ message: r.error, span: r.span });
+}
+
+function parseOptions(line: string, tokens: Token[], out: LineParse, afterRequirement: boolean): void {
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i];
+    let name = t.text;
+    let value: string | undefined;
+    let valueSpan: Span | undefined;
+    const eq = name.indexOf('=');
+    if (name.startsWith('--') && eq > 0) {
+      value = name.slice(eq + 1);
+      valueSpan = { start: t.start + eq + 1, end: t.end };
+      name = name.slice(0, eq);
+    } else if (!name.startsWith('--') && name.length > 2 && VALUE_OPTIONS[name.slice(0, 2)]) {
+      value = name.slice(2);
+      valueSpan = { start: t.start + 2, end: t.end };
+      name = name.slice(0, 2);
+    }
+    const canonical = VALUE_OPTIONS[name];
+    if (!canonical) {
+      if (FLAG_OPTIONS.has(name)) { out.options.push({ name, span: { start: t.start, end: t.end } }); continue; }
+      out.errors.push({ message: name.startsWith('-') ? `unknown pip option '${name}'` : `unexpected '${t.text}' (only one requirement per line)`, span: { start: t.start, end: t.end } });
+      continue;
+    }
+    if (afterRequirement && !PER_REQUIREMENT.has(canonical)) {
+      out.errors.push({ message: `option '${name}' is not allowed after a requirement`, span: { start: t.start, end: t.end } });
+      continue;
+    }
+    if (value === undefined) {
+      const next = tokens[i + 1];
+      if (!next) { out.errors.push({ message: `option '${name}' needs a value`, span: { start: t.start, end: t.end } }); continue; }
+      value = next.text;
+      valueSpan = { start: next.start, end: next.end };
+      i++;
+    }
+    if (canonical === '--hash') {
+      if (!/^(sha256:[0-9a-fA-F]{64}|sha384:[0-9a-fA-F]{96}|sha512:[0-9a-fA-F]{128})$/.test(value)) out.errors.push({ message: `malformed hash '${value.slice(0, 30)}' (expected sha256:<hex>)`, span: valueSpan! });
+      else out.hashes.push(valueSpan!);
+      continue;
+    }
+    if (canonical === '--editable') {
+      // The editable target may be followed by per-requirement options.
+      parseRequirementText(line, valueSpan!.start, valueSpan!.end, out, true);
+      if (out.direct) out.direct.editable = true;
+      out.options.push({ name: canonical, span: { start: t.start, end: valueSpan!.end }, value, valueSpan });
+      afterRequirement = true;
+      continue;
+    }
+    out.options.push({ name: canonical, span: { start: t.start, end: valueSpan!.end }, value, valueSpan });
+  }
+}
+
+/** Logical lines: physical lines joined at a trailing backslash (replaced by spaces so offsets stay valid). */
+export interface LogicalLine { text: string; start: number; firstLine: number; multiline: boolean }
+export function logicalLines(text: string, lines: LineIndex): LogicalLine[] {
+  const out: LogicalLine[] = [];
+  for (let l = 0; l < lines.lineCount; l++) {
+    const start = lines.starts[l];
+    let end = lines.lineEnd(l);
+    const first = l;
+    while (text.charCodeAt(end - 1) === 92 /* \ */ && l + 1 < lines.lineCount) {
+      l++;
+      end = lines.lineEnd(l);
+    }
+    if (l === first) out.push({ text: text.slice(start, end), start, firstLine: first, multiline: false });
+    else out.push({ text: text.slice(start, end).replace(/\\(\r\n|\r|\n)/g, (m) => ' '.repeat(m.length)), start, firstLine: first, multiline: true });
+  }
+  return out;
+}
+
+interface IncludeInfo { hashed: boolean; files: string[]; cycle?: string[] }
+
+function isInside(root: string | undefined, p: string): boolean {
+  if (!root) return true;
+  const rel = path.relative(root, p);
+  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+}
+
+/** Follow `file`'s -r/-c includes (depth-first) to learn whether any has hashes, and find cycles back to `stack`. */
+function followIncludes(file: string, stack: string[], ctx: AnalysisContext, seen: Set<string>, depth: number): IncludeInfo {
+  const info: IncludeInfo = { hashed: false, files: [] };
+  if (depth > MAX_INCLUDE_DEPTH || seen.size > MAX_INCLUDED_FILES) return info;
+  const text = ctx.fs.readText(file);
+  if (text === undefined || checkSizeAndBinary(text)) return info;
+  seen.add(file);
+  for (const ll of logicalLines(text, new LineIndex(text))) {
+    if (ll.text.length > MAX_LINE_LENGTH) continue;
+    const p = parseRequirementsLine(ll.text);
+    if (p.hashes.length || p.options.some((o) => o.name === '--require-hashes')) info.hashed = true;
+    for (const o of p.options) {
+      if ((o.name !== '--requirement' && o.name !== '--constraint') || !o.value || URL_START.test(o.value)) continue;
+      const target = path.resolve(path.dirname(file), o.value);
+      if (!isInside(ctx.workspaceRoot, target)) continue;
+      const at = stack.indexOf(target);
+      if (at >= 0) { info.cycle ??= [...stack.slice(at), file, target]; continue; }
+      if (seen.has(target) || !ctx.fs.exists(target)) continue;
+      info.files.push(target);
+      const sub = followIncludes(target, [...stack, file], ctx, seen, depth + 1);
+      if (o.name === '--requirement' && sub.hashed) info.hashed = true;
+      info.files.push(...sub.files);
+      info.cycle ??= sub.cycle;
+    }
+  }
+  return info;
+}
+
+export function analyzeRequirements(filePath: string, text: string, ctx: AnalysisContext): AnalysisResult {
+  const sink = new FindingSink(filePath);
+  const problem = checkSizeAndBinary(text);
+  if (problem) {
+    sink.add('DEP008', 'warning', { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, `${problem}; the file was not analyzed`);
+    return { findings: sink.findings, dependsOn: [] };
+  }
+  const lines = new LineIndex(text);
+  const logical = logicalLines(text, lines);
+  const toRange = (ll: LogicalLine, s: Span): Range => ll.multiline
+    ? lines.rangeOf(ll.start + s.start, ll.start + s.end)
+    : { start: { line: ll.firstLine, character: s.start }, end: { line: ll.firstLine, character: s.end } };
+
+  const parsed: Array<LineParse | undefined> = logical.map((ll) => (ll.text.length > MAX_LINE_LENGTH ? undefined : parseRequirementsLine(ll.text)));
+  let hashMode: { reason: string } | undefined;
+  const dependsOn: string[] = [];
+  const absPath = path.resolve(filePath);
+  const seen = new Set<string>([absPath]);
+
+  for (let i = 0; i < logical.length; i++) {
+    const ll = logical[i];
+    const p = parsed[i];
+    if (!p) {
+      sink.add('DEP008', 'warning', { start: { line: ll.firstLine, character: 0 }, end: { line: ll.firstLine, character: 0 } }, `line longer than ${MAX_LINE_LENGTH} characters; skipped`);
+      continue;
+    }
+    if (!hashMode && p.hashes.length) hashMode = { reason: `line ${ll.firstLine + 1} has --hash` };
+    if (!hashMode && p.options.some((o) => o.name === '--require-hashes')) hashMode = { reason: `line ${ll.firstLine + 1} sets --require-hashes` };
+    for (const o of p.options) {
+      if (o.name !== '--requirement' && o.name !== '--constraint') continue;
+      const value = o.value ?? '';
+      const range = toRange(ll, o.valueSpan ?? o.span);
+      if (URL_START.test(value)) { sink.add('DEP008', 'information', range, `remote include ${value} is not followed (ModelVet stays offline); its requirements were not analyzed`); continue; }
+      if (/\$\{[^}]*\}/.test(value)) { sink.add('DEP008', 'information', range, `include '${value}' uses an environment variable; not followed`); continue; }
+      const target = path.resolve(path.dirname(absPath), value);
+      if (!isInside(ctx.workspaceRoot, target)) { sink.add('DEP008', 'information', range, `include '${value}' is outside the workspace; not followed (its requirements were not analyzed)`); continue; }
+      if (target === absPath) { sink.add('DEP008', 'warning', range, `'${value}' includes itself`); continue; }
+      if (!ctx.fs.exists(target)) { sink.add('DEP008', 'warning', range, `included file '${value}' does not exist`); continue; }
+      dependsOn.push(target);
+      const info = followIncludes(target, [absPath], ctx, seen, 1);
+      dependsOn.push(...info.files);
+      if (info.cycle) sink.add('DEP008', 'warning', range, `include cycle: ${info.cycle.map((f) => path.relative(path.dirname(absPath), f) || path.basename(f)).join(' → ')}`);
+      if (o.name === '--requirement' && info.hashed && !hashMode) hashMode = { reason: `included '${value}' uses --hash` };
+    }
+  }
+
+  for (let i = 0; i < logical.length; i++) {
+    const ll = logical[i];
+    const p = parsed[i];
+    if (!p) continue;
+    for (const err of p.errors) sink.add('DEP008', 'warning', toRange(ll, err.span), `cannot parse: ${err.message}`);
+    for (const o of p.options) {
+      if (o.value !== undefined && ['--index-url', '--extra-index-url', '--trusted-host', '--find-links'].includes(o.name)) {
+        checkIndexOption(o.name as IndexOption, o.value, toRange(ll, o.span), sink);
+      }
+    }
+    const entry = entryFromLine(ll, p, toRange);
+    if (!entry) continue;
+    if (!entry.localPath) checkEntry(entry, sink, ctx);
+    if (!entry.hashed && !p.direct?.editable && !entry.localPath) {
+      if (hashMode) {
+        sink.add('DEP003', 'error', entry.range, `'${entry.name}' has no --hash, but this file is in hash-checking mode (${hashMode.reason}): pip will refuse to install anything`, { data: { package: entry.norm } });
+      } else if (ctx.config.requireHashes) {
+        sink.add('DEP003', 'warning', entry.range, `'${entry.name}' has no --hash (the project requires hashes): a replaced file on the index would go unnoticed`, { data: { package: entry.norm } });
+      }
+    } else if (entry.hashed && !entry.url && !pinnedVersion(entry.spec)) {
+      sink.add('DEP003', 'error', entry.range, `'${entry.name}' has --hash but no == pin: pip refuses unpinned requirements in hash-checking mode`, { data: { package: entry.norm } });
+    }
+  }
+  return { findings: sink.findings, dependsOn: [...new Set(dependsOn)] };
+}
+
+/** The dependency a parsed line declares (requirement or direct reference), in file coordinates. */
+export function entryFromLine(ll: LogicalLine, p: LineParse, toRange: (ll: LogicalLine, s: Span) => Range): DepEntry | undefined {
+  const hashed = p.hashes.length > 0;
+  const lineRange = toRange(ll, { start: 0, end: ll.text.length });
+  if (p.req) {
+    const r = p.req;
+    const afterName = r.extrasSpan?.end ?? r.nameSpan.end;
+    return {
+      name: r.name, norm: normalizeName(r.name), nameRange: toRange(ll, r.nameSpan), nameExplicit: true,
+      spec: r.specifier, specRange: r.specSpan ? toRange(ll, r.specSpan) : undefined,
+      specInsertAt: r.specSpan || r.url ? undefined : toRange(ll, { start: afterName, end: afterName }).start,
+      specFormat: 'pep508', url: r.url && r.urlSpan ? { url: r.url, range: toRange(ll, r.urlSpan) } : undefined,
+      hashed, context: 'application', range: trimRange(lineRange, ll, toRange),
+    };
+  }
+  if (p.direct) {
+    const d = p.direct;
+    const range = toRange(ll, d.span);
+    const name = d.name ?? d.url;
+    return { name, norm: normalizeName(name), nameRange: range, nameExplicit: false, spec: '', specFormat: 'pep508', url: { url: d.url, range }, localPath: d.local, hashed, context: 'application', range };
+  }
+  return undefined;
+}
+
+function trimRange(r: Range, ll: LogicalLine, toRange: (ll: LogicalLine, s: Span) => Range): Range {
+  const end = contentEndTrimmed(ll.text);
+  return end === ll.text.length ? r : { start: r.start, end: toRange(ll, { start: end, end }).end };
+}
+function contentEndTrimmed(line: string): number {
+  let e = contentEnd(line);
+  while (e > 0 && /\s/.test(line[e - 1])) e--;
+  return e;
+}

@@ -1,0 +1,191 @@
+/** The checks behind DEP001, DEP002, DEP004–DEP007 on format-independent entries and index options. */
+import type { AnalysisContext } from '../analysis';
+import type { Fix } from '../types';
+import { advisoriesFor, compromisedReleases, maliciousPackages, type Advisory } from './advisories';
+import { specEdit, type DepEntry, type FindingSink } from './model';
+import { compareVersions, pinnedVersion, raiseFloor, specifierAllows, versionSatisfies } from './pep440';
+import { checkPackageName } from './typosquat';
+import type { Range } from '../types';
+
+/** Conda names that are the same project as a PyPI name (for advisories). */
+const CONDA_TO_PYPI: Record<string, string> = { pytorch: 'torch', 'py-xgboost': 'xgboost', 'tensorflow-base': 'tensorflow' };
+
+export function checkEntry(e: DepEntry, sink: FindingSink, ctx: AnalysisContext): void {
+  if (e.localPath) return;
+  checkNameConfusion(e, sink);
+  checkMalicious(e, sink);
+  if (e.url) checkDirectUrl(e.url.url, e.url.range, e, sink);
+  else {
+    checkPinning(e, sink, ctx);
+    checkCompromised(e, sink, ctx);
+    checkAdvisories(e, sink, ctx);
+  }
+}
+
+function data(e: DepEntry, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { package: e.norm, ...extra };
+}
+
+function checkNameConfusion(e: DepEntry, sink: FindingSink): void {
+  if (e.conda || !e.nameExplicit || maliciousPackages.has(e.norm)) return;
+  const c = checkPackageName(e.name);
+  if (!c) return;
+  const fix: Fix = { title: `Replace '${e.name}' with '${c.intended}'`, edits: [{ range: e.nameRange, newText: c.intended }], isPreferred: c.kind === 'placeholder' || c.kind === 'malicious' };
+  let message: string;
+  let severity: 'error' | 'warning' = 'warning';
+  if (c.kind === 'malicious') {
+    severity = 'error';
+    message = `'${e.name}' is a known malicious package imitating '${c.intended}'; use '${c.intended}'`;
+  } else if (c.kind === 'placeholder') {
+    message = `'${e.name}' is a placeholder name, not the real project: install '${c.intended}'`;
+  } else {
+    message = `'${e.name}' looks like a typosquat of the popular package '${c.intended}' (${c.reason})`;
+  }
+  sink.add('DEP001', severity, e.nameRange, message, { fixes: [fix], detail: c.source ? `Source: ${c.source}` : undefined, data: data(e, { intended: c.intended, kind: c.kind }) });
+}
+
+function checkMalicious(e: DepEntry, sink: FindingSink): void {
+  const m = e.conda ? undefined : maliciousPackages.get(e.norm);
+  if (!m) return;
+  sink.add('DEP006', 'error', e.nameRange, `'${e.name}' is a known malicious package (${m.summary}); remove it`, { detail: `Source: ${m.source}`, data: data(e) });
+}
+
+/** The version this entry will install for sure: an exact pin, else the workspace lockfile's. */
+function effectiveVersion(e: DepEntry, ctx: AnalysisContext): { version: string; how: 'pins' | 'locked' } | undefined {
+  const pinned = pinnedVersion(e.spec);
+  if (pinned) return { version: pinned, how: 'pins' };
+  const locked = ctx.project?.lockedVersions.get(e.norm);
+  if (locked && versionSatisfies(locked, e.spec)) return { version: locked, how: 'locked' };
+  return undefined;
+}
+
+function checkPinning(e: DepEntry, sink: FindingSink, ctx: AnalysisContext): void {
+  if (pinnedVersion(e.spec)) return;
+  const shown = e.spec ? `${e.name}${e.spec}` : e.name;
+  if (e.context === 'library') {
+    sink.add('DEP002', 'hint', e.specRange ?? e.nameRange, `'${shown}' is a range; in a library's pyproject.toml ranges are normal — pin exact versions in the application's lockfile`, { data: data(e) });
+    return;
+  }
+  const known = ctx.project?.lockedVersions.get(e.norm) ?? ctx.project?.installedVersions.get(e.norm);
+  const source = ctx.project?.lockedVersions.has(e.norm) ? 'the lockfile' : 'the installed environment';
+  const fixes: Fix[] = [];
+  if (known && versionSatisfies(known, e.spec)) {
+    const edit = specEdit(e, `==${known}`);
+    if (edit) fixes.push({ title: `Pin '${e.name}' to ==${known} (from ${source})`, edits: [edit], isPreferred: true });
+  }
+  const message = e.spec
+    ? `'${shown}' is loosely pinned: each install may resolve a different (or hijacked) release; pin it with ==`
+    : `'${e.name}' is not pinned: any future (or hijacked) release will be installed; pin it with ==`;
+  sink.add('DEP002', 'warning', e.specRange ?? e.nameRange, message, { fixes, data: data(e, known ? { version: known } : {}) });
+}
+
+function checkCompromised(e: DepEntry, sink: FindingSink, ctx: AnalysisContext): void {
+  const rel = e.conda ? undefined : compromisedReleases.get(e.norm);
+  if (!rel) return;
+  const eff = effectiveVersion(e, ctx);
+  const target = e.specRange ?? e.nameRange;
+  const fixes: Fix[] = [];
+  if (rel.fixed) {
+    const edit = specEdit(e, raiseFloor(e.spec, rel.fixed));
+    if (edit) fixes.push({ title: `Require ${e.name} ${raiseFloor(e.spec, rel.fixed)}`, edits: [edit], isPreferred: true });
+  }
+  if (eff && rel.versions.includes(eff.version)) {
+    const verb = eff.how === 'pins' ? 'pins' : `is locked at`;
+    sink.add('DEP006', 'error', target, `'${e.name}' ${verb} ${eff.version}, a compromised release (${rel.summary})`, { fixes, detail: `Source: ${rel.source}`, data: data(e, { version: eff.version }) });
+    return;
+  }
+  if (!eff && e.spec) {
+    const allowed = rel.versions.filter((v) => versionSatisfies(v, e.spec));
+    if (allowed.length) sink.add('DEP006', 'warning', target, `'${e.name}${e.spec}' allows compromised release${allowed.length > 1 ? 's' : ''} ${allowed.join(', ')} (${rel.summary})`, { fixes, detail: `Source: ${rel.source}`, data: data(e) });
+  }
+}
+
+function affects(a: Advisory, version: string): boolean {
+  return a.versions.includes(version) || a.affected.some((r) => versionSatisfies(version, r));
+}
+
+function checkAdvisories(e: DepEntry, sink: FindingSink, ctx: AnalysisContext): void {
+  const pkg = e.conda ? CONDA_TO_PYPI[e.norm] ?? e.norm : e.norm;
+  const advisories = advisoriesFor(pkg, ctx.config.osvDbPaths);
+  if (!advisories.length) return;
+  const eff = effectiveVersion(e, ctx);
+  let matching: Advisory[];
+  let verb: string;
+  if (eff) {
+    matching = advisories.filter((a) => affects(a, eff.version));
+    verb = eff.how === 'pins' ? `pins ${eff.version}` : `is locked at ${eff.version}`;
+  } else if (e.spec) {
+    matching = advisories.filter((a) => specifierAllows(e.spec, a.affected) || a.versions.some((v) => versionSatisfies(v, e.spec)));
+    verb = `allows versions`;
+  } else return;
+  if (!matching.length) return;
+  const fixedTarget = firstSafeVersion(matching, advisories);
+  const fixes: Fix[] = [];
+  if (fixedTarget) {
+    const newSpec = raiseFloor(e.spec, fixedTarget);
+    const edit = specEdit(e, newSpec);
+    if (edit) fixes.push({ title: pinnedVersion(e.spec) ? `Pin '${e.name}' to ${newSpec}` : `Raise the lower bound: ${e.name}${newSpec}`, edits: [edit], isPreferred: true });
+  }
+  const ids = matching.map((a) => a.id).join(', ');
+  const first = matching[0];
+  const more = matching.length > 1 ? ` (+${matching.length - 1} more)` : '';
+  const message = `'${e.name}${eff ? '' : e.spec}' ${verb} affected by ${ids}: ${first.summary}${more}${fixedTarget ? `; fixed in ${fixedTarget}` : ''}`;
+  const detail = matching.map((a) => `- ${a.id}${a.aliases.length ? ` (${a.aliases.join(', ')})` : ''}: ${a.summary}; affected ${a.affected.join(' | ') || a.versions.join(', ')}${a.fixed ? `, fixed in ${a.fixed}` : ''}`).join('\n');
+  sink.add('DEP007', eff ? 'error' : 'warning', e.specRange ?? e.nameRange, message, { fixes, detail, data: data(e, { version: eff?.version, advisories: matching.map((a) => a.id), fixed: fixedTarget }) });
+}
+
+/** The highest fixed version among `matching`, bumped past any other advisory that also affects it. */
+function firstSafeVersion(matching: Advisory[], all: Advisory[]): string | undefined {
+  let target: string | undefined;
+  for (const a of matching) if (a.fixed && (!target || compareVersions(a.fixed, target) > 0)) target = a.fixed;
+  for (let round = 0; target && round < 8; round++) {
+    const still = all.find((a) => a.fixed && affects(a, target!) && compareVersions(a.fixed, target!) > 0);
+    if (!still) break;
+    target = still.fixed;
+  }
+  return target;
+}
+
+export function hostOf(url: string): string {
+  const m = /^[a-z][a-z0-9+.-]*:\/\/(?:[^@/]*@)?([^/:?#]+)/i.exec(url);
+  return m ? m[1] : url;
+}
+
+const HEX_COMMIT = /^[0-9a-f]{40}$|^[0-9a-f]{64}$/i;
+
+/** DEP005 for a direct URL or VCS reference. */
+export function checkDirectUrl(url: string, range: Range, e: DepEntry, sink: FindingSink): void {
+  if (/^file:/i.test(url)) return;
+  const host = hostOf(url);
+  const vcs = /^(git|hg|svn|bzr)\+/i.exec(url);
+  if (vcs) {
+    const noFragment = url.replace(/#.*$/, '');
+    const afterHost = noFragment.replace(/^[a-z+]+:\/\/[^/]*/i, '');
+    const at = afterHost.lastIndexOf('@');
+    const ref = at >= 0 ? afterHost.slice(at + 1) : '';
+    if (ref && HEX_COMMIT.test(ref)) return;
+    const what = ref ? `ref '${ref}' is a branch or tag that can move` : 'no ref: it installs whatever the default branch holds';
+    sink.add('DEP005', 'warning', range, `${vcs[1]} dependency '${e.name}' from ${host} is not pinned to a commit (${what}); use @<full commit SHA>`, { data: data(e, { host }) });
+    return;
+  }
+  if (e.hashed || /#(?:.*&)?(sha256|sha384|sha512)=[0-9a-f]+/i.test(url)) return;
+  const http = /^http:/i.test(url);
+  sink.add('DEP005', http ? 'error' : 'warning', range, `direct URL dependency '${e.name}' from ${host}${http ? ' over plain http' : ''} has no hash: the file can be replaced without notice; add #sha256=… or --hash`, { data: data(e, { host }) });
+}
+
+export type IndexOption = '--index-url' | '--extra-index-url' | '--trusted-host' | '--find-links';
+
+/** DEP004 for pip index options (also used for notebooks and TOML index tables). */
+export function checkIndexOption(option: IndexOption, value: string, range: Range, sink: FindingSink): void {
+  const host = hostOf(value);
+  const http = /^http:\/\//i.test(value);
+  if (option === '--trusted-host') {
+    sink.add('DEP004', 'warning', range, `--trusted-host ${value} turns off TLS certificate checks for ${value}: anyone on the network path can serve packages`, { data: { host: value } });
+    return;
+  }
+  if (option === '--extra-index-url') {
+    sink.add('DEP004', http ? 'error' : 'warning', range, `--extra-index-url ${host}${http ? ' (plain http)' : ''}: pip merges this index with the default one and takes the highest version from either, so a public package can shadow a private or nightly-only name (dependency confusion, as with torchtriton); use --index-url with a single index or a per-package explicit index`, { data: { host } });
+    return;
+  }
+  if (http) sink.add('DEP004', 'error', range, `${option} uses plain http (${host}): packages can be swapped in transit; use https`, { data: { host } });
+}

@@ -12,6 +12,13 @@ export function replaceNode(lines: LineIndex, node: Node, newText: string): Text
   return replaceSpan(lines, node.startIndex, node.endIndex, newText);
 }
 
+/** The document's line terminator, so inserted lines match the file. */
+function eolOf(lines: LineIndex): string {
+  const second = lines.starts[1];
+  if (second === undefined) return '\n';
+  return lines.text.charCodeAt(second - 2) === 13 ? '\r\n' : lines.text.charCodeAt(second - 1) === 13 ? '\r' : '\n';
+}
+
 function indentOfLineAt(lines: LineIndex, offset: number): string {
   const line = lines.lineText(lines.positionAt(offset).line);
   return /^[ \t]*/.exec(line)![0];
@@ -41,11 +48,12 @@ export function addKeywordArgument(lines: LineIndex, args: CallArgs, keywordText
   const closeLine = lines.positionAt(close.startIndex).line;
   const multiLine = closeLine > lastLine;
   const indent = indentOfLineAt(lines, last.startIndex);
+  const eol = eolOf(lines);
   if (trailingComma) {
-    if (multiLine) return replaceSpan(lines, trailingComma.endIndex, trailingComma.endIndex, `\n${indent}${keywordText},`);
+    if (multiLine) return replaceSpan(lines, trailingComma.endIndex, trailingComma.endIndex, `${eol}${indent}${keywordText},`);
     return replaceSpan(lines, trailingComma.endIndex, close.startIndex, ` ${keywordText}`);
   }
-  if (multiLine) return replaceSpan(lines, last.endIndex, last.endIndex, `,\n${indent}${keywordText}`);
+  if (multiLine) return replaceSpan(lines, last.endIndex, last.endIndex, `,${eol}${indent}${keywordText}`);
   return replaceSpan(lines, last.endIndex, last.endIndex, `, ${keywordText}`);
 }
 

@@ -1,0 +1,5 @@
+/** Registers the non-pickle format handlers and folder checks (imported by the engine for side effects). */
+import { registerFormat } from '../format';
+import { safetensorsHandler } from './safetensors';
+
+registerFormat(safetensorsHandler);

@@ -1,0 +1,242 @@
+/**
+ * Weight-level checks over a tensor's byte range, streamed in fixed chunks
+ * (bounded memory, never the whole tensor): hidden executables/archives/scripts
+ * in the raw bytes and in the low 1/2/3 bytes of 4-byte values (EvilModel),
+ * NaN/Inf counts, all-constant tensors, low-byte statistics outliers and
+ * "bfloat16-origin except a few" low-bit patterns.
+ *
+ * Every signature hit is validated structurally (ELF ident fields, PE e_lfanew
+ * → "PE\0\0", ZIP header fields, a shebang path) so that chance matches in
+ * random mantissa bytes never count.
+ */
+import type { ByteSource, ScanContext } from '../format';
+
+/** Bytes read per step (aligned to 4). */
+export const WEIGHT_CHUNK_BYTES = 4 * 1024 * 1024;
+/** Extra bytes read past a chunk so a payload header that starts near its end can be validated. */
+export const WEIGHT_LOOKAHEAD_BYTES = 16 * 1024;
+/** Words per statistics block (chi-square over the low byte). */
+export const STAT_BLOCK_WORDS = 16 * 1024;
+/** Block chi-square (255 degrees of freedom, expected ≈ 255 ± 23) that counts as an outlier… */
+export const STAT_OUTLIER_CHI2 = 1000;
+/** …when the tensor's median block is at most this (the tensor otherwise looks like trained weights). */
+export const STAT_NORMAL_MEDIAN_CHI2 = 400;
+/** Smallest tensor (elements) for statistical checks. */
+export const STAT_MIN_WORDS = 4 * STAT_BLOCK_WORDS;
+/** Findings per tensor for hidden payloads (one is enough to condemn it). */
+export const MAX_PAYLOAD_FINDINGS_PER_TENSOR = 4;
+/** e_lfanew must point inside this many stream bytes. */
+const PE_MAX_LFANEW = 4096;
+
+export interface TensorRange { name: string; dtype: string; offset: number; length: number }
+
+const FIRST_BYTE = new Uint8Array(256);
+for (const b of [0x7f, 0x4d, 0x50, 0x23]) FIRST_BYTE[b] = 1; // ELF, MZ, PK, #!
+
+type Hit = { kind: 'ELF' | 'PE' | 'ZIP' | 'shebang'; detail: string };
+
+/**
+ * A view of the payload stream "low n bytes of each 4-byte word" (n = 1..3) or
+ * the raw bytes (n = 4), starting at byte `start` of `buf`.
+ */
+function streamByte(buf: Uint8Array, start: number, n: number, k: number): number {
+  if (n === 4) { const i = start + k; return i < buf.length ? buf[i] : -1; }
+  const pos = start & 3;
+  const abs = pos + k; // k-th stream byte counted from byte `pos` of the word at `start - pos`
+  const word = Math.floor(abs / n), within = abs % n;
+  const i = start - pos + word * 4 + within;
+  return i < buf.length ? buf[i] : -1;
+}
+
+function streamBytes(buf: Uint8Array, start: number, n: number, from: number, count: number): number[] {
+  const out: number[] = [];
+  for (let k = from; k < from + count; k++) out.push(streamByte(buf, start, n, k));
+  return out;
+}
+
+function isPrintablePathByte(b: number): boolean {
+  return (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a) || b === 0x2f || b === 0x2e || b === 0x5f || b === 0x2d;
+}
+
+/** Structural validation of a candidate payload header at `start` in stream `n`. */
+export function validatePayload(buf: Uint8Array, start: number, n: number): Hit | undefined {
+  const b0 = streamByte(buf, start, n, 0), b1 = streamByte(buf, start, n, 1);
+  if (b0 === 0x7f && b1 === 0x45) {
+    const h = streamBytes(buf, start, n, 2, 18);
+    // "LF", EI_CLASS 1|2, EI_DATA 1|2, EI_VERSION 1, e_type 1..4, e_version (at 20) == 1 checked via byte 20.
+    if (h[0] === 0x4c && h[1] === 0x46 && (h[2] === 1 || h[2] === 2) && (h[3] === 1 || h[3] === 2) && h[4] === 1) {
+      const le = h[3] === 1;
+      const eType = le ? h[14] | (h[15] << 8) : (h[14] << 8) | h[15];
+      const eVersion = streamByte(buf, start, n, le ? 20 : 23);
+      if (eType >= 1 && eType <= 4 && eVersion === 1) return { kind: 'ELF', detail: `ELF${h[2] === 2 ? '64' : '32'} ${le ? 'LE' : 'BE'} type ${eType}` };
+    }
+    return undefined;
+  }
+  if (b0 === 0x4d && b1 === 0x5a) {
+    const l = streamBytes(buf, start, n, 0x3c, 4);
+    if (l.some((x) => x < 0)) return undefined;
+    const lfanew = l[0] | (l[1] << 8) | (l[2] << 16) | (l[3] << 24);
+    if (lfanew < 0x40 || lfanew > PE_MAX_LFANEW) return undefined;
+    const pe = streamBytes(buf, start, n, lfanew, 6);
+    if (pe[0] === 0x50 && pe[1] === 0x45 && pe[2] === 0 && pe[3] === 0) {
+      const machine = pe[4] | (pe[5] << 8);
+      return { kind: 'PE', detail: `PE e_lfanew=0x${lfanew.toString(16)} machine=0x${machine.toString(16)}` };
+    }
+    return undefined;
+  }
+  if (b0 === 0x50 && b1 === 0x4b) {
+    const h = streamBytes(buf, start, n, 2, 28);
+    if (h[0] !== 3 || h[1] !== 4) return undefined;
+    const version = h[2] | (h[3] << 8), method = h[6] | (h[7] << 8);
+    const nameLen = h[24] | (h[25] << 8);
+    if (version > 63 || ![0, 8, 9, 12, 14, 93, 95].includes(method) || nameLen === 0 || nameLen > 255) return undefined;
+    const name = streamBytes(buf, start, n, 30, nameLen);
+    if (!name.every((c) => c >= 0x20 && c < 0x7f)) return undefined;
+    return { kind: 'ZIP', detail: `ZIP local header, member '${String.fromCharCode(...name)}'` };
+  }
+  if (b0 === 0x23 && b1 === 0x21) {
+    const h = streamBytes(buf, start, n, 2, 64);
+    let i = h[0] === 0x20 ? 1 : 0;
+    if (h[i] !== 0x2f) return undefined;
+    let path = '';
+    for (; i < h.length && isPrintablePathByte(h[i]); i++) path += String.fromCharCode(h[i]);
+    // A real interpreter path: "/x…/name" of reasonable length, then a space or a newline.
+    if (path.length < 5 || !/^\/[a-z0-9_.-]+(\/[a-z0-9_.+-]+)+$/.test(path) || (h[i] !== 0x0a && h[i] !== 0x20)) return undefined;
+    return { kind: 'shebang', detail: `script '#!${path}'` };
+  }
+  return undefined;
+}
+
+const STREAM_LABEL = ['', 'low byte of each 4-byte value', 'low 2 bytes of each 4-byte value', 'low 3 bytes of each 4-byte value', 'raw bytes'];
+
+function chiSquare(hist: Uint32Array, total: number): number {
+  const expected = total / 256;
+  let chi = 0;
+  for (let i = 0; i < 256; i++) { const d = hist[i] - expected; chi += (d * d) / expected; }
+  return chi;
+}
+function entropy(hist: Uint32Array, total: number): number {
+  let h = 0;
+  for (let i = 0; i < 256; i++) if (hist[i]) { const p = hist[i] / total; h -= p * Math.log2(p); }
+  return h;
+}
+
+/** Searches `needle` in `buf` (native memmem via Buffer.indexOf). */
+function indexOfBytes(buf: Buffer, needle: Buffer, from: number): number { return buf.indexOf(needle, from); }
+const RAW_SIGNATURES = [Buffer.from([0x7f, 0x45, 0x4c, 0x46]), Buffer.from('MZ'), Buffer.from([0x50, 0x4b, 3, 4]), Buffer.from('#!/')];
+
+/**
+ * Runs the weight-level checks on one tensor's bytes `[offset, offset+length)` of `src`.
+ * Called by the SafeTensors handler and by the PyTorch/NumPy handlers on storages.
+ */
+export function checkTensorBytes(src: ByteSource, tensor: TensorRange, ctx: ScanContext): void {
+  const start = Math.max(0, Math.min(tensor.offset, src.size));
+  const end = Math.max(start, Math.min(tensor.offset + tensor.length, src.size));
+  if (end <= start) return;
+  const dtype = tensor.dtype.toUpperCase();
+  const isF32 = dtype === 'F32' || dtype === 'FLOAT32' || dtype === 'FLOAT';
+  const fourByte = isF32 || dtype === 'I32' || dtype === 'U32' || dtype === 'INT32' || dtype === 'UINT32';
+  const where = (off: number) => ({ member: ctx.member || undefined, offset: off });
+  let payloadFindings = 0;
+  const seenPayloadAt = new Set<string>();
+  const report = (hit: Hit, absOffset: number, n: number): void => {
+    const key = `${hit.kind}@${absOffset}/${n}`;
+    if (seenPayloadAt.has(key) || payloadFindings >= MAX_PAYLOAD_FINDINGS_PER_TENSOR) return;
+    seenPayloadAt.add(key);
+    payloadFindings++;
+    const exe = hit.kind === 'ELF' || hit.kind === 'PE';
+    ctx.finding(exe ? 'W001' : 'W002', exe ? 'critical' : 'high',
+      `${hit.kind} payload hidden in tensor '${tensor.name}' (${STREAM_LABEL[n]})`, where(absOffset), hit.detail);
+  };
+
+  // Per-tensor statistics (4-byte dtypes).
+  let nanCount = 0, infCount = 0, words = 0, low16NonZero = 0, constant = true, firstWord = 0;
+  const nonZeroLow16Offsets: number[] = [];
+  const blockChi: number[] = [];
+  const blockEntropy: number[] = [];
+  const blockHist = new Uint32Array(256);
+  let blockWords = 0;
+  let constantBytes = true;
+  let firstByte = -1;
+
+  for (let pos = start; pos < end; pos += WEIGHT_CHUNK_BYTES) {
+    const mainLen = Math.min(WEIGHT_CHUNK_BYTES, end - pos);
+    const readLen = Math.min(mainLen + WEIGHT_LOOKAHEAD_BYTES, end - pos);
+    let chunk = src.read(pos, readLen);
+    if (chunk.length === 0) break;
+    const main = Math.min(mainLen, chunk.length);
+    const buf = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
+
+    // Raw-byte signatures (native search, then structural validation).
+    for (const sig of RAW_SIGNATURES) {
+      let i = indexOfBytes(buf, sig, 0);
+      while (i >= 0 && i < main && payloadFindings < MAX_PAYLOAD_FINDINGS_PER_TENSOR) {
+        const hit = validatePayload(chunk, i, 4);
+        if (hit) report(hit, pos + i, 4);
+        i = indexOfBytes(buf, sig, i + 1);
+      }
+    }
+
+    if (!fourByte) {
+      if (constantBytes) {
+        if (firstByte < 0) firstByte = chunk[0];
+        for (let i = 0; i < main; i++) if (chunk[i] !== firstByte) { constantBytes = false; break; }
+      }
+      continue;
+    }
+    // Word view (copy when the chunk is unaligned).
+    if (chunk.byteOffset & 3) { const c = new Uint8Array(chunk.length); c.set(chunk); chunk = c; }
+    const nWords = main >>> 2;
+    const u32 = new Uint32Array(chunk.buffer, chunk.byteOffset, nWords);
+    if (words === 0 && nWords > 0) firstWord = u32[0];
+    const FB = FIRST_BYTE;
+    for (let w = 0; w < nWords; w++) {
+      const v = u32[w];
+      const b0 = v & 0xff, b1 = (v >>> 8) & 0xff, b2 = (v >>> 16) & 0xff;
+      blockHist[b0]++;
+      if ((v & 0x7f800000) === 0x7f800000) { if (v & 0x7fffff) nanCount++; else infCount++; }
+      if (v !== firstWord) constant = false;
+      if (v & 0xffff) { low16NonZero++; if (nonZeroLow16Offsets.length < 8) nonZeroLow16Offsets.push(pos + w * 4); }
+      if (FB[b0] | FB[b1] | FB[b2]) {
+        const base = w << 2;
+        // A stream of n low bytes passes through byte positions 0..n-1 of each word.
+        if (FB[b0]) for (let n = 1; n <= 3; n++) { const h = validatePayload(chunk, base, n); if (h) report(h, pos + base, n); }
+        if (FB[b1]) for (let n = 2; n <= 3; n++) { const h = validatePayload(chunk, base + 1, n); if (h) report(h, pos + base + 1, n); }
+        if (FB[b2]) { const h = validatePayload(chunk, base + 2, 3); if (h) report(h, pos + base + 2, 3); }
+      }
+      if (++blockWords === STAT_BLOCK_WORDS) {
+        blockChi.push(chiSquare(blockHist, blockWords));
+        blockEntropy.push(entropy(blockHist, blockWords));
+        blockHist.fill(0);
+        blockWords = 0;
+      }
+    }
+    words += nWords;
+  }
+
+  const loc = where(start);
+  if (isF32 && (nanCount || infCount)) {
+    ctx.finding('W003', 'low', `tensor '${tensor.name}' has ${nanCount} NaN and ${infCount} Inf values`, loc);
+  }
+  if ((fourByte && words > 1 && constant) || (!fourByte && end - start > 1 && constantBytes)) {
+    ctx.finding('W004', 'info', `tensor '${tensor.name}' is all-constant`, loc, fourByte ? `0x${firstWord.toString(16).padStart(8, '0')}` : undefined);
+  }
+  if (isF32 && words >= STAT_MIN_WORDS && !constant) {
+    // Statistics only make sense on tensors that otherwise look like trained float32 weights.
+    const sorted = [...blockChi].sort((a, b) => a - b);
+    const median = sorted[sorted.length >> 1] ?? 0;
+    if (median <= STAT_NORMAL_MEDIAN_CHI2) {
+      const outliers = blockChi.map((c, i) => [c, i] as const).filter(([c]) => c > STAT_OUTLIER_CHI2);
+      if (outliers.length) {
+        const [c, i] = outliers.reduce((a, b) => (b[0] > a[0] ? b : a));
+        ctx.finding('W005', 'low', `tensor '${tensor.name}': ${outliers.length} block(s) with low-byte statistics unlike the rest of the tensor`,
+          where(start + i * STAT_BLOCK_WORDS * 4), `block ${i}: chi2=${c.toFixed(0)} entropy=${blockEntropy[i].toFixed(2)} bits (tensor median chi2=${median.toFixed(0)})`);
+      }
+    }
+    const maxFew = Math.max(1, Math.floor(words / 1000));
+    if (low16NonZero > 0 && low16NonZero <= maxFew) {
+      ctx.finding('W006', 'low', `tensor '${tensor.name}': low 16 bits are zero in all but ${low16NonZero} of ${words} values`,
+        where(nonZeroLow16Offsets[0] ?? start), `first offsets: ${nonZeroLow16Offsets.join(', ')}`);
+    }
+  }
+}

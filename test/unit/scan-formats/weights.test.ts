@@ -1,0 +1,73 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { safetensorsHandler } from '../../../core/scan/formats/safetensors';
+import { checkTensorBytes, validatePayload } from '../../../core/scan/weights/check';
+import { memorySource } from '../../../core/scan/bytes';
+import { makeContext, scanFixture } from './harness';
+
+test('clean trained torch weights trip no weight check above info', () => {
+  const r = scanFixture(safetensorsHandler, 'weights/clean-torch.safetensors');
+  assert.equal(r.verdict, 'safe');
+  assert.deepEqual(r.findings.filter((f) => f.severity !== 'info'), []);
+});
+
+test('ELF in the low 3 bytes of float32 weights is critical (W001)', () => {
+  const r = scanFixture(safetensorsHandler, 'weights/elf-low3.safetensors');
+  assert.equal(r.verdict, 'malicious');
+  const f = r.findings.find((x) => x.code === 'W001');
+  assert.ok(f, JSON.stringify(r.findings));
+  assert.match(f!.message, /low 3 bytes/);
+  assert.match(f!.evidence ?? '', /ELF64/);
+});
+
+test('PE in the low 2 bytes is critical (W001)', () => {
+  const r = scanFixture(safetensorsHandler, 'weights/pe-low2.safetensors');
+  assert.equal(r.verdict, 'malicious');
+  assert.ok(r.findings.some((x) => x.code === 'W001' && /low 2 bytes/.test(x.message) && /PE/.test(x.evidence ?? '')));
+});
+
+test('weight checks can be switched off and respect weightsMaxBytes', () => {
+  assert.equal(scanFixture(safetensorsHandler, 'weights/elf-low3.safetensors', { weights: false }).verdict, 'safe');
+  assert.equal(scanFixture(safetensorsHandler, 'weights/elf-low3.safetensors', { weightsMaxBytes: 1000 }).verdict, 'safe');
+});
+
+test('bf16-origin tensor with a few low-bit values → W006; NaN/Inf → W003', () => {
+  assert.ok(scanFixture(safetensorsHandler, 'weights/bf16-sparse-low.safetensors').codes.includes('W006'));
+  const nan = scanFixture(safetensorsHandler, 'weights/nan.safetensors');
+  const f = nan.findings.find((x) => x.code === 'W003');
+  assert.match(f?.message ?? '', /3 NaN and 1 Inf/);
+  assert.equal(nan.verdict, 'safe');
+});
+
+test('raw shebang and ZIP header in tensor bytes → W002; chance "MZ"/0x7F bytes do not count', () => {
+  const data = new Uint8Array(4096);
+  data.set(Buffer.from('#!/bin/sh\ntouch /tmp/modelvet_pwned_x\n'), 100);
+  const { ctx, out } = makeContext();
+  checkTensorBytes(memorySource(data), { name: 't', dtype: 'U8', offset: 0, length: data.length }, ctx);
+  assert.ok(out.findings.some((f) => f.code === 'W002' && /shebang/.test(f.message)));
+  const noise = new Uint8Array(4096);
+  noise.set(Buffer.from('MZ\x7fELF#!/PK\x03\x04'), 10);
+  const c2 = makeContext();
+  checkTensorBytes(memorySource(noise), { name: 't', dtype: 'U8', offset: 0, length: noise.length }, c2.ctx);
+  assert.deepEqual(c2.out.findings.filter((f) => f.code === 'W001' || f.code === 'W002'), []);
+});
+
+test('payload validation at every stride', () => {
+  const elf = Buffer.alloc(64); elf.write('\x7fELF', 0, 'latin1'); elf[4] = 2; elf[5] = 1; elf[6] = 1; elf.writeUInt16LE(2, 16); elf.writeUInt32LE(1, 20);
+  for (const n of [1, 2, 3]) {
+    const buf = new Uint8Array(4 * 200);
+    for (let k = 0; k < elf.length; k++) buf[Math.floor(k / n) * 4 + (k % n)] = elf[k];
+    assert.equal(validatePayload(buf, 0, n)?.kind, 'ELF', `n=${n}`);
+    assert.equal(validatePayload(buf, 0, n === 1 ? 2 : 1), undefined, `wrong stride n=${n}`);
+  }
+});
+
+test('random float32 data trips nothing (no chance matches, statistics quiet)', () => {
+  let seed = 42;
+  const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+  const f = new Float32Array(1 << 20);
+  for (let i = 0; i < f.length; i++) f[i] = (rnd() - 0.5) * 0.1;
+  const { ctx, out } = makeContext();
+  checkTensorBytes(memorySource(new Uint8Array(f.buffer)), { name: 'r', dtype: 'F32', offset: 0, length: f.byteLength }, ctx);
+  assert.deepEqual(out.findings, []);
+});

@@ -1,0 +1,156 @@
+/**
+ * Runs the symbolic VM over a pickle stream and turns what it saw into scan
+ * findings through the policy (allowlist first, then context rules, then the
+ * denylist). Nested pickles handed to loader functions are scanned as nested
+ * streams.
+ */
+import type { ScanContext } from '../format';
+import { memorySource } from '../bytes';
+import { classifyGlobal, globalStatus, GETATTR_SAFE_ATTRS, NESTED_LOADERS, type PolicyClass } from '../policy';
+import { runPickle, isCall, isGlobal, globalName, type CallNode, type GlobalNode, type PickleRun, type PickleRunOptions, type PNode } from './vm';
+
+export interface PickleScanOptions {
+  start?: number;
+  end?: number;
+  maxPickles?: number;
+  afterBuild?: PickleRunOptions['afterBuild'];
+  /** Added to reported offsets (the stream's position inside the file/member). */
+  baseOffset?: number;
+  /** Opcodes spent so far on this file. */
+  opcodesUsed?: number;
+  /** Report a malformed stream as incomplete (default true). */
+  reportErrors?: boolean;
+  /** Extra globals allowed in this context (TorchScript's `__torch__.*` classes resolve against the archive's code/). */
+  allowExtra?: (module: string, name: string) => boolean;
+}
+
+function describe(n: PNode, depth = 0): string {
+  if (n === null) return 'None';
+  if (typeof n === 'string') return JSON.stringify(n.length > 80 ? n.slice(0, 80) + '…' : n);
+  if (typeof n !== 'object') return String(n);
+  if (depth > 2) return '…';
+  switch (n.kind) {
+    case 'global': return globalName(n);
+    case 'call': return `${describe(n.fn, depth + 1)}(${n.args.slice(0, 4).map((a) => describe(a, depth + 1)).join(', ')}${n.args.length > 4 ? ', …' : ''})`;
+    case 'bytes': return `bytes[${n.data.length}]`;
+    case 'tuple': return `(${n.items.slice(0, 4).map((a) => describe(a, depth + 1)).join(', ')}${n.items.length > 4 ? ', …' : ''})`;
+    case 'list': return `[${n.items.slice(0, 4).map((a) => describe(a, depth + 1)).join(', ')}${n.items.length > 4 ? ', …' : ''}]`;
+    case 'dict': return `{…${n.keys.length} items}`;
+    case 'set': return `{set of ${n.items.length}}`;
+    case 'persid': return `persistent_id(${describe(n.pid, depth + 1)})`;
+    case 'ext': return `EXT(${n.code})`;
+    case 'buffer': return 'buffer';
+  }
+}
+
+/** Scan one pickle stream (possibly several stacked pickles) and report into ctx. Returns the VM run. */
+export function scanPickleStream(data: Uint8Array, ctx: ScanContext, o: PickleScanOptions = {}): PickleRun {
+  const base = o.baseOffset ?? 0;
+  const run = runPickle(data, { limits: ctx.options.limits, start: o.start, end: o.end, maxPickles: o.maxPickles, afterBuild: o.afterBuild, opcodesUsed: o.opcodesUsed });
+  const member = ctx.member || undefined;
+  const loc = (offset: number, index: number) => ({ ...(member ? { member } : {}), offset: base + offset, opcodeIndex: index - 1 });
+
+  const decide = (module: string, name: string) => {
+    const d = classifyGlobal(module, name);
+    return d.cls === 'unknown' && o.allowExtra?.(module, name) ? { cls: 'allowed' as const, reason: 'allowed in this container' } : d;
+  };
+  const decisions = new Map<GlobalNode, PolicyClass>();
+  const classOf = (g: GlobalNode): PolicyClass => {
+    let c = decisions.get(g);
+    if (!c) { c = decide(g.module, g.name).cls; decisions.set(g, c); }
+    return c;
+  };
+  const isAllowedGlobal = (n: PNode): boolean => isGlobal(n) && classOf(n) === 'allowed';
+  // Conditional globals: decided by every call that uses them.
+  const conditionalFailures = new Map<string, string>();
+  const okGetattrCalls = new Set<CallNode>();
+  for (const c of run.calls) {
+    const fn = c.fn;
+    if (isGlobal(fn)) {
+      const full = globalName(fn);
+      if (NESTED_LOADERS.has(full)) scanNestedBytes(c, full, ctx, base);
+      if (classOf(fn) !== 'conditional') continue;
+      const problem = checkConditionalCall(full, c, isAllowedGlobal);
+      if (problem) {
+        if (!conditionalFailures.has(full)) conditionalFailures.set(full, problem);
+        ctx.finding('PKL003', 'high', `${full} used outside its safe pattern: ${problem}`, loc(c.offset, c.index), describe(c));
+      } else if (full === 'builtins.getattr') okGetattrCalls.add(c);
+    } else if (isCall(fn) && okGetattrCalls.has(fn)) {
+      // calling a reconstruction method fetched by an allowed getattr (e.g. Cls.from_dict)
+    } else {
+      const what = fn === null || typeof fn !== 'object' ? typeof fn : fn.kind;
+      ctx.finding('PKL006', 'high', `${c.op} calls a value that is not an importable global (${what}); the callable is computed at load time`, loc(c.offset, c.index), describe(c));
+    }
+  }
+  const seen = new Map<string, GlobalNode>();
+  for (const g of run.globals) {
+    const full = globalName(g);
+    if (seen.has(full)) continue;
+    seen.set(full, g);
+    const d = decide(g.module, g.name);
+    let cls = d.cls;
+    if (cls === 'conditional') cls = conditionalFailures.has(full) ? 'unknown' : 'allowed';
+    ctx.global({ module: g.module, name: g.name, status: globalStatus(cls), ...(member ? { member } : {}) });
+    if (d.cls === 'dangerous') {
+      ctx.finding('PKL001', 'critical', `dangerous global ${full} (${g.op}): ${d.reason}`, loc(g.offset, g.index), callChainFor(g, run));
+    } else if (d.cls === 'unknown') {
+      ctx.finding('PKL002', 'medium', `global ${full} is not on the allowlist (${g.op})`, loc(g.offset, g.index), callChainFor(g, run));
+    }
+  }
+  for (const ev of run.events) {
+    if (ev.kind === 'ext') ctx.finding('PKL004', 'high', `EXT opcode refers to copyreg ${ev.detail}; the standard registry is empty, so this names a global registered by other code`, loc(ev.offset, ev.index));
+    else if (ev.kind === 'build-on-global' || ev.kind === 'mutate-global') ctx.finding('PKL005', 'high', `${ev.detail} (mutates a module-level object at load time)`, loc(ev.offset, ev.index));
+  }
+  if (o.reportErrors !== false) {
+    if (run.error) ctx.incomplete('PKL007', `malformed pickle: ${run.error.reason}`, loc(run.error.offset, run.error.index));
+    if (run.limit) ctx.incomplete('PKL008', `pickle scan stopped: ${run.limit.reason}`, loc(run.limit.offset, run.limit.index));
+  }
+  if (run.values.length > 1) ctx.meta('pickles', String(run.values.length));
+  return run;
+}
+
+function callChainFor(g: GlobalNode, run: PickleRun): string | undefined {
+  const c = run.calls.find((x) => x.fn === g);
+  return c ? describe(c) : undefined;
+}
+
+function checkConditionalCall(full: string, c: CallNode, allowed: (n: PNode) => boolean): string | undefined {
+  const a = c.args;
+  switch (full) {
+    case 'torch._tensor._rebuild_from_type_v2':
+    case 'torch._tensor._rebuild_from_type':
+      if (!allowed(a[0])) return `its function argument ${describe(a[0])} is not allowlisted`;
+      if (!allowed(a[1])) return `its type argument ${describe(a[1])} is not allowlisted`;
+      return undefined;
+    case 'functools.partial':
+      return allowed(a[0]) ? undefined : `wraps ${describe(a[0])}, which is not allowlisted`;
+    case 'copyreg._reconstructor':
+      if (!allowed(a[0])) return `reconstructs ${describe(a[0])}, which is not allowlisted`;
+      if (!(isGlobal(a[1]) && /^builtins\.(object|dict|list|tuple|set|int|float|str|bytes)$/.test(globalName(a[1])))) return `base ${describe(a[1])} is not a builtin type`;
+      return undefined;
+    case 'builtins.getattr': {
+      const name = a[1];
+      if (!allowed(a[0])) return `applied to ${describe(a[0])}, which is not an allowlisted class`;
+      if (typeof name !== 'string') return 'attribute name is computed';
+      if (/^[A-Z][A-Z0-9_]*$/.test(name) || GETATTR_SAFE_ATTRS.has(name)) return undefined;
+      return `fetches attribute '${name}' (not an enum member or known reconstruction method)`;
+    }
+    case 'torch.storage._load_from_bytes':
+      return a.length === 1 && typeof a[0] === 'object' && a[0] !== null && (a[0] as { kind: string }).kind === 'bytes' ? undefined : 'argument is not a bytes literal, so the nested pickle cannot be scanned';
+  }
+  return 'no context rule';
+}
+
+function scanNestedBytes(c: CallNode, full: string, ctx: ScanContext, base: number): void {
+  const found: Uint8Array[] = [];
+  const visit = (n: PNode, depth: number) => {
+    if (depth > 3 || n === null || typeof n !== 'object') return;
+    if (n.kind === 'bytes') found.push(n.data);
+    else if (n.kind === 'call' && isGlobal(n.fn) && NESTED_LOADERS.has(globalName(n.fn))) n.args.forEach((x) => visit(x, depth + 1));
+    else if (n.kind === 'call' && isGlobal(n.fn) && globalName(n.fn) === '_codecs.encode' && typeof n.args[0] === 'string') {
+      const s = n.args[0]; const b = new Uint8Array(s.length); for (let i = 0; i < s.length; i++) b[i] = s.charCodeAt(i) & 0xff; found.push(b);
+    }
+  };
+  c.args.forEach((x) => visit(x, 0));
+  for (const b of found) ctx.scanNested(`${full}@${base + c.offset}`, memorySource(b));
+}

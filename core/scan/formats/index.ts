@@ -3,3 +3,5 @@ import { registerFormat } from '../format';
 import { safetensorsHandler } from './safetensors';
 
 registerFormat(safetensorsHandler);
+import { onnxHandler } from './onnx';
+registerFormat(onnxHandler);

@@ -33,6 +33,22 @@ export function versionSatisfies(version: string, spec: string): boolean {
   try { return satisfies(version, spec, { prereleases: true } as any); } catch { return false; }
 }
 
+/**
+ * Advisory-range membership by version ORDER (OSV semantics): `<2.6.0` includes 2.6.0rc1,
+ * unlike PEP 440 specifier matching, which hides pre-releases of the bound.
+ */
+export function inOrderedRange(version: string, range: string): boolean {
+  if (!isValidVersion(version)) return false;
+  for (const c of splitSpecifier(range)) {
+    if (c.version.endsWith('.*') || c.op === '~=' || c.op === '===') { if (!versionSatisfies(version, `${c.op}${c.version}`)) return false; continue; }
+    if (!isValidVersion(c.version)) return false;
+    const cmp = compareVersions(version, c.version);
+    const ok = c.op === '<' ? cmp < 0 : c.op === '<=' ? cmp <= 0 : c.op === '>' ? cmp > 0 : c.op === '>=' ? cmp >= 0 : c.op === '==' ? cmp === 0 : cmp !== 0;
+    if (!ok) return false;
+  }
+  return true;
+}
+
 export function compareVersions(a: string, b: string): number {
   try { return compare(a, b); } catch { return a < b ? -1 : a > b ? 1 : 0; }
 }
@@ -80,7 +96,7 @@ function candidateVersions(specs: string[]): string[] {
 /** Whether some version satisfies both `spec` and any of `affected` (a list of specifier sets). */
 export function specifierAllows(spec: string, affected: string[]): boolean {
   for (const a of affected) {
-    for (const v of candidateVersions([spec, a])) if (versionSatisfies(v, spec) && versionSatisfies(v, a)) return true;
+    for (const v of candidateVersions([spec, a])) if (versionSatisfies(v, spec) && inOrderedRange(v, a)) return true;
   }
   return false;
 }

@@ -34,6 +34,16 @@ function skipWs(s: string, i: number): number {
 
 /** Parse `text.slice(start, end)` as one PEP 508 requirement; spans are offsets into `text`. */
 export function parseRequirement(text: string, start = 0, end = text.length): RequirementParse {
+  if (start === 0 && end === text.length) return parseWhole(text);
+  const r = parseWhole(text.slice(start, end));
+  const shift = (s: Span | undefined) => (s ? { start: s.start + start, end: s.end + start } : undefined);
+  if (!r.ok) return { ok: false, error: r.error, span: shift(r.span)! };
+  const q = r.req;
+  return { ok: true, req: { ...q, nameSpan: shift(q.nameSpan)!, extrasSpan: shift(q.extrasSpan), specSpan: shift(q.specSpan), urlSpan: shift(q.urlSpan), markerSpan: shift(q.markerSpan), clauses: q.clauses.map((c) => ({ ...c, span: shift(c.span)! })) } };
+}
+
+function parseWhole(text: string): RequirementParse {
+  const start = 0, end = text.length;
   let i = skipWs(text, start);
   const fail = (error: string, s: number, e = Math.max(s + 1, end)): RequirementParse => ({ ok: false, error, span: { start: Math.min(s, end), end: Math.min(Math.max(e, s), end) } });
   NAME.lastIndex = i;

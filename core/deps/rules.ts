@@ -3,7 +3,7 @@ import type { AnalysisContext } from '../analysis';
 import type { Fix } from '../types';
 import { advisoriesFor, compromisedReleases, maliciousPackages, type Advisory } from './advisories';
 import { specEdit, type DepEntry, type FindingSink } from './model';
-import { compareVersions, pinnedVersion, raiseFloor, specifierAllows, versionSatisfies } from './pep440';
+import { compareVersions, inOrderedRange, pinnedVersion, raiseFloor, specifierAllows, versionSatisfies } from './pep440';
 import { checkPackageName } from './typosquat';
 import type { Range } from '../types';
 
@@ -63,7 +63,8 @@ function checkPinning(e: DepEntry, sink: FindingSink, ctx: AnalysisContext): voi
   if (pinnedVersion(e.spec)) return;
   const shown = e.spec ? `${e.name}${e.spec}` : e.name;
   if (e.context === 'library') {
-    sink.add('DEP002', 'hint', e.specRange ?? e.nameRange, `'${shown}' is a range; in a library's pyproject.toml ranges are normal — pin exact versions in the application's lockfile`, { data: data(e) });
+    const what = e.spec ? 'is a range' : 'has no version constraint';
+    sink.add('DEP002', 'hint', e.specRange ?? e.nameRange, `'${shown}' ${what}; in a library's pyproject.toml that is normal (pin exact versions in the application's lockfile instead)`, { data: data(e) });
     return;
   }
   const known = ctx.project?.lockedVersions.get(e.norm) ?? ctx.project?.installedVersions.get(e.norm);
@@ -101,7 +102,7 @@ function checkCompromised(e: DepEntry, sink: FindingSink, ctx: AnalysisContext):
 }
 
 function affects(a: Advisory, version: string): boolean {
-  return a.versions.includes(version) || a.affected.some((r) => versionSatisfies(version, r));
+  return a.versions.includes(version) || a.affected.some((r) => inOrderedRange(version, r));
 }
 
 function checkAdvisories(e: DepEntry, sink: FindingSink, ctx: AnalysisContext): void {

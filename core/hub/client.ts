@@ -53,6 +53,8 @@ export interface HubFetchOptions {
 export interface HubFetch {
   /** Use this as the `fetch` of every Hub call. */
   fetch: typeof fetch;
+  /** The same door with another per-attempt timeout (downloads). Shares the counter. */
+  withTimeout(ms: number): typeof fetch;
   /** Requests actually sent (retries included). */
   requestCount(): number;
   /** The endpoint to pass as `hubUrl` (undefined = the library default). */
@@ -109,7 +111,7 @@ export function createHubFetch(opts: HubFetchOptions): HubFetch {
   const hubUrl = () => resolveHubUrl(opts.getConfig());
   const baseUrl = () => hubUrl() ?? HUB_URL;
 
-  const wrapped = async (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+  const request = async (input: string | URL | Request, init: RequestInit | undefined, timeoutMs: number): Promise<Response> => {
     const url = typeof input === 'string' ? input : input instanceof URL ? input.toString() : input.url;
     if (!opts.getConfig().online.enabled) throw new OfflineError(url);
 
@@ -143,7 +145,8 @@ export function createHubFetch(opts: HubFetchOptions): HubFetch {
     }
   };
 
-  return { fetch: wrapped as typeof fetch, requestCount: () => count, hubUrl, baseUrl };
+  const withTimeout = (ms: number) => ((input: string | URL | Request, init?: RequestInit) => request(input, init, ms)) as typeof fetch;
+  return { fetch: withTimeout(timeoutMs), withTimeout, requestCount: () => count, hubUrl, baseUrl };
 }
 
 function sameOrigin(a: string, b: string): boolean {

@@ -23,7 +23,7 @@ import {
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { AnalysisContext, FileAccess, NotebookCellInput, ProjectFacts } from '../../core/analysis';
 import { analyzeCells, analyzeText } from '../../core/analyze';
-import { initPythonParser } from '../../core/code/index';
+import { forgetPython, initPythonParser } from '../../core/code/index';
 import { buildProjectFacts } from '../../core/deps/index';
 import { fileKind } from '../../core/fileKinds';
 import { CONFIG_SECTION, Methods, type FileReportParams, type ScanParams } from '../../core/protocol';
@@ -288,7 +288,8 @@ function schedulePush(uri: string, delay = PUSH_DEBOUNCE_MS): void {
   if (old) clearTimeout(old);
   pushTimers.set(uri, setTimeout(() => {
     pushTimers.delete(uri);
-    guardSync('push diagnostics', () => pushNow(uri));
+    // Python results need the grammar; before it loads they would only say "parser not initialised".
+    void parserReady.then(() => guardSync('push diagnostics', () => pushNow(uri)));
   }, delay));
 }
 function pushNow(uri: string): void {
@@ -326,7 +327,8 @@ function dependencyChanged(p: string, selfUri?: string): void {
   const np = normPath(p);
   let dependents = false;
   for (const [uri, e] of analysisCache) {
-    if (uri !== selfUri && e.dependsOn.has(np)) { analysisCache.delete(uri); dependents = true; }
+    // Keep the entry (its dependsOn is still the best knowledge) but force re-analysis.
+    if (uri !== selfUri && e.dependsOn.has(np)) { e.generation = -1; dependents = true; }
   }
   const kind = fileKind(np);
   if (kind && FACT_SOURCE_KINDS.has(kind) && kind !== 'requirements') factsSourceChanged(np);
@@ -427,7 +429,6 @@ async function loadSettings(pushed?: unknown): Promise<void> {
   if (raw === undefined || raw === null) return;
   settings = settingsFromRaw(raw);
   applyScanSettings();
-  analysisCache.clear();
   invalidateAll();
 }
 
@@ -461,6 +462,8 @@ documents.onDidClose((e) => {
   guardSync('didClose', () => {
     openPaths.delete(normPath(uriToPath(e.document.uri)));
     analysisCache.delete(e.document.uri);
+    const p = analysisPath(e.document);
+    if (p && fileKind(p) === 'python') forgetPython(p);
     const t = pushTimers.get(e.document.uri);
     if (t) { clearTimeout(t); pushTimers.delete(e.document.uri); }
     if (!caps.pull) connection.sendDiagnostics({ uri: e.document.uri, diagnostics: [] });
@@ -478,6 +481,8 @@ notebooks.onDidChange((e) => guardSync('notebook didChange', () => {
 notebooks.onDidClose((nb) => guardSync('notebook didClose', () => {
   openNotebooks.delete(nb.uri);
   analysisCache.delete(nb.uri);
+  const p = uriToPath(nb.uri);
+  forgetPython(p.endsWith('.ipynb') ? p : `${p}.ipynb`);
   if (!caps.pull) for (const c of nb.cells) connection.sendDiagnostics({ uri: c.document, diagnostics: [] });
 }));
 

@@ -45,6 +45,7 @@ export const ALLOWED_GLOBALS: ReadonlySet<string> = new Set<string>([
   'torch.serialization._get_layout', 'torch._utils._set_obj_state',
   'torch.torch_version.TorchVersion', 'torch.nn.modules.container.ParameterDict', 'torch.nn.modules.container.ParameterList',
   'torch.optim.lr_scheduler.LambdaLR',
+  ...['build_intlist', 'build_tensorlist', 'build_doublelist', 'build_boollist', 'build_complexlist', 'restore_type_tag'].map((n) => `torch.jit._pickle.${n}`),
   // numpy reconstruction
   'numpy.core.multiarray._reconstruct', 'numpy._core.multiarray._reconstruct', 'numpy.ndarray', 'numpy.dtype',
   'numpy.core.multiarray.scalar', 'numpy._core.multiarray.scalar', 'numpy.core.numeric._frombuffer', 'numpy._core.numeric._frombuffer',
@@ -118,6 +119,7 @@ export function classifyGlobal(module: string, name: string): PolicyDecision {
   const full = `${module}.${name}`;
   if (CONDITIONAL_GLOBALS.has(full)) return { cls: 'conditional', reason: 'allowed only in a checked context' };
   if (DANGEROUS_GLOBALS.has(full)) return { cls: 'dangerous', reason: 'runs code, touches files or resolves arbitrary names' };
+  if (ALLOWED_GLOBALS.has(full)) return { cls: 'allowed', reason: 'on the allowlist' };
   const parts = full.split('.');
   const nameStart = module.split('.').length;
   // Any window of the dotted path that names a dangerous module (os.system, pathlib.os.system, a.b.subprocess.Popen …).

@@ -1,1 +1,3 @@
 import './pickle';
+import './archive';
+import './numpy';

@@ -5,3 +5,5 @@ import { safetensorsHandler } from './safetensors';
 registerFormat(safetensorsHandler);
 import { onnxHandler } from './onnx';
 registerFormat(onnxHandler);
+import { ggufHandler } from './gguf';
+registerFormat(ggufHandler);

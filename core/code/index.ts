@@ -13,8 +13,8 @@ import { hubCall } from './hub';
 import { codeRuleMeta } from './meta';
 import { buildModel, callArgs, qualifiedName } from './model';
 import { layoutNotebook, mapFindingToCell } from './notebook';
-import { forgetTree, initParser, isParserReady, parsePython } from './parser';
-import { runRules } from './rules';
+import { forgetTree, initParser, isParserReady, MAX_PYTHON_CHARS, parsePython } from './parser';
+import { RELEVANT_TEXT, runRules } from './rules';
 
 /** Rule metadata for LOAD000–LOAD008. */
 export const codeRules: RuleMeta[] = codeRuleMeta;
@@ -35,6 +35,8 @@ function incomplete(path: string, reason: string): Finding {
 /** Analyse Python source; `cacheKey` enables incremental re-parsing of the same document. */
 function analyzeSource(path: string, text: string, ctx: AnalysisContext, cacheKey: string | undefined): Finding[] {
   if (!isParserReady()) return [incomplete(path, 'the Python parser is not initialised')];
+  // Most modules mention none of the APIs the rules look for: skip parsing them entirely.
+  if (text.length <= MAX_PYTHON_CHARS && !RELEVANT_TEXT.test(text)) return [];
   let parsed;
   try {
     parsed = parsePython(text, cacheKey);

@@ -39,6 +39,8 @@ export interface ModuleModel {
   text: string;
   module: Scope;
   calls: Array<{ node: Node; scope: Scope }>;
+  /** Every local name bound by an import anywhere (aliases make any name a possible callee). */
+  importedNames: Set<string>;
   /** Top-level import statements, for placing a new import. */
   topLevelImports: Node[];
   /** Innermost scope containing an offset. */
@@ -172,9 +174,11 @@ export function buildModel(tree: Tree, text: string, isCancelled?: () => boolean
         break;
     }
   }
+  const importedNames = new Set<string>();
+  for (const s of scopes) for (const [name, list] of s.bindings) if (list.some((b) => b.kind === 'import')) importedNames.add(name);
   const sortedScopes = scopes.slice(1).sort((a, b) => a.start - b.start);
   return {
-    tree, text, module, calls, topLevelImports,
+    tree, text, module, calls, topLevelImports, importedNames,
     scopeAt(offset: number): Scope {
       let best = module;
       for (const s of sortedScopes) {

@@ -11,7 +11,7 @@ import path from 'node:path';
 /** Files above this many UTF-16 code units are not parsed (reported as incomplete). */
 export const MAX_PYTHON_CHARS = 8_000_000;
 /** A parse that runs longer than this is abandoned (reported as incomplete). */
-export const PARSE_TIMEOUT_MS = 3_000;
+export const PARSE_TIMEOUT_MS = 10_000;
 /** How many parsed trees we keep for incremental re-parsing. */
 export const TREE_CACHE_SIZE = 32;
 

@@ -54,7 +54,7 @@ function taintScope(scope: Scope): Scope {
   return s;
 }
 
-function collectDownloadFacts(model: ModuleModel): DownloadFacts {
+function collectDownloadFacts(calls: ModuleModel['calls']): DownloadFacts {
   const facts: DownloadFacts = { names: new Map(), literals: new Map() };
   const note = (scope: Scope, n: Node | undefined) => {
     if (!n) return;
@@ -66,7 +66,7 @@ function collectDownloadFacts(model: ModuleModel): DownloadFacts {
       if (lit?.kind === 'string') { const set = facts.literals.get(s) ?? new Set(); set.add(lit.value); facts.literals.set(s, set); }
     }
   };
-  for (const { node, scope } of model.calls) {
+  for (const { node, scope } of calls) {
     const fn = node.childForFieldName('function');
     if (!fn) continue;
     const qn = qualifiedName(fn, scope);
@@ -493,12 +493,56 @@ function readsFileText(expr: Node | null | undefined, scope: Scope, depth: numbe
 
 // ---- driver -------------------------------------------------------------------------
 
+/** Final names of every callee a rule looks at; other calls are skipped without touching the tree. */
+const RULE_CALLEES = new Set([
+  'load', 'loads', 'Unpickler', 'open', 'DbfilenameShelf', 'decode', 'read_pickle', 'read_array', 'load_model',
+  'enable_unsafe_deserialization', 'from_pretrained', 'pipeline', 'hf_hub_download', 'snapshot_download', 'load_dataset',
+  'SentenceTransformer', 'CrossEncoder', 'create_model', 'eval', 'exec', 'unsafe_load', 'unsafe_load_all',
+  'full_load', 'full_load_all', 'load_all',
+]);
+/** Callees that write downloaded files (taint-lite facts). */
+const DOWNLOAD_CALLEES = new Set(['urlretrieve', 'download_url_to_file', 'download', 'write']);
+/** Keyword arguments reported on any call. */
+const ANYWHERE_KEYWORDS = /\b(?:trust_remote_code|use_safetensors)\s*=/g;
+/** Text that must occur somewhere for any rule to fire: files without it are not even parsed. */
+export const RELEVANT_TEXT = new RegExp(`\\b(?:${[...RULE_CALLEES].filter((n) => n !== 'open').join('|')}|shelve|trust_remote_code|use_safetensors)\\b`);
+
+const CALLEE = /(?:[A-Za-z_]\w*[ \t]*\.[ \t]*)*([A-Za-z_]\w*)[ \t]*\(/y;
+
+/** The last identifier of a call's callee, read from the source (cheap: no tree access). */
+export function calleeName(text: string, callStart: number): string | undefined {
+  CALLEE.lastIndex = callStart;
+  return CALLEE.exec(text)?.[1];
+}
+
+function keywordOffsets(text: string): number[] {
+  const out: number[] = [];
+  ANYWHERE_KEYWORDS.lastIndex = 0;
+  for (let m = ANYWHERE_KEYWORDS.exec(text); m; m = ANYWHERE_KEYWORDS.exec(text)) out.push(m.index);
+  return out;
+}
+
+function containsOffset(sorted: number[], start: number, end: number): boolean {
+  let lo = 0, hi = sorted.length;
+  while (lo < hi) { const mid = (lo + hi) >> 1; if (sorted[mid] < start) lo = mid + 1; else hi = mid; }
+  return lo < sorted.length && sorted[lo] < end;
+}
+
 export function runRules(input: RuleInput): Finding[] {
   const out: Finding[] = [];
   const { model, ctx } = input;
-  const facts = collectDownloadFacts(model);
+  const keywords = keywordOffsets(model.text);
+  const relevant: typeof model.calls = [];
+  const downloads: typeof model.calls = [];
+  for (const entry of model.calls) {
+    const name = calleeName(model.text, entry.node.startIndex);
+    if (name !== undefined && (RULE_CALLEES.has(name) || model.importedNames.has(name))) relevant.push(entry);
+    else if (keywords.length && containsOffset(keywords, entry.node.startIndex, entry.node.endIndex)) relevant.push(entry);
+    if (name !== undefined && (DOWNLOAD_CALLEES.has(name) || model.importedNames.has(name))) downloads.push(entry);
+  }
+  const facts = collectDownloadFacts(downloads);
   let count = 0;
-  for (const { node: call, scope } of model.calls) {
+  for (const { node: call, scope } of relevant) {
     if ((++count & 255) === 0 && ctx.isCancelled?.()) break;
     const fn = call.childForFieldName('function');
     if (!fn) continue;

@@ -230,9 +230,17 @@ export function pinEditTemplate(revisionRange: Range, revision: string): TextEdi
   return undefined;
 }
 
+/** Longest file name quoted in a diagnostic message. */
+const MAX_NAME_IN_MESSAGE = 120;
+
 function listShort(items: readonly string[], max: number): string {
-  const head = items.slice(0, max).join(', ');
+  const head = items.slice(0, max).map((x) => (x.length > MAX_NAME_IN_MESSAGE ? x.slice(0, MAX_NAME_IN_MESSAGE) + '…' : x)).join(', ');
   return items.length > max ? `${head}, and ${items.length - max} more` : head;
+}
+
+/** Text from the network shown as plain text: markdown and HTML neutralized, one line, bounded. */
+function plain(s: string): string {
+  return s.replace(/[\r\n]+/g, ' ').slice(0, 200).replace(/[\\`*_{}\[\]()#+!<>|~]/g, (c) => `\\${c}`);
 }
 
 function code(s: string): string {
@@ -287,12 +295,13 @@ export function renderHover(
   const title = `**Hugging Face ${ref.kind}** ${code(ref.repoId)}${ref.revision ? ` @ ${code(ref.revision)}` : ''}`;
   if (result.status === 'not-found') return `${title}\n\nNot found on the Hub (404). A deleted namespace can be re-registered by someone else: check the name, pin and mirror.`;
   if (result.status === 'unauthorized') return `${title}\n\nGated or private (HTTP ${result.httpStatus}): no access with the current token.`;
-  if (result.status === 'error') return `${title}\n\nThe Hub lookup failed: ${result.message.slice(0, 200)}`;
+  if (result.status === 'error') return `${title}\n\nThe Hub lookup failed: ${plain(result.message)}`;
   const info: RepoInfo = result.info;
   const lines = [title, ''];
   lines.push(`- Commit: ${info.sha ? code(info.sha) : 'unknown'}`);
   if (info.lastModified) lines.push(`- Last modified: ${info.lastModified.slice(0, 19).replace('T', ' ')} UTC`);
-  lines.push(`- Access: ${info.private ? 'private' : 'public'}${info.gated ? `, gated (${info.gated})` : ''}`);
+  const gated = info.gated === 'auto' || info.gated === 'manual' ? `, gated (${info.gated})` : info.gated ? ', gated' : '';
+  lines.push(`- Access: ${info.private ? 'private' : 'public'}${gated}`);
   if (info.libraryName) lines.push(`- Library: ${code(info.libraryName)}`);
   if (info.files) {
     const g = groupWeights(info.files);

@@ -45,6 +45,8 @@ export interface RepoSecurityDetails {
 export const ERROR_TTL_MS = 5 * 60 * 1000;
 /** Lookups running at once; the rest wait in a queue. */
 export const MAX_CONCURRENT_LOOKUPS = 4;
+/** File names kept per repo (a hostile listing could send millions). */
+export const MAX_REPO_FILES = 50_000;
 /** paths-info is asked for at most this many weight files per repo. */
 export const MAX_PATHS_INFO = 200;
 /** A repo id as the Hub accepts it: optional owner, then name (letters, digits, - _ .). */
@@ -144,7 +146,7 @@ export class HubRepoService {
         return {
           status: 'ok',
           info: {
-            repoId: ref.repoId, kind: 'dataset', sha: String(d.sha ?? ''), gated: d.gated ?? false, private: !!d.private,
+            repoId: ref.repoId, kind: 'dataset', sha: String(d.sha ?? '').slice(0, 64), gated: d.gated ?? false, private: !!d.private,
             lastModified: validDate(d.updatedAt),
           },
         };
@@ -153,9 +155,9 @@ export class HubRepoService {
       return {
         status: 'ok',
         info: {
-          repoId: ref.repoId, kind: 'model', sha: String(m.sha ?? ''), gated: m.gated ?? false, private: !!m.private,
+          repoId: ref.repoId, kind: 'model', sha: String(m.sha ?? '').slice(0, 64), gated: m.gated ?? false, private: !!m.private,
           lastModified: validDate(m.updatedAt), libraryName: typeof m.library_name === 'string' ? m.library_name : undefined,
-          files: Array.isArray(m.filePaths) ? m.filePaths.filter((f): f is string => typeof f === 'string') : [],
+          files: Array.isArray(m.filePaths) ? m.filePaths.slice(0, MAX_REPO_FILES).filter((f): f is string => typeof f === 'string' && f.length <= 1024) : [],
         },
       };
     } catch (err) {

@@ -34,6 +34,7 @@ before(async () => {
       ],
     },
     { id: 'acme/gated', sha: SHA_A, status: 401, files: [] },
+    { id: 'acme/hostile', sha: SHA_A, libraryName: 'x`](javascript:alert(1))', gated: 'weird' as any, files: [{ path: 'a`[link](http://127.0.0.1/)`.bin', content: Buffer.from('x') }] },
     { id: 'acme/squad', kind: 'dataset', sha: SHA_B, files: [{ path: 'data.parquet', content: Buffer.from('PAR1') }] },
   ]);
 });
@@ -228,4 +229,12 @@ test('every hub rule code has full docs', () => {
     for (const k of ['summary', 'why', 'example', 'fix'] as const) assert.ok(r[k].length > 20, `${r.code}.${k}`);
     assert.doesNotMatch(JSON.stringify(r), /huggingface\.co|pypi\.org/);
   }
+});
+
+test('hover neutralizes markdown from the network', async () => {
+  const f = createHubFeatures({ getConfig: () => config(), cacheDir: tmp() });
+  const md = (await f.hover(ref('acme/hostile')))!;
+  assert.ok(!md.includes('`](javascript'), md);
+  assert.ok(!md.includes('`[link]'), md);
+  assert.match(md, /Access: public, gated$/m);
 });

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { startMockHub, maliciousPickle, safetensorsFile, type MockHub } from '../../helpers/mockHub';
 import { scanHubRepo, parseHubSpec, safeLocalPath, HubScanError, ScanCancelledError } from '../../../core/hub/remoteScan';
 import { createHubFeatures } from '../../../core/hub/features';
+import { runHubScanCli } from '../../../core/hub/index';
 import { defaultConfig, type ModelVetConfig } from '../../../core/config';
 
 const SHA = '1111111111111111111111111111111111111111';
@@ -133,4 +134,11 @@ test('missing, gated and offline repos are errors; offline makes zero requests',
 test('cancel stops the scan', async () => {
   let calls = 0;
   await assert.rejects(scanHubRepo('hf://evil/model', { config: config(), cacheDir: tmp(), isCancelled: () => ++calls > 3 }), ScanCancelledError);
+});
+
+test('runHubScanCli: the explicit CLI command scans even with online features off in the config', async () => {
+  const logs: string[] = [];
+  const out = await runHubScanCli('hf://datasets/acme/data', { config: config(false), cacheDir: tmp(), log: (m) => logs.push(m) });
+  assert.equal(out.summary.malicious, 1);
+  await assert.rejects(runHubScanCli('hf://datasets/acme/data', { config: config(false), cacheDir: tmp(), allowNetwork: false }), HubScanError);
 });

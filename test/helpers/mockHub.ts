@@ -63,7 +63,7 @@ function treeEntry(f: MockFile, sha: string, expand: boolean) {
   const isLfs = f.lfs ?? f.content.length > 0;
   const entry: Record<string, unknown> = {
     type: 'file', path: f.path, size: f.content.length,
-    oid: isLfs ? gitBlobOid(Buffer.from(`version https://git-lfs.github.com/spec/v1\noid sha256:${sha256(f.content)}\nsize ${f.content.length}\n`)) : gitBlobOid(f.content),
+    oid: isLfs ? gitBlobOid(Buffer.from(`lfs pointer sha256:${sha256(f.content)} size ${f.content.length}`)) : gitBlobOid(f.content),
   };
   if (isLfs) entry.lfs = { oid: sha256(f.content), size: f.content.length, pointerSize: 134 };
   if (expand) {

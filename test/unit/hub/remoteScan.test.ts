@@ -39,6 +39,12 @@ before(async () => {
       ],
     },
     { id: 'acme/gated', sha: SHA, status: 401, files: [] },
+    {
+      id: 'acme/small', sha: SHA, files: [
+        { path: 'ok.pkl', content: Buffer.from('\x80\x02K\x01.', 'latin1'), lfs: false },
+        { path: 'bad.pkl', content: Buffer.from('\x80\x02K\x01.', 'latin1'), lfs: false, servedContent: Buffer.from('\x80\x02K\x02.', 'latin1') },
+      ],
+    },
     { id: 'acme/data', kind: 'dataset', sha: SHA, files: [{ path: 'x.pkl', content: maliciousPickle() }] },
   ], { pageSize: 2 });
 });
@@ -141,4 +147,15 @@ test('runHubScanCli: the explicit CLI command scans even with online features of
   const out = await runHubScanCli('hf://datasets/acme/data', { config: config(false), cacheDir: tmp(), log: (m) => logs.push(m) });
   assert.equal(out.summary.malicious, 1);
   await assert.rejects(runHubScanCli('hf://datasets/acme/data', { config: config(false), cacheDir: tmp(), allowNetwork: false }), HubScanError);
+});
+
+test('small (non-LFS) files are checked against their git blob id', async () => {
+  const out = await scanHubRepo('hf://acme/small', { config: config(), cacheDir: tmp() });
+  const ok = out.files.find((f) => f.path.endsWith('/ok.pkl'))!;
+  const bad = out.files.find((f) => f.path.endsWith('/bad.pkl'))!;
+  assert.ok(!ok.findings.some((f) => f.code === 'HUB010'), JSON.stringify(ok.findings));
+  assert.equal(ok.verdict, 'safe');
+  const mismatch = bad.findings.find((f) => f.code === 'HUB010');
+  assert.match(mismatch?.message ?? '', /git blob id/);
+  assert.notEqual(bad.verdict, 'safe');
 });

@@ -58,9 +58,10 @@ export async function scanPathsParallel(paths: string[], opts: ScanPathsOptions 
     };
     const n = Math.min(jobs, files.length);
     for (let i = 0; i < n; i++) {
-      const w = new Worker(entry, {
+      // Under tsx the worker registers tsx's CommonJS hook before loading this .ts module.
+      const w = new Worker(isTs ? `require('tsx/cjs'); require(${JSON.stringify(entry)});` : entry, {
+        eval: isTs,
         workerData: { [WORKER_FLAG]: true, options: plainOptions },
-        execArgv: isTs ? ['--import', 'tsx'] : [],
         argv: ['version'],
         stdout: true,
         stderr: true,

@@ -9,7 +9,8 @@ import { IGNORED_DIRS } from '../../core/fileKinds';
 
 export const MODEL_EXTENSIONS = [
   '.pt', '.pth', '.bin', '.ckpt', '.pkl', '.pickle', '.joblib', '.npy', '.npz', '.safetensors',
-  '.gguf', '.onnx', '.keras', '.h5', '.hdf5', '.pb', '.dill', '.sav', '.model', '.mar', '.tflite',
+  '.gguf', '.ggml', '.onnx', '.keras', '.h5', '.hdf5', '.pb', '.dill', '.sav', '.model', '.mar', '.tflite',
+  '.p', '.jbl', '.nemo',
 ];
 const MODEL_EXTENSION_SET = new Set(MODEL_EXTENSIONS);
 
@@ -51,7 +52,13 @@ function sniff(p: string): boolean {
   }
 }
 
-export interface ModelWalk { files: string[]; truncated: boolean; errors: string[] }
+export interface ModelWalk {
+  files: string[];
+  truncated: boolean;
+  errors: string[];
+  /** Walked folders with their entry names (for the engine's folder-level checks). */
+  dirs: Array<[string, string[]]>;
+}
 
 /**
  * Files to scan for the given paths: explicit files are always taken; folders
@@ -61,6 +68,7 @@ export interface ModelWalk { files: string[]; truncated: boolean; errors: string
 export function collectModelFiles(paths: string[], isCancelled: () => boolean = () => false): ModelWalk {
   const files: string[] = [];
   const errors: string[] = [];
+  const dirs: Array<[string, string[]]> = [];
   const seen = new Set<string>();
   let visited = 0;
   let truncated = false;
@@ -87,6 +95,7 @@ export function collectModelFiles(paths: string[], isCancelled: () => boolean = 
     let entries;
     try { entries = readdirSync(dir, { withFileTypes: true }); } catch (e) { errors.push(`${dir}: ${(e as Error).message}`); continue; }
     entries.sort((a, b) => (a.name < b.name ? 1 : -1));
+    dirs.push([dir, entries.map((e) => e.name).reverse()]);
     for (const e of entries) {
       if (++visited > MAX_WALK_ENTRIES) { truncated = true; break; }
       const p = path.join(dir, e.name);
@@ -101,5 +110,5 @@ export function collectModelFiles(paths: string[], isCancelled: () => boolean = 
     }
   }
   files.sort();
-  return { files, truncated, errors };
+  return { files, truncated, errors, dirs };
 }

@@ -10,7 +10,7 @@ import { pathToFileURL } from 'node:url';
 import { DiagnosticSeverity, type CancellationToken, type Diagnostic } from 'vscode-languageserver/node';
 import type { FileReportResult, ScanResultsNotification, StatusNotification } from '../../core/protocol';
 import { Methods } from '../../core/protocol';
-import type { FileReport, ScanFinding, ScanOutput, ScanSeverity } from '../../core/scan/types';
+import { verdictOf, type FileReport, type ScanFinding, type ScanOutput, type ScanSeverity } from '../../core/scan/types';
 import { ScanCache, type PathStamp } from './scanCache';
 import { JobCancelled, ScanPool } from './scanPool';
 import type { WorkerResult, WorkerScanOptions } from './scanWorkerProtocol';
@@ -144,7 +144,7 @@ export class ScanService {
         while (next < total && !token.isCancellationRequested) {
           const i = next++;
           const p = walk.files[i];
-          const r = await this.scanOne(p, force, token);
+          const { report: r } = await this.scanOne(p, force, token);
           reports[i] = r;
           this.accept(r);
           done++;
@@ -153,10 +153,11 @@ export class ScanService {
       };
       const lanes = Math.max(1, Math.min(total, this.poolLanes()));
       await Promise.all(Array.from({ length: lanes }, runner)).catch((e) => { if (!(e instanceof JobCancelled)) throw e; });
+      let files = reports.filter(Boolean);
+      if (!token.isCancellationRequested && walk.dirs.length) files = await this.applyFolderChecks(files, walk.dirs, token);
       this.cache.save();
       this.notifyResults();
       if (token.isCancellationRequested) throw new JobCancelled();
-      const files = reports.filter(Boolean);
       const count = (v: FileReport['verdict']) => files.filter((f) => f.verdict === v).length;
       return {
         version: 1, files,
@@ -168,6 +169,29 @@ export class ScanService {
     }
   }
 
+  /** Folder-level findings (the engine's FolderChecks) merged into the per-file reports; not cached (they depend on neighbours). */
+  private async applyFolderChecks(files: FileReport[], dirs: Array<[string, string[]]>, token: CancellationToken): Promise<FileReport[]> {
+    let extra: FileReport[];
+    try {
+      const r = await this.pool.run({ op: 'folders', dirs, options: this.options }, token);
+      if (r.op !== 'folders' || !r.reports.length) return files;
+      extra = r.reports;
+    } catch (e) {
+      if (!(e instanceof JobCancelled)) this.host.log(`folder checks failed: ${(e as Error).message}`);
+      return files;
+    }
+    const byPath = new Map(files.map((f) => [f.path, f]));
+    for (const x of extra) {
+      const old = byPath.get(x.path);
+      const merged: FileReport = old
+        ? { ...old, findings: [...old.findings, ...x.findings], globals: [...old.globals, ...x.globals], verdict: verdictOf([...old.findings, ...x.findings], old.verdict === 'unscannable' || x.verdict === 'unscannable') }
+        : x;
+      byPath.set(x.path, merged);
+      this.accept(merged);
+    }
+    return [...byPath.values()];
+  }
+
   /** The `modelvet/fileReport` request (custom editor). */
   async fileReport(p: string, force: boolean, token: CancellationToken): Promise<FileReportResult> {
     await this.ready;
@@ -176,12 +200,11 @@ export class ScanService {
       const hit = this.cache.byStamp(abs);
       if (hit) { this.accept(hit); return { report: hit, cached: true }; }
     }
-    const before = this.cache.byStamp(abs);
-    const report = await this.scanOne(abs, force, token);
+    const { report, cached } = await this.scanOne(abs, force, token);
     this.accept(report);
     this.cache.save();
     this.notifyResults();
-    return { report, cached: !force && before !== undefined };
+    return { report, cached };
   }
 
   /** Watched-file events: model files that appear or change are scanned in the background (debounced). */
@@ -219,26 +242,27 @@ export class ScanService {
 
   private poolLanes(): number { return this.pool.capacity; }
 
-  private async scanOne(p: string, force: boolean, token: CancellationToken): Promise<FileReport> {
+  /** One file: the stamp shortcut, else hash and look up by content, else scan. `cached` = no scan was needed. */
+  private async scanOne(p: string, force: boolean, token: CancellationToken): Promise<{ report: FileReport; cached: boolean }> {
     if (!force) {
       const hit = this.cache.byStamp(p);
-      if (hit) return hit;
+      if (hit) return { report: hit, cached: true };
     }
     try {
       const h = await this.pool.run({ op: 'hash', path: p }, token) as Extract<WorkerResult, { op: 'hash' }>;
       const stamp: PathStamp = { size: h.size, mtimeMs: h.mtimeMs, sha256: h.sha256 };
       if (!force) {
         const hit = this.cache.bySha(h.sha256, p);
-        if (hit) { this.cache.remember(p, stamp); return hit; }
+        if (hit) { this.cache.remember(p, stamp); return { report: hit, cached: true }; }
       }
       const r = await this.pool.run({ op: 'scan', path: p, options: this.options }, token) as Extract<WorkerResult, { op: 'scan' }>;
       const report = { ...r.report, path: p };
       this.cache.remember(p, stamp, report);
-      return report;
+      return { report, cached: false };
     } catch (e) {
       if (e instanceof JobCancelled) throw e;
       this.host.log(`scan of ${p} failed: ${(e as Error).message}`);
-      return failedReport(p, (e as Error).message);
+      return { report: failedReport(p, (e as Error).message), cached: false };
     }
   }
 

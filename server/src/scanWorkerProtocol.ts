@@ -6,12 +6,16 @@ export interface WorkerScanOptions { weights: boolean; weightsMaxBytes: number }
 export type WorkerRequest =
   | { id: number; op: 'hash'; path: string }
   | { id: number; op: 'scan'; path: string; options: WorkerScanOptions }
-  | { id: number; op: 'version' };
+  | { id: number; op: 'version' }
+  /** Folder-level checks (e.g. a model folder's config pointing at remote code): [dir, entry names][]. */
+  | { id: number; op: 'folders'; dirs: Array<[string, string[]]>; options: WorkerScanOptions };
 
 export type WorkerResult =
   | { op: 'hash'; sha256: string; size: number; mtimeMs: number }
   | { op: 'scan'; report: FileReport }
-  | { op: 'version'; version: string };
+  | { op: 'version'; version: string }
+  /** Reports produced by folder checks alone; the caller merges them into its per-file reports. */
+  | { op: 'folders'; reports: FileReport[] };
 
 export type WorkerResponse =
   | { id: number; ok: true; result: WorkerResult }

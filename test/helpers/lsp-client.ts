@@ -59,6 +59,11 @@ export class LspTestClient {
       client.notifications.push({ method, params });
       client.wake();
     });
+    // vscode-jsonrpc routes $/progress to per-token handlers; record them all as notifications.
+    conn.onUnhandledProgress((params) => {
+      client.notifications.push({ method: '$/progress', params });
+      client.wake();
+    });
     conn.onRequest((method, params) => {
       client.serverRequests.push({ method, params });
       client.wake();

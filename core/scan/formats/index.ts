@@ -7,3 +7,5 @@ import { onnxHandler } from './onnx';
 registerFormat(onnxHandler);
 import { ggufHandler } from './gguf';
 registerFormat(ggufHandler);
+import { hdf5Handler } from './keras'; // also registers the Keras zip classifier
+registerFormat(hdf5Handler);

@@ -1,10 +1,12 @@
 /**
  * HUB004: does a repo owner look like a typo of a popular organization?
- * core/deps does not export its typosquat index (yet), so this is a small
- * self-contained helper: bounded Damerau (OSA) edit distance plus a
- * normalization that folds separators, case and digit/letter look-alikes.
+ * DEP001's index (core/deps/typosquat) is built over the PyPI corpus and is not
+ * parameterizable, so we share its look-alike normalization (`ultraNormalize`:
+ * case, separators, homoglyphs, l/i/1 and o/0) and add a small bounded
+ * Damerau (OSA) edit distance over the ~90 curated org names.
  */
 import orgsData from './orgs.json';
+import { ultraNormalize } from '../deps/typosquat';
 
 /** Names shorter than this are not compared fuzzily (too many innocent neighbours). */
 export const MIN_FUZZY_LENGTH = 5;
@@ -37,14 +39,9 @@ export function boundedEditDistance(a: string, b: string, max: number): number {
   return prev[n];
 }
 
-/** Folds what a reader does not notice: case, separators, 0/o, 1/l/i, rn/m, vv/w. */
+/** Folds what a reader does not notice: DEP001's folding (case, separators, homoglyphs, 0/o, 1/l/i) plus rn/m and vv/w. */
 export function normalizeOwner(name: string): string {
-  return name.toLowerCase()
-    .replace(/[-_.]/g, '')
-    .replace(/0/g, 'o')
-    .replace(/[1i]/g, 'l')
-    .replace(/rn/g, 'm')
-    .replace(/vv/g, 'w');
+  return ultraNormalize(name).replace(/rn/g, 'm').replace(/vv/g, 'w');
 }
 
 export interface OrgIndex {

@@ -108,6 +108,7 @@ test('typosquat helper', () => {
   assert.equal(normalizeOwner('Mlcr0soft'), normalizeOwner('microsoft'));
   assert.equal(normalizeOwner('rnistral'), normalizeOwner('mistral'));
   assert.equal(lookalikeOrg('goolge'), 'google');
+  assert.equal(lookalikeOrg('g\u043e\u043egle'), 'google', 'two Cyrillic o: beyond edit distance 1, caught by folding');
   assert.equal(lookalikeOrg('Google'), undefined);
   assert.equal(lookalikeOrg('stabilityal'), 'stabilityai');
   assert.equal(lookalikeOrg('my-lab'), undefined);

@@ -96,6 +96,9 @@ export const formatScanCodes: RuleMeta[] = [
     '```\nsignature_def["serving_default"] → … → SaveV2\n```', 'Re-export so that serving signatures do not reach saver ops.', ['TensorFlow security guide']),
   rule('TF004', 'tf-malformed', 'medium', 'The SavedModel protobuf is malformed or exceeds a parser limit.',
     'A graph the scanner cannot decode may hide ops.', '```\nsaved_model.pb truncated\n```', UNSCANNABLE_FIX, ['TensorFlow SavedModel format']),
+  rule('TF005', 'tf-native-library', 'high', 'A native library (.so/.dll/.dylib) ships inside a SavedModel folder.',
+    'Custom TensorFlow ops are native code loaded with `tf.load_op_library`; a library shipped with a model runs with the process\'s privileges.',
+    '```\nmodel/\n  saved_model.pb\n  variables/\n  assets/_custom_ops.so\n```', 'Only load custom op libraries built from reviewed source.', ['TensorFlow security guide']),
   // ---- Hugging Face folders
   rule('HF001', 'hf-remote-code', 'high', '`config.json` has an `auto_map` (the model needs `trust_remote_code=True`).',
     '`auto_map` makes transformers import Python files shipped with the model. With `trust_remote_code=True` that code runs on load.',

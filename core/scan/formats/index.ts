@@ -9,3 +9,7 @@ import { ggufHandler } from './gguf';
 registerFormat(ggufHandler);
 import { hdf5Handler } from './keras'; // also registers the Keras zip classifier
 registerFormat(hdf5Handler);
+import { savedModelHandler, savedModelFolderCheck } from './savedmodel';
+import { registerFolderCheck } from '../format';
+registerFormat(savedModelHandler);
+registerFolderCheck(savedModelFolderCheck);

@@ -38,6 +38,8 @@ export interface HubFeaturesOptions {
   token?: string;
   ttlMs?: number;
   timeoutMs?: number;
+  /** Default HOVER_MAX_WAIT_MS. */
+  hoverWaitMs?: number;
 }
 
 export interface HubFeatures {
@@ -52,6 +54,8 @@ export interface HubFeatures {
 
 /** Files listed per group in a hover before "and N more". */
 export const MAX_HOVER_FILES = 8;
+/** A hover waits this long for the Hub, then answers with what it has (the lookup continues for the next hover). */
+export const HOVER_MAX_WAIT_MS = 2_500;
 /** Imports listed per file from the Hub's pickle scan. */
 export const MAX_HOVER_IMPORTS = 5;
 
@@ -146,8 +150,12 @@ export function createHubFeatures(opts: HubFeaturesOptions): HubFeatures {
     if (!isValidRepoId(ref.repoId)) return undefined;
     const key = { repoId: ref.repoId, kind: ref.kind, revision: ref.revision };
     let result: LookupResult | undefined;
-    if (opts.getConfig().online.enabled) {
-      try { result = await service.lookup(key); } catch (err) { opts.log?.(`hub: hover lookup failed: ${(err as Error).message}`); }
+    const online = opts.getConfig().online.enabled;
+    if (online) {
+      const lookup = service.lookup(key).catch((err) => { opts.log?.(`hub: hover lookup failed: ${(err as Error).message}`); return undefined; });
+      result = await withinMs(lookup, opts.hoverWaitMs ?? HOVER_MAX_WAIT_MS);
+      if (!result) result = service.cached(key)?.result;
+      if (!result) return `**Hugging Face ${ref.kind}** ${code(ref.repoId)}\n\nLooking it up on the Hub…`;
     } else {
       result = service.cached(key)?.result;
     }
@@ -155,7 +163,9 @@ export function createHubFeatures(opts: HubFeaturesOptions): HubFeatures {
     let security: RepoSecurityDetails | undefined;
     let verdict: ScanVerdictSummary | undefined;
     if (result.status === 'ok') {
-      security = opts.getConfig().online.enabled ? await service.securityDetails(result.info).catch(() => undefined) : service.cachedSecurity(result.info);
+      security = online
+        ? (await withinMs(service.securityDetails(result.info).catch(() => undefined), opts.hoverWaitMs ?? HOVER_MAX_WAIT_MS)) ?? service.cachedSecurity(result.info)
+        : service.cachedSecurity(result.info);
       verdict = scans.get(scanResultKey(service.http.baseUrl(), result.info.kind, result.info.repoId, result.info.sha))?.value;
     }
     return renderHover(ref, result, security, verdict);
@@ -188,6 +198,17 @@ export function createHubFeatures(opts: HubFeaturesOptions): HubFeatures {
   };
 
   return { diagnosticsFor, hover, resolvePin, useSafetensorsAvailable, requestCount: () => service.http.requestCount(), idle };
+}
+
+/** The promise's value, or undefined when it takes longer than `ms`. */
+async function withinMs<T>(p: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((r) => { timer = setTimeout(() => r(undefined), ms); });
+  try {
+    return await Promise.race([p, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /**

@@ -238,3 +238,36 @@ test('hover neutralizes markdown from the network', async () => {
   assert.ok(!md.includes('`[link]'), md);
   assert.match(md, /Access: public, gated$/m);
 });
+
+test('a slow Hub: the hover answers within its wait budget, the next hover has the data', async () => {
+  hub.behaviour.delayMs = 200;
+  try {
+    const f = createHubFeatures({ getConfig: () => config(), cacheDir: tmp(), hoverWaitMs: 30 });
+    const t0 = performance.now();
+    const first = (await f.hover(ref('acme/safe-model')))!;
+    assert.ok(performance.now() - t0 < 150);
+    assert.match(first, /Looking it up on the Hub/);
+    await new Promise((r) => setTimeout(r, 1500));
+    const second = (await f.hover(ref('acme/safe-model')))!;
+    assert.ok(second.includes(SHA_B), second);
+  } finally {
+    hub.behaviour.delayMs = 0;
+  }
+});
+
+test('after the TTL, diagnostics keep the stale answer and refresh it once in the background', async () => {
+  hub.requests.length = 0;
+  let changes = 0;
+  const f = createHubFeatures({ getConfig: () => config(), cacheDir: tmp(), ttlMs: 50, onDidChange: () => changes++ });
+  const refs = [ref('acme/pickle-only')];
+  f.diagnosticsFor('/w/a.py', refs);
+  await f.idle();
+  assert.equal(hub.requests.length, 1);
+  await new Promise((r) => setTimeout(r, 80));
+  const stale = f.diagnosticsFor('/w/a.py', refs);
+  f.diagnosticsFor('/w/a.py', refs);
+  assert.deepEqual(stale.map((d) => d.code), ['HUB001'], 'stale answer served while refreshing');
+  await f.idle();
+  assert.equal(hub.requests.length, 2, hub.requests.join('\n'));
+  assert.equal(changes, 2);
+});

@@ -1,0 +1,251 @@
+// Drives code-server (real VS Code) in headless Chromium through ModelVet's user-facing scenarios.
+// usage: node drive.mjs URL WORKSPACE_DIR ARTIFACTS_DIR
+// Prints one `PASS|FAIL|SKIP <scenario>` line per scenario. Every wait is on a selector or a file-system
+// condition with a timeout — never a fixed sleep — so the run is as fast as the editor and no faster.
+import { chromium } from 'playwright-core';
+import fs from 'node:fs';
+import path from 'node:path';
+import os from 'node:os';
+
+const [url, workspace, artifacts] = process.argv.slice(2);
+if (!url || !workspace || !artifacts) {
+  console.error('usage: node drive.mjs URL WORKSPACE_DIR ARTIFACTS_DIR');
+  process.exit(2);
+}
+/** First diagnostics need the server to start and load its grammar. */
+const FIRST_DIAGNOSTIC_MS = 60_000;
+const UI_MS = 20_000;
+const SCAN_MS = 60_000;
+
+const t0 = Date.now();
+const mark = (label) => console.log(`[+${((Date.now() - t0) / 1000).toFixed(1)}s] ${label}`);
+
+const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'modelvet-e2e-chrome-'));
+const context = await chromium.launchPersistentContext(profile, {
+  executablePath: process.env.E2E_CHROMIUM ?? '/usr/bin/chromium',
+  headless: true,
+  // keep Chromium's crashpad dir out of the real $HOME
+  env: { ...process.env, HOME: profile, XDG_CONFIG_HOME: path.join(profile, '.config') },
+  viewport: { width: 1400, height: 900 },
+  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+const page = context.pages()[0] ?? await context.newPage();
+const consoleErrors = [];
+page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(m.text()); });
+
+// ---------------------------------------------------------------- helpers
+
+/** Resolves when `predicate()` is truthy; re-checks on each animation frame of the page (an event), not on a timer. */
+async function waitForCondition(description, predicate, timeout = UI_MS) {
+  const deadline = Date.now() + timeout;
+  for (;;) {
+    const value = await predicate();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeout} ms waiting for ${description}`);
+    await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => setTimeout(resolve, 50))));
+  }
+}
+
+function readWorkspaceFile(name) {
+  try { return fs.readFileSync(path.join(workspace, name), 'utf8'); } catch { return undefined; }
+}
+
+async function runCommand(label) {
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget .quick-input-box input');
+  await input.waitFor({ state: 'visible', timeout: UI_MS });
+  await input.fill(`>${label}`);
+  const row = page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: label }).first();
+  await row.waitFor({ timeout: UI_MS });
+  await row.click();
+  await input.waitFor({ state: 'hidden', timeout: UI_MS });
+}
+
+async function openFromExplorer(name) {
+  const row = page.locator('.explorer-folders-view .monaco-list-row', { hasText: name }).first();
+  await row.waitFor({ timeout: UI_MS });
+  await row.click();
+  await page.locator('.tabs-container .tab.active', { hasText: name }).waitFor({ timeout: UI_MS });
+}
+
+async function openProblems() {
+  await runCommand('Problems: Focus on Problems View');
+  await page.locator('.markers-panel').waitFor({ state: 'visible', timeout: UI_MS });
+}
+
+function problemRow(text) {
+  return page.locator('.markers-panel .monaco-list-row', { hasText: text }).first();
+}
+
+/** The active text editor (not a Problems-panel or notebook-cell widget). */
+function activeEditor() {
+  return page.locator('.editor-group-container.active .editor-instance .monaco-editor').first();
+}
+
+/** Moves the cursor onto the first problem of the active editor (F8), then applies the quick-fix named `title` (Ctrl+.). */
+async function applyQuickFix(title) {
+  const editor = activeEditor();
+  await editor.locator('.view-lines').click();
+  await page.keyboard.press('Control+Home');
+  await page.keyboard.press('F8');
+  await page.locator('.marker-widget').first().waitFor({ state: 'visible', timeout: UI_MS });
+  await page.keyboard.press('Escape');
+  await page.locator('.marker-widget').first().waitFor({ state: 'hidden', timeout: UI_MS });
+  await page.keyboard.press('Control+.');
+  const action = page.locator('.action-widget .monaco-list-row.action', { hasText: title }).first();
+  await action.waitFor({ state: 'visible', timeout: UI_MS });
+  // The action list owns keyboard focus: walk the focus down to the wanted row, then accept it with Enter
+  // (a mouse click lands on the context-view overlay in headless Chromium).
+  const rows = page.locator('.action-widget .monaco-list-row.action');
+  const count = await rows.count();
+  for (let step = 0; step <= count && !(await action.evaluate((el) => el.classList.contains('focused'))); step++) {
+    await page.keyboard.press('ArrowDown');
+  }
+  if (!(await action.evaluate((el) => el.classList.contains('focused')))) throw new Error(`could not focus the quick-fix "${title}"`);
+  await page.keyboard.press('Enter');
+  await page.locator('.action-widget').first().waitFor({ state: 'hidden', timeout: UI_MS });
+  await page.keyboard.press('Control+s');
+}
+
+/** The content frame of the visible webview (report panel or custom editor). */
+function visibleWebview() {
+  return page.frameLocator('iframe.webview.ready:visible').first().frameLocator('#active-frame');
+}
+
+async function screenshot(name) {
+  await page.screenshot({ path: path.join(artifacts, `${name}.png`) }).catch(() => {});
+}
+
+const results = [];
+/** E2E_ONLY=01,04 runs a subset (for iterating on one scenario). */
+const only = (process.env.E2E_ONLY ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+async function scenario(name, fn) {
+  if (only.length && !only.some((prefix) => name.startsWith(prefix))) return;
+  const started = Date.now();
+  try {
+    const outcome = await fn();
+    const seconds = ((Date.now() - started) / 1000).toFixed(1);
+    if (outcome && outcome.skip) {
+      results.push('skip');
+      console.log(`SKIP ${name}: ${outcome.skip}`);
+    } else {
+      results.push('pass');
+      console.log(`PASS ${name} (${seconds} s)`);
+    }
+    await screenshot(name);
+  } catch (error) {
+    results.push('fail');
+    console.log(`FAIL ${name}: ${String(error?.message ?? error).split('\n')[0]}`);
+    await screenshot(`${name}-FAIL`);
+  } finally {
+    // Leave a clean slate: close editors and any open quick input / widget.
+    await page.keyboard.press('Escape').catch(() => {});
+    // Save first so closing never stops at a "save changes?" dialog.
+    await runCommand('File: Save All').catch(() => {});
+    await runCommand('View: Close All Editors').catch(() => {});
+  }
+}
+
+// ---------------------------------------------------------------- scenarios
+
+try {
+  await page.goto(url);
+  await page.waitForSelector('.monaco-workbench', { timeout: 60_000 });
+  await page.locator('.explorer-folders-view .monaco-list-row').first().waitFor({ timeout: 60_000 });
+  mark('workbench rendered');
+  await page.locator('#status\\.problems').waitFor({ timeout: UI_MS });
+
+  await scenario('01-requirements-typosquat-quickfix', async () => {
+    await openFromExplorer('requirements.txt');
+    await activeEditor().locator('.squiggly-warning, .squiggly-error').first().waitFor({ timeout: FIRST_DIAGNOSTIC_MS });
+    mark('requirements.txt squiggles visible');
+    await openProblems();
+    await problemRow('DEP001').waitFor({ timeout: UI_MS });
+    await problemRow('DEP002').waitFor({ timeout: UI_MS });
+    mark('DEP001 + DEP002 rows in the Problems panel');
+    await screenshot('01a-requirements-problems');
+    await applyQuickFix("Replace 'numpyy' with 'numpy'");
+    await waitForCondition('requirements.txt saved with the fix', () => readWorkspaceFile('requirements.txt')?.startsWith('numpy==1.26.4\n'));
+    const text = readWorkspaceFile('requirements.txt');
+    if (text !== 'numpy==1.26.4\nrequests\n') throw new Error(`unexpected file text ${JSON.stringify(text)}`);
+  });
+
+  await scenario('02-python-torch-load-weights-only', async () => {
+    await openFromExplorer('load_model.py');
+    await activeEditor().locator('.squiggly-warning, .squiggly-error').first().waitFor({ timeout: FIRST_DIAGNOSTIC_MS });
+    await openProblems();
+    await problemRow('LOAD001').waitFor({ timeout: UI_MS });
+    mark('LOAD001 row in the Problems panel');
+    await applyQuickFix('Add weights_only=True');
+    await waitForCondition('load_model.py saved with the fix', () => readWorkspaceFile('load_model.py')?.includes('torch.load(path, weights_only=True)'));
+  });
+
+  await scenario('03-notebook-cell-diagnostic', async () => {
+    await openFromExplorer('notebook.ipynb');
+    await page.locator('.notebook-editor .cell-editor-container .monaco-editor').first().waitFor({ timeout: UI_MS });
+    await page.locator('.notebook-editor .monaco-editor .squiggly-warning, .notebook-editor .monaco-editor .squiggly-error').first()
+      .waitFor({ timeout: FIRST_DIAGNOSTIC_MS });
+    await openProblems();
+    await problemRow('notebook.ipynb').waitFor({ timeout: UI_MS });
+    await problemRow('LOAD001').waitFor({ timeout: UI_MS });
+    const rows = await page.locator('.markers-panel .monaco-list-row').allInnerTexts();
+    if (!rows.some((r) => r.includes('LOAD001') && r.includes('torch.load'))) throw new Error(`no LOAD001 row for the cell: ${JSON.stringify(rows)}`);
+  });
+
+  await scenario('04-scan-workspace-models', async () => {
+    await runCommand('ModelVet: Scan Workspace Models');
+    await openProblems();
+    await problemRow('malicious.pkl').waitFor({ timeout: SCAN_MS });
+    mark('malicious.pkl in the Problems panel');
+    await runCommand('ModelVet: Show Scan Report');
+    const report = visibleWebview();
+    const malicious = report.locator('section.file', { hasText: 'malicious.pkl' }).locator('[data-verdict="malicious"]').first();
+    await malicious.waitFor({ timeout: UI_MS });
+    await report.locator('section.file', { hasText: 'benign.pt' }).first().waitFor({ timeout: UI_MS });
+    await report.locator('code', { hasText: 'posix.system' }).first().waitFor({ timeout: UI_MS });
+    mark('report lists malicious.pkl (malicious, posix.system) and benign.pt');
+    await runCommand('Explorer: Focus on ModelVet Model Scan View');
+    await page.locator('.pane', { hasText: 'ModelVet Model Scan' }).locator('.monaco-list-row', { hasText: 'malicious.pkl' }).first()
+      .waitFor({ timeout: UI_MS });
+  });
+
+  await scenario('05-custom-editor-tensor-table', async () => {
+    await openFromExplorer('benign.pt');
+    const view = visibleWebview();
+    await view.locator('#tensor-table').waitFor({ timeout: UI_MS });
+    for (const name of ['fc.weight', 'fc.bias', 'embed.weight']) {
+      await view.locator('#tensor-table tr', { hasText: name }).first().waitFor({ timeout: UI_MS });
+    }
+    await view.locator('#tensor-table tr', { hasText: 'embed.weight' }).locator('td', { hasText: '10, 4' }).first().waitFor({ timeout: UI_MS });
+  });
+
+  await scenario('06-convert-to-safetensors', async () => {
+    await openFromExplorer('benign.pt');
+    await visibleWebview().locator('#tensor-table').waitFor({ timeout: UI_MS });
+    await runCommand('ModelVet: Convert to SafeTensors');
+    const unsupported = page.locator('.notifications-toasts .notification-toast', { hasText: 'cannot convert files yet' });
+    const refused = page.locator('.notifications-toasts .notification-toast', { hasText: 'did not convert' });
+    const outcome = await waitForCondition('benign.safetensors or a conversion message', async () => {
+      if (fs.existsSync(path.join(workspace, 'benign.safetensors'))) return 'converted';
+      if (await unsupported.count()) return 'unsupported';
+      if (await refused.count()) return 'refused';
+      return undefined;
+    }, SCAN_MS);
+    if (outcome === 'unsupported') return { skip: 'the language server does not implement modelvet/convert yet' };
+    if (outcome === 'refused') throw new Error(`conversion refused: ${await refused.first().innerText()}`);
+    const head = fs.readFileSync(path.join(workspace, 'benign.safetensors')).subarray(0, 8);
+    const headerLength = head.readBigUInt64LE(0);
+    if (headerLength <= 0n || headerLength > 100_000_000n) throw new Error(`not a safetensors file (header length ${headerLength})`);
+  });
+} catch (error) {
+  console.log(`FAIL setup: ${error?.message ?? error}`);
+  await screenshot('setup-FAIL');
+  results.push('fail');
+} finally {
+  if (results.includes('fail')) console.log('browser console errors:', JSON.stringify(consoleErrors.slice(0, 10)));
+  await context.close();
+  fs.rmSync(profile, { recursive: true, force: true });
+  mark(`done: ${results.filter((r) => r === 'pass').length} passed, ${results.filter((r) => r === 'fail').length} failed, ${results.filter((r) => r === 'skip').length} skipped`);
+  process.exitCode = results.includes('fail') ? 1 : 0;
+}

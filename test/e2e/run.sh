@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# End-to-end test in real VS Code: installs dist/modelvet.vsix into a fresh code-server profile, opens a
+# generated workspace in headless Chromium and drives the UI (drive.mjs). Prints `E2E: N passed, N failed`.
+# Needs `npm run package` first (the `test:e2e` script does it); runs setup.sh when code-server is missing.
+set -euo pipefail
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+export E2E_ROOT=${E2E_ROOT:-/tmp/modelvet-e2e}
+PORT=${E2E_PORT:-18091}
+VSIX=${E2E_VSIX:-$ROOT/dist/modelvet.vsix}
+CS_BIN=$E2E_ROOT/cs/node_modules/.bin/code-server
+ARTIFACTS=$HERE/artifacts
+PYTHON=${E2E_PYTHON:-/usr/bin/python3}
+
+[ -x "$CS_BIN" ] || bash "$HERE/setup.sh"
+[ -f "$VSIX" ] || (cd "$ROOT" && npm run package)
+
+mkdir -p "$E2E_ROOT"
+RUN=$(mktemp -d "$E2E_ROOT/run-XXXXXX")
+WS=$RUN/workspace
+mkdir -p "$RUN/tmp" "$RUN/home" "$RUN/user-data/User" "$RUN/extensions"
+rm -rf "$ARTIFACTS" && mkdir -p "$ARTIFACTS"
+# code-server writes config.yaml, logs and sockets under HOME/XDG/TMPDIR: keep all of it inside the run dir.
+CS_ENV=(env TMPDIR="$RUN/tmp" HOME="$RUN/home" XDG_CONFIG_HOME="$RUN/home/.config" XDG_DATA_HOME="$RUN/home/.local/share"
+        XDG_CACHE_HOME="$RUN/home/.cache" XDG_RUNTIME_DIR="$RUN/tmp")
+
+CS_PID=""
+cleanup() {
+  local rc=$?
+  if [ -n "$CS_PID" ]; then
+    # code-server runs in its own session (setsid): end its whole process group (extension host, language server).
+    kill -TERM -- "-$CS_PID" 2>/dev/null || true
+    for _ in $(seq 1 50); do kill -0 "$CS_PID" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL -- "-$CS_PID" 2>/dev/null || true
+  fi
+  cp -r "$RUN/user-data/logs" "$ARTIFACTS/code-server-logs" 2>/dev/null || true
+  cp "$RUN/code-server.log" "$ARTIFACTS/" 2>/dev/null || true
+  [ -n "${E2E_KEEP:-}" ] || rm -rf "$RUN"
+  exit $rc
+}
+trap cleanup EXIT
+
+echo "[e2e] run dir $RUN"
+"${CS_ENV[@]}" "$CS_BIN" --user-data-dir "$RUN/user-data" --extensions-dir "$RUN/extensions" --install-extension "$VSIX" >"$RUN/install.log" 2>&1 \
+  || { cat "$RUN/install.log"; echo "E2E: 0 passed, 1 failed"; exit 1; }
+cp "$HERE/settings.json" "$RUN/user-data/User/settings.json"
+
+cp -r "$HERE/workspace-template" "$WS"
+if [ -d "$ROOT/test/fixtures/e2e-models" ]; then
+  cp "$ROOT"/test/fixtures/e2e-models/* "$WS/"
+else
+  "$PYTHON" "$HERE/make_models.py" "$WS" >/dev/null
+fi
+
+T0=$(date +%s%N)
+setsid "${CS_ENV[@]}" "$CS_BIN" --bind-addr "127.0.0.1:$PORT" --auth none --disable-telemetry --disable-update-check \
+  --disable-workspace-trust --disable-getting-started-override --disable-proxy \
+  --user-data-dir "$RUN/user-data" --extensions-dir "$RUN/extensions" --ignore-last-opened \
+  "$WS" >"$RUN/code-server.log" 2>&1 &
+CS_PID=$!
+for _ in $(seq 1 300); do curl -sf -o /dev/null "http://127.0.0.1:$PORT/healthz" && break; sleep 0.1; done
+curl -sf -o /dev/null "http://127.0.0.1:$PORT/healthz" || { tail -30 "$RUN/code-server.log"; echo "E2E: 0 passed, 1 failed"; exit 1; }
+echo "[e2e] code-server up after $(( ($(date +%s%N) - T0) / 1000000 )) ms"
+
+set +e
+node "$HERE/drive.mjs" "http://127.0.0.1:$PORT/?folder=$WS" "$WS" "$ARTIFACTS" | tee "$RUN/driver.log"
+DRIVER_RC=${PIPESTATUS[0]}
+set -e
+PASSED=$(grep -c '^PASS ' "$RUN/driver.log" || true)
+FAILED=$(grep -c '^FAIL ' "$RUN/driver.log" || true)
+SKIPPED=$(grep -c '^SKIP ' "$RUN/driver.log" || true)
+if [ "$DRIVER_RC" -ne 0 ] && [ "$FAILED" -eq 0 ]; then FAILED=1; echo "[e2e] driver exited with $DRIVER_RC"; fi
+cp "$RUN/driver.log" "$ARTIFACTS/"
+echo "[e2e] artifacts in $ARTIFACTS; total $(( ($(date +%s%N) - T0) / 1000000 )) ms"
+[ "$SKIPPED" -eq 0 ] || echo "[e2e] $SKIPPED skipped (see SKIP lines above)"
+echo "E2E: $PASSED passed, $FAILED failed"
+[ "$FAILED" -eq 0 ]

@@ -115,6 +115,12 @@ export const formatScanCodes: RuleMeta[] = [
   rule('HF005', 'hf-dataset-script', 'medium', 'The folder contains a dataset loading script.',
     'Dataset scripts are Python that `datasets.load_dataset` runs (with `trust_remote_code`).',
     '```\nmy_dataset/my_dataset.py\n```', 'Prefer datasets in data-only formats (Parquet, JSON).', ['datasets documentation: loading scripts']),
+  rule('HF006', 'hf-template-sandbox-escape', 'critical', 'A chat template in the tokenizer config contains a Jinja sandbox-escape pattern.',
+    'transformers and inference servers render `chat_template` with Jinja; dunder attribute access, `attr` filters or names assembled from strings escape the sandbox (server-side template injection).',
+    "```json\n{\"chat_template\": \"{{ ''.__class__.__mro__[1].__subclasses__() }}\"}\n```", 'Replace the chat template with the publisher\'s original.', ['CVE-2024-34359']),
+  rule('HF007', 'hf-template-hidden-content', 'medium', 'A chat template in the tokenizer config emits URLs, encoded blobs, invisible characters or instruction-like text.',
+    'Text injected by a template reaches the model on every request: hidden instructions or links can steer or exfiltrate conversations.',
+    "```json\n{\"chat_template\": \"{{ 'Visit http://example.invalid' }}…\"}\n```", 'Compare the template with the publisher\'s original and remove injected text.', ['OWASP LLM01 Prompt Injection']),
   // ---- Weight-level checks
   rule('W001', 'weights-hidden-executable', 'critical', 'A structurally valid executable (ELF, PE) is embedded in tensor bytes (raw or in the low bytes of 4-byte values).',
     'EvilModel-style malware hides executables in the low mantissa bytes of float32 weights, where they barely change accuracy; a loader script extracts and runs them.',

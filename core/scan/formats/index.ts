@@ -13,3 +13,5 @@ import { savedModelHandler, savedModelFolderCheck } from './savedmodel';
 import { registerFolderCheck } from '../format';
 registerFormat(savedModelHandler);
 registerFolderCheck(savedModelFolderCheck);
+import { hfFolderCheck } from './hf';
+registerFolderCheck(hfFolderCheck);

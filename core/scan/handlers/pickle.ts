@@ -5,7 +5,7 @@
  * sys_info pickle, the object pickle, storage keys, raw storages).
  */
 import { registerFormat, type ByteSource, type ScanContext } from '../format';
-import { readAll } from '../bytes';
+import { readAll, windowSource } from '../bytes';
 import { scanPickleStream } from '../pickle/scan';
 import { isCall, isGlobal, globalName, sniffPickle, type PNode, type PickleRun, type DictNode } from '../pickle/vm';
 import { findTorchTensors, storageFromPersId, tensorInfos } from '../pickle/torch';
@@ -84,7 +84,16 @@ function scanPickleFile(src: ByteSource, ctx: ScanContext): void {
   const data = loadInMemory(src, ctx, 'pickle stream');
   if (!data) return;
   if (startsWith(data, TORCH_LEGACY_MAGIC)) { scanLegacyTorch(data, ctx); return; }
-  const run = scanPickleStream(data, ctx, { afterBuild: joblibAfterBuild(data, ctx) });
+  const run = scanPickleStream(data, ctx, { afterBuild: joblibAfterBuild(data, ctx), reportErrors: false });
+  const tailStart = run.spans.length ? run.spans[run.spans.length - 1].end : -1;
+  if (run.error && tailStart > 0 && run.error.offset >= tailStart && data[tailStart] === 0x50 && data[tailStart + 1] === 0x4b && data[tailStart + 2] === 3 && data[tailStart + 3] === 4) {
+    // pickle + zip polyglot: each loader sees a different file; scan both.
+    ctx.finding('ZIP005', 'medium', `a zip archive is appended after the pickle at offset ${tailStart} (polyglot file)`, { offset: tailStart });
+    ctx.scanNested(`appended-zip@${tailStart}`, windowSource(src, tailStart, src.size - tailStart));
+  } else {
+    if (run.error) ctx.incomplete('PKL007', `malformed pickle: ${run.error.reason}`, { offset: run.error.offset, opcodeIndex: run.error.index - 1 });
+    if (run.limit) ctx.incomplete('PKL008', `pickle scan stopped: ${run.limit.reason}`, { offset: run.limit.offset, opcodeIndex: run.limit.index - 1 });
+  }
   const names = new Set(run.globals.map(globalName));
   if ([...names].some((n) => JOBLIB_WRAPPERS.has(n))) ctx.setFormat('joblib');
   else if ([...names].some((n) => n.startsWith('pandas.'))) ctx.setFormat('pandas');

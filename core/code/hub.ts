@@ -25,6 +25,9 @@ export interface HubCall {
   api: string;
 }
 
+/** Last names of the callees hubCall() recognises. */
+export const HUB_CALLEES = new Set(['from_pretrained', 'pipeline', 'hf_hub_download', 'snapshot_download', 'load_dataset', 'SentenceTransformer', 'CrossEncoder', 'create_model']);
+
 /** An immutable revision: a full or abbreviated commit SHA. */
 export const PINNED_REVISION = /^[0-9a-f]{7,40}$/i;
 const REPO_ID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,95}(\/[A-Za-z0-9][A-Za-z0-9_.-]{0,95})?$/;

@@ -9,7 +9,7 @@ import { analyzePipInstall } from '../deps/index';
 import { LineIndex } from '../text';
 import type { Finding, Range } from '../types';
 import type { RuleMeta } from '../rules/registry';
-import { hubCall } from './hub';
+import { HUB_CALLEES, hubCall } from './hub';
 import { codeRuleMeta } from './meta';
 import { buildModel, callArgs, qualifiedName } from './model';
 import { layoutNotebook, mapFindingToCell } from './notebook';
@@ -111,7 +111,7 @@ export function findHubReferences(path: string, text: string): HubReference[] {
   const out: HubReference[] = [];
   try {
     const model = buildModel(parsed.tree, text);
-    for (const { node, scope } of model.calls) {
+    for (const { node, scope } of model.callsNamed(new Set([...HUB_CALLEES, ...model.importedNames]))) {
       const fn = node.childForFieldName('function');
       if (!fn) continue;
       const hub = hubCall(fn, qualifiedName(fn, scope), callArgs(node), scope);

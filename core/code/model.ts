@@ -6,7 +6,6 @@
  * when — and only when — every part of it comes from an import.
  */
 import type { Node, Tree } from 'web-tree-sitter';
-import { getStructureQuery } from './parser';
 
 /** Upper bound on nodes visited by any one helper walk (defends against pathological input). */
 export const MAX_HELPER_WALK = 10_000;
@@ -28,31 +27,45 @@ export interface Binding {
 
 export interface Scope {
   kind: ScopeKind;
+  /** Node id of the defining function/class/lambda (0 for the module). */
+  id: number;
   start: number;
   end: number;
   parent?: Scope;
-  bindings: Map<string, Binding[]>;
+  model: ModuleModel;
 }
 
+/**
+ * The model is lazy: nothing walks the whole tree. Calls are found from the
+ * text (a callee name followed by `(`) and mapped to nodes; the bindings of a
+ * name are computed on first lookup from that name's occurrences. Cost scales
+ * with the number of relevant names, not with file size — which is what keeps
+ * re-analysis after an edit cheap.
+ */
 export interface ModuleModel {
   tree: Tree;
   text: string;
   module: Scope;
-  calls: Array<{ node: Node; scope: Scope }>;
   /** Every local name bound by an import anywhere (aliases make any name a possible callee). */
   importedNames: Set<string>;
   /** Top-level import statements, for placing a new import. */
   topLevelImports: Node[];
-  /** Innermost scope containing an offset. */
-  scopeAt(offset: number): Scope;
+  /** Calls whose callee's last name is in `names`, or (optionally) that contain a match of `keywordRe`. Sorted by position. */
+  callsNamed(names: Set<string>, keywordRe?: RegExp): Array<{ node: Node; scope: Scope }>;
+  /** The scope a node belongs to. */
+  scopeOf(node: Node): Scope;
+  /** All bindings of a name, with their scopes. */
+  bindingsOf(name: string): Array<{ scope: Scope; binding: Binding }>;
 }
 
 const BUILTINS = new Set(['eval', 'exec', 'open', 'compile', '__import__']);
-
-function addBinding(scope: Scope, name: string, b: Binding): void {
-  const list = scope.bindings.get(name);
-  if (list) list.push(b); else scope.bindings.set(name, [b]);
-}
+const SCOPE_NODE: Record<string, ScopeKind> = { function_definition: 'function', class_definition: 'class', lambda: 'lambda' };
+const PATTERN_NODES = new Set(['pattern_list', 'tuple_pattern', 'list_pattern', 'expression_list', 'tuple', 'list', 'parenthesized_expression', 'list_splat_pattern', 'list_splat']);
+const PARAMETER_NODES = new Set(['parameters', 'lambda_parameters']);
+/** Upper bound on occurrences examined per name (pathological files are analysed partially). */
+export const MAX_OCCURRENCES_PER_NAME = 20_000;
+/** Upper bound on parent steps when climbing from a token to its statement. */
+export const MAX_CLIMB = 400;
 
 /** Identifiers bound by an assignment/for target (tuples, lists, starred), iteratively. */
 export function targetNames(target: Node): Node[] {
@@ -61,22 +74,13 @@ export function targetNames(target: Node): Node[] {
   let visited = 0;
   while (stack.length && visited++ < MAX_HELPER_WALK) {
     const n = stack.pop()!;
-    switch (n.type) {
-      case 'identifier': out.push(n); break;
-      case 'pattern_list': case 'tuple_pattern': case 'list_pattern': case 'expression_list':
-      case 'tuple': case 'list': case 'parenthesized_expression': case 'list_splat_pattern':
-      case 'as_pattern_target': case 'list_splat':
-        for (const c of n.namedChildren) if (c) stack.push(c);
-        break;
-      default: break; // attribute / subscript targets bind no name
-    }
+    if (n.type === 'identifier') out.push(n);
+    else if (PATTERN_NODES.has(n.type) || n.type === 'as_pattern_target') for (const c of n.namedChildren) if (c) stack.push(c);
   }
   return out;
 }
 
-function isNoneLiteral(n: Node | null): boolean { return !!n && n.type === 'none'; }
-
-function importBindings(node: Node, scope: Scope): void {
+function importBindings(node: Node, add: (name: string, b: Binding) => void): void {
   const at = node.startIndex;
   if (node.type === 'import_statement') {
     for (const child of node.namedChildren) {
@@ -84,16 +88,15 @@ function importBindings(node: Node, scope: Scope): void {
       if (child.type === 'dotted_name') {
         // `import a.b.c` binds `a` to the package `a`.
         const first = child.namedChildren[0];
-        if (first) addBinding(scope, first.text, { at, kind: 'import', qualified: first.text });
+        if (first) add(first.text, { at, kind: 'import', qualified: first.text });
       } else if (child.type === 'aliased_import') {
         const name = child.childForFieldName('name');
         const alias = child.childForFieldName('alias');
-        if (name && alias) addBinding(scope, alias.text, { at, kind: 'import', qualified: name.text.replace(/\s+/g, '') });
+        if (name && alias) add(alias.text, { at, kind: 'import', qualified: name.text.replace(/\s+/g, '') });
       }
     }
     return;
   }
-  // import_from_statement
   const moduleNode = node.childForFieldName('module_name');
   if (!moduleNode) return;
   const relative = moduleNode.type === 'relative_import';
@@ -105,99 +108,159 @@ function importBindings(node: Node, scope: Scope): void {
     if (!name || !local) continue;
     const localName = local.type === 'dotted_name' ? local.namedChildren[0]?.text ?? local.text : local.text;
     // A relative import is the user's own code: it shadows, it never resolves to a library.
-    if (relative) addBinding(scope, localName, { at, kind: 'other' });
-    else addBinding(scope, localName, { at, kind: 'import', qualified: `${moduleName}.${name.text.replace(/\s+/g, '')}` });
+    if (relative) add(localName, { at, kind: 'other' });
+    else add(localName, { at, kind: 'import', qualified: `${moduleName}.${name.text.replace(/\s+/g, '')}` });
   }
 }
 
-function parameterBindings(params: Node | null, scope: Scope): void {
-  if (!params) return;
-  for (const p of params.namedChildren) {
-    if (!p) continue;
-    let id: Node | null = null;
-    if (p.type === 'identifier') id = p;
-    else if (p.type === 'default_parameter' || p.type === 'typed_default_parameter') id = p.childForFieldName('name');
-    else if (p.type === 'typed_parameter' || p.type === 'list_splat_pattern' || p.type === 'dictionary_splat_pattern') id = p.namedChildren.find((c) => c?.type === 'identifier') ?? null;
-    if (id && id.type === 'identifier') addBinding(scope, id.text, { at: scope.start, kind: 'other' });
-  }
-}
+function escapeRegExp(s: string): string { return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'); }
 
 export function buildModel(tree: Tree, text: string, isCancelled?: () => boolean): ModuleModel {
   const root = tree.rootNode;
-  const module: Scope = { kind: 'module', start: 0, end: Math.max(text.length, root.endIndex), bindings: new Map() };
-  const scopes: Scope[] = [module];
-  const calls: Array<{ node: Node; scope: Scope }> = [];
+  const scopes = new Map<number, Scope>();
+  const importsByName = new Map<string, Array<{ scope: Scope; binding: Binding }>>();
+  const bindingCache = new Map<string, Array<{ scope: Scope; binding: Binding }>>();
   const topLevelImports: Node[] = [];
-  const captures = getStructureQuery().captures(root);
-  // Captures arrive in document order; keep a stack of open scopes.
-  const stack: Scope[] = [module];
-  const current = (at: number): Scope => {
-    while (stack.length > 1 && at >= stack[stack.length - 1].end) stack.pop();
-    return stack[stack.length - 1];
-  };
-  let count = 0;
-  for (const { name: capture, node } of captures) {
-    if ((++count & 1023) === 0 && isCancelled?.()) break;
-    const scope = current(node.startIndex);
-    switch (capture) {
-      case 'import': case 'import_from':
-        importBindings(node, scope);
-        if (scope === module && node.parent?.type === 'module') topLevelImports.push(node);
-        break;
-      case 'function': case 'class': case 'lambda': {
-        const nameNode = node.childForFieldName('name');
-        if (nameNode) addBinding(scope, nameNode.text, { at: node.startIndex, kind: 'other' });
-        const kind: ScopeKind = capture === 'class' ? 'class' : capture === 'lambda' ? 'lambda' : 'function';
-        const inner: Scope = { kind, start: node.startIndex, end: node.endIndex, parent: scope, bindings: new Map() };
-        if (kind !== 'class') parameterBindings(node.childForFieldName('parameters'), inner);
-        scopes.push(inner);
-        stack.push(inner);
-        break;
-      }
-      case 'call':
-        calls.push({ node, scope });
-        break;
-      case 'assign': {
-        const left = node.childForFieldName('left');
-        const right = node.childForFieldName('right');
-        if (!left) break;
-        for (const id of targetNames(left)) {
-          const simple = left.type === 'identifier';
-          addBinding(scope, id.text, simple && isNoneLiteral(right)
-            ? { at: node.startIndex, kind: 'none' }
-            : { at: node.startIndex, kind: 'value', value: right ?? undefined, unpacked: !simple });
-        }
-        break;
-      }
-      case 'target':
-        for (const id of targetNames(node)) addBinding(scope, id.text, { at: node.startIndex, kind: 'other' });
-        break;
+  const model = { tree, text } as ModuleModel;
+  const module: Scope = { kind: 'module', id: 0, start: 0, end: Math.max(text.length, root.endIndex), model };
+
+  const scopeOf = (node: Node): Scope => {
+    let n: Node | null = node.parent;
+    for (let i = 0; n && i < MAX_CLIMB; i++, n = n.parent) {
+      const kind = SCOPE_NODE[n.type];
+      if (!kind) continue;
+      const existing = scopes.get(n.id);
+      if (existing) return existing;
+      const scope: Scope = { kind, id: n.id, start: n.startIndex, end: n.endIndex, parent: scopeOf(n), model };
+      scopes.set(n.id, scope);
+      return scope;
     }
-  }
-  const importedNames = new Set<string>();
-  for (const s of scopes) for (const [name, list] of s.bindings) if (list.some((b) => b.kind === 'import')) importedNames.add(name);
-  const sortedScopes = scopes.slice(1).sort((a, b) => a.start - b.start);
-  return {
-    tree, text, module, calls, topLevelImports, importedNames,
-    scopeAt(offset: number): Scope {
-      let best = module;
-      for (const s of sortedScopes) {
-        if (s.start > offset) break;
-        if (offset < s.end && s.start >= best.start) best = s;
-      }
-      return best;
-    },
+    return module;
   };
+
+  // Imports: found from the text, so no full-tree walk is needed.
+  const seenImports = new Set<number>();
+  const IMPORT = /\bimport\b/g;
+  for (let m = IMPORT.exec(text); m; m = IMPORT.exec(text)) {
+    let n: Node | null = root.descendantForIndex(m.index, m.index + 6);
+    for (let i = 0; n && i < 4 && n.type !== 'import_statement' && n.type !== 'import_from_statement'; i++) n = n.parent;
+    if (!n || (n.type !== 'import_statement' && n.type !== 'import_from_statement') || seenImports.has(n.id)) continue;
+    seenImports.add(n.id);
+    const scope = scopeOf(n);
+    if (n.parent?.type === 'module') topLevelImports.push(n);
+    importBindings(n, (name, binding) => {
+      const list = importsByName.get(name) ?? [];
+      list.push({ scope, binding });
+      importsByName.set(name, list);
+    });
+  }
+
+  /** Classify one occurrence of a name: a binding (with its scope) or a use (undefined). */
+  const classify = (id: Node): { scope: Scope; binding: Binding } | undefined => {
+    const p = id.parent;
+    if (!p) return undefined;
+    switch (p.type) {
+      case 'function_definition': case 'class_definition':
+        if (p.childForFieldName('name')?.id === id.id) return { scope: scopeOf(p), binding: { at: p.startIndex, kind: 'other' } };
+        return undefined;
+      case 'default_parameter': case 'typed_default_parameter':
+        if (p.childForFieldName('name')?.id !== id.id) return undefined;
+        return { scope: scopeOf(p), binding: { at: 0, kind: 'other' } };
+      case 'typed_parameter':
+        return p.namedChildren[0]?.id === id.id ? { scope: scopeOf(p), binding: { at: 0, kind: 'other' } } : undefined;
+      case 'list_splat_pattern': case 'dictionary_splat_pattern':
+        if (p.parent && PARAMETER_NODES.has(p.parent.type)) return { scope: scopeOf(p), binding: { at: 0, kind: 'other' } };
+        break;
+      case 'named_expression':
+        return p.childForFieldName('name')?.id === id.id ? { scope: scopeOf(p), binding: { at: p.startIndex, kind: 'other' } } : undefined;
+      case 'as_pattern_target':
+        return { scope: scopeOf(p), binding: { at: p.startIndex, kind: 'other' } };
+      default:
+        if (PARAMETER_NODES.has(p.type)) return { scope: scopeOf(p), binding: { at: 0, kind: 'other' } };
+    }
+    // Assignment / for targets, possibly through tuple and list patterns.
+    let child: Node = id;
+    let holder: Node | null = p;
+    let unpacked = false;
+    for (let i = 0; holder && PATTERN_NODES.has(holder.type) && i < MAX_CLIMB; i++) { child = holder; holder = holder.parent; unpacked = true; }
+    if (!holder) return undefined;
+    if (holder.type === 'assignment' && holder.childForFieldName('left')?.id === child.id) {
+      const right = holder.childForFieldName('right');
+      if (!unpacked && right?.type === 'none') return { scope: scopeOf(holder), binding: { at: holder.startIndex, kind: 'none' } };
+      return { scope: scopeOf(holder), binding: { at: holder.startIndex, kind: 'value', value: right ?? undefined, unpacked } };
+    }
+    if ((holder.type === 'for_statement' || holder.type === 'for_in_clause') && holder.childForFieldName('left')?.id === child.id) {
+      return { scope: scopeOf(holder), binding: { at: holder.startIndex, kind: 'other' } };
+    }
+    if (holder.type === 'augmented_assignment' && holder.childForFieldName('left')?.id === child.id) {
+      return { scope: scopeOf(holder), binding: { at: holder.startIndex, kind: 'other' } };
+    }
+    return undefined;
+  };
+
+  const bindingsOf = (name: string): Array<{ scope: Scope; binding: Binding }> => {
+    const cached = bindingCache.get(name);
+    if (cached) return cached;
+    const out = [...(importsByName.get(name) ?? [])];
+    if (/^[A-Za-z_]\w*$/.test(name)) {
+      const re = new RegExp(`(?<![\\w.])${escapeRegExp(name)}(?!\\w)`, 'g');
+      let seen = 0;
+      for (let m = re.exec(text); m && seen < MAX_OCCURRENCES_PER_NAME; m = re.exec(text), seen++) {
+        const id = root.namedDescendantForIndex(m.index, m.index + name.length);
+        if (!id || id.type !== 'identifier' || id.startIndex !== m.index || id.endIndex !== m.index + name.length) continue;
+        const b = classify(id);
+        if (b) out.push(b);
+      }
+    }
+    out.sort((a, b) => a.binding.at - b.binding.at);
+    bindingCache.set(name, out);
+    return out;
+  };
+
+  const callsNamed = (names: Set<string>, keywordRe?: RegExp): Array<{ node: Node; scope: Scope }> => {
+    const found = new Map<number, Node>();
+    const alternatives = [...names].filter((n) => /^[A-Za-z_]\w*$/.test(n)).map(escapeRegExp);
+    if (alternatives.length) {
+      const re = new RegExp(`(?<!\\w)(${alternatives.join('|')})[ \\t]*\\(`, 'g');
+      let count = 0;
+      for (let m = re.exec(text); m; m = re.exec(text)) {
+        if ((++count & 1023) === 0 && isCancelled?.()) break;
+        const id = root.namedDescendantForIndex(m.index, m.index + m[1].length);
+        if (!id || id.type !== 'identifier' || id.startIndex !== m.index) continue;
+        let callee: Node = id;
+        const p = id.parent;
+        if (p?.type === 'attribute' && p.childForFieldName('attribute')?.id === id.id) callee = p;
+        const call = callee.parent;
+        if (call?.type === 'call' && call.childForFieldName('function')?.id === callee.id) found.set(call.id, call);
+      }
+    }
+    if (keywordRe) {
+      const re = new RegExp(keywordRe.source, 'g');
+      for (let m = re.exec(text); m; m = re.exec(text)) {
+        const id = root.namedDescendantForIndex(m.index, m.index + 1);
+        const kw = id?.parent;
+        const call = kw?.type === 'keyword_argument' ? kw.parent?.parent : undefined;
+        if (call?.type === 'call') found.set(call.id, call);
+      }
+    }
+    return [...found.values()].sort((a, b) => a.startIndex - b.startIndex).map((node) => ({ node, scope: scopeOf(node) }));
+  };
+
+  const importedNames = new Set(importsByName.keys());
+  return Object.assign(model, { module, importedNames, topLevelImports, callsNamed, scopeOf, bindingsOf });
 }
 
 /** The binding a name has at `offset` in `scope`, following Python's LEGB (class scopes are skipped from inside functions). */
 export function lookup(name: string, scope: Scope, offset: number): Binding | undefined | 'unbound' {
+  const all = scope.model.bindingsOf(name);
+  if (!all.length) return 'unbound';
   let s: Scope | undefined = scope;
   let first = true;
   while (s) {
     if (first || s.kind !== 'class') {
-      const list = s.bindings.get(name)?.filter((b) => b.kind !== 'none');
-      if (list && list.length) {
+      const here = s;
+      const list = all.filter((b) => b.scope === here && b.binding.kind !== 'none').map((b) => b.binding);
+      if (list.length) {
         if (first) {
           let before: Binding | undefined;
           for (const b of list) if (b.at < offset) before = b;

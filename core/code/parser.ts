@@ -4,7 +4,7 @@
  * Trees live in wasm memory that the JS GC does not reclaim: every tree we drop
  * is deleted explicitly.
  */
-import { Parser, Language, Query, type Tree, type Edit } from 'web-tree-sitter';
+import { Parser, Language, type Tree, type Edit } from 'web-tree-sitter';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 
@@ -18,22 +18,6 @@ export const TREE_CACHE_SIZE = 32;
 let parser: Parser | undefined;
 let language: Language | undefined;
 let initPromise: Promise<void> | undefined;
-let structureQuery: Query | undefined;
-
-/** The query that finds every node the analysis cares about, in one wasm pass. */
-const STRUCTURE_QUERY = `
-(import_statement) @import
-(import_from_statement) @import_from
-(function_definition) @function
-(class_definition) @class
-(lambda) @lambda
-(call) @call
-(assignment) @assign
-(for_statement left: (_) @target)
-(for_in_clause left: (_) @target)
-(as_pattern_target) @target
-(named_expression name: (identifier) @target)
-`;
 
 function resolvePackageFile(spec: string): string {
   // Under tsx/node the packages resolve normally; createRequire needs a real anchor file.
@@ -50,7 +34,6 @@ export function initParser(wasmDir?: string): Promise<void> {
       language = await Language.load(grammarWasm);
       parser = new Parser();
       parser.setLanguage(language);
-      structureQuery = new Query(language, STRUCTURE_QUERY);
     })();
     initPromise.catch(() => { initPromise = undefined; });
   }
@@ -58,11 +41,6 @@ export function initParser(wasmDir?: string): Promise<void> {
 }
 
 export function isParserReady(): boolean { return parser !== undefined; }
-
-export function getStructureQuery(): Query {
-  if (!structureQuery) throw new Error('initPythonParser() has not completed');
-  return structureQuery;
-}
 
 interface CachedTree { text: string; tree: Tree }
 const cache = new Map<string, CachedTree>();

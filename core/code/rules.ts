@@ -54,7 +54,7 @@ function taintScope(scope: Scope): Scope {
   return s;
 }
 
-function collectDownloadFacts(calls: ModuleModel['calls']): DownloadFacts {
+function collectDownloadFacts(calls: Array<{ node: Node; scope: Scope }>): DownloadFacts {
   const facts: DownloadFacts = { names: new Map(), literals: new Map() };
   const note = (scope: Scope, n: Node | undefined) => {
     if (!n) return;
@@ -171,7 +171,7 @@ function importInsertionOffset(model: ModuleModel): number {
 
 function hasModuleImport(model: ModuleModel, moduleName: string): boolean {
   const root = moduleName.split('.')[0];
-  return model.module.bindings.get(root)?.some((b) => b.kind === 'import' && b.qualified === root) ?? false;
+  return model.bindingsOf(root).some((b) => b.scope === model.module && b.binding.kind === 'import' && b.binding.qualified === root);
 }
 
 const PICKLE_WEIGHT_EXT = /\.(pt|pth|bin|ckpt)$/i;
@@ -507,39 +507,12 @@ const ANYWHERE_KEYWORDS = /\b(?:trust_remote_code|use_safetensors)\s*=/g;
 /** Text that must occur somewhere for any rule to fire: files without it are not even parsed. */
 export const RELEVANT_TEXT = new RegExp(`\\b(?:${[...RULE_CALLEES].filter((n) => n !== 'open').join('|')}|shelve|trust_remote_code|use_safetensors)\\b`);
 
-const CALLEE = /(?:[A-Za-z_]\w*[ \t]*\.[ \t]*)*([A-Za-z_]\w*)[ \t]*\(/y;
-
-/** The last identifier of a call's callee, read from the source (cheap: no tree access). */
-export function calleeName(text: string, callStart: number): string | undefined {
-  CALLEE.lastIndex = callStart;
-  return CALLEE.exec(text)?.[1];
-}
-
-function keywordOffsets(text: string): number[] {
-  const out: number[] = [];
-  ANYWHERE_KEYWORDS.lastIndex = 0;
-  for (let m = ANYWHERE_KEYWORDS.exec(text); m; m = ANYWHERE_KEYWORDS.exec(text)) out.push(m.index);
-  return out;
-}
-
-function containsOffset(sorted: number[], start: number, end: number): boolean {
-  let lo = 0, hi = sorted.length;
-  while (lo < hi) { const mid = (lo + hi) >> 1; if (sorted[mid] < start) lo = mid + 1; else hi = mid; }
-  return lo < sorted.length && sorted[lo] < end;
-}
-
 export function runRules(input: RuleInput): Finding[] {
   const out: Finding[] = [];
   const { model, ctx } = input;
-  const keywords = keywordOffsets(model.text);
-  const relevant: typeof model.calls = [];
-  const downloads: typeof model.calls = [];
-  for (const entry of model.calls) {
-    const name = calleeName(model.text, entry.node.startIndex);
-    if (name !== undefined && (RULE_CALLEES.has(name) || model.importedNames.has(name))) relevant.push(entry);
-    else if (keywords.length && containsOffset(keywords, entry.node.startIndex, entry.node.endIndex)) relevant.push(entry);
-    if (name !== undefined && (DOWNLOAD_CALLEES.has(name) || model.importedNames.has(name))) downloads.push(entry);
-  }
+  const relevantNames = new Set([...RULE_CALLEES, ...model.importedNames]);
+  const relevant = model.callsNamed(relevantNames, ANYWHERE_KEYWORDS);
+  const downloads = model.callsNamed(new Set([...DOWNLOAD_CALLEES, ...model.importedNames]));
   const facts = collectDownloadFacts(downloads);
   let count = 0;
   for (const { node: call, scope } of relevant) {

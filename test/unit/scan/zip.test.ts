@@ -1,0 +1,71 @@
+// Zip reader: structure problems are reported, PyTorch-style tolerance, limits.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import zlib from 'node:zlib';
+import { readZip, registerZipClassifier } from '../../../core/scan/zip';
+import { memorySource, readAll } from '../../../core/scan/bytes';
+import { scanBytes } from '../../../core/scan/engine';
+
+/** Minimal zip writer (stored or deflate) so tests control every header field. */
+function makeZip(members: { name: string; data: Uint8Array; deflate?: boolean; crc?: number; flags?: number; localName?: string }[]): Buffer {
+  const locals: Buffer[] = []; const centrals: Buffer[] = []; let off = 0;
+  for (const m of members) {
+    const body = m.deflate ? zlib.deflateRawSync(m.data) : Buffer.from(m.data);
+    const crc = m.crc ?? zlib.crc32(m.data);
+    const name = Buffer.from(m.name); const lname = Buffer.from(m.localName ?? m.name);
+    const lh = Buffer.alloc(30); lh.writeUInt32LE(0x04034b50, 0); lh.writeUInt16LE(20, 4); lh.writeUInt16LE(m.flags ?? 0, 6); lh.writeUInt16LE(m.deflate ? 8 : 0, 8);
+    lh.writeUInt32LE(crc >>> 0, 14); lh.writeUInt32LE(body.length, 18); lh.writeUInt32LE(m.data.length, 22); lh.writeUInt16LE(lname.length, 26);
+    const ch = Buffer.alloc(46); ch.writeUInt32LE(0x02014b50, 0); ch.writeUInt16LE(20, 4); ch.writeUInt16LE(20, 6); ch.writeUInt16LE(m.flags ?? 0, 8); ch.writeUInt16LE(m.deflate ? 8 : 0, 10);
+    ch.writeUInt32LE(crc >>> 0, 16); ch.writeUInt32LE(body.length, 20); ch.writeUInt32LE(m.data.length, 24); ch.writeUInt16LE(name.length, 28); ch.writeUInt32LE(off, 42);
+    locals.push(lh, lname, body); centrals.push(ch, name); off += 30 + lname.length + body.length;
+  }
+  const cd = Buffer.concat(centrals);
+  const eocd = Buffer.alloc(22); eocd.writeUInt32LE(0x06054b50, 0); eocd.writeUInt16LE(members.length, 8); eocd.writeUInt16LE(members.length, 10);
+  eocd.writeUInt32LE(cd.length, 12); eocd.writeUInt32LE(off, 16);
+  return Buffer.concat([...locals, cd, eocd]);
+}
+const PAYLOAD = Buffer.from('\x80\x02cposix\nsystem\nX\x02\x00\x00\x00id\x85R.', 'latin1');
+const BENIGN = Buffer.from('\x80\x02}q\x00.', 'latin1');
+
+test('reads stored and deflate members', () => {
+  const z = readZip(memorySource(makeZip([{ name: 'a.bin', data: Buffer.from('hello') }, { name: 'b.bin', data: Buffer.alloc(1000, 7), deflate: true }])))!;
+  assert.deepEqual(z.entries.map((e) => [e.name, e.method, e.size]), [['a.bin', 0, 5], ['b.bin', 8, 1000]]);
+  assert.equal(Buffer.from(readAll(z.openEntry(z.entries[1], 10_000)!)).toString(), Buffer.alloc(1000, 7).toString());
+  assert.deepEqual(z.problems, []);
+});
+
+test('CRC mismatch is tolerated (the member is still scanned) but reported', () => {
+  const r = scanBytes('m.pt', makeZip([{ name: 'archive/data.pkl', data: PAYLOAD, crc: 0x1234 }]));
+  assert.equal(r.verdict, 'malicious');
+  assert.ok(r.findings.some((f) => f.code === 'ZIP001'));
+  assert.ok(r.findings.some((f) => f.code === 'PKL001' && f.location.member === 'archive/data.pkl'));
+});
+
+test('duplicate names, traversal, local/central disagreement are reported', () => {
+  const r = scanBytes('m.zip', makeZip([{ name: 'x/data.pkl', data: BENIGN }, { name: 'x/data.pkl', data: BENIGN }, { name: '../evil', data: Buffer.from('a') }, { name: 'c', data: Buffer.from('b'), localName: 'd' }]));
+  const codes = new Set(r.findings.map((f) => f.code));
+  for (const c of ['ZIP002', 'ZIP003', 'ZIP004']) assert.ok(codes.has(c), c);
+  assert.notEqual(r.verdict, 'safe');
+});
+
+test('encrypted members and zip bombs are unscannable with a reason', () => {
+  const enc = scanBytes('e.zip', makeZip([{ name: 'data.pkl', data: BENIGN, flags: 1 }]));
+  assert.equal(enc.verdict, 'unscannable');
+  assert.ok(enc.findings.some((f) => f.code === 'ZIP006'));
+  const bomb = scanBytes('b.zip', makeZip([{ name: 'inner.bin', data: Buffer.alloc(50 * 1024 * 1024), deflate: true }]), { limits: { maxDecompressedBytes: 1024 * 1024 } as never });
+  assert.equal(bomb.verdict, 'unscannable');
+  assert.ok(bomb.findings.some((f) => f.code === 'ZIP009'), JSON.stringify(bomb.findings));
+});
+
+test('every member is routed by content: a payload in data.txt is found', () => {
+  const r = scanBytes('m.zip', makeZip([{ name: 'data.txt', data: PAYLOAD, deflate: true }]));
+  assert.equal(r.verdict, 'malicious');
+});
+
+test('a registered zip classifier claims archives before the built-in logic', () => {
+  let scanned = 0;
+  registerZipClassifier({ id: 'test-claim', claims: (a) => a.entries.some((e) => e.name === 'claim-me.json'), scan: () => { scanned++; } });
+  const r = scanBytes('k.zip', makeZip([{ name: 'claim-me.json', data: Buffer.from('{}') }]));
+  assert.equal(scanned, 1);
+  assert.equal(r.format, 'test-claim');
+});

@@ -40,7 +40,7 @@ class GgufError extends Error { constructor(message: string, readonly offset: nu
 class Cursor {
   pos = 0;
   private blockStart = -1;
-  private block = new Uint8Array(0);
+  private block: Uint8Array = new Uint8Array(0);
   constructor(private readonly src: ByteSource, private readonly maxPos: number) {}
   private ensure(n: number): void {
     if (this.pos + n > this.src.size) throw new GgufError('unexpected end of file', this.pos);

@@ -146,8 +146,26 @@ function attrText(v: unknown): string | undefined {
   return undefined;
 }
 
+/** The superblock's end-of-file address (undefined when the superblock is unreadable). */
+export function hdf5EndOfFile(head: Uint8Array): number | undefined {
+  if (head.length < 16) return undefined;
+  const version = head[8];
+  let sizeOfOffsets: number, at: number;
+  if (version === 0 || version === 1) { sizeOfOffsets = head[13]; at = 24 + (version === 1 ? 4 : 0) + 2 * sizeOfOffsets; }
+  else if (version === 2 || version === 3) { sizeOfOffsets = head[9]; at = 12 + 2 * sizeOfOffsets; }
+  else return undefined;
+  if (![2, 4, 8].includes(sizeOfOffsets) || at + sizeOfOffsets > head.length) return undefined;
+  let v = 0;
+  for (let i = sizeOfOffsets - 1; i >= 0; i--) v = v * 256 + head[at + i];
+  return v;
+}
+
 export function scanHdf5(src: ByteSource, ctx: ScanContext): void {
   if (src.size > H5_MAX_BYTES) { ctx.incomplete('KERAS006', `HDF5 file of ${src.size} bytes is above the ${H5_MAX_BYTES}-byte limit`); return; }
+  // A truncated file is never judged: HDF5 records its own end-of-file address in the superblock.
+  const eof = hdf5EndOfFile(src.read(0, 64));
+  if (eof === undefined) { ctx.incomplete('KERAS006', 'HDF5 superblock is unreadable or of an unknown version'); return; }
+  if (eof > src.size) { ctx.incomplete('KERAS006', `HDF5 file is truncated: the superblock says ${eof} bytes, the file has ${src.size}`); return; }
   const partial = src.size > Math.min(H5_FULL_READ_BYTES, ctx.options.limits.maxInMemoryBytes);
   // jsfive needs the whole file as an ArrayBuffer; for big files only the head is filled in (the
   // rest stays zero and is never committed to memory): root attributes are written near the start.

@@ -129,7 +129,7 @@ export function scanOnnx(src: ByteSource, ctx: ScanContext): void {
   const ps = new ProtoSource(src);
   const st: OnnxState = { ps, ctx, customDomains: new Map(), localFunctions: new Set(), tensors: 0 };
   try {
-    let sawGraph = false;
+    let sawGraph = false, sawOpset = false;
     // Local functions first, so nodes that call them are not reported as custom ops.
     for (const fn of ps.fields(0, src.size, 0)) {
       if (fn.num !== 25 || fn.wire !== WIRE_LEN) continue;
@@ -145,11 +145,13 @@ export function scanOnnx(src: ByteSource, ctx: ScanContext): void {
       else if (f.num === 25 && f.wire === WIRE_LEN) {
         for (const x of ps.fields(f.start, f.start + f.length, 1)) if (x.num === 4 && x.wire === WIRE_LEN) scanNode(st, x, 2);
       } else if (f.num === 8 && f.wire === WIRE_LEN) {
+        sawOpset = true;
         for (const x of ps.fields(f.start, f.start + f.length, 1)) if (x.num === 1 && x.wire === WIRE_LEN) { const d = ps.string(x); if (d) ctx.meta(`opset:${d}`, 'imported'); }
       } else if (f.num === 2 && f.wire === WIRE_LEN && f.length < 1024) ctx.meta('producer_name', ps.string(f));
       else if (f.num === 1 && f.wire === WIRE_VARINT) ctx.meta('ir_version', String(f.value));
     }
     if (!sawGraph) ctx.incomplete('ONNX001', 'the model has no graph');
+    else if (!sawOpset) ctx.incomplete('ONNX001', 'the model has no opset_import (invalid or truncated)');
   } catch (e) {
     if (!(e instanceof ProtoError)) throw e;
     ctx.incomplete('ONNX001', `${e.limit ? 'limit reached' : 'malformed protobuf'}: ${e.message}`, { offset: e.offset });

@@ -71,7 +71,7 @@ test('2 GB ONNX with a small graph scans without reading tensor bytes', () => {
   const tensorHead = Buffer.concat([Buffer.from([0x08]), varint(n / 4), Buffer.from([0x10, 0x01, 0x42, 0x03]), Buffer.from('big'), Buffer.from([0x4a]), varint(n)]);
   const tensorLen = tensorHead.length + n;
   const graphHead = Buffer.concat([Buffer.from([0x2a]), varint(tensorLen)]);
-  const head = Buffer.concat([Buffer.from([0x08, 0x08, 0x3a]), varint(graphHead.length + tensorLen), graphHead, tensorHead]);
+  const head = Buffer.concat([Buffer.from([0x08, 0x08, 0x42, 0x02, 0x10, 0x0d, 0x3a]), varint(graphHead.length + tensorLen), graphHead, tensorHead]);
   const fd = fs.openSync(file, 'w+');
   try {
     fs.writeSync(fd, head, 0, head.length, 0);

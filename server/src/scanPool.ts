@@ -9,8 +9,12 @@ import type { WorkerRequest, WorkerResponse, WorkerResult } from './scanWorkerPr
 
 /** A single file's scan may not take longer than this; then it is reported unscannable. */
 export const SCAN_JOB_TIMEOUT_MS = 120_000;
+/** An idle worker is stopped after this long (each thread costs ~20 MB of RSS). */
+export const WORKER_IDLE_MS = 30_000;
 /** Heap cap per worker: a hostile file that blows up memory kills only its worker. */
 export const WORKER_HEAP_MB = 1536;
+/** Small young generation per worker: parsing garbage is short-lived, and each MB here is RSS. */
+export const WORKER_YOUNG_GEN_MB = 8;
 
 type DistributiveOmit<T, K extends keyof any> = T extends unknown ? Omit<T, K> : never;
 export type PoolRequest = DistributiveOmit<WorkerRequest, 'id'>;
@@ -26,7 +30,7 @@ interface Job {
   timeoutMs: number;
 }
 
-interface Slot { worker: Worker; job?: Job; timer?: NodeJS.Timeout; cancelSub?: { dispose(): void } }
+interface Slot { worker: Worker; job?: Job; timer?: NodeJS.Timeout; idleTimer?: NodeJS.Timeout; cancelSub?: { dispose(): void } }
 
 export class ScanPool {
   private slots: Slot[] = [];
@@ -75,7 +79,7 @@ export class ScanPool {
   }
 
   private spawn(): Slot {
-    const worker = new Worker(this.workerPath, { resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB } });
+    const worker = new Worker(this.workerPath, { resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB, maxYoungGenerationSizeMb: WORKER_YOUNG_GEN_MB } });
     worker.unref();
     const slot: Slot = { worker };
     worker.on('message', (res: WorkerResponse) => this.finish(slot, res));
@@ -86,6 +90,7 @@ export class ScanPool {
   }
 
   private start(slot: Slot, job: Job): void {
+    if (slot.idleTimer) { clearTimeout(slot.idleTimer); slot.idleTimer = undefined; }
     slot.job = job;
     slot.timer = setTimeout(() => this.abort(slot, new JobTimedOut(job.timeoutMs)), job.timeoutMs);
     slot.cancelSub = job.token?.onCancellationRequested(() => this.abort(slot, new JobCancelled()));
@@ -107,6 +112,10 @@ export class ScanPool {
     if (res.ok) job.resolve(res.result); else job.reject(new Error(res.error));
     if (this.slots.length > this.size) this.retire(slot);
     this.pump();
+    if (!slot.job && this.slots.includes(slot)) {
+      slot.idleTimer = setTimeout(() => { if (!slot.job) this.retire(slot); }, WORKER_IDLE_MS);
+      slot.idleTimer.unref();
+    }
   }
 
   /** Stop the job by terminating its thread. */
@@ -126,6 +135,7 @@ export class ScanPool {
   }
 
   private retire(slot: Slot): void {
+    if (slot.idleTimer) clearTimeout(slot.idleTimer);
     this.slots = this.slots.filter((s) => s !== slot);
     slot.worker.removeAllListeners('exit');
     slot.worker.on('error', () => { /* terminating */ });

@@ -11,6 +11,7 @@ import { DiagnosticSeverity, type CancellationToken, type Diagnostic } from 'vsc
 import type { FileReportResult, ScanResultsNotification, StatusNotification } from '../../core/protocol';
 import { Methods } from '../../core/protocol';
 import { verdictOf, type FileReport, type ScanFinding, type ScanOutput, type ScanSeverity } from '../../core/scan/types';
+import { ENGINE_VERSION } from '../../core/scan/engine';
 import { ScanCache, type PathStamp } from './scanCache';
 import { JobCancelled, ScanPool } from './scanPool';
 import type { WorkerResult, WorkerScanOptions } from './scanWorkerProtocol';
@@ -89,13 +90,8 @@ export class ScanService {
   }
 
   private async init(): Promise<void> {
-    let version = 'unknown';
-    try {
-      const r = await this.pool.run({ op: 'version' }, undefined, 30_000);
-      if (r.op === 'version') version = r.version;
-    } catch (e) {
-      this.host.log(`scan engine unavailable: ${(e as Error).message}`);
-    }
+    // The engine version comes from the bundle itself: asking a worker would start a thread (~20 MB) for nothing.
+    const version = ENGINE_VERSION;
     this.cache = new ScanCache(version, this.storageDir);
     this.cache.load();
     // Restore the last results so the Problems panel survives a window reload.

@@ -10,6 +10,7 @@
  * - Model scans in worker threads (scanService.ts).
  * Every handler is guarded: an exception is logged, never fatal.
  */
+import { setFlagsFromString } from 'node:v8';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -55,6 +56,10 @@ const REFRESH_DEBOUNCE_MS = 100;
 /** Server-side codes for files the server did not analyze (size, binary). */
 export const FILE_SKIPPED_CODE = 'SRV002';
 const SOURCE = 'modelvet';
+
+/** Young-generation semi-space cap: keeps the long-running server's RSS low (issue 2: ≤ 100 MB); analyses make short-lived garbage. */
+const SEMI_SPACE_MB = 2;
+setFlagsFromString(`--max-semi-space-size=${SEMI_SPACE_MB}`);
 
 const connection = createConnection(ProposedFeatures.all);
 const documents = new TextDocuments(TextDocument);

@@ -6,7 +6,15 @@ export function normalizeName(name: string): string {
   return name.toLowerCase().replace(/[-_.]+/g, '-');
 }
 
+/** The PEP 440 version grammar (as in `packaging`), anchored; much cheaper than a full parse. */
+const PEP440 = /^\s*v?(?:(?:\d+!)?\d+(?:\.\d+)*(?:[-_.]?(?:a|b|c|rc|alpha|beta|pre|preview)[-_.]?\d*)?(?:-\d+|[-_.]?(?:post|rev|r)[-_.]?\d*)?(?:[-_.]?dev[-_.]?\d*)?)(?:\+[a-z0-9]+(?:[-_.][a-z0-9]+)*)?\s*$/i;
+
 export function isValidVersion(v: string): boolean {
+  return v.length <= 256 && PEP440.test(v);
+}
+
+/** Cross-check with the full parser (used by tests to keep the fast grammar honest). */
+export function isValidVersionStrict(v: string): boolean {
   try { return valid(v) !== null; } catch { return false; }
 }
 
@@ -17,10 +25,7 @@ export function isValidClauseVersion(op: string, v: string): boolean {
     const base = v.slice(0, -2);
     return isValidVersion(base) && !/[+]/.test(base);
   }
-  if (op === '~=') {
-    const e = safeExplain(v);
-    return !!e && e.release.length >= 2 && !e.local;
-  }
+  if (op === '~=') return isValidVersion(v) && !v.includes('+') && /^\s*v?(?:\d+!)?\d+\.\d+/.test(v);
   return isValidVersion(v);
 }
 
@@ -64,10 +69,17 @@ export function splitSpecifier(spec: string): Clause[] {
   return out;
 }
 
+const pinnedCache = new Map<string, string | null>();
+const PINNED_CACHE_LIMIT = 50_000;
+
 /** The exact version a specifier pins (`==X` without wildcard, or `===X`), else undefined. */
 export function pinnedVersion(spec: string): string | undefined {
-  const clauses = splitSpecifier(spec);
-  const eq = clauses.find((c) => (c.op === '==' && !c.version.endsWith('.*')) || c.op === '===');
+  if (!spec) return undefined;
+  const hit = pinnedCache.get(spec);
+  if (hit !== undefined) return hit ?? undefined;
+  const eq = splitSpecifier(spec).find((c) => (c.op === '==' && !c.version.endsWith('.*')) || c.op === '===');
+  if (pinnedCache.size >= PINNED_CACHE_LIMIT) pinnedCache.clear();
+  pinnedCache.set(spec, eq?.version ?? null);
   return eq?.version;
 }
 

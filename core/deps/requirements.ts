@@ -5,11 +5,11 @@
 import path from 'node:path';
 import type { AnalysisContext, AnalysisResult } from '../analysis';
 import { LineIndex } from '../text';
-import type { Range } from '../types';
+import type { Finding, Range } from '../types';
 import { FindingSink, type DepEntry } from './model';
 import { normalizeName, pinnedVersion } from './pep440';
 import { parseRequirement, type ParsedRequirement, type Span } from './pep508';
-import { checkEntry, checkIndexOption, type IndexOption } from './rules';
+import { checkEntry, checkIndexOption } from './rules';
 import { checkSizeAndBinary, MAX_LINE_LENGTH } from './limits';
 
 /** Deepest chain of -r/-c includes followed. */
@@ -281,30 +281,78 @@ export function analyzeRequirements(filePath: string, text: string, ctx: Analysi
     }
   }
 
+  // Per-line findings are cached by line text while the inputs they depend on stay the same
+  // (path, config, project facts, hash mode), so an edit re-checks only the edited line.
+  const cacheKey = { path: filePath, config: ctx.config, project: ctx.project, hash: hashMode?.reason };
+  const cache = ruleCacheFor(cacheKey);
   for (let i = 0; i < logical.length; i++) {
     const ll = logical[i];
     const p = parsed[i];
     if (!p) continue;
-    for (const err of p.errors) sink.add('DEP008', 'warning', toRange(ll, err.span), `cannot parse: ${err.message}`);
-    for (const o of p.options) {
-      if (o.value !== undefined && ['--index-url', '--extra-index-url', '--trusted-host', '--find-links'].includes(o.name)) {
-        checkIndexOption(o.name as IndexOption, o.value, toRange(ll, o.span), sink);
-      }
+    if (ll.multiline) { checkLine(ll, p, toRange, sink, ctx, hashMode); continue; }
+    let atLineZero = cache.get(ll.text);
+    if (!atLineZero) {
+      const lineSink = new FindingSink(filePath);
+      const zero: LogicalLine = { ...ll, firstLine: 0 };
+      checkLine(zero, p, toRange, lineSink, ctx, hashMode);
+      atLineZero = lineSink.findings;
+      if (cache.size >= RULE_CACHE_LIMIT) cache.clear();
+      cache.set(ll.text, atLineZero);
     }
-    const entry = entryFromLine(ll, p, toRange);
-    if (!entry) continue;
-    if (!entry.localPath) checkEntry(entry, sink, ctx);
-    if (!entry.hashed && !p.direct?.editable && !entry.localPath) {
-      if (hashMode) {
-        sink.add('DEP003', 'error', entry.range, `'${entry.name}' has no --hash, but this file is in hash-checking mode (${hashMode.reason}): pip will refuse to install anything`, { data: { package: entry.norm } });
-      } else if (ctx.config.requireHashes) {
-        sink.add('DEP003', 'warning', entry.range, `'${entry.name}' has no --hash (the project requires hashes): a replaced file on the index would go unnoticed`, { data: { package: entry.norm } });
-      }
-    } else if (entry.hashed && !entry.url && !pinnedVersion(entry.spec)) {
-      sink.add('DEP003', 'error', entry.range, `'${entry.name}' has --hash but no == pin: pip refuses unpinned requirements in hash-checking mode`, { data: { package: entry.norm } });
-    }
+    for (const f of atLineZero) sink.findings.push(moveToLine(f, ll.firstLine));
   }
   return { findings: sink.findings, dependsOn: [...new Set(dependsOn)] };
+}
+
+/** Drop the per-line parse and rule caches (tests compare cached and fresh results). */
+export function clearRequirementsCaches(): void {
+  lineCache.clear();
+  ruleCache = undefined;
+}
+
+/** Findings of one logical line (everything except includes, which depend on other files). */
+function checkLine(ll: LogicalLine, p: LineParse, toRange: (ll: LogicalLine, s: Span) => Range, sink: FindingSink, ctx: AnalysisContext, hashMode: { reason: string } | undefined): void {
+  for (const err of p.errors) sink.add('DEP008', 'warning', toRange(ll, err.span), `cannot parse: ${err.message}`);
+  for (const o of p.options) {
+    if (o.value !== undefined && (o.name === '--index-url' || o.name === '--extra-index-url' || o.name === '--trusted-host' || o.name === '--find-links')) {
+      checkIndexOption(o.name, o.value, toRange(ll, o.span), sink);
+    }
+  }
+  const entry = entryFromLine(ll, p, toRange);
+  if (!entry || entry.localPath) return;
+  checkEntry(entry, sink, ctx);
+  if (!entry.hashed && !p.direct?.editable) {
+    if (hashMode) {
+      sink.add('DEP003', 'error', entry.range, `'${entry.name}' has no --hash, but this file is in hash-checking mode (${hashMode.reason}): pip will refuse to install anything`, { data: { package: entry.norm } });
+    } else if (ctx.config.requireHashes) {
+      sink.add('DEP003', 'warning', entry.range, `'${entry.name}' has no --hash (the project requires hashes): a replaced file on the index would go unnoticed`, { data: { package: entry.norm } });
+    }
+  } else if (entry.hashed && !entry.url && !pinnedVersion(entry.spec)) {
+    sink.add('DEP003', 'error', entry.range, `'${entry.name}' has --hash but no == pin: pip refuses unpinned requirements in hash-checking mode`, { data: { package: entry.norm } });
+  }
+}
+
+/** Per-line findings cached for the most recent analysis inputs. */
+export const RULE_CACHE_LIMIT = 100_000;
+interface RuleCacheKey { path: string; config: unknown; project: unknown; hash: string | undefined }
+let ruleCache: { key: RuleCacheKey; lines: Map<string, Finding[]> } | undefined;
+function ruleCacheFor(key: RuleCacheKey): Map<string, Finding[]> {
+  const k = ruleCache?.key;
+  if (!ruleCache || !k || k.path !== key.path || k.config !== key.config || k.project !== key.project || k.hash !== key.hash) ruleCache = { key, lines: new Map() };
+  return ruleCache.lines;
+}
+
+function moveRange(r: Range, line: number): Range {
+  return { start: { line: r.start.line + line, character: r.start.character }, end: { line: r.end.line + line, character: r.end.character } };
+}
+/** A copy of a line-0 finding placed on `line` (fix edits move with it). */
+function moveToLine(f: Finding, line: number): Finding {
+  return {
+    ...f,
+    range: moveRange(f.range, line),
+    fixes: f.fixes.map((fx) => ({ ...fx, edits: fx.edits.map((e) => ({ range: moveRange(e.range, line), newText: e.newText })) })),
+    data: f.data ? { ...f.data } : undefined,
+  };
 }
 
 /** The dependency a parsed line declares (requirement or direct reference), in file coordinates. */

@@ -45,7 +45,10 @@ interface Index {
   /** Popular or curated: never reported as a squat of another popular name. */
   known: Set<string>;
   ultra: Map<string, string>;
-  deletions: Map<string, string[]>;
+  /** Hash of each one-character deletion of a target → targets (candidates are verified, so collisions are harmless). */
+  deletions: Map<number, string[]>;
+  /** Hash of each target → targets. */
+  targetHashes: Map<number, string[]>;
   typoTargets: Set<string>;
   affixTargets: Set<string>;
   sortedWords: Map<string, string>;
@@ -56,8 +59,10 @@ let index: Index | undefined;
 
 /** Separator-free form with look-alike characters folded (PyPI refuses new names that collide under it). */
 export function ultraNormalize(name: string): string {
+  const lower = name.toLowerCase();
+  if (/^[a-z0-9._-]*$/.test(lower)) return lower.replace(/[-_.]/g, '').replace(/[li]/g, '1').replace(/o/g, '0');
   let s = '';
-  for (const ch of name.toLowerCase()) {
+  for (const ch of lower) {
     const c = HOMOGLYPHS[ch] ?? ch;
     if (c === '-' || c === '_' || c === '.') continue;
     s += c === 'l' || c === 'i' ? '1' : c === 'o' ? '0' : c;
@@ -82,7 +87,7 @@ function buildIndex(): Index {
   }
   const known = new Set<string>([...rank.keys(), ...ml]);
   for (const c of curated.keys()) known.delete(c);
-  const idx: Index = { rank, ml, known, ultra: new Map(), deletions: new Map(), typoTargets: new Set(), affixTargets: new Set(), sortedWords: new Map(), curated };
+  const idx: Index = { rank, ml, known, ultra: new Map(), deletions: new Map(), targetHashes: new Map(), typoTargets: new Set(), affixTargets: new Set(), sortedWords: new Map(), curated };
   for (const n of known) {
     const u = ultraNormalize(n);
     if (better(idx, n, idx.ultra.get(u))) idx.ultra.set(u, n);
@@ -90,11 +95,9 @@ function buildIndex(): Index {
     if (ml.has(n) || r < TYPO_TARGET_TOP) {
       if (n.length >= MIN_TYPO_TARGET_LENGTH) {
         idx.typoTargets.add(n);
-        for (let i = 0; i < n.length; i++) {
-          const d = n.slice(0, i) + n.slice(i + 1);
-          const list = idx.deletions.get(d);
-          if (list) { if (!list.includes(n)) list.push(n); } else idx.deletions.set(d, [n]);
-        }
+        const hashes = deletionHashes(n);
+        pushTo(idx.targetHashes, hashes.full, n);
+        for (const d of hashes.deletions) pushTo(idx.deletions, d, n);
       }
     }
     if (ml.has(n) || r < AFFIX_TARGET_TOP) idx.affixTargets.add(n);
@@ -104,6 +107,35 @@ function buildIndex(): Index {
     }
   }
   return idx;
+}
+
+function pushTo(m: Map<number, string[]>, k: number, v: string): void {
+  const list = m.get(k);
+  if (!list) m.set(k, [v]);
+  else if (!list.includes(v)) list.push(v);
+}
+
+const HASH_BASE = 0x01000193;
+
+/**
+ * Polynomial hashes (mod 2^32) of a string and of each of its one-character deletions,
+ * computed without building the deleted strings: hashing fresh strings dominated the lookup.
+ */
+export function deletionHashes(s: string): { full: number; deletions: number[] } {
+  const n = s.length;
+  const suffix = new Array<number>(n + 1);
+  const pow = new Array<number>(n + 1);
+  pow[0] = 1;
+  for (let k = 1; k <= n; k++) pow[k] = Math.imul(pow[k - 1], HASH_BASE);
+  suffix[n] = 0;
+  for (let j = n - 1; j >= 0; j--) suffix[j] = (Math.imul(s.charCodeAt(j), pow[n - 1 - j]) + suffix[j + 1]) | 0;
+  const deletions: number[] = [];
+  let prefix = 0;
+  for (let i = 0; i < n; i++) {
+    deletions.push((Math.imul(prefix, pow[n - 1 - i]) + suffix[i + 1]) | 0);
+    prefix = (Math.imul(prefix, HASH_BASE) + s.charCodeAt(i)) | 0;
+  }
+  return { full: prefix, deletions };
 }
 
 function getIndex(): Index {
@@ -209,11 +241,13 @@ function computeConfusion(rawName: string): Confusion | undefined {
     if (edit) { best = target; bestEdit = edit; }
   };
   if (name.length >= MIN_TYPO_TARGET_LENGTH - 1) {
-    // typed = target minus one char, or same-length substitution/swap.
-    for (const t of idx.deletions.get(name) ?? []) consider(t);
-    for (let i = 0; i < name.length; i++) {
-      const d = name.slice(0, i) + name.slice(i + 1);
-      if (idx.typoTargets.has(d)) consider(d);
+    const h = deletionHashes(name);
+    // typed = target minus one char.
+    for (const t of idx.deletions.get(h.full) ?? []) consider(t);
+    for (const d of h.deletions) {
+      // typed = target plus one char.
+      for (const t of idx.targetHashes.get(d) ?? []) consider(t);
+      // same length: substitution or adjacent swap.
       for (const t of idx.deletions.get(d) ?? []) consider(t);
     }
   }
@@ -232,7 +266,8 @@ function affixBase(idx: Index, name: string): Confusion | undefined {
   for (const s of ['-python', 'py']) candidates.push([name + s, `'${s}' suffix missing`]);
   let best: [string, string] | undefined;
   for (const c of candidates) {
-    const base = c[0].replace(/^-+|-+$/g, '');
+    let base = c[0];
+    if (base.startsWith('-') || base.endsWith('-')) base = base.replace(/^-+|-+$/g, '');
     if (base.length < 3 || !idx.affixTargets.has(base)) continue;
     if (!best || better(idx, base, best[0])) best = [base, c[1]];
   }

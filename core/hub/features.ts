@@ -151,22 +151,19 @@ export function createHubFeatures(opts: HubFeaturesOptions): HubFeatures {
     if (!isValidRepoId(ref.repoId)) return undefined;
     const key = { repoId: ref.repoId, kind: ref.kind, revision: ref.revision };
     let result: LookupResult | undefined;
-    const online = opts.getConfig().online.enabled;
-    if (online) {
+    // Hub hovers are an online feature: off means no Hub content at all, not even from an earlier session's cache.
+    if (!opts.getConfig().online.enabled) return undefined;
+    {
       const lookup = service.lookup(key).catch((err) => { opts.log?.(`hub: hover lookup failed: ${(err as Error).message}`); return undefined; });
       result = await withinMs(lookup, opts.hoverWaitMs ?? HOVER_MAX_WAIT_MS);
       if (!result) result = service.cached(key)?.result;
       if (!result) return `**Hugging Face ${ref.kind}** ${code(ref.repoId)}\n\nLooking it up on the Hub…`;
-    } else {
-      result = service.cached(key)?.result;
     }
-    if (!result) return undefined;
     let security: RepoSecurityDetails | undefined;
     let verdict: ScanVerdictSummary | undefined;
     if (result.status === 'ok') {
-      security = online
-        ? (await withinMs(service.securityDetails(result.info).catch(() => undefined), opts.hoverWaitMs ?? HOVER_MAX_WAIT_MS)) ?? service.cachedSecurity(result.info)
-        : service.cachedSecurity(result.info);
+      security = (await withinMs(service.securityDetails(result.info).catch(() => undefined), opts.hoverWaitMs ?? HOVER_MAX_WAIT_MS))
+        ?? service.cachedSecurity(result.info);
       verdict = scans.get(scanResultKey(service.http.baseUrl(), result.info.kind, result.info.repoId, result.info.sha))?.value;
     }
     return renderHover(ref, result, security, verdict);

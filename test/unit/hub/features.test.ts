@@ -273,3 +273,17 @@ test('after the TTL, diagnostics keep the stale answer and refresh it once in th
   assert.equal(mine().length, 2, mine().join('\n'));
   assert.equal(changes, 2);
 });
+
+test('switching online features off hides Hub results immediately and sends nothing more', async () => {
+  let c = config();
+  const f = createHubFeatures({ getConfig: () => c, cacheDir: tmp() });
+  f.diagnosticsFor('/w/a.py', [ref('acme/pickle-only')]);
+  await f.idle();
+  assert.deepEqual(f.diagnosticsFor('/w/a.py', [ref('acme/pickle-only')]).map((d) => d.code), ['HUB001']);
+  c = config(false);
+  const before = f.requestCount();
+  assert.deepEqual(f.diagnosticsFor('/w/a.py', [ref('acme/pickle-only')]), []);
+  assert.equal(await f.hover(ref('acme/pickle-only')), undefined);
+  await f.idle();
+  assert.equal(f.requestCount(), before);
+});

@@ -240,3 +240,20 @@ test('push fallback: a client without pull diagnostics gets publishDiagnostics',
     rmSync(r, { recursive: true, force: true });
   }
 });
+
+test('bad requests are answered with errors or empty results, never fatal', async () => {
+  const r0 = { start: { line: 0, character: 0 }, end: { line: 0, character: 3 } };
+  await assert.rejects(client.request('modelvet/scan', { paths: 'not-a-list' }), (e: { code?: number }) => e.code === -32602);
+  await assert.rejects(client.request('modelvet/fileReport', {}), (e: { code?: number }) => e.code === -32602);
+  const nowhere = client.uri('never-opened.txt');
+  assert.deepEqual(await client.codeActions(nowhere, [{ range: r0, source: 'modelvet', code: 'DEP001', message: 'x' }]), []);
+  assert.equal(await client.request('textDocument/hover', { textDocument: { uri: nowhere }, position: { line: 0, character: 0 } }), null);
+  assert.deepEqual(await client.pull(nowhere), []);
+  // A resolve for a kind nobody registered returns the action unchanged (no edit).
+  const unresolved = await client.request('codeAction/resolve', { title: 'Pin revision', data: { uri: nowhere, kind: 'no-such-kind', data: {} } });
+  assert.equal(unresolved.edit, undefined);
+  assert.ok(client.alive);
+  const uri = client.open('requirements-alive.txt', 'pytorch\n', 'pip-requirements');
+  assert.equal(byCode(await client.pull(uri), 'DEP001').length, 1);
+  client.close(uri);
+});

@@ -7,7 +7,7 @@ export function normalizeName(name: string): string {
 }
 
 /** The PEP 440 version grammar (as in `packaging`), anchored; much cheaper than a full parse. */
-const PEP440 = /^\s*v?(?:(?:\d+!)?\d+(?:\.\d+)*(?:[-_.]?(?:a|b|c|rc|alpha|beta|pre|preview)[-_.]?\d*)?(?:-\d+|[-_.]?(?:post|rev|r)[-_.]?\d*)?(?:[-_.]?dev[-_.]?\d*)?)(?:\+[a-z0-9]+(?:[-_.][a-z0-9]+)*)?\s*$/i;
+const PEP440 = /^v?(?:(?:\d+!)?\d+(?:\.\d+)*(?:[-_.]?(?:a|b|c|rc|alpha|beta|pre|preview)[-_.]?\d*)?(?:-\d+|[-_.]?(?:post|rev|r)[-_.]?\d*)?(?:[-_.]?dev[-_.]?\d*)?)(?:\+[a-z0-9]+(?:[-_.][a-z0-9]+)*)?$/i;
 
 export function isValidVersion(v: string): boolean {
   return v.length <= 256 && PEP440.test(v);

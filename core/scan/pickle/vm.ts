@@ -178,6 +178,8 @@ function decodeLong(d: Uint8Array, s: number, n: number): number | bigint {
 }
 
 export const HIGHEST_PROTOCOL = 5;
+const FLOAT_VIEW = new Float64Array(1);
+const FLOAT_BYTES = new Uint8Array(FLOAT_VIEW.buffer);
 
 /** Opcode bytes valid as the first byte of a pickle (used to sniff and to decide whether stacked data is a pickle). */
 export const OPCODE_NAMES: Record<number, string> = {
@@ -378,7 +380,12 @@ export function runPickle(data: Uint8Array, opts: PickleRunOptions): PickleRun {
             push(Number.isNaN(v) ? (/nan/i.test(t) ? NaN : (t.startsWith('-') ? -Infinity : Infinity)) : v);
             break;
           }
-          case 0x47: { const s = need(8); push(new DataView(data.buffer, data.byteOffset + s, 8).getFloat64(0, false)); break; }
+          case 0x47: { // BINFLOAT: big-endian double, decoded through a shared scratch buffer (no per-opcode allocation)
+            const s = need(8);
+            for (let i = 0; i < 8; i++) FLOAT_BYTES[7 - i] = data[s + i];
+            push(FLOAT_VIEW[0]);
+            break;
+          }
           case 0x53: { // STRING: a quoted Python literal
             const [s, e] = readLine();
             const t = decodeLatin1(data, s, e);

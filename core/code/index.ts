@@ -38,8 +38,9 @@ function analyzeSource(path: string, text: string, ctx: AnalysisContext, cacheKe
   // Most modules mention none of the APIs the rules look for: skip parsing them entirely.
   if (text.length <= MAX_PYTHON_CHARS && !RELEVANT_TEXT.test(text)) return [];
   let parsed;
+  const lines = new LineIndex(text);
   try {
-    parsed = parsePython(text, cacheKey);
+    parsed = parsePython(text, cacheKey, lines);
   } catch (e) {
     if (cacheKey !== undefined) forgetTree(cacheKey);
     return [incomplete(path, `parser failure (${(e as Error).message})`)];
@@ -47,7 +48,7 @@ function analyzeSource(path: string, text: string, ctx: AnalysisContext, cacheKe
   if ('incomplete' in parsed) return [incomplete(path, parsed.incomplete)];
   try {
     const model = buildModel(parsed.tree, text, ctx.isCancelled);
-    return runRules({ path, model, lines: new LineIndex(text), ctx });
+    return runRules({ path, model, lines, ctx });
   } catch (e) {
     return [incomplete(path, `internal error (${(e as Error).message})`)];
   } finally {

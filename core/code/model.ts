@@ -50,8 +50,14 @@ export interface ModuleModel {
   importedNames: Set<string>;
   /** Top-level import statements, for placing a new import. */
   topLevelImports: Node[];
-  /** Calls whose callee's last name is in `names`, or (optionally) that contain a match of `keywordRe`. Sorted by position. */
-  callsNamed(names: Set<string>, keywordRe?: RegExp): Array<{ node: Node; scope: Scope }>;
+  /**
+   * Calls whose callee's last name is in `names` (and that `accept` keeps, judged from the text
+   * alone: the chain's root identifier, undefined when it is not a plain name), or that contain a
+   * match of `keywordRe`. Sorted by position.
+   */
+  callsNamed(names: Set<string>, keywordRe?: RegExp, accept?: (root: string | undefined, last: string) => boolean): Array<{ node: Node; scope: Scope }>;
+  /** The import bindings of a name (any scope), without scanning its other occurrences. */
+  importsOf(name: string): Binding[];
   /** The scope a node belongs to. */
   scopeOf(node: Node): Scope;
   /** All bindings of a name, with their scopes. */
@@ -111,6 +117,28 @@ function importBindings(node: Node, add: (name: string, b: Binding) => void): vo
     if (relative) add(localName, { at, kind: 'other' });
     else add(localName, { at, kind: 'import', qualified: `${moduleName}.${name.text.replace(/\s+/g, '')}` });
   }
+}
+
+const IDENT_CHAR = /[\w]/;
+
+/** The first identifier of the dotted chain ending at `at` (`a.b.c` → `a`), read backwards from the text. */
+export function chainRoot(text: string, at: number): string | undefined {
+  let start = at;
+  let end = at;
+  while (end < text.length && IDENT_CHAR.test(text[end])) end++;
+  for (let steps = 0; steps < MAX_ATTRIBUTE_DEPTH; steps++) {
+    let j = start - 1;
+    while (j >= 0 && (text[j] === ' ' || text[j] === '\t')) j--;
+    if (j < 0 || text[j] !== '.') return text.slice(start, end);
+    j--;
+    while (j >= 0 && (text[j] === ' ' || text[j] === '\t')) j--;
+    const idEnd = j + 1;
+    while (j >= 0 && IDENT_CHAR.test(text[j])) j--;
+    if (j + 1 === idEnd) return undefined; // `f().load(` or `x[0].load(`: not a plain chain
+    start = j + 1;
+    end = idEnd;
+  }
+  return undefined;
 }
 
 function escapeRegExp(s: string): string { return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'); }
@@ -217,7 +245,7 @@ export function buildModel(tree: Tree, text: string, isCancelled?: () => boolean
     return out;
   };
 
-  const callsNamed = (names: Set<string>, keywordRe?: RegExp): Array<{ node: Node; scope: Scope }> => {
+  const callsNamed = (names: Set<string>, keywordRe?: RegExp, accept?: (root: string | undefined, last: string) => boolean): Array<{ node: Node; scope: Scope }> => {
     const found = new Map<number, Node>();
     const alternatives = [...names].filter((n) => /^[A-Za-z_]\w*$/.test(n)).map(escapeRegExp);
     if (alternatives.length) {
@@ -225,6 +253,7 @@ export function buildModel(tree: Tree, text: string, isCancelled?: () => boolean
       let count = 0;
       for (let m = re.exec(text); m; m = re.exec(text)) {
         if ((++count & 1023) === 0 && isCancelled?.()) break;
+        if (accept && !accept(chainRoot(text, m.index), m[1])) continue;
         const id = root.namedDescendantForIndex(m.index, m.index + m[1].length);
         if (!id || id.type !== 'identifier' || id.startIndex !== m.index) continue;
         let callee: Node = id;
@@ -247,7 +276,8 @@ export function buildModel(tree: Tree, text: string, isCancelled?: () => boolean
   };
 
   const importedNames = new Set(importsByName.keys());
-  return Object.assign(model, { module, importedNames, topLevelImports, callsNamed, scopeOf, bindingsOf });
+  const importsOf = (name: string): Binding[] => (importsByName.get(name) ?? []).map((b) => b.binding);
+  return Object.assign(model, { module, importedNames, topLevelImports, callsNamed, scopeOf, bindingsOf, importsOf });
 }
 
 /** The binding a name has at `offset` in `scope`, following Python's LEGB (class scopes are skipped from inside functions). */

@@ -7,6 +7,7 @@
 import { Parser, Language, type Tree, type Edit } from 'web-tree-sitter';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { LineIndex } from '../text';
 
 /** Files above this many UTF-16 code units are not parsed (reported as incomplete). */
 export const MAX_PYTHON_CHARS = 8_000_000;
@@ -42,11 +43,11 @@ export function initParser(wasmDir?: string): Promise<void> {
 
 export function isParserReady(): boolean { return parser !== undefined; }
 
-interface CachedTree { text: string; tree: Tree }
+interface CachedTree { text: string; tree: Tree; lines: LineIndex }
 const cache = new Map<string, CachedTree>();
 
 /** The edit that turns `oldText` into `newText`, from their common prefix and suffix. */
-export function computeEdit(oldText: string, newText: string): Edit {
+export function computeEdit(oldText: string, newText: string, oldLines = new LineIndex(oldText), newLines = new LineIndex(newText)): Edit {
   let prefix = 0;
   const minLen = Math.min(oldText.length, newText.length);
   while (prefix < minLen && oldText.charCodeAt(prefix) === newText.charCodeAt(prefix)) prefix++;
@@ -56,14 +57,13 @@ export function computeEdit(oldText: string, newText: string): Edit {
   const newEnd = newText.length - suffix;
   return {
     startIndex: prefix, oldEndIndex: oldEnd, newEndIndex: newEnd,
-    startPosition: pointAt(oldText, prefix), oldEndPosition: pointAt(oldText, oldEnd), newEndPosition: pointAt(newText, newEnd),
+    startPosition: pointAt(oldLines, prefix), oldEndPosition: pointAt(oldLines, oldEnd), newEndPosition: pointAt(newLines, newEnd),
   } as Edit;
 }
 
-function pointAt(text: string, offset: number): { row: number; column: number } {
-  let row = 0, lineStart = 0;
-  for (let i = text.indexOf('\n'); i !== -1 && i < offset; i = text.indexOf('\n', i + 1)) { row++; lineStart = i + 1; }
-  return { row, column: offset - lineStart };
+function pointAt(lines: LineIndex, offset: number): { row: number; column: number } {
+  const p = lines.positionAt(offset);
+  return { row: p.line, column: p.character };
 }
 
 export type ParseOutcome = { tree: Tree; owned: boolean } | { incomplete: string };
@@ -73,7 +73,7 @@ export type ParseOutcome = { tree: Tree; owned: boolean } | { incomplete: string
  * (incrementally re-parsed) and the new tree is kept in the cache (owned=false:
  * the caller must not delete it). Without a key the caller owns the tree.
  */
-export function parsePython(text: string, cacheKey?: string): ParseOutcome {
+export function parsePython(text: string, cacheKey?: string, lines?: LineIndex): ParseOutcome {
   if (!parser) throw new Error('initPythonParser() has not completed');
   if (text.length > MAX_PYTHON_CHARS) return { incomplete: `file is larger than ${MAX_PYTHON_CHARS} characters` };
   const previous = cacheKey !== undefined ? cache.get(cacheKey) : undefined;
@@ -83,7 +83,8 @@ export function parsePython(text: string, cacheKey?: string): ParseOutcome {
   }
   let oldTree: Tree | undefined;
   if (previous) {
-    previous.tree.edit(computeEdit(previous.text, text));
+    lines ??= new LineIndex(text);
+    previous.tree.edit(computeEdit(previous.text, text, previous.lines, lines));
     oldTree = previous.tree;
   }
   const deadline = performance.now() + PARSE_TIMEOUT_MS;
@@ -95,7 +96,7 @@ export function parsePython(text: string, cacheKey?: string): ParseOutcome {
   }
   if (!tree) { parser.reset(); return { incomplete: `parsing took longer than ${PARSE_TIMEOUT_MS} ms` }; }
   if (cacheKey === undefined) return { tree, owned: true };
-  cache.set(cacheKey, { text, tree });
+  cache.set(cacheKey, { text, tree, lines: lines ?? new LineIndex(text) });
   while (cache.size > TREE_CACHE_SIZE) {
     const [oldestKey, oldest] = cache.entries().next().value as [string, CachedTree];
     oldest.tree.delete();

@@ -500,6 +500,13 @@ const RULE_CALLEES = new Set([
   'SentenceTransformer', 'CrossEncoder', 'create_model', 'eval', 'exec', 'unsafe_load', 'unsafe_load_all',
   'full_load', 'full_load_all', 'load_all',
 ]);
+/** Top-level packages whose APIs the rules and the taint-lite know. */
+const INTERESTING_PACKAGES = new Set([
+  'torch', 'pickle', 'cPickle', '_pickle', 'dill', 'cloudpickle', 'shelve', 'jsonpickle', 'pandas', 'joblib', 'sklearn', 'marshal',
+  'mlflow', 'skops', 'numpy', 'transformers', 'diffusers', 'peft', 'sentence_transformers', 'optimum', 'setfit', 'huggingface_hub',
+  'timm', 'datasets', 'keras', 'tensorflow', 'tf_keras', 'yaml', 'urllib', 'wget', 'gdown', 'torchvision',
+]);
+const BUILTIN_CALLEES = new Set(['eval', 'exec']);
 /** Callees that write downloaded files (taint-lite facts). */
 const DOWNLOAD_CALLEES = new Set(['urlretrieve', 'download_url_to_file', 'download', 'write']);
 /** Keyword arguments reported on any call. */
@@ -510,9 +517,22 @@ export const RELEVANT_TEXT = new RegExp(`\\b(?:${[...RULE_CALLEES].filter((n) =>
 export function runRules(input: RuleInput): Finding[] {
   const out: Finding[] = [];
   const { model, ctx } = input;
-  const relevantNames = new Set([...RULE_CALLEES, ...model.importedNames]);
-  const relevant = model.callsNamed(relevantNames, ANYWHERE_KEYWORDS);
-  const downloads = model.callsNamed(new Set([...DOWNLOAD_CALLEES, ...model.importedNames]));
+  // Judge calls from the text first: a chain rooted in an import of an unrelated package (json.loads,
+  // re.compile) or in a local name can never resolve to a rule's API.
+  const packageCache = new Map<string, boolean>();
+  const interestingRoot = (root: string | undefined): boolean => {
+    if (root === undefined) return false;
+    let v = packageCache.get(root);
+    if (v === undefined) {
+      v = model.importsOf(root).some((b) => INTERESTING_PACKAGES.has((b.qualified ?? '').split('.')[0]));
+      packageCache.set(root, v);
+    }
+    return v;
+  };
+  const relevant = model.callsNamed(new Set([...RULE_CALLEES, ...model.importedNames]), ANYWHERE_KEYWORDS,
+    (root, last) => last === 'from_pretrained' || (root === last && BUILTIN_CALLEES.has(last)) || interestingRoot(root));
+  const downloads = model.callsNamed(new Set([...DOWNLOAD_CALLEES, ...model.importedNames]), undefined,
+    (root, last) => last === 'write' || interestingRoot(root));
   const facts = collectDownloadFacts(downloads);
   let count = 0;
   for (const { node: call, scope } of relevant) {

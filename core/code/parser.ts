@@ -4,7 +4,13 @@
  * Trees live in wasm memory that the JS GC does not reclaim: every tree we drop
  * is deleted explicitly.
  */
-import { Parser, Language, type Tree, type Edit } from 'web-tree-sitter';
+import type { Tree, Edit } from 'web-tree-sitter';
+// require(), not import: esbuild then picks the package's "require" (CommonJS) build. The ESM build
+// reads import.meta.url, which is undefined in our CommonJS bundles (dist/cli.js, dist/server.js).
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { Parser, Language } = require('web-tree-sitter') as typeof import('web-tree-sitter');
+type Parser = import('web-tree-sitter').Parser;
+type Language = import('web-tree-sitter').Language;
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { LineIndex } from '../text';

@@ -12,8 +12,10 @@ const CONDA_TO_PYPI: Record<string, string> = { pytorch: 'torch', 'py-xgboost': 
 
 export function checkEntry(e: DepEntry, sink: FindingSink, ctx: AnalysisContext): void {
   if (e.localPath) return;
-  checkNameConfusion(e, sink);
+  const confusion = checkNameConfusion(e, sink);
   checkMalicious(e, sink);
+  // Pinning advice for a package that must be replaced or removed is noise.
+  if (confusion === 'placeholder' || confusion === 'malicious' || (!e.conda && maliciousPackages.has(e.norm))) return;
   if (e.url) checkDirectUrl(e.url.url, e.url.range, e, sink);
   else {
     checkPinning(e, sink, ctx);
@@ -26,10 +28,10 @@ function data(e: DepEntry, extra: Record<string, unknown> = {}): Record<string, 
   return { package: e.norm, ...extra };
 }
 
-function checkNameConfusion(e: DepEntry, sink: FindingSink): void {
-  if (e.conda || !e.nameExplicit || maliciousPackages.has(e.norm)) return;
+function checkNameConfusion(e: DepEntry, sink: FindingSink): string | undefined {
+  if (e.conda || !e.nameExplicit || maliciousPackages.has(e.norm)) return undefined;
   const c = checkPackageName(e.name);
-  if (!c) return;
+  if (!c) return undefined;
   const fix: Fix = { title: `Replace '${e.name}' with '${c.intended}'`, edits: [{ range: e.nameRange, newText: c.intended }], isPreferred: c.kind === 'placeholder' || c.kind === 'malicious' };
   let message: string;
   let severity: 'error' | 'warning' = 'warning';
@@ -42,6 +44,7 @@ function checkNameConfusion(e: DepEntry, sink: FindingSink): void {
     message = `'${e.name}' looks like a typosquat of the popular package '${c.intended}' (${c.reason})`;
   }
   sink.add('DEP001', severity, e.nameRange, message, { fixes: [fix], detail: c.source ? `Source: ${c.source}` : undefined, data: data(e, { intended: c.intended, kind: c.kind }) });
+  return c.kind;
 }
 
 function checkMalicious(e: DepEntry, sink: FindingSink): void {

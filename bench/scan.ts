@@ -23,7 +23,7 @@ const bigPickle: Bench = async () => {
   const file = path.join(tmp, 'big.pkl');
   const gen = spawnSync(PY, ['-c', `
 import pickle, pickletools, time, sys
-rows = [{'id': i, 'w': i * 0.5, 'tag': 't%d' % (i % 100), 'ok': i % 2 == 0} for i in range(172000)]
+rows = [{'id': i, 'w': i * 0.5, 'tag': 'tag-%012d' % i, 'ok': i % 2 == 0} for i in range(172000)]
 data = pickle.dumps(rows, protocol=4)
 open(sys.argv[1], 'wb').write(data)
 t0 = time.perf_counter(); n = 0

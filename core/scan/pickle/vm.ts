@@ -118,21 +118,16 @@ const NL = 0x0a;
 const asciiDecoder = new TextDecoder('latin1');
 const utf8Decoder = new TextDecoder('utf-8', { fatal: false });
 
-/** Decode UTF-8, with an allocation-free fast path for short ASCII strings (most pickle strings). */
+type NodeBuffer = Uint8Array & { utf8Slice(s: number, e: number): string; latin1Slice(s: number, e: number): string };
+/** Node's Buffer slices decode straight into one V8 string (no intermediate copies or cons strings). */
+function asNodeBuffer(d: Uint8Array): NodeBuffer {
+  return (Buffer.isBuffer(d) ? d : Buffer.from(d.buffer, d.byteOffset, d.byteLength)) as unknown as NodeBuffer;
+}
 function decodeUtf8(d: Uint8Array, s: number, e: number): string {
-  if (e - s <= 32) {
-    let ascii = true;
-    for (let i = s; i < e; i++) if (d[i] >= 0x80) { ascii = false; break; }
-    if (ascii) {
-      let str = '';
-      for (let i = s; i < e; i++) str += String.fromCharCode(d[i]);
-      return str;
-    }
-  }
-  return utf8Decoder.decode(d.subarray(s, e));
+  return (d as NodeBuffer).utf8Slice ? (d as NodeBuffer).utf8Slice(s, e) : utf8Decoder.decode(d.subarray(s, e));
 }
 function decodeLatin1(d: Uint8Array, s: number, e: number): string {
-  return asciiDecoder.decode(d.subarray(s, e));
+  return (d as NodeBuffer).latin1Slice ? (d as NodeBuffer).latin1Slice(s, e) : asciiDecoder.decode(d.subarray(s, e));
 }
 
 /** Python's raw-unicode-escape (protocol 0 UNICODE): \uXXXX and \UXXXXXXXX escapes, other bytes latin-1. */
@@ -202,7 +197,8 @@ export function globalName(g: GlobalNode): string { return `${g.module}.${g.name
  * Runs the symbolic VM over `data` from `start`. Never throws on hostile input:
  * malformed streams end with `error`, exhausted limits with `limit`.
  */
-export function runPickle(data: Uint8Array, opts: PickleRunOptions): PickleRun {
+export function runPickle(input: Uint8Array, opts: PickleRunOptions): PickleRun {
+  const data: Uint8Array = asNodeBuffer(input);
   const limits = opts.limits;
   const endAll = Math.min(opts.end ?? data.length, data.length);
   const run: PickleRun = { values: [], spans: [], globals: [], calls: [], events: [], opcodes: 0, end: opts.start ?? 0, protocol: -1 };
@@ -440,9 +436,36 @@ export function runPickle(data: Uint8Array, opts: PickleRunOptions): PickleRun {
             break;
           }
           case 0x61: { const v = pop(); appendTo(top(), [v]); break; }
-          case 0x65: { const items = popMark(); appendTo(top(), items); break; }
+          case 0x65: { // APPENDS: straight from the stack into the list (no temporary array)
+            if (marks.length === 0) throw new PickleError('could not find MARK');
+            const m = marks.pop()!;
+            fence = marks.length ? marks[marks.length - 1] : 0;
+            const t = m > fence ? stack[m - 1] : top();
+            if (typeof t === 'object' && t !== null && (t as ListNode).kind === 'list') {
+              const items = (t as ListNode).items;
+              for (let i = m; i < stack.length; i++) items.push(stack[i]);
+              stack.length = m;
+            } else appendTo(t, stack.splice(m));
+            break;
+          }
           case 0x73: { const v = pop(); const k = pop(); setItems(top(), [k, v]); break; }
-          case 0x75: { const kv = popMark(); setItems(top(), kv); break; }
+          case 0x75: { // SETITEMS: straight from the stack into the dict (no temporary array)
+            if (marks.length === 0) throw new PickleError('could not find MARK');
+            const m = marks.pop()!;
+            fence = marks.length ? marks[marks.length - 1] : 0;
+            const t = m > fence ? stack[m - 1] : top();
+            if ((stack.length - m) % 2 === 0 && typeof t === 'object' && t !== null && (t as DictNode).kind === 'dict') {
+              const d = t as DictNode;
+              const n = (stack.length - m) >> 1;
+              if (d.keys.length === 0 && n > 0) { // exact-size arrays: far less garbage than growing two empty arrays
+                const keys = new Array<PNode>(n), values = new Array<PNode>(n);
+                for (let i = 0, j = m; i < n; i++, j += 2) { keys[i] = stack[j]; values[i] = stack[j + 1]; }
+                d.keys = keys; d.values = values;
+              } else for (let i = m; i < stack.length; i += 2) { d.keys.push(stack[i]); d.values.push(stack[i + 1]); }
+              stack.length = m;
+            } else setItems(t, stack.splice(m));
+            break;
+          }
           case 0x90: { // ADDITEMS
             const items = popMark(); const t = top();
             if (typeof t === 'object' && t !== null && (t as SetNode).kind === 'set') (t as SetNode).items.push(...items);

@@ -16,6 +16,7 @@ import type { ScanOutput } from '../../core/scan/types';
 import { documentSelector, isAnalyzablePath, isExcludedFromAnalysis, watchedFileGlobs, MODEL_FILE_EXTENSIONS } from './selectors';
 import { ResultsStore, ResultsTreeProvider } from './results';
 import { ModelFileEditorProvider, ReportPanel, type ServerAccess } from './webviews';
+import { NotebookDiagnostics } from './notebookDiagnostics';
 import { formatBytes } from './render';
 
 /** JSON-RPC "method not found": the bundled server does not implement a request yet. */
@@ -50,6 +51,7 @@ class Session implements ServerAccess {
   private client: LanguageClient | undefined;
   private clientReady: Promise<LanguageClient> | undefined;
   private lastStatus: StatusNotification = { unsafe: 0, scanning: false };
+  private readonly notebookDiagnostics: NotebookDiagnostics;
 
   constructor(private readonly context: vscode.ExtensionContext) {
     this.output = vscode.window.createOutputChannel('ModelVet', { log: true });
@@ -57,7 +59,8 @@ class Session implements ServerAccess {
     this.statusItem.name = 'ModelVet';
     this.report = new ReportPanel(context.extensionUri, this.store);
     this.modelEditors = new ModelFileEditorProvider(context.extensionUri, this);
-    context.subscriptions.push(this.output, this.statusItem, this.report, this.store);
+    this.notebookDiagnostics = new NotebookDiagnostics(() => this.client, (m) => this.output.warn(m));
+    context.subscriptions.push(this.output, this.statusItem, this.report, this.store, this.notebookDiagnostics);
   }
 
   log(message: string): void { this.output.info(message); }
@@ -70,6 +73,9 @@ class Session implements ServerAccess {
     const tree = new ResultsTreeProvider(this.store);
     this.treeView = vscode.window.createTreeView('modelvetResults', { treeDataProvider: tree, showCollapseAll: true });
     context.subscriptions.push(tree, this.treeView, this.store.onDidChange(() => this.onResultsChanged()));
+    context.subscriptions.push(vscode.workspace.onDidChangeConfiguration((e) => {
+      if (e.affectsConfiguration(CONFIG_SECTION)) this.notebookDiagnostics.refreshAll();
+    }));
 
     for (const viewType of [ModelFileEditorProvider.viewType, ModelFileEditorProvider.optionViewType]) {
       context.subscriptions.push(vscode.window.registerCustomEditorProvider(viewType, this.modelEditors, {
@@ -142,6 +148,13 @@ class Session implements ServerAccess {
         didClose: (doc, next) => (skip(doc) ? Promise.resolve() : next(doc)),
         provideDiagnostics: (doc, previousResultId, token, next) =>
           (doc instanceof vscode.Uri ? isExcludedFromAnalysis(doc.fsPath) : skip(doc)) ? undefined : next(doc, previousResultId, token),
+        // The library does not pull for notebook cells: pull after each sync notification went out.
+        notebooks: {
+          didOpen: async (notebook, cells, next) => { await next(notebook, cells); this.notebookDiagnostics.schedule(notebook); },
+          didChange: async (event, next) => { await next(event); this.notebookDiagnostics.schedule(event.notebook); },
+          didSave: async (notebook, next) => { await next(notebook); this.notebookDiagnostics.schedule(notebook); },
+          didClose: async (notebook, cells, next) => { this.notebookDiagnostics.clear(notebook, cells); await next(notebook, cells); },
+        },
       },
     };
 

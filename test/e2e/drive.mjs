@@ -155,6 +155,10 @@ try {
   await page.locator('.explorer-folders-view .monaco-list-row').first().waitFor({ timeout: 60_000 });
   mark('workbench rendered');
   await page.locator('#status\\.problems').waitFor({ timeout: UI_MS });
+  // Our status bar item appears once the extension host runs and ModelVet activated (workspaceContains):
+  // from then on every contributed editor (the notebook serializer too) is registered.
+  await page.locator('.statusbar-item', { hasText: 'ModelVet' }).first().waitFor({ timeout: FIRST_DIAGNOSTIC_MS });
+  mark('ModelVet activated (status bar item)');
 
   await scenario('01-requirements-typosquat-quickfix', async () => {
     await openFromExplorer('requirements.txt');

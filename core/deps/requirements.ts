@@ -95,10 +95,13 @@ function parseLineUncached(line: string): LineParse {
   while (rEnd > start && /\s/.test(line[rEnd - 1])) rEnd--;
   parseRequirementText(line, start, rEnd, out, false);
   if (reqEnd < end) parseOptions(line, tokenize(line, reqEnd, end), out, true);
+  // pip expands ${VAR} before parsing: a line built from variables cannot be judged statically.
+  if (out.errors.length && ENV_VAR.test(line)) { out.errors = []; out.req = undefined; }
   return out;
 }
 
 const URL_START = /^[a-z][a-z0-9+.-]*:\/\//i;
+const ENV_VAR = /\$\{[A-Za-z_][A-Za-z0-9_]*\}/;
 function looksLikePathOrUrl(s: string): boolean {
   return URL_START.test(s) || /^(\.{1,2}([\\/]|$)|[\\/~]|[A-Za-z]:[\\/])/.test(s) || (/[\\/]/.test(s) && !/[<>=!~;]/.test(s.split('@')[0])) || /\.(whl|zip|tar\.gz|tgz|tar\.bz2)$/i.test(s);
 }

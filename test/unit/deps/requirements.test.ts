@@ -183,7 +183,7 @@ test('includes: dependsOn, missing, outside the workspace, cycles, self-include'
 });
 
 test('comments, env vars and options are not requirements', () => {
-  const text = '# a comment\n--pre\n--index-url ${PIP_INDEX_URL}\nnumpy==1.26.4  # trailing comment\nurl#notacomment==1\n';
+  const text = '# a comment\n--pre\n--index-url ${PIP_INDEX_URL}\nnumpy==1.26.4  # trailing comment\n${PKG}==${VERSION}\nurl#notacomment==1\n';
   const all = run('requirements', 'requirements.txt', text);
   assert.deepEqual(all.map((f) => f.code), ['DEP008']);
   assert.equal(spanText(text, all[0]), '#');

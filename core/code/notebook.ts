@@ -123,7 +123,7 @@ export function mapFindingToCell(layout: NotebookLayout, f: Finding): Finding | 
     for (const e of fix.edits) {
       const r = toCell(layout, cell, e.range);
       if (r) edits.push({ range: r, newText: e.newText });
-      else if (/^import [\w.]+\n$/.test(e.newText) && e.range.start.line === e.range.end.line && e.range.start.character === e.range.end.character) {
+      else if (/^import [\w.]+\r?\n$/.test(e.newText) && e.range.start.line === e.range.end.line && e.range.start.character === e.range.end.character) {
         edits.push({ range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, newText: e.newText });
       } else ok = false;
     }

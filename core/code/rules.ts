@@ -184,12 +184,14 @@ function resolveWorkspacePath(input: RuleInput, p: string): string | undefined {
 // ---- LOAD001 torch.load ----------------------------------------------------------
 
 const TORCH_LOAD = new Set(['torch.load', 'torch.serialization.load']);
+/** torch.load of a file it downloads itself (always "downloaded"; the argument is a URL, so no SafeTensors rewrite). */
+const TORCH_LOAD_FROM_URL = new Set(['torch.hub.load_state_dict_from_url', 'torch.utils.model_zoo.load_url']);
 
-function checkTorchLoad(input: RuleInput, call: Node, fn: Node, args: CallArgs, scope: Scope, facts: DownloadFacts, out: Finding[]): void {
+function checkTorchLoad(input: RuleInput, call: Node, fn: Node, args: CallArgs, scope: Scope, facts: DownloadFacts, out: Finding[], fromUrl = false): void {
   const { lines, model } = input;
   const weightsOnly = args.keywords.get('weights_only');
-  const fileArg = argument(args, 'f', 0);
-  const downloaded = isDownloaded(fileArg, scope, facts);
+  const fileArg = argument(args, fromUrl ? 'url' : 'f', 0);
+  const downloaded = fromUrl || isDownloaded(fileArg, scope, facts);
   const fixes: Fix[] = [];
   let severity: Severity;
   let message: string;
@@ -226,7 +228,7 @@ function checkTorchLoad(input: RuleInput, call: Node, fn: Node, args: CallArgs, 
   }
   // Switch to SafeTensors.
   let data: Record<string, unknown> | undefined;
-  if (fileArg) {
+  if (fileArg && !fromUrl) {
     const lit = literalValue(fileArg);
     let argText = fileArg.text;
     if (lit?.kind === 'string' && fileArg.type === 'string' && PICKLE_WEIGHT_EXT.test(lit.value)) {
@@ -239,7 +241,7 @@ function checkTorchLoad(input: RuleInput, call: Node, fn: Node, args: CallArgs, 
     const edits = [replaceSpan(lines, call.startIndex, call.endIndex, `safetensors.torch.load_file(${argText})`)];
     if (!hasModuleImport(model, 'safetensors.torch')) {
       const at = importInsertionOffset(model);
-      edits.unshift(replaceSpan(lines, at, at, 'import safetensors.torch\n'));
+      edits.unshift(replaceSpan(lines, at, at, `import safetensors.torch${lines.lineCount > 1 && model.text.charCodeAt(lines.starts[1] - 2) === 13 ? '\r\n' : '\n'}`));
     }
     fixes.push({ title: 'Switch to SafeTensors (safetensors.torch.load_file)', edits });
   }
@@ -498,7 +500,7 @@ const RULE_CALLEES = new Set([
   'load', 'loads', 'Unpickler', 'open', 'DbfilenameShelf', 'decode', 'read_pickle', 'read_array', 'load_model',
   'enable_unsafe_deserialization', 'from_pretrained', 'pipeline', 'hf_hub_download', 'snapshot_download', 'load_dataset',
   'SentenceTransformer', 'CrossEncoder', 'create_model', 'eval', 'exec', 'unsafe_load', 'unsafe_load_all',
-  'full_load', 'full_load_all', 'load_all',
+  'full_load', 'full_load_all', 'load_all', 'load_state_dict_from_url', 'load_url',
 ]);
 /** Top-level packages whose APIs the rules and the taint-lite know. */
 const INTERESTING_PACKAGES = new Set([
@@ -547,6 +549,7 @@ export function runRules(input: RuleInput): Finding[] {
     if (hub) checkHubRevision(input, call, hub, args, out);
     if (!qn) continue;
     if (TORCH_LOAD.has(qn)) checkTorchLoad(input, call, fn, args, scope, facts, out);
+    else if (TORCH_LOAD_FROM_URL.has(qn)) checkTorchLoad(input, call, fn, args, scope, facts, out, true);
     else if (qn === 'numpy.load') checkNumpyLoad(input, args, scope, facts, out);
     else {
       checkPickleFamily(input, call, fn, qn, args, scope, facts, out);

@@ -4,14 +4,14 @@
  * diagnostics on the model files themselves, and the cached results.
  * The heavy work runs in worker threads (ScanPool); this class only schedules.
  */
-import { statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DiagnosticSeverity, type CancellationToken, type Diagnostic } from 'vscode-languageserver/node';
 import type { FileReportResult, ScanResultsNotification, StatusNotification } from '../../core/protocol';
 import { Methods } from '../../core/protocol';
 import { verdictOf, type FileReport, type ScanFinding, type ScanOutput, type ScanSeverity } from '../../core/scan/types';
-import { ENGINE_VERSION } from '../../core/scan/engine';
 import { ScanCache, type PathStamp } from './scanCache';
 import { JobCancelled, ScanPool } from './scanPool';
 import type { WorkerResult, WorkerScanOptions } from './scanWorkerProtocol';
@@ -61,6 +61,11 @@ export function reportDiagnostics(report: FileReport, ruleHref: (code: string) =
   }];
 }
 
+/** sha256 prefix of the scan worker bundle: any engine change (even without a version bump) invalidates the cache. */
+export function engineFingerprint(workerPath: string): string {
+  try { return createHash('sha256').update(readFileSync(workerPath)).digest('hex').slice(0, 16); } catch { return 'unknown'; }
+}
+
 function failedReport(p: string, reason: string): FileReport {
   let size = 0;
   try { size = statSync(p).size; } catch { /* gone */ }
@@ -83,15 +88,16 @@ export class ScanService {
   private running = 0;
   private ready: Promise<void>;
 
-  constructor(private readonly host: ScanHost, workerPath: string, private readonly storageDir: string | undefined, workers = 1) {
+  constructor(private readonly host: ScanHost, private readonly workerPath: string, private readonly storageDir: string | undefined, workers = 1) {
     this.pool = new ScanPool(workerPath, workers, (m) => host.log(m));
     this.cache = new ScanCache('unknown', storageDir);
     this.ready = this.init();
   }
 
   private async init(): Promise<void> {
-    // The engine version comes from the bundle itself: asking a worker would start a thread (~20 MB) for nothing.
-    const version = ENGINE_VERSION;
+    // Cached results are valid for exactly this engine build: the fingerprint of the worker bundle
+    // (importing the engine here would load it into the server; asking a worker would start a thread).
+    const version = engineFingerprint(this.workerPath);
     this.cache = new ScanCache(version, this.storageDir);
     this.cache.load();
     // Restore the last results so the Problems panel survives a window reload.

@@ -10,9 +10,9 @@
  * - Model scans in worker threads (scanService.ts).
  * Every handler is guarded: an exception is logged, never fatal.
  */
-import { setFlagsFromString } from 'node:v8';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import {
   CancellationTokenSource, CodeActionKind, DiagnosticSeverity, DidChangeConfigurationNotification,
@@ -56,10 +56,6 @@ const REFRESH_DEBOUNCE_MS = 100;
 /** Server-side codes for files the server did not analyze (size, binary). */
 export const FILE_SKIPPED_CODE = 'SRV002';
 const SOURCE = 'modelvet';
-
-/** Young-generation semi-space cap: keeps the long-running server's RSS low (issue 2: ≤ 100 MB); analyses make short-lived garbage. */
-const SEMI_SPACE_MB = 2;
-setFlagsFromString(`--max-semi-space-size=${SEMI_SPACE_MB}`);
 
 const connection = createConnection(ProposedFeatures.all);
 const documents = new TextDocuments(TextDocument);
@@ -403,7 +399,7 @@ connection.onInitialize((params: InitializeParams): InitializeResult => {
       ...(caps.pull ? { diagnosticProvider: { identifier: 'modelvet', interFileDependencies: true, workspaceDiagnostics: false } } : {}),
       codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix], resolveProvider: true },
       hoverProvider: true,
-      executeCommandProvider: { commands: ['modelvet.server.rescanFile'] },
+      executeCommandProvider: { commands: ['modelvet.server.rescanFile', 'modelvet.server.stats'] },
       workspace: { workspaceFolders: { supported: true, changeNotifications: false } },
     },
     serverInfo: { name: 'modelvet', version: '0.1.0' },
@@ -467,6 +463,7 @@ documents.onDidClose((e) => {
   guardSync('didClose', () => {
     openPaths.delete(normPath(uriToPath(e.document.uri)));
     analysisCache.delete(e.document.uri);
+    lastPullMs.delete(e.document.uri);
     const p = analysisPath(e.document);
     if (p && fileKind(p) === 'python') forgetPython(p);
     const t = pushTimers.get(e.document.uri);
@@ -511,8 +508,14 @@ connection.languages.diagnostics.on(guarded('textDocument/diagnostic', async (pa
   const uri = params.textDocument.uri;
   if (needsParser(uri)) await parserReady;
   if (token.isCancellationRequested) throw new ResponseError(LSPErrorCodes.ServerCancelled, 'cancelled', { retriggerRequest: true });
-  return { kind: 'full', items: diagnosticsFor(uri, token) };
+  const started = performance.now();
+  const items = diagnosticsFor(uri, token);
+  lastPullMs.set(uri, performance.now() - started);
+  return { kind: 'full', items };
 }, (): DocumentDiagnosticReport => ({ kind: 'full', items: [] })));
+
+/** Server-side time of the last pull per document (analysis + conversion), for `modelvet.server.stats`. */
+const lastPullMs = new Map<string, number>();
 
 function needsParser(uri: string): boolean {
   if (notebooks.findNotebookDocumentForCell(uri)) return true;
@@ -679,6 +682,12 @@ connection.onRequest(Methods.fileReport, guarded('modelvet/fileReport', async (p
 }));
 
 connection.onExecuteCommand(guarded('workspace/executeCommand', async (params, token) => {
+  if (params.command === 'modelvet.server.stats') {
+    // Diagnostics for benchmarks and bug reports: memory and the last pull's server-side time.
+    const uri = typeof params.arguments?.[0] === 'string' ? params.arguments[0] : undefined;
+    const mem = process.memoryUsage();
+    return { rss: mem.rss, heapUsed: mem.heapUsed, lastPullMs: uri ? lastPullMs.get(uri) : undefined, openDocuments: documents.all().length, cachedAnalyses: analysisCache.size };
+  }
   if (params.command === 'modelvet.server.rescanFile' && typeof params.arguments?.[0] === 'string' && scanService) {
     return scanService.fileReport(params.arguments[0], true, token);
   }

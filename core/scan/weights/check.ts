@@ -121,6 +121,58 @@ function entropy(hist: Uint32Array, total: number): number {
   return h;
 }
 
+/** Up to 3 candidates per word of a chunk: sized so that no candidate is ever dropped (shared; checks are synchronous). */
+let scratch: Int32Array | undefined;
+function candidateScratch(): Int32Array { return (scratch ??= new Int32Array(3 * (WEIGHT_CHUNK_BYTES / 4))); }
+
+/** Valid first two bytes of a payload header: "\x7fE", "MZ", "PK", "#!". */
+const PAIR = new Uint8Array(65536);
+for (const p of [0x7f45, 0x4d5a, 0x504b, 0x2321]) PAIR[p] = 1;
+
+/**
+ * The hot loop over one chunk's 4-byte words: NaN/Inf, constant, low-16-bit and
+ * low-byte histogram statistics, and candidate payload starts (first byte of a
+ * signature in byte 0/1/2 of a word) collected for validation outside the loop.
+ * st = [nan, inf, low16NonZero, notConstant].
+ */
+function wordLoop(i32: Int32Array, n: number, first: number, hist: Uint32Array, blockWords: number, st: Float64Array,
+  cand: { at: Int32Array; count: number }, blocks: number[]): number {
+  const FB = FIRST_BYTE;
+  const at = cand.at;
+  let nan = 0, inf = 0, low16 = 0, notConstant = 0, count = cand.count;
+  let w = 0;
+  while (w < n) {
+    // Tight inner loop up to the next statistics block boundary.
+    const end = Math.min(n, w + (STAT_BLOCK_WORDS - blockWords));
+    blockWords += end - w;
+    for (; w < end; w++) {
+      const v = i32[w];
+      const b0 = v & 0xff;
+      hist[b0]++;
+      if ((v & 0x7f800000) === 0x7f800000) { if (v & 0x7fffff) nan++; else inf++; }
+      if (v !== first) notConstant = 1;
+      if (v & 0xffff) low16++;
+      // SWAR prefilter (no table loads): does byte 0, 1 or 2 equal a signature's first byte?
+      const x1 = v ^ 0x7f7f7f7f, x2 = v ^ 0x4d4d4d4d, x3 = v ^ 0x50505050, x4 = v ^ 0x23232323;
+      if ((((x1 - 0x01010101) & ~x1) | ((x2 - 0x01010101) & ~x2) | ((x3 - 0x01010101) & ~x3) | ((x4 - 0x01010101) & ~x4)) & 0x00808080) {
+        const b1 = (v >>> 8) & 0xff, b2 = (v >>> 16) & 0xff;
+        const base = w << 2;
+        if (FB[b0]) at[count++] = base;
+        if (FB[b1]) at[count++] = base + 1;
+        if (FB[b2]) at[count++] = base + 2;
+      }
+    }
+    if (blockWords === STAT_BLOCK_WORDS) {
+      blocks.push(chiSquare(hist, blockWords), entropy(hist, blockWords));
+      hist.fill(0);
+      blockWords = 0;
+    }
+  }
+  cand.count = count;
+  st[0] += nan; st[1] += inf; st[2] += low16; if (notConstant) st[3] = 1;
+  return blockWords;
+}
+
 /** Searches `needle` in `buf` (native memmem via Buffer.indexOf). */
 function indexOfBytes(buf: Buffer, needle: Buffer, from: number): number { return buf.indexOf(needle, from); }
 const RAW_SIGNATURES = [Buffer.from([0x7f, 0x45, 0x4c, 0x46]), Buffer.from('MZ'), Buffer.from([0x50, 0x4b, 3, 4]), Buffer.from('#!/')];
@@ -156,6 +208,10 @@ export function checkTensorBytes(src: ByteSource, tensor: TensorRange, ctx: Scan
   const blockEntropy: number[] = [];
   const blockHist = new Uint32Array(256);
   let blockWords = 0;
+  const stats = new Float64Array(4);
+  const candidates = { at: candidateScratch(), count: 0 };
+  const finishedBlocks: number[] = [0.5]; // seeded so the array holds doubles from the start (no map change in the hot loop)
+  finishedBlocks.length = 0;
   let constantBytes = true;
   let firstByte = -1;
 
@@ -187,30 +243,26 @@ export function checkTensorBytes(src: ByteSource, tensor: TensorRange, ctx: Scan
     // Word view (copy when the chunk is unaligned).
     if (chunk.byteOffset & 3) { const c = new Uint8Array(chunk.length); c.set(chunk); chunk = c; }
     const nWords = main >>> 2;
-    const u32 = new Uint32Array(chunk.buffer, chunk.byteOffset, nWords);
-    if (words === 0 && nWords > 0) firstWord = u32[0];
-    const FB = FIRST_BYTE;
-    for (let w = 0; w < nWords; w++) {
-      const v = u32[w];
-      const b0 = v & 0xff, b1 = (v >>> 8) & 0xff, b2 = (v >>> 16) & 0xff;
-      blockHist[b0]++;
-      if ((v & 0x7f800000) === 0x7f800000) { if (v & 0x7fffff) nanCount++; else infCount++; }
-      if (v !== firstWord) constant = false;
-      if (v & 0xffff) { low16NonZero++; if (nonZeroLow16Offsets.length < 8) nonZeroLow16Offsets.push(pos + w * 4); }
-      if (FB[b0] | FB[b1] | FB[b2]) {
-        const base = w << 2;
-        // A stream of n low bytes passes through byte positions 0..n-1 of each word.
-        if (FB[b0]) for (let n = 1; n <= 3; n++) { const h = validatePayload(chunk, base, n); if (h) report(h, pos + base, n); }
-        if (FB[b1]) for (let n = 2; n <= 3; n++) { const h = validatePayload(chunk, base + 1, n); if (h) report(h, pos + base + 1, n); }
-        if (FB[b2]) { const h = validatePayload(chunk, base + 2, 3); if (h) report(h, pos + base + 2, 3); }
-      }
-      if (++blockWords === STAT_BLOCK_WORDS) {
-        blockChi.push(chiSquare(blockHist, blockWords));
-        blockEntropy.push(entropy(blockHist, blockWords));
-        blockHist.fill(0);
-        blockWords = 0;
+    const i32 = new Int32Array(chunk.buffer, chunk.byteOffset, nWords);
+    if (words === 0 && nWords > 0) firstWord = i32[0] >>> 0;
+    stats.fill(0);
+    blockWords = wordLoop(i32, nWords, firstWord | 0, blockHist, blockWords, stats, candidates, finishedBlocks);
+    nanCount += stats[0]; infCount += stats[1]; low16NonZero += stats[2];
+    if (stats[3]) constant = false;
+    if (nonZeroLow16Offsets.length < 8) for (let w = 0; w < nWords && nonZeroLow16Offsets.length < 8; w++) if (i32[w] & 0xffff) nonZeroLow16Offsets.push(pos + w * 4);
+    for (let k = 0; k < candidates.count; k++) {
+      const base = candidates.at[k];
+      // Byte position p of a word starts a candidate in every stream that passes through it (n > p).
+      for (let n = (base & 3) + 1; n <= 3; n++) {
+        const second = streamByte(chunk, base, n, 1);
+        if (second < 0 || !PAIR[(chunk[base] << 8) | second]) continue;
+        const h = validatePayload(chunk, base, n);
+        if (h) report(h, pos + base, n);
       }
     }
+    candidates.count = 0;
+    for (let k = 0; k < finishedBlocks.length; k += 2) { blockChi.push(finishedBlocks[k]); blockEntropy.push(finishedBlocks[k + 1]); }
+    finishedBlocks.length = 0;
     words += nWords;
   }
 

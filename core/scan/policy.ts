@@ -36,6 +36,7 @@ export const ALLOWED_GLOBALS: ReadonlySet<string> = new Set<string>([
   // torch tensors, storages, dtypes
   ...TORCH_REBUILD.map((n) => `torch._utils.${n}`),
   ...TORCH_STORAGES.map((n) => `torch.${n}`), ...TORCH_STORAGES.map((n) => `torch.cuda.${n}`),
+  ...TORCH_STORAGES.map((n) => `torch.${n.replace(/Storage$/, 'Tensor')}`), ...TORCH_STORAGES.map((n) => `torch.cuda.${n.replace(/Storage$/, 'Tensor')}`),
   'torch.storage.TypedStorage', 'torch.storage.UntypedStorage', 'torch.storage._TypedStorage', 'torch.storage._UntypedStorage', 'torch.UntypedStorage', 'torch.TypedStorage',
   ...TORCH_DTYPES.map((n) => `torch.${n}`),
   'torch.Size', 'torch.device', 'torch.Tensor', 'torch._tensor.Tensor', 'torch.nn.parameter.Parameter', 'torch.nn.parameter.Buffer', 'torch.nn.parameter.UninitializedParameter',

@@ -184,7 +184,7 @@ function scanTar(src: ByteSource, ctx: ScanContext): void {
 }
 
 /** torch's legacy tar: 'storages' = count pickle, then per storage a (key, location, type) pickle + <i8 numel> + bytes;
- *  'tensors' = count pickle, then per tensor a (key, storage_id, type) pickle + <i4 ndim> + ndim×<i8 size> + ndim×<i8 stride> + <i8 offset>. */
+ *  'tensors' = count pickle, then per tensor a (key, storage_id, type) pickle + <i4 ndim> + 4 pad bytes + ndim×<i8 size> + ndim×<i8 stride> + <i8 offset>. */
 function scanTorchTarStream(src: ByteSource, ctx: ScanContext, storages: boolean): void {
   const data = loadInMemory(src, ctx, 'torch tar member');
   if (!data) return;
@@ -210,7 +210,7 @@ function scanTorchTarStream(src: ByteSource, ctx: ScanContext, storages: boolean
     } else {
       if (pos + 4 > data.length) { ctx.incomplete('LEG001', 'torch tar tensor record is truncated', { offset: pos }); return; }
       const ndim = view.getInt32(pos, true);
-      const len = 4 + ndim * 16 + 8;
+      const len = 8 + ndim * 16 + 8; // <i4 ndim>, 4 legacy padding bytes, sizes, strides, <i8 offset>
       if (ndim < 0 || ndim > 64 || pos + len > data.length) { ctx.incomplete('LEG001', 'torch tar tensor record is malformed', { offset: pos }); return; }
       pos += len;
     }

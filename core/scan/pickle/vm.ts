@@ -584,6 +584,9 @@ export function sniffPickle(head: Uint8Array): number {
   if (OPCODE_NAMES[first] === undefined || first === 0x2e) return 0;
   if (![0x28, 0x63, 0x5d, 0x7d, 0x29, 0x4e, 0x49, 0x4c, 0x46, 0x53, 0x56, 0x58, 0x55, 0x54, 0x4a, 0x4b, 0x4d, 0x69, 0x6c, 0x64, 0x74, 0x88, 0x89, 0x47, 0x50, 0x95, 0x8c, 0x42, 0x43].includes(first)) return 0;
   const r = runPickle(head, { limits: { maxPickleOpcodes: 10_000, maxMemoEntries: 10_000, maxStackDepth: 10_000, maxValueNodes: 10_000 }, maxPickles: 1 });
+  // Text that happens to start with an opcode letter yields nonsense global names; real pickles name identifiers.
+  const ident = /^[A-Za-z_][\w.]*$/;
+  if (r.globals.some((g) => !ident.test(g.module) || !ident.test(g.name))) return 0;
   if (r.values.length) return 60;
   if (r.error && /truncated/.test(r.error.reason) && r.opcodes >= 3) return 40;
   return 0;

@@ -314,6 +314,24 @@ function checkRemoteCode(input: RuleInput, fn: Node, qn: string | undefined, arg
   }
 }
 
+const REMOTE_CODE_PAIR = /(["'])trust_remote_code\1\s*:\s*True\b/g;
+
+/** `{"trust_remote_code": True}` — the same switch, passed through a kwargs dict or a config. */
+function checkRemoteCodeInDicts(input: RuleInput, out: Finding[]): void {
+  const { model } = input;
+  REMOTE_CODE_PAIR.lastIndex = 0;
+  for (let m = REMOTE_CODE_PAIR.exec(model.text); m; m = REMOTE_CODE_PAIR.exec(model.text)) {
+    const str = model.tree.rootNode.namedDescendantForIndex(m.index, m.index + 1);
+    const key = str?.type === 'string' ? str : str?.parent?.type === 'string' ? str.parent : undefined;
+    const pair = key?.parent;
+    if (!key || pair?.type !== 'pair' || pair.childForFieldName('key')?.id !== key.id) continue;
+    const value = pair.childForFieldName('value');
+    if (value?.type !== 'true') continue;
+    out.push(makeFinding(input, pair, 'LOAD004', 'warning', '`"trust_remote_code": True` downloads and runs Python code from the model repository when these options are used.',
+      [{ title: 'Set trust_remote_code to False', edits: [replaceNode(input.lines, value, 'False')] }]));
+  }
+}
+
 // ---- LOAD005 / LOAD006 Hub ---------------------------------------------------------
 
 function checkHubRevision(input: RuleInput, call: Node, hub: HubCall, args: CallArgs, out: Finding[]): void {
@@ -536,6 +554,7 @@ export function runRules(input: RuleInput): Finding[] {
   const downloads = model.callsNamed(new Set([...DOWNLOAD_CALLEES, ...model.importedNames]), undefined,
     (root, last) => last === 'write' || interestingRoot(root));
   const facts = collectDownloadFacts(downloads);
+  checkRemoteCodeInDicts(input, out);
   let count = 0;
   for (const { node: call, scope } of relevant) {
     if ((++count & 255) === 0 && ctx.isCancelled?.()) break;

@@ -50,7 +50,7 @@ export const ANALYSIS_TIME_BUDGET_MS = 3_000;
 /** Push mode: quiet time after an edit before re-analysis. */
 const PUSH_DEBOUNCE_MS = 150;
 /** Project facts (lockfiles, venv) are rebuilt at most this often after their sources change. */
-const FACTS_REBUILD_DEBOUNCE_MS = 400;
+const FACTS_REBUILD_DEBOUNCE_MS = 750;
 /** Coalesces bursts of refresh requests (several included files saved at once). */
 const REFRESH_DEBOUNCE_MS = 100;
 /** Server-side codes for files the server did not analyze (size, binary). */
@@ -332,7 +332,8 @@ function dependencyChanged(p: string, selfUri?: string): void {
     if (uri !== selfUri && e.dependsOn.has(np)) { e.generation = -1; dependents = true; }
   }
   const kind = fileKind(np);
-  if (kind && FACT_SOURCE_KINDS.has(kind) && kind !== 'requirements') factsSourceChanged(np);
+  // Requirements files feed version floors (e.g. LOAD001's torch >= 2.6), so they count as fact sources too.
+  if (kind && FACT_SOURCE_KINDS.has(kind)) factsSourceChanged(np);
   if (dependents) scheduleRefresh();
 }
 

@@ -257,3 +257,29 @@ test('bad requests are answered with errors or empty results, never fatal', asyn
   assert.equal(byCode(await client.pull(uri), 'DEP001').length, 1);
   client.close(uri);
 });
+
+test('project facts follow unsaved manifest edits: torch >= 2.6 in requirements downgrades LOAD001', async () => {
+  const r = workspace({ 'requirements.txt': 'torch==2.3.0\n' });
+  const c = await LspTestClient.start({ root: r });
+  try {
+    const py = c.open('load.py', 'import torch\nm = torch.load(p)\n', 'python');
+    const before = byCode(await c.pull(py), 'LOAD001');
+    assert.equal(before.length, 1);
+    assert.equal(before[0].severity, 2, 'warning while torch < 2.6 is pinned');
+    const mark = c.mark();
+    const reqs = c.open('requirements.txt', 'torch==2.3.0\n', 'pip-requirements');
+    c.change(reqs, 2, [{ range: { start: { line: 0, character: 7 }, end: { line: 0, character: 12 } }, text: '2.6.0' }]);
+    // Re-pull on each refresh, as an editor does, until the rebuilt facts show (or the wait times out).
+    let next = mark;
+    let after = byCode(await c.pull(py), 'LOAD001');
+    for (let i = 0; i < 5 && after[0]?.severity !== 3; i++) {
+      next = await c.waitForRequest('workspace/diagnostic/refresh', next, 'refresh after the facts rebuild');
+      after = byCode(await c.pull(py), 'LOAD001');
+    }
+    assert.equal(after.length, 1);
+    assert.equal(after[0].severity, 3, 'information once torch 2.6 is pinned (unsaved edit)');
+  } finally {
+    await c.stop();
+    rmSync(r, { recursive: true, force: true });
+  }
+});

@@ -591,3 +591,27 @@ export function sniffPickle(head: Uint8Array): number {
   if (r.error && /truncated/.test(r.error.reason) && r.opcodes >= 3) return 40;
   return 0;
 }
+
+/**
+ * JIT warm-up: one small pickle that executes every opcode handler, run a few
+ * times at load so that V8 has type feedback for the whole dispatch loop before
+ * it optimizes it. Without it, the first big file deoptimizes the loop each time
+ * it meets an opcode for the first time (e.g. the first APPENDS after 1,000 items).
+ */
+function warmupPickle(): Uint8Array {
+  const b: number[] = [];
+  const s = (t: string) => { for (const ch of Buffer.from(t, 'latin1')) b.push(ch); };
+  const u64 = (n: number) => { b.push(n & 0xff, (n >> 8) & 0xff, (n >> 16) & 0xff, n >>> 24, 0, 0, 0, 0); };
+  s('\x80\x05\x95'); u64(0);
+  s(']\x94(K\x01M\x01\x02J\x01\x02\x03\x04\x8a\x02\x01\x02\x8b\x01\x00\x00\x00\x05G?\xf8\x00\x00\x00\x00\x00\x00F1.5\nI12\nI01\nL12L\nN\x88\x89');
+  s('X\x01\x00\x00\x00a\x8c\x01b\x8d'); u64(1); s('cB\x01\x00\x00\x00dC\x01e\x8e'); u64(1); s('f\x96'); u64(1); s("g\x98S'h'\nT\x01\x00\x00\x00iU\x01jVk\\u0041\ne");
+  s('}\x94(\x8c\x01kK\x01u\x8c\x01mK\x02s]K\x01a\x8f(K\x01\x90(K\x01\x91)K\x01\x85K\x01K\x02\x86K\x01K\x02K\x03\x87(K\x01t(K\x01l(\x8c\x01aK\x01d');
+  s('20(1(0h\x00j\x00\x00\x00\x00q\x01r\x02\x00\x00\x00p3\ng3\n');
+  s('ccollections\nOrderedDict\n)R\x8c\x0bcollections\x8c\x0bOrderedDict\x93)\x81\x8c\x0bcollections\x8c\x0bOrderedDict\x93)}\x92}b(ccollections\nOrderedDict\no(icollections\nOrderedDict\n');
+  s('P1\nK\x01Q\x82\x01\x83\x01\x00\x84\x01\x00\x00\x00');
+  s('ccollections\nOrderedDict\n)R(K\x01K\x02u(K\x01K\x02e]K\x01a(K\x01K\x02e}(K\x01K\x02u.');
+  return Uint8Array.from(b);
+}
+const WARMUP_LIMITS = { maxPickleOpcodes: 100_000, maxMemoEntries: 1000, maxStackDepth: 1000, maxValueNodes: 100_000 };
+export const WARMUP_PICKLE = warmupPickle();
+for (let i = 0; i < 12; i++) runPickle(WARMUP_PICKLE, { limits: WARMUP_LIMITS });

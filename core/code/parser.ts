@@ -13,6 +13,7 @@ type Parser = import('web-tree-sitter').Parser;
 type Language = import('web-tree-sitter').Language;
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { existsSync } from 'node:fs';
 import { LineIndex } from '../text';
 
 /** Files above this many UTF-16 code units are not parsed (reported as incomplete). */
@@ -35,8 +36,10 @@ function resolvePackageFile(spec: string): string {
 export function initParser(wasmDir?: string): Promise<void> {
   if (!initPromise) {
     initPromise = (async () => {
-      const runtimeWasm = wasmDir ? path.join(wasmDir, 'tree-sitter.wasm') : resolvePackageFile('web-tree-sitter/tree-sitter.wasm');
-      const grammarWasm = wasmDir ? path.join(wasmDir, 'tree-sitter-python.wasm') : resolvePackageFile('tree-sitter-python/tree-sitter-python.wasm');
+      // A wasmDir without the files (e.g. a source tree run under tsx) falls back to node_modules.
+      const fromDir = wasmDir && existsSync(path.join(wasmDir, 'tree-sitter-python.wasm')) && existsSync(path.join(wasmDir, 'tree-sitter.wasm'));
+      const runtimeWasm = fromDir ? path.join(wasmDir!, 'tree-sitter.wasm') : resolvePackageFile('web-tree-sitter/tree-sitter.wasm');
+      const grammarWasm = fromDir ? path.join(wasmDir!, 'tree-sitter-python.wasm') : resolvePackageFile('tree-sitter-python/tree-sitter-python.wasm');
       await Parser.init({ locateFile: (file: string) => (file.endsWith('.wasm') ? runtimeWasm : file) });
       language = await Language.load(grammarWasm);
       parser = new Parser();

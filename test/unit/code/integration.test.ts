@@ -36,3 +36,10 @@ test('CRLF files get CRLF in inserted lines', () => {
   const st = f.fixes.find((x) => /SafeTensors/.test(x.title))!;
   assert.equal(st.edits[0].newText, 'import safetensors.torch\r\n');
 });
+
+test('initPythonParser with a directory lacking the .wasm files falls back to node_modules', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const script = `require(${JSON.stringify(require.resolve('../../../core/code/index'))}).initPythonParser('/nonexistent-dir').then(() => console.log('ok'), (e) => console.log('fail', e.message))`;
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '-e', script], { encoding: 'utf8' });
+  assert.equal(r.stdout.trim(), 'ok', r.stderr);
+});

@@ -4,7 +4,7 @@ import type { AnalysisContext, AnalysisResult } from '../analysis';
 import { LineIndex } from '../text';
 import type { Range } from '../types';
 import { checkSizeAndBinary } from './limits';
-import { FindingSink } from './model';
+import { clampedRange, FindingSink } from './model';
 import { isValidClauseVersion, normalizeName } from './pep440';
 import { entryFromLine, parseRequirementsLine, type LogicalLine } from './requirements';
 import { checkEntry, checkIndexOption, type IndexOption } from './rules';
@@ -48,7 +48,7 @@ export function analyzeConda(filePath: string, text: string, ctx: AnalysisContex
   const doc = parseDocument(text, { prettyErrors: false, maxAliasCount: YAML_MAX_ALIAS_COUNT } as any);
   if (doc.errors.length) {
     const e = doc.errors[0];
-    sink.add('DEP008', 'warning', lines.rangeOf(e.pos[0], Math.max(e.pos[1], e.pos[0] + 1)), `invalid YAML: ${e.message.split('\n')[0]}`);
+    sink.add('DEP008', 'warning', clampedRange(lines, e.pos[0], Math.max(e.pos[1], e.pos[0] + 1)), `invalid YAML: ${e.message.split('\n')[0]}`);
   }
   const contents = doc.contents;
   if (!isMap(contents)) return { findings: sink.findings, dependsOn: [] };

@@ -7,6 +7,7 @@ import type { Finding } from '../types';
 import type { RuleMeta } from '../rules/registry';
 import { LineIndex } from '../text';
 import { analyzeConda } from './conda';
+import { clampedRange } from './model';
 import { buildFacts } from './facts';
 import { dependencyRuleMeta } from './meta';
 import { analyzePipInstallLine } from './pipinstall';
@@ -35,7 +36,7 @@ export function analyzeManifest(kind: FileKind, path: string, text: string, ctx:
         const r = parseLockfile(path, text);
         if ('error' in r) {
           const lines = new LineIndex(text);
-          const range = lines.rangeOf(r.offset, Math.min(text.length, r.offset + 1));
+          const range = clampedRange(lines, r.offset, Math.min(text.length, r.offset + 1));
           return { findings: [{ path, range, code: 'DEP008', severity: 'warning', message: `lockfile cannot be read: ${r.error}`, fixes: [] }], dependsOn: [] };
         }
         return { findings: [], dependsOn: [] };

@@ -1,5 +1,7 @@
 /** The format-independent view of one declared dependency that every DEP rule works on. */
 import type { Finding, Fix, Range, Severity, TextEdit, Position } from '../types';
+import { pinnedVersion } from './pep440';
+import type { LineIndex } from '../text';
 
 export type EntryContext = 'application' | 'library';
 /** How a new specifier is written back into this entry's format. */
@@ -15,6 +17,8 @@ export interface DepEntry {
   nameExplicit: boolean;
   /** PEP 440 specifier set ('' = no constraint). */
   spec: string;
+  /** The exact version `spec` pins, when the parser already knows it (saves re-reading `spec`). */
+  pinned?: string | null;
   /** Where the specifier text is (replaced by fixes), or where one would be inserted. */
   specRange?: Range;
   specInsertAt?: Position;
@@ -38,6 +42,18 @@ export class FindingSink {
   add(code: string, severity: Severity, range: Range, message: string, opts: { fixes?: Fix[]; detail?: string; data?: Record<string, unknown> } = {}): void {
     this.findings.push({ path: this.path, range, code, severity, message, fixes: opts.fixes ?? [], detail: opts.detail, data: opts.data });
   }
+}
+
+/** `lines.rangeOf`, with each end clamped to its line (an offset inside a CRLF maps past the line's text). */
+export function clampedRange(lines: LineIndex, start: number, end: number): Range {
+  const clamp = (p: Position): Position => ({ line: p.line, character: Math.min(p.character, lines.lineEnd(p.line) - lines.starts[p.line]) });
+  return { start: clamp(lines.positionAt(start)), end: clamp(lines.positionAt(Math.max(start, end))) };
+}
+
+/** The exact version an entry pins (`==X` / `===X`), or undefined. */
+export function entryPinned(e: DepEntry): string | undefined {
+  if (e.pinned !== undefined) return e.pinned ?? undefined;
+  return pinnedVersion(e.spec);
 }
 
 /** The edit that writes `newSpec` (already in the entry's format) over the entry's specifier. */

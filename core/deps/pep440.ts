@@ -3,7 +3,13 @@ import { valid, satisfies, compare, explain } from '@renovatebot/pep440';
 
 /** PEP 503 name normalization: lowercase, runs of `-`, `_`, `.` become one `-`. */
 export function normalizeName(name: string): string {
-  return name.toLowerCase().replace(/[-_.]+/g, '-');
+  const lower = name.toLowerCase();
+  for (let i = 0; i < lower.length; i++) {
+    const c = lower.charCodeAt(i);
+    // '_' or '.', or a '-' that starts a run of separators: needs the regex.
+    if (c === 95 || c === 46 || (c === 45 && (lower.charCodeAt(i + 1) === 45 || lower.charCodeAt(i + 1) === 95 || lower.charCodeAt(i + 1) === 46))) return lower.replace(/[-_.]+/g, '-');
+  }
+  return lower;
 }
 
 /** The PEP 440 version grammar (as in `packaging`), anchored; much cheaper than a full parse. */

@@ -45,21 +45,20 @@ export function parseRequirement(text: string, start = 0, end = text.length): Re
 function parseWhole(text: string): RequirementParse {
   const start = 0, end = text.length;
   let i = skipWs(text, start);
-  const fail = (error: string, s: number, e = Math.max(s + 1, end)): RequirementParse => ({ ok: false, error, span: { start: Math.min(s, end), end: Math.min(Math.max(e, s), end) } });
   NAME.lastIndex = i;
   const nm = NAME.exec(text);
-  if (!nm || nm.index !== i || i + nm[0].length > end) return fail('expected a package name', i, wordEnd(text, i, end));
+  if (!nm || nm.index !== i || i + nm[0].length > end) return failAt(end, 'expected a package name', i, wordEnd(text, i, end));
   const req: ParsedRequirement = { name: nm[0], nameSpan: { start: i, end: i + nm[0].length }, extras: [], specifier: '', clauses: [] };
   i = skipWs(text, req.nameSpan.end);
   if (i < end && /[^\s\[\]()~=!<>@;,]/.test(text[i]) && i === req.nameSpan.end) {
-    return fail(`invalid character '${text[i]}' in package name`, i, i + 1);
+    return failAt(end, `invalid character '${text[i]}' in package name`, i, i + 1);
   }
   if (text[i] === '[') {
     const close = text.indexOf(']', i);
-    if (close < 0 || close >= end) return fail('unclosed extras bracket', i, end);
+    if (close < 0 || close >= end) return failAt(end, 'unclosed extras bracket', i, end);
     const inner = text.slice(i + 1, close);
     req.extras = inner.split(',').map((x) => x.trim()).filter(Boolean);
-    for (const x of req.extras) if (!/^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?$/.test(x)) return fail(`invalid extra name '${x}'`, i, close + 1);
+    for (const x of req.extras) if (!/^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?$/.test(x)) return failAt(end, `invalid extra name '${x}'`, i, close + 1);
     req.extrasSpan = { start: i, end: close + 1 };
     i = skipWs(text, close + 1);
   }
@@ -67,11 +66,11 @@ function parseWhole(text: string): RequirementParse {
     i = skipWs(text, i + 1);
     let j = i;
     while (j < end && !/\s/.test(text[j])) j++;
-    if (j === i) return fail('expected a URL after @', i, i + 1);
+    if (j === i) return failAt(end, 'expected a URL after @', i, i + 1);
     req.url = text.slice(i, j);
     req.urlSpan = { start: i, end: j };
     i = skipWs(text, j);
-    if (i < end && text[i] !== ';') return fail('expected ";" before the environment marker', i, end);
+    if (i < end && text[i] !== ';') return failAt(end, 'expected ";" before the environment marker', i, end);
   } else if (i < end && text[i] !== ';') {
     let paren = false;
     if (text[i] === '(') { paren = true; i = skipWs(text, i + 1); }
@@ -79,9 +78,9 @@ function parseWhole(text: string): RequirementParse {
     for (;;) {
       CLAUSE.lastIndex = i;
       const m = CLAUSE.exec(text);
-      if (!m || m.index !== i || i + m[0].length > end) return fail('expected a version specifier such as ==1.0 or >=1.0', i, wordEnd(text, i, end));
+      if (!m || m.index !== i || i + m[0].length > end) return failAt(end, 'expected a version specifier such as ==1.0 or >=1.0', i, wordEnd(text, i, end));
       const vStart = i + m[0].length - m[2].length;
-      if (!isValidClauseVersion(m[1], m[2])) return fail(`invalid version '${m[2]}' for '${m[1]}'`, vStart, vStart + m[2].length);
+      if (!isValidClauseVersion(m[1], m[2])) return failAt(end, `invalid version '${m[2]}' for '${m[1]}'`, vStart, vStart + m[2].length);
       req.clauses.push({ op: m[1], version: m[2], span: { start: i, end: i + m[0].length } });
       i = skipWs(text, i + m[0].length);
       if (text[i] === ',') { i = skipWs(text, i + 1); continue; }
@@ -91,10 +90,10 @@ function parseWhole(text: string): RequirementParse {
     req.specSpan = { start: specStart, end: last.span.end };
     req.specifier = req.clauses.map((c) => `${c.op}${c.version}`).join(',');
     if (paren) {
-      if (text[i] !== ')') return fail('expected ")"', i, i + 1);
+      if (text[i] !== ')') return failAt(end, 'expected ")"', i, i + 1);
       i = skipWs(text, i + 1);
     }
-    if (i < end && text[i] !== ';') return fail(`unexpected text '${text.slice(i, Math.min(end, i + 20))}'`, i, end);
+    if (i < end && text[i] !== ';') return failAt(end, `unexpected text '${text.slice(i, Math.min(end, i + 20))}'`, i, end);
   }
   if (i < end && text[i] === ';') {
     const mStart = skipWs(text, i + 1);
@@ -102,11 +101,15 @@ function parseWhole(text: string): RequirementParse {
     while (mEnd > mStart && /\s/.test(text[mEnd - 1])) mEnd--;
     const marker = text.slice(mStart, mEnd);
     const problem = markerProblem(marker);
-    if (problem) return fail(problem, mStart, Math.max(mEnd, mStart + 1));
+    if (problem) return failAt(end, problem, mStart, Math.max(mEnd, mStart + 1));
     req.marker = marker;
     req.markerSpan = { start: mStart, end: mEnd };
   }
   return { ok: true, req };
+}
+
+function failAt(end: number, error: string, s: number, e = Math.max(s + 1, end)): RequirementParse {
+  return { ok: false, error, span: { start: Math.min(s, end), end: Math.min(Math.max(e, s), end) } };
 }
 
 function wordEnd(text: string, i: number, end: number): number {

@@ -6,8 +6,8 @@ import path from 'node:path';
 import type { AnalysisContext, AnalysisResult } from '../analysis';
 import { LineIndex } from '../text';
 import type { Finding, Range } from '../types';
-import { FindingSink, type DepEntry } from './model';
-import { normalizeName, pinnedVersion } from './pep440';
+import { entryPinned, FindingSink, type DepEntry } from './model';
+import { normalizeName } from './pep440';
 import { parseRequirement, type ParsedRequirement, type Span } from './pep508';
 import { checkEntry, checkIndexOption } from './rules';
 import { checkSizeAndBinary, MAX_LINE_LENGTH } from './limits';
@@ -288,6 +288,7 @@ export function analyzeRequirements(filePath: string, text: string, ctx: Analysi
   // (path, config, project facts, hash mode), so an edit re-checks only the edited line.
   const cacheKey = { path: filePath, config: ctx.config, project: ctx.project, hash: hashMode?.reason };
   const cache = ruleCacheFor(cacheKey);
+  const lineSink = new FindingSink(filePath);
   for (let i = 0; i < logical.length; i++) {
     const ll = logical[i];
     const p = parsed[i];
@@ -295,14 +296,13 @@ export function analyzeRequirements(filePath: string, text: string, ctx: Analysi
     if (ll.multiline) { checkLine(ll, p, toRange, sink, ctx, hashMode); continue; }
     let atLineZero = cache.get(ll.text);
     if (!atLineZero) {
-      const lineSink = new FindingSink(filePath);
-      const zero: LogicalLine = { ...ll, firstLine: 0 };
-      checkLine(zero, p, toRange, lineSink, ctx, hashMode);
-      atLineZero = lineSink.findings;
+      const before = lineSink.findings.length;
+      checkLine({ text: ll.text, start: ll.start, firstLine: 0, multiline: false }, p, toRange, lineSink, ctx, hashMode);
+      atLineZero = lineSink.findings.length === before ? NO_FINDINGS : lineSink.findings.slice(before);
       if (cache.size >= RULE_CACHE_LIMIT) cache.clear();
       cache.set(ll.text, atLineZero);
     }
-    for (const f of atLineZero) sink.findings.push(moveToLine(f, ll.firstLine));
+    for (let k = 0; k < atLineZero.length; k++) sink.findings.push(moveToLine(atLineZero[k], ll.firstLine));
   }
   return { findings: sink.findings, dependsOn: [...new Set(dependsOn)] };
 }
@@ -330,11 +330,12 @@ function checkLine(ll: LogicalLine, p: LineParse, toRange: (ll: LogicalLine, s: 
     } else if (ctx.config.requireHashes) {
       sink.add('DEP003', 'warning', entry.range, `'${entry.name}' has no --hash (the project requires hashes): a replaced file on the index would go unnoticed`, { data: { package: entry.norm } });
     }
-  } else if (entry.hashed && !entry.url && !pinnedVersion(entry.spec)) {
+  } else if (entry.hashed && !entry.url && !entryPinned(entry)) {
     sink.add('DEP003', 'error', entry.range, `'${entry.name}' has --hash but no == pin: pip refuses unpinned requirements in hash-checking mode`, { data: { package: entry.norm } });
   }
 }
 
+const NO_FINDINGS: Finding[] = [];
 /** Per-line findings cached for the most recent analysis inputs. */
 export const RULE_CACHE_LIMIT = 100_000;
 interface RuleCacheKey { path: string; config: unknown; project: unknown; hash: string | undefined }
@@ -365,9 +366,10 @@ export function entryFromLine(ll: LogicalLine, p: LineParse, toRange: (ll: Logic
   if (p.req) {
     const r = p.req;
     const afterName = r.extrasSpan?.end ?? r.nameSpan.end;
+    const eq = r.clauses.find((c) => (c.op === '==' && !c.version.endsWith('.*')) || c.op === '===');
     return {
       name: r.name, norm: normalizeName(r.name), nameRange: toRange(ll, r.nameSpan), nameExplicit: true,
-      spec: r.specifier, specRange: r.specSpan ? toRange(ll, r.specSpan) : undefined,
+      spec: r.specifier, pinned: eq ? eq.version : null, specRange: r.specSpan ? toRange(ll, r.specSpan) : undefined,
       specInsertAt: r.specSpan || r.url ? undefined : toRange(ll, { start: afterName, end: afterName }).start,
       specFormat: 'pep508', url: r.url && r.urlSpan ? { url: r.url, range: toRange(ll, r.urlSpan) } : undefined,
       hashed, context: 'application', range: trimRange(lineRange, ll, toRange),

@@ -2,8 +2,8 @@
 import type { AnalysisContext } from '../analysis';
 import type { Fix } from '../types';
 import { advisoriesFor, compromisedReleases, maliciousPackages, type Advisory } from './advisories';
-import { specEdit, type DepEntry, type FindingSink } from './model';
-import { compareVersions, inOrderedRange, pinnedVersion, raiseFloor, specifierAllows, versionSatisfies } from './pep440';
+import { entryPinned, specEdit, type DepEntry, type FindingSink } from './model';
+import { compareVersions, inOrderedRange, raiseFloor, specifierAllows, versionSatisfies } from './pep440';
 import { checkPackageName } from './typosquat';
 import type { Range } from '../types';
 
@@ -55,7 +55,7 @@ function checkMalicious(e: DepEntry, sink: FindingSink): void {
 
 /** The version this entry will install for sure: an exact pin, else the workspace lockfile's. */
 function effectiveVersion(e: DepEntry, ctx: AnalysisContext): { version: string; how: 'pins' | 'locked' } | undefined {
-  const pinned = pinnedVersion(e.spec);
+  const pinned = entryPinned(e);
   if (pinned) return { version: pinned, how: 'pins' };
   const locked = ctx.project?.lockedVersions.get(e.norm);
   if (locked && versionSatisfies(locked, e.spec)) return { version: locked, how: 'locked' };
@@ -63,7 +63,7 @@ function effectiveVersion(e: DepEntry, ctx: AnalysisContext): { version: string;
 }
 
 function checkPinning(e: DepEntry, sink: FindingSink, ctx: AnalysisContext): void {
-  if (pinnedVersion(e.spec)) return;
+  if (entryPinned(e)) return;
   const shown = e.spec ? `${e.name}${e.spec}` : e.name;
   if (e.context === 'library') {
     const what = e.spec ? 'is a range' : 'has no version constraint';
@@ -128,7 +128,7 @@ function checkAdvisories(e: DepEntry, sink: FindingSink, ctx: AnalysisContext): 
   if (fixedTarget) {
     const newSpec = raiseFloor(e.spec, fixedTarget);
     const edit = specEdit(e, newSpec);
-    if (edit) fixes.push({ title: pinnedVersion(e.spec) ? `Pin '${e.name}' to ${newSpec}` : `Raise the lower bound: ${e.name}${newSpec}`, edits: [edit], isPreferred: true });
+    if (edit) fixes.push({ title: entryPinned(e) ? `Pin '${e.name}' to ${newSpec}` : `Raise the lower bound: ${e.name}${newSpec}`, edits: [edit], isPreferred: true });
   }
   const ids = matching.map((a) => a.id).join(', ');
   const first = matching[0];

@@ -7,7 +7,7 @@ import type { AnalysisContext, AnalysisResult } from '../analysis';
 import { LineIndex } from '../text';
 import type { Range } from '../types';
 import { checkSizeAndBinary } from './limits';
-import { FindingSink, type DepEntry, type EntryContext, type SpecFormat } from './model';
+import { clampedRange, FindingSink, type DepEntry, type EntryContext, type SpecFormat } from './model';
 import { isValidClauseVersion, normalizeName } from './pep440';
 import { parseRequirement } from './pep508';
 import { checkDirectUrl, checkEntry, checkIndexOption } from './rules';
@@ -154,7 +154,7 @@ export function analyzeTomlManifest(kind: 'pyproject' | 'pipfile', filePath: str
   }
   const parsed = parseTomlTree(text);
   if ('error' in parsed) {
-    sink.add('DEP008', 'warning', lines.rangeOf(parsed.offset, Math.min(text.length, parsed.offset + 1)), `invalid TOML: ${parsed.error}`);
+    sink.add('DEP008', 'warning', clampedRange(lines, parsed.offset, Math.min(text.length, parsed.offset + 1)), `invalid TOML: ${parsed.error}`);
     return { findings: sink.findings, dependsOn: [] };
   }
   const w = new TomlWalker(text, lines, sink, ctx);
@@ -252,7 +252,7 @@ class TomlWalker {
     const whole = this.range(item.node);
     const r = content ? parseRequirement(this.text, content.start, content.end) : parseRequirement(value);
     if (!r.ok) {
-      this.sink.add('DEP008', 'warning', content ? this.lines.rangeOf(r.span.start, r.span.end) : whole, `cannot parse requirement '${value.slice(0, 80)}': ${r.error}`);
+      this.sink.add('DEP008', 'warning', content ? clampedRange(this.lines, r.span.start, r.span.end) : whole, `cannot parse requirement '${value.slice(0, 80)}': ${r.error}`);
       return;
     }
     const req = r.req;

@@ -27,12 +27,13 @@ import { analyzeCells, analyzeText } from '../../core/analyze';
 import { forgetPython, initPythonParser } from '../../core/code/index';
 import { buildProjectFacts } from '../../core/deps/index';
 import { fileKind } from '../../core/fileKinds';
-import { CONFIG_SECTION, Methods, type FileReportParams, type ScanParams } from '../../core/protocol';
+import { CONFIG_SECTION, Methods, type FileReportParams, type ScanHubRepoParams, type ScanParams } from '../../core/protocol';
 import '../../core/rules/all';
 import { getRule, ruleDocUrl } from '../../core/rules/registry';
 import { suppressionEdit } from '../../core/suppress';
 import type { Finding, Range, Severity } from '../../core/types';
 import { getFixResolver } from './fixResolvers';
+import { HubGlue } from './hub';
 import { JobCancelled } from './scanPool';
 import { ScanService } from './scanService';
 import { defaultServerSettings, settingsFromRaw, type ServerSettings } from './settings';
@@ -68,6 +69,7 @@ let extensionRoot = path.resolve(__dirname, '..');
 let storagePath: string | undefined;
 let parserReady: Promise<void> = Promise.resolve();
 let scanService: ScanService | undefined;
+let hub: HubGlue | undefined;
 /** Bumped whenever something other than a document's own text changes its findings (config, facts, includes). */
 let generation = 0;
 
@@ -208,11 +210,17 @@ function analyzeDocument(doc: TextDocument, token?: CancellationToken): CacheEnt
       const r = analyzeText(p, text, analysisContext(p, token));
       findings = r.findings;
       dependsOn = r.dependsOn;
+      if (hub && fileKind(p) === 'python') findings = findings.concat(hubFindings(p, text));
     }
   }
   const entry: CacheEntry = { version: doc.version, generation, findings, dependsOn: new Set(dependsOn.map(normPath)) };
   if (!token?.isCancellationRequested) analysisCache.set(doc.uri, entry);
   return entry;
+}
+
+/** Hub findings (HUB001–HUB004) for one Python text; a Hub failure never hides the local results. */
+function hubFindings(p: string, text: string): Finding[] {
+  try { return hub?.findings(p, text) ?? []; } catch (e) { logError('hub diagnostics', e); return []; }
 }
 
 function notebookCells(nb: NotebookDocument): NotebookCellInput[] {
@@ -228,7 +236,11 @@ function analyzeNotebook(nb: NotebookDocument, token?: CancellationToken): Cache
   const p = uriToPath(nb.uri);
   const cells = notebookCells(nb);
   const total = cells.reduce((n, c) => n + c.text.length, 0);
-  const findings = total > MAX_ANALYZED_CHARS ? [] : analyzeCells(p.endsWith('.ipynb') ? p : `${p}.ipynb`, cells, analysisContext(p, token));
+  const nbPath = p.endsWith('.ipynb') ? p : `${p}.ipynb`;
+  const findings = total > MAX_ANALYZED_CHARS ? [] : analyzeCells(nbPath, cells, analysisContext(p, token));
+  if (hub && total <= MAX_ANALYZED_CHARS) {
+    cells.forEach((c, cell) => { if (c.kind === 'code') for (const f of hubFindings(nbPath, c.text)) findings.push({ ...f, cell }); });
+  }
   const entry: CacheEntry = { version: nb.version, generation, findings, dependsOn: new Set() };
   if (!token?.isCancellationRequested) analysisCache.set(nb.uri, entry);
   return entry;
@@ -392,6 +404,9 @@ connection.onInitialize((params: InitializeParams): InitializeResult => {
     path.join(__dirname, 'scan-worker.js'), storagePath, settings.scanWorkers,
   );
   applyScanSettings();
+  try {
+    hub = new HubGlue({ getConfig: () => settings.config, storagePath, log, onDidChange: invalidateAll });
+  } catch (e) { logError('Hub features', e); }
 
   return {
     capabilities: {
@@ -620,7 +635,8 @@ connection.onHover(guarded('textDocument/hover', async (params, token): Promise<
   if (needsParser(uri)) await parserReady;
   const { line, character } = params.position;
   const hits = (findingsFor(uri, token) ?? []).filter((f) => contains(f.range, line, character) && f.code !== FILE_SKIPPED_CODE);
-  if (!hits.length) return null;
+  const hubHover = await hubHoverAt(uri, params.position);
+  if (!hits.length) return hubHover ? { contents: { kind: MarkupKind.Markdown, value: hubHover.markdown }, range: hubHover.ref.range } : null;
   const parts = hits.map((f) => {
     const meta = getRule(f.code);
     const href = ruleHref(f.code);
@@ -634,8 +650,20 @@ connection.onHover(guarded('textDocument/hover', async (params, token): Promise<
     if (href) lines.push('', `[Rule documentation](${href})`);
     return lines.join('\n');
   });
+  if (hubHover) parts.push(hubHover.markdown);
   return { contents: { kind: MarkupKind.Markdown, value: parts.join('\n\n---\n\n') }, range: hits[0].range };
 }, () => null));
+
+/** Hub hover for a repo id under the cursor in a Python document or notebook cell (online only). */
+async function hubHoverAt(uri: string, pos: { line: number; character: number }) {
+  if (!hub || !settings.config.online.enabled) return undefined;
+  const nb = notebooks.findNotebookDocumentForCell(uri);
+  const doc = nb ? notebooks.getCellTextDocument(notebooks.getNotebookCell(uri) ?? { kind: 2, document: uri }) : documents.get(uri);
+  if (!doc) return undefined;
+  const p = nb ? uriToPath(nb.uri) : analysisPath(doc);
+  if (!p || (!nb && fileKind(p) !== 'python')) return undefined;
+  try { return await hub.hover(p, doc.getText(), pos); } catch (e) { logError('hub hover', e); return undefined; }
+}
 
 // ---------------------------------------------------------------- model scans
 
@@ -673,6 +701,33 @@ connection.onRequest(Methods.scan, guarded('modelvet/scan', async (params: ScanP
     progress?.reporter.done();
     for (const s of subs) s?.dispose();
     source.dispose();
+  }
+}));
+
+connection.onRequest(Methods.scanHubRepo, guarded('modelvet/scanHubRepo', async (params: ScanHubRepoParams & { workDoneToken?: string | number }, token) => {
+  if (!hub) throw new ResponseError(-32002, 'Hub features unavailable');
+  if (typeof params?.repo !== 'string' || !params.repo) throw new ResponseError(-32602, 'modelvet/scanHubRepo: `repo` is required');
+  if (!settings.config.online.enabled) throw new ResponseError(-32001, 'Hub scans need modelvet.online.enabled');
+  const spec = params.repo.startsWith('hf://') ? params.repo : `hf://${params.repo}${params.revision ? `@${params.revision}` : ''}`;
+  const progress = await progressFor(params);
+  const cancelled = () => token.isCancellationRequested || Boolean(progress?.cancel?.isCancellationRequested);
+  progress?.reporter.begin(`ModelVet: scanning ${params.repo}`, 0, 'listing files…', true);
+  let last = 0;
+  try {
+    const out = await hub.scanRepo(spec, (done, total, current) => {
+      const now = Date.now();
+      if (done !== 0 && done !== total && now - last < PROGRESS_INTERVAL_MS) return;
+      last = now;
+      progress?.reporter.report(total ? Math.floor((done / total) * 100) : 100, `${done}/${total}${current ? ` · ${path.basename(current)}` : ''}`);
+    }, cancelled);
+    if (cancelled()) throw new ResponseError(LSPErrorCodes.RequestCancelled, 'cancelled');
+    return out;
+  } catch (e) {
+    if (e instanceof ResponseError) throw e;
+    if (cancelled()) throw new ResponseError(LSPErrorCodes.RequestCancelled, 'cancelled');
+    throw new ResponseError(-32001, (e as Error)?.message ?? String(e));
+  } finally {
+    progress?.reporter.done();
   }
 }));
 

@@ -13,7 +13,7 @@ import {
   type ScanParams, type ConvertParams, type ConvertResult, type ScanResultsNotification, type StatusNotification,
 } from '../../core/protocol';
 import type { ScanOutput } from '../../core/scan/types';
-import { documentSelector, isAnalyzablePath, isExcludedFromAnalysis, watchedFileGlobs, MODEL_FILE_EXTENSIONS } from './selectors';
+import { documentSelector, isExcludedFromAnalysis, watchedFileGlobs, MODEL_FILE_EXTENSIONS } from './selectors';
 import { ResultsStore, ResultsTreeProvider } from './results';
 import { ModelFileEditorProvider, ReportPanel, type ServerAccess } from './webviews';
 import { NotebookDiagnostics } from './notebookDiagnostics';
@@ -135,10 +135,10 @@ class Session implements ServerAccess {
       diagnosticPullOptions: {
         onChange: true,
         onSave: true,
-        onTabs: true,
+        // Not onTabs: in vscode-languageclient 9.0.1 a tab pull by URI can run before didOpen reaches the
+        // server, and the library then skips the pull on didOpen ("already known"), leaving the file blank.
+        onTabs: false,
         filter: (doc) => skip(doc),
-        // Restored tabs are known by URI only: decide by file name, the same way the server does.
-        match: (_selector, uri) => uri.scheme === 'file' && isAnalyzablePath(uri.fsPath),
       },
       outputChannel: this.output,
       traceOutputChannel: this.output,

@@ -165,8 +165,8 @@ ${state.convertible ? `<button id="convert" data-command="convert"${state.loadin
     body = `${summaryList(r)}
 ${state.cached ? '<p class="muted">Result from the scan cache (same file hash, same engine version).</p>' : ''}
 <h2>Findings</h2>${findingsTable(r.findings ?? [])}
-${globalsTable(r.globals ?? [])}
 <h2>Tensors</h2>${tensorTable(r)}
+${globalsTable(r.globals ?? [])}
 <h2>Metadata</h2>${metadataTable(r.metadata)}`;
   } else {
     body = '<p class="muted" id="status">No report.</p>';

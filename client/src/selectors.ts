@@ -4,8 +4,6 @@
  * Files are selected by glob as well as by language id: a `requirements-dev.txt` may be "plaintext" when
  * no grammar claims it, and a `pyproject.toml` is "toml" only when a TOML extension is installed.
  */
-import { fileKind } from '../../core/fileKinds';
-
 export interface PlainDocumentFilter { language?: string; scheme?: string; pattern?: string; notebook?: string }
 
 export const REQUIREMENTS_LANGUAGE_ID = 'pip-requirements';
@@ -59,10 +57,3 @@ export function isExcludedFromAnalysis(fsPath: string): boolean {
   return base.toLowerCase() === 'manifest.in';
 }
 
-/**
- * Whether a resource known only by URI (a restored, not yet instantiated tab) is one the server analyzes.
- * Reuses core's file-kind decision so client and server never disagree.
- */
-export function isAnalyzablePath(fsPath: string): boolean {
-  return !isExcludedFromAnalysis(fsPath) && fileKind(fsPath) !== undefined && fileKind(fsPath) !== 'notebook';
-}

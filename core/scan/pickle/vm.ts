@@ -197,377 +197,376 @@ export function globalName(g: GlobalNode): string { return `${g.module}.${g.name
  * Runs the symbolic VM over `data` from `start`. Never throws on hostile input:
  * malformed streams end with `error`, exhausted limits with `limit`.
  */
-export function runPickle(input: Uint8Array, opts: PickleRunOptions): PickleRun {
-  const data: Uint8Array = asNodeBuffer(input);
-  const limits = opts.limits;
-  const endAll = Math.min(opts.end ?? data.length, data.length);
-  const run: PickleRun = { values: [], spans: [], globals: [], calls: [], events: [], opcodes: 0, end: opts.start ?? 0, protocol: -1 };
-  let pos = opts.start ?? 0;
-  let opIndex = opts.opcodesUsed ?? 0;
-  const opBudget = limits.maxPickleOpcodes;
-  let nodes = 0;
-  const maxNodes = limits.maxValueNodes, maxStack = limits.maxStackDepth, maxMemo = limits.maxMemoEntries;
-  let stack: PNode[] = [];
-  let marks: number[] = [];
-  let fence = 0;
-  let memo: PNode[] = [];
-  let memoBig: Map<number, PNode> | undefined;
-  let memoCount = 0;
-  let proto = 0;
-  let pickleStart = pos;
-  let opStart = pos;
-
-  const need = (n: number): number => {
-    if (n < 0 || pos + n > endAll) throw new PickleError(n < 0 ? 'negative length' : `truncated: needs ${n} bytes at offset ${pos}, only ${endAll - pos} left`);
-    const p = pos; pos += n; return p;
-  };
-  const readLine = (): [number, number] => {
-    const nl = data.indexOf(NL, pos);
-    if (nl < 0 || nl >= endAll) throw new PickleError('truncated line (no newline before the end of data)');
-    const s = pos; pos = nl + 1; return [s, nl];
-  };
-  const pop = (): PNode => {
-    if (stack.length <= fence) throw new PickleError('unpickling stack underflow');
-    return stack.pop() as PNode;
-  };
-  const top = (): PNode => {
-    if (stack.length <= fence) throw new PickleError('unpickling stack underflow');
-    return stack[stack.length - 1];
-  };
-  const push = (v: PNode): void => {
-    if (stack.length >= maxStack) throw new PickleError(`stack depth limit (${maxStack}) reached`, true);
-    stack.push(v);
-  };
-  const popMark = (): PNode[] => {
-    if (marks.length === 0) throw new PickleError('could not find MARK');
-    const m = marks.pop()!;
-    fence = marks.length ? marks[marks.length - 1] : 0;
-    return stack.splice(m);
-  };
-  const countNode = (): void => {
-    if (++nodes > maxNodes) throw new PickleError(`value-node limit (${maxNodes}) reached`, true);
-  };
-  const memoPut = (key: number, v: PNode): void => {
+/** The VM's mutable state; helpers are methods so that V8 sees one monomorphic callee per site across runs. */
+class VmState {
+  pos: number; opIndex: number; nodes = 0; stack: PNode[] = []; marks: number[] = []; fence = 0; memo: PNode[] = [];
+  memoBig: Map<number, PNode> | undefined = undefined; memoCount = 0; proto = 0; pickleStart: number; opStart: number;
+  readonly maxNodes: number; readonly maxStack: number; readonly maxMemo: number;
+  constructor(readonly data: Uint8Array, readonly endAll: number, readonly run: PickleRun, limits: PickleRunOptions['limits'], start: number, opIndex: number) {
+    this.pos = start; this.opIndex = opIndex; this.pickleStart = start; this.opStart = start;
+    this.maxNodes = limits.maxValueNodes; this.maxStack = limits.maxStackDepth; this.maxMemo = limits.maxMemoEntries;
+  }
+  need(n: number): number {
+    if (n < 0 || this.pos + n > this.endAll) throw new PickleError(n < 0 ? 'negative length' : `truncated: needs ${n} bytes at offset ${this.pos}, only ${this.endAll - this.pos} left`);
+    const p = this.pos; this.pos += n; return p;
+  }
+  readLine(): [number, number] {
+    const nl = this.data.indexOf(NL, this.pos);
+    if (nl < 0 || nl >= this.endAll) throw new PickleError('truncated line (no newline before the end of data)');
+    const s = this.pos; this.pos = nl + 1; return [s, nl];
+  }
+  pop(): PNode {
+    if (this.stack.length <= this.fence) throw new PickleError('unpickling stack underflow');
+    return this.stack.pop() as PNode;
+  }
+  top(): PNode {
+    if (this.stack.length <= this.fence) throw new PickleError('unpickling stack underflow');
+    return this.stack[this.stack.length - 1];
+  }
+  push(v: PNode): void {
+    if (this.stack.length >= this.maxStack) throw new PickleError(`stack depth limit (${this.maxStack}) reached`, true);
+    this.stack.push(v);
+  }
+  popMark(): PNode[] {
+    if (this.marks.length === 0) throw new PickleError('could not find MARK');
+    const m = this.marks.pop()!;
+    this.fence = this.marks.length ? this.marks[this.marks.length - 1] : 0;
+    return this.stack.splice(m);
+  }
+  countNode(): void {
+    if (++this.nodes > this.maxNodes) throw new PickleError(`value-node limit (${this.maxNodes}) reached`, true);
+  }
+  memoPut(key: number, v: PNode): void {
     if (key < 0) throw new PickleError('negative PUT argument');
     if (key < 0x1000000) {
-      if (memo[key] === undefined) { if (++memoCount > maxMemo) throw new PickleError(`memo limit (${maxMemo} entries) reached`, true); }
-      memo[key] = v;
+      if (this.memo[key] === undefined) { if (++this.memoCount > this.maxMemo) throw new PickleError(`memo limit (${this.maxMemo} entries) reached`, true); }
+      this.memo[key] = v;
     } else {
-      memoBig ??= new Map();
-      if (!memoBig.has(key) && ++memoCount > maxMemo) throw new PickleError(`memo limit (${maxMemo} entries) reached`, true);
-      memoBig.set(key, v);
+      this.memoBig ??= new Map();
+      if (!this.memoBig.has(key) && ++this.memoCount > this.maxMemo) throw new PickleError(`memo limit (${this.maxMemo} entries) reached`, true);
+      this.memoBig.set(key, v);
     }
-  };
-  const memoGet = (key: number): PNode => {
-    const v = key < 0x1000000 ? memo[key] : memoBig?.get(key);
+  }
+  memoGet(key: number): PNode {
+    const v = key < 0x1000000 ? this.memo[key] : this.memoBig?.get(key);
     if (v === undefined) throw new PickleError(`memo key ${key} does not exist`);
     return v;
-  };
-  const makeGlobal = (module: string, name: string, op: GlobalOp): GlobalNode => {
-    countNode();
-    if (proto < 3) [module, name] = fixImports(module, name);
-    const g: GlobalNode = { kind: 'global', module, name, op, index: opIndex, offset: opStart };
-    run.globals.push(g);
+  }
+  makeGlobal(module: string, name: string, op: GlobalOp): GlobalNode {
+    this.countNode();
+    if (this.proto < 3) [module, name] = fixImports(module, name);
+    const g: GlobalNode = { kind: 'global', module, name, op, index: this.opIndex, offset: this.opStart };
+    this.run.globals.push(g);
     return g;
-  };
-  const makeCall = (fn: PNode, args: PNode, op: CallOp, kwargs?: PNode): CallNode => {
-    countNode();
+  }
+  makeCall(fn: PNode, args: PNode, op: CallOp, kwargs?: PNode): CallNode {
+    this.countNode();
     const argList = typeof args === 'object' && args !== null && ((args as TupleNode).kind === 'tuple' || (args as ListNode).kind === 'list')
       ? (args as TupleNode).items : [args];
-    const c: CallNode = { kind: 'call', fn, args: argList, op, index: opIndex, offset: opStart };
+    const c: CallNode = { kind: 'call', fn, args: argList, op, index: this.opIndex, offset: this.opStart };
     if (kwargs !== undefined) c.kwargs = kwargs;
-    run.calls.push(c);
+    this.run.calls.push(c);
     return c;
-  };
-  const appendTo = (target: PNode, values: PNode[]): void => {
+  }
+  appendTo(target: PNode, values: PNode[]): void {
     if (typeof target === 'object' && target !== null) {
       const k = (target as ListNode).kind;
       if (k === 'list') { const items = (target as ListNode).items; for (let i = 0; i < values.length; i++) items.push(values[i]); return; }
       if (k === 'call') { const c = target as CallNode; (c.items ??= []).push(...values); return; }
-      if (k === 'global') { run.events.push({ kind: 'mutate-global', index: opIndex, offset: opStart, detail: `append on ${globalName(target as GlobalNode)}` }); return; }
+      if (k === 'global') { this.run.events.push({ kind: 'mutate-global', index: this.opIndex, offset: this.opStart, detail: `append on ${globalName(target as GlobalNode)}` }); return; }
       if (k === 'persid' || k === 'ext') return;
     }
     throw new PickleError('APPEND(S) target has no append/extend');
-  };
-  const setItems = (target: PNode, kv: PNode[]): void => {
+  }
+  setItems(target: PNode, kv: PNode[]): void {
     if (kv.length % 2) throw new PickleError('odd number of items for SETITEMS');
     if (typeof target === 'object' && target !== null) {
       const k = (target as DictNode).kind;
       if (k === 'dict') { const d = target as DictNode; for (let i = 0; i < kv.length; i += 2) { d.keys.push(kv[i]); d.values.push(kv[i + 1]); } return; }
       if (k === 'call') { const c = target as CallNode; c.setKeys ??= []; c.setValues ??= []; for (let i = 0; i < kv.length; i += 2) { c.setKeys.push(kv[i]); c.setValues.push(kv[i + 1]); } return; }
-      if (k === 'global') { run.events.push({ kind: 'mutate-global', index: opIndex, offset: opStart, detail: `__setitem__ on ${globalName(target as GlobalNode)}` }); return; }
+      if (k === 'global') { this.run.events.push({ kind: 'mutate-global', index: this.opIndex, offset: this.opStart, detail: `__setitem__ on ${globalName(target as GlobalNode)}` }); return; }
       if (k === 'list' || k === 'persid' || k === 'ext') return;
     }
     throw new PickleError('SETITEM(S) target does not support item assignment');
-  };
+  }
+}
+
+export function runPickle(input: Uint8Array, opts: PickleRunOptions): PickleRun {
+  const data: Uint8Array = asNodeBuffer(input);
+  const limits = opts.limits;
+  const endAll = Math.min(opts.end ?? data.length, data.length);
+  const run: PickleRun = { values: [], spans: [], globals: [], calls: [], events: [], opcodes: 0, end: opts.start ?? 0, protocol: -1 };
+  const opBudget = limits.maxPickleOpcodes;
+  const maxStack = limits.maxStackDepth;
+  const st = new VmState(data, endAll, run, limits, opts.start ?? 0, opts.opcodesUsed ?? 0);
 
   for (;;) {
-    if (pos >= endAll) break;
-    pickleStart = pos;
-    stack = []; marks = []; fence = 0; memo = []; memoBig = undefined; memoCount = 0; proto = 0;
+    if (st.pos >= endAll) break;
+    st.pickleStart = st.pos;
+    st.stack = []; st.marks = []; st.fence = 0; st.memo = []; st.memoBig = undefined; st.memoCount = 0; st.proto = 0;
     let stopped = false;
     try {
       while (!stopped) {
-        if (pos >= endAll) throw new PickleError('pickle data was truncated (no STOP)');
-        if (++opIndex > opBudget) throw new PickleError(`opcode limit (${opBudget}) reached`, true);
-        opStart = pos;
-        const op = data[pos++];
+        if (st.pos >= endAll) throw new PickleError('pickle data was truncated (no STOP)');
+        if (++st.opIndex > opBudget) throw new PickleError(`opcode limit (${opBudget}) reached`, true);
+        st.opStart = st.pos;
+        const op = data[st.pos++];
         switch (op) {
           case 0x80: { // PROTO
-            const p = data[need(1)];
+            const p = data[st.need(1)];
             if (p > HIGHEST_PROTOCOL) throw new PickleError(`unsupported pickle protocol: ${p}`);
-            proto = p; if (p > run.protocol) run.protocol = p;
+            st.proto = p; if (p > run.protocol) run.protocol = p;
             break;
           }
           case 0x95: { // FRAME: the C unpickler prefetches the frame, so its bytes must exist.
-            const s = need(8);
+            const s = st.need(8);
             const lo = data[s] | (data[s + 1] << 8) | (data[s + 2] << 16), lo2 = data[s + 3], hi = data[s + 4] | (data[s + 5] << 8) | (data[s + 6] << 16) | (data[s + 7] << 24);
             const len = hi !== 0 ? Infinity : lo + lo2 * 0x1000000;
-            if (len > endAll - pos) throw new PickleError(`FRAME of ${len} bytes exceeds the remaining ${endAll - pos} bytes`);
+            if (len > endAll - st.pos) throw new PickleError(`FRAME of ${len} bytes exceeds the remaining ${endAll - st.pos} bytes`);
             break;
           }
           case 0x28: // MARK
-            if (marks.length >= maxStack) throw new PickleError(`MARK depth limit (${maxStack}) reached`, true);
-            marks.push(stack.length); fence = stack.length; break;
+            if (st.marks.length >= maxStack) throw new PickleError(`MARK depth limit (${maxStack}) reached`, true);
+            st.marks.push(st.stack.length); st.fence = st.stack.length; break;
           case 0x2e: { // STOP
-            const v = pop();
+            const v = st.pop();
             run.values.push(v);
-            run.spans.push({ start: pickleStart, end: pos });
+            run.spans.push({ start: st.pickleStart, end: st.pos });
             stopped = true;
             break;
           }
           case 0x30: // POP: pops a MARK if the mark is at the top (as _pickle.c does)
-            if (marks.length && marks[marks.length - 1] === stack.length) { marks.pop(); fence = marks.length ? marks[marks.length - 1] : 0; }
-            else pop();
+            if (st.marks.length && st.marks[st.marks.length - 1] === st.stack.length) { st.marks.pop(); st.fence = st.marks.length ? st.marks[st.marks.length - 1] : 0; }
+            else st.pop();
             break;
-          case 0x31: popMark(); break; // POP_MARK
-          case 0x32: push(top()); break; // DUP
-          case 0x4e: push(null); break;
-          case 0x88: push(true); break;
-          case 0x89: push(false); break;
-          case 0x4a: { const s = need(4); push(data[s] | (data[s + 1] << 8) | (data[s + 2] << 16) | (data[s + 3] << 24)); break; }
-          case 0x4b: push(data[need(1)]); break;
-          case 0x4d: { const s = need(2); push(data[s] | (data[s + 1] << 8)); break; }
+          case 0x31: st.popMark(); break; // POP_MARK
+          case 0x32: st.push(st.top()); break; // DUP
+          case 0x4e: st.push(null); break;
+          case 0x88: st.push(true); break;
+          case 0x89: st.push(false); break;
+          case 0x4a: { const s = st.need(4); st.push(data[s] | (data[s + 1] << 8) | (data[s + 2] << 16) | (data[s + 3] << 24)); break; }
+          case 0x4b: st.push(data[st.need(1)]); break;
+          case 0x4d: { const s = st.need(2); st.push(data[s] | (data[s + 1] << 8)); break; }
           case 0x49: { // INT (also encodes bools as 00/01)
-            const [s, e] = readLine();
+            const [s, e] = st.readLine();
             const t = decodeLatin1(data, s, e);
-            if (t === '00') push(false); else if (t === '01') push(true); else push(parsePyInt(t));
+            if (t === '00') st.push(false); else if (t === '01') st.push(true); else st.push(parsePyInt(t));
             break;
           }
           case 0x4c: { // LONG
-            const [s, e] = readLine();
+            const [s, e] = st.readLine();
             let t = decodeLatin1(data, s, e);
             if (t.endsWith('L')) t = t.slice(0, -1);
-            push(parsePyInt(t));
+            st.push(parsePyInt(t));
             break;
           }
-          case 0x8a: { const n = data[need(1)]; const s = need(n); push(decodeLong(data, s, n)); break; }
+          case 0x8a: { const n = data[st.need(1)]; const s = st.need(n); st.push(decodeLong(data, s, n)); break; }
           case 0x8b: {
-            const s0 = need(4); const n = data[s0] | (data[s0 + 1] << 8) | (data[s0 + 2] << 16) | (data[s0 + 3] << 24);
+            const s0 = st.need(4); const n = data[s0] | (data[s0 + 1] << 8) | (data[s0 + 2] << 16) | (data[s0 + 3] << 24);
             if (n < 0) throw new PickleError('LONG pickle has negative byte count');
             if (n > 1_000_000) throw new PickleError(`LONG4 of ${n} bytes exceeds the integer size limit`, true);
-            const s = need(n); push(decodeLong(data, s, n)); break;
+            const s = st.need(n); st.push(decodeLong(data, s, n)); break;
           }
           case 0x46: { // FLOAT
-            const [s, e] = readLine();
+            const [s, e] = st.readLine();
             const t = decodeLatin1(data, s, e).trim();
             const v = Number(t);
             if (!/^[+-]?(\d+\.?\d*([eE][+-]?\d+)?|\.\d+([eE][+-]?\d+)?|inf|nan|infinity)$/i.test(t)) throw new PickleError('could not convert string to float');
-            push(Number.isNaN(v) ? (/nan/i.test(t) ? NaN : (t.startsWith('-') ? -Infinity : Infinity)) : v);
+            st.push(Number.isNaN(v) ? (/nan/i.test(t) ? NaN : (t.startsWith('-') ? -Infinity : Infinity)) : v);
             break;
           }
           case 0x47: { // BINFLOAT: big-endian double, decoded through a shared scratch buffer (no per-opcode allocation)
-            const s = need(8);
+            const s = st.need(8);
             for (let i = 0; i < 8; i++) FLOAT_BYTES[7 - i] = data[s + i];
-            push(FLOAT_VIEW[0]);
+            st.push(FLOAT_VIEW[0]);
             break;
           }
           case 0x53: { // STRING: a quoted Python literal
-            const [s, e] = readLine();
+            const [s, e] = st.readLine();
             const t = decodeLatin1(data, s, e);
             if (t.length < 2 || t[0] !== t[t.length - 1] || (t[0] !== "'" && t[0] !== '"')) throw new PickleError('the STRING opcode argument must be quoted');
-            push(unescapeStringLiteral(t.slice(1, -1)));
+            st.push(unescapeStringLiteral(t.slice(1, -1)));
             break;
           }
           case 0x54: {
-            const s0 = need(4); const n = data[s0] | (data[s0 + 1] << 8) | (data[s0 + 2] << 16) | (data[s0 + 3] << 24);
+            const s0 = st.need(4); const n = data[s0] | (data[s0 + 1] << 8) | (data[s0 + 2] << 16) | (data[s0 + 3] << 24);
             if (n < 0) throw new PickleError('BINSTRING pickle has negative byte count');
-            const s = need(n); push(decodeLatin1(data, s, s + n)); break;
+            const s = st.need(n); st.push(decodeLatin1(data, s, s + n)); break;
           }
-          case 0x55: { const n = data[need(1)]; const s = need(n); push(decodeLatin1(data, s, s + n)); break; }
-          case 0x56: { const [s, e] = readLine(); push(rawUnicodeEscape(decodeLatin1(data, s, e))); break; }
+          case 0x55: { const n = data[st.need(1)]; const s = st.need(n); st.push(decodeLatin1(data, s, s + n)); break; }
+          case 0x56: { const [s, e] = st.readLine(); st.push(rawUnicodeEscape(decodeLatin1(data, s, e))); break; }
           case 0x58: {
-            const s0 = need(4); const n = (data[s0] | (data[s0 + 1] << 8) | (data[s0 + 2] << 16)) + data[s0 + 3] * 0x1000000;
-            const s = need(n); push(decodeUtf8(data, s, s + n)); break;
+            const s0 = st.need(4); const n = (data[s0] | (data[s0 + 1] << 8) | (data[s0 + 2] << 16)) + data[s0 + 3] * 0x1000000;
+            const s = st.need(n); st.push(decodeUtf8(data, s, s + n)); break;
           }
-          case 0x8c: { const n = data[need(1)]; const s = need(n); push(decodeUtf8(data, s, s + n)); break; }
+          case 0x8c: { const n = data[st.need(1)]; const s = st.need(n); st.push(decodeUtf8(data, s, s + n)); break; }
           case 0x8d: case 0x8e: case 0x96: { // BINUNICODE8, BINBYTES8, BYTEARRAY8
-            const s0 = need(8);
+            const s0 = st.need(8);
             const hi = (data[s0 + 4] | (data[s0 + 5] << 8) | (data[s0 + 6] << 16)) + data[s0 + 7] * 0x1000000;
             const n = hi > 0 ? Infinity : (data[s0] | (data[s0 + 1] << 8) | (data[s0 + 2] << 16)) + data[s0 + 3] * 0x1000000;
             if (!Number.isFinite(n)) throw new PickleError('8-byte length exceeds the data');
-            const s = need(n);
-            if (op === 0x8d) push(decodeUtf8(data, s, s + n));
-            else { countNode(); push({ kind: 'bytes', data: data.subarray(s, s + n), mutable: op === 0x96 }); }
+            const s = st.need(n);
+            if (op === 0x8d) st.push(decodeUtf8(data, s, s + n));
+            else { st.countNode(); st.push({ kind: 'bytes', data: data.subarray(s, s + n), mutable: op === 0x96 }); }
             break;
           }
           case 0x42: {
-            const s0 = need(4); const n = (data[s0] | (data[s0 + 1] << 8) | (data[s0 + 2] << 16)) + data[s0 + 3] * 0x1000000;
-            const s = need(n); countNode(); push({ kind: 'bytes', data: data.subarray(s, s + n), mutable: false }); break;
+            const s0 = st.need(4); const n = (data[s0] | (data[s0 + 1] << 8) | (data[s0 + 2] << 16)) + data[s0 + 3] * 0x1000000;
+            const s = st.need(n); st.countNode(); st.push({ kind: 'bytes', data: data.subarray(s, s + n), mutable: false }); break;
           }
-          case 0x43: { const n = data[need(1)]; const s = need(n); countNode(); push({ kind: 'bytes', data: data.subarray(s, s + n), mutable: false }); break; }
-          case 0x5d: countNode(); push({ kind: 'list', items: [] }); break;
-          case 0x29: countNode(); push({ kind: 'tuple', items: [] }); break;
-          case 0x7d: countNode(); push({ kind: 'dict', keys: [], values: [] }); break;
-          case 0x8f: countNode(); push({ kind: 'set', items: [], frozen: false }); break;
-          case 0x6c: { const items = popMark(); countNode(); push({ kind: 'list', items }); break; }
-          case 0x74: { const items = popMark(); countNode(); push({ kind: 'tuple', items }); break; }
-          case 0x91: { const items = popMark(); countNode(); push({ kind: 'set', items, frozen: true }); break; }
-          case 0x85: { const a = pop(); countNode(); push({ kind: 'tuple', items: [a] }); break; }
-          case 0x86: { const b = pop(); const a = pop(); countNode(); push({ kind: 'tuple', items: [a, b] }); break; }
-          case 0x87: { const c = pop(); const b = pop(); const a = pop(); countNode(); push({ kind: 'tuple', items: [a, b, c] }); break; }
+          case 0x43: { const n = data[st.need(1)]; const s = st.need(n); st.countNode(); st.push({ kind: 'bytes', data: data.subarray(s, s + n), mutable: false }); break; }
+          case 0x5d: st.countNode(); st.push({ kind: 'list', items: [] }); break;
+          case 0x29: st.countNode(); st.push({ kind: 'tuple', items: [] }); break;
+          case 0x7d: st.countNode(); st.push({ kind: 'dict', keys: [], values: [] }); break;
+          case 0x8f: st.countNode(); st.push({ kind: 'set', items: [], frozen: false }); break;
+          case 0x6c: { const items = st.popMark(); st.countNode(); st.push({ kind: 'list', items }); break; }
+          case 0x74: { const items = st.popMark(); st.countNode(); st.push({ kind: 'tuple', items }); break; }
+          case 0x91: { const items = st.popMark(); st.countNode(); st.push({ kind: 'set', items, frozen: true }); break; }
+          case 0x85: { const a = st.pop(); st.countNode(); st.push({ kind: 'tuple', items: [a] }); break; }
+          case 0x86: { const b = st.pop(); const a = st.pop(); st.countNode(); st.push({ kind: 'tuple', items: [a, b] }); break; }
+          case 0x87: { const c = st.pop(); const b = st.pop(); const a = st.pop(); st.countNode(); st.push({ kind: 'tuple', items: [a, b, c] }); break; }
           case 0x64: { // DICT
-            const kv = popMark();
+            const kv = st.popMark();
             if (kv.length % 2) throw new PickleError('odd number of items for DICT');
-            countNode();
+            st.countNode();
             const d: DictNode = { kind: 'dict', keys: [], values: [] };
             for (let i = 0; i < kv.length; i += 2) { d.keys.push(kv[i]); d.values.push(kv[i + 1]); }
-            push(d);
+            st.push(d);
             break;
           }
-          case 0x61: { const v = pop(); appendTo(top(), [v]); break; }
-          case 0x65: { // APPENDS: straight from the stack into the list (no temporary array)
-            if (marks.length === 0) throw new PickleError('could not find MARK');
-            const m = marks.pop()!;
-            fence = marks.length ? marks[marks.length - 1] : 0;
-            const t = m > fence ? stack[m - 1] : top();
+          case 0x61: { const v = st.pop(); st.appendTo(st.top(), [v]); break; }
+          case 0x65: { // APPENDS: straight from the st.stack into the list (no temporary array)
+            if (st.marks.length === 0) throw new PickleError('could not find MARK');
+            const m = st.marks.pop()!;
+            st.fence = st.marks.length ? st.marks[st.marks.length - 1] : 0;
+            const t = m > st.fence ? st.stack[m - 1] : st.top();
             if (typeof t === 'object' && t !== null && (t as ListNode).kind === 'list') {
               const items = (t as ListNode).items;
-              for (let i = m; i < stack.length; i++) items.push(stack[i]);
-              stack.length = m;
-            } else appendTo(t, stack.splice(m));
+              for (let i = m; i < st.stack.length; i++) items.push(st.stack[i]);
+              st.stack.length = m;
+            } else st.appendTo(t, st.stack.splice(m));
             break;
           }
-          case 0x73: { const v = pop(); const k = pop(); setItems(top(), [k, v]); break; }
-          case 0x75: { // SETITEMS: straight from the stack into the dict (no temporary array)
-            if (marks.length === 0) throw new PickleError('could not find MARK');
-            const m = marks.pop()!;
-            fence = marks.length ? marks[marks.length - 1] : 0;
-            const t = m > fence ? stack[m - 1] : top();
-            if ((stack.length - m) % 2 === 0 && typeof t === 'object' && t !== null && (t as DictNode).kind === 'dict') {
+          case 0x73: { const v = st.pop(); const k = st.pop(); st.setItems(st.top(), [k, v]); break; }
+          case 0x75: { // SETITEMS: straight from the st.stack into the dict (no temporary array)
+            if (st.marks.length === 0) throw new PickleError('could not find MARK');
+            const m = st.marks.pop()!;
+            st.fence = st.marks.length ? st.marks[st.marks.length - 1] : 0;
+            const t = m > st.fence ? st.stack[m - 1] : st.top();
+            if ((st.stack.length - m) % 2 === 0 && typeof t === 'object' && t !== null && (t as DictNode).kind === 'dict') {
               const d = t as DictNode;
-              const n = (stack.length - m) >> 1;
+              const n = (st.stack.length - m) >> 1;
               if (d.keys.length === 0 && n > 0) { // exact-size arrays: far less garbage than growing two empty arrays
                 const keys = new Array<PNode>(n), values = new Array<PNode>(n);
-                for (let i = 0, j = m; i < n; i++, j += 2) { keys[i] = stack[j]; values[i] = stack[j + 1]; }
+                for (let i = 0, j = m; i < n; i++, j += 2) { keys[i] = st.stack[j]; values[i] = st.stack[j + 1]; }
                 d.keys = keys; d.values = values;
-              } else for (let i = m; i < stack.length; i += 2) { d.keys.push(stack[i]); d.values.push(stack[i + 1]); }
-              stack.length = m;
-            } else setItems(t, stack.splice(m));
+              } else for (let i = m; i < st.stack.length; i += 2) { d.keys.push(st.stack[i]); d.values.push(st.stack[i + 1]); }
+              st.stack.length = m;
+            } else st.setItems(t, st.stack.splice(m));
             break;
           }
           case 0x90: { // ADDITEMS
-            const items = popMark(); const t = top();
+            const items = st.popMark(); const t = st.top();
             if (typeof t === 'object' && t !== null && (t as SetNode).kind === 'set') (t as SetNode).items.push(...items);
             else if (isCall(t)) (t.items ??= []).push(...items);
             else throw new PickleError('ADDITEMS target has no add');
             break;
           }
           case 0x63: { // GLOBAL module\nname\n
-            const [ms, me] = readLine(); const [ns, ne] = readLine();
-            push(makeGlobal(decodeUtf8(data, ms, me), decodeUtf8(data, ns, ne), 'GLOBAL'));
+            const [ms, me] = st.readLine(); const [ns, ne] = st.readLine();
+            st.push(st.makeGlobal(decodeUtf8(data, ms, me), decodeUtf8(data, ns, ne), 'GLOBAL'));
             break;
           }
-          case 0x93: { // STACK_GLOBAL: both operands must be str (from any string opcode or the memo)
-            const name = pop(); const module = pop();
+          case 0x93: { // STACK_GLOBAL: both operands must be str (from any string opcode or the st.memo)
+            const name = st.pop(); const module = st.pop();
             if (typeof name !== 'string' || typeof module !== 'string') throw new PickleError('STACK_GLOBAL requires str');
-            push(makeGlobal(module, name, 'STACK_GLOBAL'));
+            st.push(st.makeGlobal(module, name, 'STACK_GLOBAL'));
             break;
           }
           case 0x69: { // INST module\nname\n: cls(*args_since_mark)
-            const [ms, me] = readLine(); const [ns, ne] = readLine();
-            const g = makeGlobal(decodeUtf8(data, ms, me), decodeUtf8(data, ns, ne), 'INST');
-            const args = popMark();
-            push(makeCall(g, { kind: 'tuple', items: args }, 'INST'));
+            const [ms, me] = st.readLine(); const [ns, ne] = st.readLine();
+            const g = st.makeGlobal(decodeUtf8(data, ms, me), decodeUtf8(data, ns, ne), 'INST');
+            const args = st.popMark();
+            st.push(st.makeCall(g, { kind: 'tuple', items: args }, 'INST'));
             break;
           }
           case 0x6f: { // OBJ: cls, *args since mark
-            const items = popMark();
+            const items = st.popMark();
             if (items.length === 0) throw new PickleError('OBJ without a class');
-            push(makeCall(items[0], { kind: 'tuple', items: items.slice(1) }, 'OBJ'));
+            st.push(st.makeCall(items[0], { kind: 'tuple', items: items.slice(1) }, 'OBJ'));
             break;
           }
-          case 0x81: { const args = pop(); const cls = pop(); push(makeCall(cls, args, 'NEWOBJ')); break; }
-          case 0x92: { const kwargs = pop(); const args = pop(); const cls = pop(); push(makeCall(cls, args, 'NEWOBJ_EX', kwargs)); break; }
-          case 0x52: { const args = pop(); const fn = pop(); push(makeCall(fn, args, 'REDUCE')); break; }
+          case 0x81: { const args = st.pop(); const cls = st.pop(); st.push(st.makeCall(cls, args, 'NEWOBJ')); break; }
+          case 0x92: { const kwargs = st.pop(); const args = st.pop(); const cls = st.pop(); st.push(st.makeCall(cls, args, 'NEWOBJ_EX', kwargs)); break; }
+          case 0x52: { const args = st.pop(); const fn = st.pop(); st.push(st.makeCall(fn, args, 'REDUCE')); break; }
           case 0x62: { // BUILD
-            const state = pop(); const inst = top();
+            const state = st.pop(); const inst = st.top();
             if (isCall(inst)) inst.state = inst.state === undefined ? state : inst.state;
-            else if (isGlobal(inst)) run.events.push({ kind: 'build-on-global', index: opIndex, offset: opStart, detail: `BUILD sets attributes on ${globalName(inst)}` });
+            else if (isGlobal(inst)) run.events.push({ kind: 'build-on-global', index: st.opIndex, offset: st.opStart, detail: `BUILD sets attributes on ${globalName(inst)}` });
             if (opts.afterBuild) {
-              const r = opts.afterBuild(inst, pos, run);
+              const r = opts.afterBuild(inst, st.pos, run);
               if (typeof r === 'string') throw new PickleError(r);
-              if (typeof r === 'number') { if (r < pos || r > endAll) throw new PickleError('array data runs past the end of the stream'); pos = r; }
+              if (typeof r === 'number') { if (r < st.pos || r > endAll) throw new PickleError('array data runs past the end of the stream'); st.pos = r; }
             }
             break;
           }
           case 0x82: case 0x83: case 0x84: { // EXT1/2/4: copyreg's extension registry is empty by default
             const n = op === 0x82 ? 1 : op === 0x83 ? 2 : 4;
-            const s = need(n);
+            const s = st.need(n);
             let code = 0; for (let i = n - 1; i >= 0; i--) code = code * 256 + data[s + i];
             if (code <= 0) throw new PickleError('EXT specifies code <= 0');
-            countNode();
-            run.events.push({ kind: 'ext', index: opIndex, offset: opStart, detail: `extension code ${code}` });
-            push({ kind: 'ext', code, index: opIndex, offset: opStart });
+            st.countNode();
+            run.events.push({ kind: 'ext', index: st.opIndex, offset: st.opStart, detail: `extension code ${code}` });
+            st.push({ kind: 'ext', code, index: st.opIndex, offset: st.opStart });
             break;
           }
           case 0x50: { // PERSID
-            const [s, e] = readLine(); countNode();
-            push({ kind: 'persid', pid: decodeLatin1(data, s, e), index: opIndex, offset: opStart });
+            const [s, e] = st.readLine(); st.countNode();
+            st.push({ kind: 'persid', pid: decodeLatin1(data, s, e), index: st.opIndex, offset: st.opStart });
             break;
           }
-          case 0x51: { const pid = pop(); countNode(); push({ kind: 'persid', pid, index: opIndex, offset: opStart }); break; }
+          case 0x51: { const pid = st.pop(); st.countNode(); st.push({ kind: 'persid', pid, index: st.opIndex, offset: st.opStart }); break; }
           case 0x67: { // GET
-            const [s, e] = readLine();
+            const [s, e] = st.readLine();
             const k = parsePyInt(decodeLatin1(data, s, e));
-            push(memoGet(typeof k === 'bigint' ? -1 : k));
+            st.push(st.memoGet(typeof k === 'bigint' ? -1 : k));
             break;
           }
-          case 0x68: push(memoGet(data[need(1)])); break;
-          case 0x6a: { const s = need(4); push(memoGet((data[s] | (data[s + 1] << 8) | (data[s + 2] << 16)) + data[s + 3] * 0x1000000)); break; }
+          case 0x68: st.push(st.memoGet(data[st.need(1)])); break;
+          case 0x6a: { const s = st.need(4); st.push(st.memoGet((data[s] | (data[s + 1] << 8) | (data[s + 2] << 16)) + data[s + 3] * 0x1000000)); break; }
           case 0x70: { // PUT
-            const [s, e] = readLine();
+            const [s, e] = st.readLine();
             const k = parsePyInt(decodeLatin1(data, s, e));
             if (typeof k === 'bigint' || k > 0xffffffff) throw new PickleError('PUT index too large');
-            memoPut(k, top());
+            st.memoPut(k, st.top());
             break;
           }
-          case 0x71: { const k = data[need(1)]; memoPut(k, top()); break; }
-          case 0x72: { const s = need(4); memoPut((data[s] | (data[s + 1] << 8) | (data[s + 2] << 16)) + data[s + 3] * 0x1000000, top()); break; }
-          case 0x94: memoPut(memoCount, top()); break; // MEMOIZE
+          case 0x71: { const k = data[st.need(1)]; st.memoPut(k, st.top()); break; }
+          case 0x72: { const s = st.need(4); st.memoPut((data[s] | (data[s + 1] << 8) | (data[s + 2] << 16)) + data[s + 3] * 0x1000000, st.top()); break; }
+          case 0x94: st.memoPut(st.memoCount, st.top()); break; // MEMOIZE
           case 0x97: // NEXT_BUFFER: needs a buffers= argument that torch/joblib/numpy loaders never pass
-            run.events.push({ kind: 'next-buffer', index: opIndex, offset: opStart, detail: 'out-of-band buffer' });
+            run.events.push({ kind: 'next-buffer', index: st.opIndex, offset: st.opStart, detail: 'out-of-band buffer' });
             throw new PickleError('pickle stream refers to out-of-band data but no buffers argument was given');
-          case 0x98: top(); break; // READONLY_BUFFER
+          case 0x98: st.top(); break; // READONLY_BUFFER
           default:
             throw new PickleError(`invalid load key 0x${op.toString(16).padStart(2, '0')}`);
         }
       }
     } catch (err) {
-      run.end = pos;
-      run.opcodes = opIndex - (opts.opcodesUsed ?? 0);
+      run.end = st.pos;
+      run.opcodes = st.opIndex - (opts.opcodesUsed ?? 0);
       if (err instanceof PickleError) {
-        if (err.isLimit) run.limit = { offset: opStart, index: opIndex, reason: err.reason };
-        else run.error = { offset: opStart, index: opIndex, reason: err.reason };
+        if (err.isLimit) run.limit = { offset: st.opStart, index: st.opIndex, reason: err.reason };
+        else run.error = { offset: st.opStart, index: st.opIndex, reason: err.reason };
         return run;
       }
-      run.error = { offset: opStart, index: opIndex, reason: `internal: ${String(err)}` };
+      run.error = { offset: st.opStart, index: st.opIndex, reason: `internal: ${String(err)}` };
       return run;
     }
-    run.end = pos;
+    run.end = st.pos;
     if (opts.maxPickles !== undefined && run.values.length >= opts.maxPickles) break;
   }
-  run.opcodes = opIndex - (opts.opcodesUsed ?? 0);
+  run.opcodes = st.opIndex - (opts.opcodesUsed ?? 0);
   return run;
 }
 

@@ -159,7 +159,15 @@ function factsSourceChanged(p: string): void {
 
 // ---------------------------------------------------------------- analysis + cache
 
-interface CacheEntry { version: number; generation: number; findings: Finding[]; dependsOn: Set<string> }
+interface CacheEntry {
+  version: number;
+  generation: number;
+  findings: Finding[];
+  dependsOn: Set<string>;
+  /** Unique per computed result: the pull `resultId`, so unchanged results travel as `kind: 'unchanged'`. */
+  id: number;
+}
+let nextEntryId = 1;
 /** Text documents: key = document uri. Notebooks: key = notebook uri (findings carry `cell`). */
 const analysisCache = new Map<string, CacheEntry>();
 
@@ -213,7 +221,7 @@ function analyzeDocument(doc: TextDocument, token?: CancellationToken): CacheEnt
       if (hub && fileKind(p) === 'python') findings = findings.concat(hubFindings(p, text));
     }
   }
-  const entry: CacheEntry = { version: doc.version, generation, findings, dependsOn: new Set(dependsOn.map(normPath)) };
+  const entry: CacheEntry = { version: doc.version, generation, findings, dependsOn: new Set(dependsOn.map(normPath)), id: nextEntryId++ };
   if (!token?.isCancellationRequested) analysisCache.set(doc.uri, entry);
   return entry;
 }
@@ -241,20 +249,27 @@ function analyzeNotebook(nb: NotebookDocument, token?: CancellationToken): Cache
   if (hub && total <= MAX_ANALYZED_CHARS) {
     cells.forEach((c, cell) => { if (c.kind === 'code') for (const f of hubFindings(nbPath, c.text)) findings.push({ ...f, cell }); });
   }
-  const entry: CacheEntry = { version: nb.version, generation, findings, dependsOn: new Set() };
+  const entry: CacheEntry = { version: nb.version, generation, findings, dependsOn: new Set(), id: nextEntryId++ };
   if (!token?.isCancellationRequested) analysisCache.set(nb.uri, entry);
   return entry;
 }
 
-/** Findings for a text document or a notebook cell, with ranges in that document's coordinates. */
-function findingsFor(uri: string, token?: CancellationToken): Finding[] | undefined {
+/** Findings for a text document or a notebook cell, with ranges in that document's coordinates, and the result's id. */
+function resultFor(uri: string, token?: CancellationToken): { findings: Finding[]; resultId: string } | undefined {
   const nb = notebooks.findNotebookDocumentForCell(uri);
   if (nb) {
     const index = nb.cells.findIndex((c) => c.document === uri);
-    return analyzeNotebook(nb, token).findings.filter((f) => f.cell === index);
+    const entry = analyzeNotebook(nb, token);
+    return { findings: entry.findings.filter((f) => f.cell === index), resultId: `${entry.id}:${index}` };
   }
   const doc = documents.get(uri);
-  return doc ? analyzeDocument(doc, token).findings : undefined;
+  if (!doc) return undefined;
+  const entry = analyzeDocument(doc, token);
+  return { findings: entry.findings, resultId: String(entry.id) };
+}
+
+function findingsFor(uri: string, token?: CancellationToken): Finding[] | undefined {
+  return resultFor(uri, token)?.findings;
 }
 
 // ---------------------------------------------------------------- diagnostics
@@ -525,9 +540,12 @@ connection.languages.diagnostics.on(guarded('textDocument/diagnostic', async (pa
   if (needsParser(uri)) await parserReady;
   if (token.isCancellationRequested) throw new ResponseError(LSPErrorCodes.ServerCancelled, 'cancelled', { retriggerRequest: true });
   const started = performance.now();
-  const items = diagnosticsFor(uri, token);
+  const result = resultFor(uri, token);
+  if (!result) return { kind: 'full', items: [] };
+  if (params.previousResultId === result.resultId) return { kind: 'unchanged', resultId: result.resultId };
+  const items = result.findings.map(toDiagnostic);
   lastPullMs.set(uri, performance.now() - started);
-  return { kind: 'full', items };
+  return { kind: 'full', resultId: result.resultId, items };
 }, (): DocumentDiagnosticReport => ({ kind: 'full', items: [] })));
 
 /** Server-side time of the last pull per document (analysis + conversion), for `modelvet.server.stats`. */

@@ -160,6 +160,11 @@ export class LspTestClient {
     return r.items;
   }
 
+  /** A pull as an editor sends it, with the previous result id: the raw report (`full` or `unchanged`). */
+  pullReport(uri: string, previousResultId?: string): Promise<{ kind: 'full' | 'unchanged'; resultId?: string; items?: DiagnosticLike[] }> {
+    return this.request('textDocument/diagnostic', { textDocument: { uri }, ...(previousResultId ? { previousResultId } : {}) });
+  }
+
   codeActions(uri: string, diagnostics: DiagnosticLike[], range: Rng = diagnostics[0].range): Promise<CodeActionLike[]> {
     return this.request('textDocument/codeAction', { textDocument: { uri }, range, context: { diagnostics, only: ['quickfix'] } });
   }

@@ -110,6 +110,20 @@ test('incremental didChange updates the diagnostics', async () => {
   client.close(uri);
 });
 
+test('pull with previousResultId: unchanged results are not resent', async () => {
+  const uri = client.open('requirements-rid.txt', 'pytorch==2.3.0\n', 'pip-requirements');
+  const first = await client.pullReport(uri);
+  assert.equal(first.kind, 'full');
+  assert.ok(first.resultId);
+  assert.equal((await client.pullReport(uri, first.resultId)).kind, 'unchanged');
+  client.change(uri, 2, [{ text: 'torch==2.3.0\n' }]);
+  const changed = await client.pullReport(uri, first.resultId);
+  assert.equal(changed.kind, 'full');
+  assert.notEqual(changed.resultId, first.resultId);
+  assert.deepEqual(changed.items?.filter((d) => d.code === 'DEP001'), []);
+  client.close(uri);
+});
+
 test('python: torch.load → LOAD001, "Add weights_only=True" applied', async () => {
   const src = 'import torch\n\nmodel = torch.load("model.pt")\n';
   const uri = client.open('train.py', src, 'python');

@@ -152,18 +152,24 @@ export function buildModel(tree: Tree, text: string, isCancelled?: () => boolean
   const model = { tree, text } as ModuleModel;
   const module: Scope = { kind: 'module', id: 0, start: 0, end: Math.max(text.length, root.endIndex), model };
 
+  // Iterative (no recursion): nesting depth is attacker-controlled.
   const scopeOf = (node: Node): Scope => {
+    const chain: Node[] = [];
+    let found: Scope = module;
     let n: Node | null = node.parent;
-    for (let i = 0; n && i < MAX_CLIMB; i++, n = n.parent) {
-      const kind = SCOPE_NODE[n.type];
-      if (!kind) continue;
+    for (let i = 0; n && i < MAX_CLIMB * 16; i++, n = n.parent) {
+      if (!SCOPE_NODE[n.type]) continue;
       const existing = scopes.get(n.id);
-      if (existing) return existing;
-      const scope: Scope = { kind, id: n.id, start: n.startIndex, end: n.endIndex, parent: scopeOf(n), model };
-      scopes.set(n.id, scope);
-      return scope;
+      if (existing) { found = existing; break; }
+      chain.push(n);
     }
-    return module;
+    for (let i = chain.length - 1; i >= 0; i--) {
+      const c = chain[i];
+      const scope: Scope = { kind: SCOPE_NODE[c.type], id: c.id, start: c.startIndex, end: c.endIndex, parent: found, model };
+      scopes.set(c.id, scope);
+      found = scope;
+    }
+    return found;
   };
 
   // Imports: found from the text, so no full-tree walk is needed.

@@ -28,6 +28,10 @@ test('50,000-line file, deep nesting, huge lines, odd characters', () => {
   assert.equal(fs.filter((f) => f.code === 'LOAD001').length, 50);
   const deep = 'import torch\nx = ' + '('.repeat(20_000) + 'torch.load(p)' + ')'.repeat(20_000) + '\ny = ' + '['.repeat(20_000);
   assert.doesNotThrow(() => analyzePython('/ws/deep.py', deep, ctx));
+  const deepLambda = 'import torch\nf = ' + 'lambda: '.repeat(5_000) + 'torch.load(p)';
+  assert.equal(analyzePython('/ws/lam.py', deepLambda, ctx).findings.filter((f) => f.code === 'LOAD001').length, 1);
+  const deepDefs = 'import torch\n' + Array.from({ length: 300 }, (_, i) => ' '.repeat(i) + 'def f():').join('\n') + '\n' + ' '.repeat(300) + 'torch.load(p)';
+  assert.equal(analyzePython('/ws/defs.py', deepDefs, ctx).findings.filter((f) => f.code === 'LOAD001').length, 1);
   const deepAttr = 'import torch\nx = torch' + '.a'.repeat(50_000) + '.load(p)';
   assert.doesNotThrow(() => analyzePython('/ws/attr.py', deepAttr, ctx));
   const huge = 'import torch\nx = "' + 'a'.repeat(2_000_000) + '"; torch.load(p)';

@@ -10,7 +10,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { findHubReferences } from '../../core/code/index';
 import type { ModelVetConfig } from '../../core/config';
-import { createHubFeatures, scanHubRepo, type HubFeatures, type HubReference } from '../../core/hub/index';
+import { createHubFeatures, hubRules, scanHubRepo, type HubFeatures, type HubReference } from '../../core/hub/index';
+import { getRule, registerRules } from '../../core/rules/registry';
 import type { ScanOutput } from '../../core/scan/types';
 import { applySuppressions } from '../../core/suppress';
 import { LineIndex } from '../../core/text';
@@ -33,11 +34,21 @@ export interface HubGlueOptions {
   onDidChange(): void;
 }
 
+/**
+ * HUB rule docs for hovers and codeDescription links. core/rules/all.ts may register
+ * them too (then this is a no-op); registering twice would throw.
+ */
+export function ensureHubRulesRegistered(): void {
+  const missing = hubRules.filter((r) => !getRule(r.code));
+  if (missing.length) registerRules(missing);
+}
+
 export class HubGlue {
   readonly features: HubFeatures;
   private readonly cacheDir: string;
 
   constructor(private readonly opts: HubGlueOptions) {
+    ensureHubRulesRegistered();
     this.cacheDir = path.join(opts.storagePath ?? path.join(os.tmpdir(), 'modelvet-server'), 'hub');
     this.features = createHubFeatures({ getConfig: opts.getConfig, cacheDir: this.cacheDir, log: opts.log, onDidChange: opts.onDidChange });
     registerFixResolver('hub-pin', async (data) => this.resolvePin(data));

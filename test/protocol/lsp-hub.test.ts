@@ -41,6 +41,7 @@ test('offline: HUB004 look-alike owner, and no request reaches the Hub', async (
   const diags = await client.pull(uri);
   const typo = diags.filter((d) => d.code === 'HUB004');
   assert.equal(typo.length, 1, JSON.stringify(diags));
+  assert.ok(typo[0].codeDescription?.href.endsWith('HUB004.md'), 'HUB rules have doc links');
   const actions = await client.codeActions(uri, typo);
   const fix = actions.find((a) => a.title.includes('meta-llama'));
   assert.ok(fix, actions.map((a) => a.title).join(', '));

@@ -182,12 +182,13 @@ export function sortReports(files: readonly FileReport[]): FileReport[] {
   return [...files].sort((a, b) => (VERDICT_ORDER[a.verdict] ?? 9) - (VERDICT_ORDER[b.verdict] ?? 9) || a.path.localeCompare(b.path));
 }
 
-export function renderReportPage(files: readonly FileReport[], assets: WebviewAssets): string {
+/** `displayPath` shortens paths for headings (e.g. workspace-relative); links keep the absolute path. */
+export function renderReportPage(files: readonly FileReport[], assets: WebviewAssets, displayPath: (p: string) => string = (p) => p): string {
   const counts: Record<string, number> = { malicious: 0, suspicious: 0, unscannable: 0, safe: 0 };
   for (const f of files) counts[f.verdict] = (counts[f.verdict] ?? 0) + 1;
   const sorted = sortReports(files);
   const sections = sorted.slice(0, MAX_REPORT_FILES).map((f) => `<section class="file verdict-border-${escapeHtml(f.verdict)}" data-path="${escapeHtml(f.path)}">
-<h2><a href="#" class="open-file" data-command="open" data-path="${escapeHtml(f.path)}">${escapeHtml(f.path)}</a> ${verdictBadge(f.verdict)}</h2>
+<h2><a href="#" class="open-file" data-command="open" data-path="${escapeHtml(f.path)}" title="${escapeHtml(f.path)}">${escapeHtml(displayPath(f.path))}</a> ${verdictBadge(f.verdict)}</h2>
 <p class="muted">${escapeHtml(f.format)} · ${escapeHtml(formatBytes(f.size))} · sha256 <code class="sha">${escapeHtml(f.sha256)}</code></p>
 ${findingsTable(f.findings ?? [])}
 ${globalsTable(f.globals ?? [])}

@@ -80,6 +80,8 @@ test('the report lists worst verdicts first and counts each verdict', () => {
   assert.ok(html.indexOf('/ws/z-bad.pkl') < html.indexOf('/ws/b-safe.pt'));
   assert.ok(html.includes('data-verdict="malicious"'));
   assert.ok(html.includes('data-command="open" data-path="/ws/z-bad.pkl"'));
+  const relative = renderReportPage(files, assets, (p) => p.replace('/ws/', ''));
+  assert.ok(relative.includes('title="/ws/z-bad.pkl">z-bad.pkl</a>'), 'heading shows the short path, link keeps the full one');
 });
 
 test('formatBytes picks binary units and rejects nonsense', () => {

@@ -34,11 +34,15 @@ const requirementsBench: Bench = async function requirements5000() {
   warmTyposquatIndex();
   analyzeManifest('requirements', '/bench/requirements.txt', requirementsFile(200, 1), ctx());
   const cold: number[] = [];
-  for (let r = 0; r < 5; r++) {
+  const coldCpu: number[] = [];
+  for (let r = 0; r < 7; r++) {
     const text = requirementsFile(5000, 1000 + r); // fresh line texts: nothing cached
+    const c0 = process.cpuUsage();
     const t0 = performance.now();
     analyzeManifest('requirements', '/bench/requirements.txt', text, ctx());
     cold.push(performance.now() - t0);
+    const c = process.cpuUsage(c0);
+    coldCpu.push((c.user + c.system) / 1000);
   }
   const base = requirementsFile(5000, 7);
   const c = ctx();
@@ -54,7 +58,7 @@ const requirementsBench: Bench = async function requirements5000() {
     edits.push(performance.now() - t0);
   }
   return [
-    { name: 'diagnostics, 5,000-line requirements file (cold line cache)', value: median(cold), unit: 'ms', target: 30, lowerIsBetter: true, note: `median of 5; ${findings} findings` },
+    { name: 'diagnostics, 5,000-line requirements file (cold line cache)', value: median(cold), unit: 'ms', target: 30, lowerIsBetter: true, note: `median of 7 (min ${Math.min(...cold).toFixed(1)}, cpu ${median(coldCpu).toFixed(1)} ms); ${findings} findings` },
     { name: 're-analysis after a one-line edit (5,000 lines)', value: median(edits), unit: 'ms', target: 5, lowerIsBetter: true, note: 'median of 30; per-line parse cache' },
   ];
 };
@@ -69,11 +73,19 @@ const typosquatBench: Bench = async function dep001PerName() {
     const n = popular.names[i % 3000];
     names.push(i % 2 ? `${n.slice(0, -1)}x${i}` : `${n}${String.fromCharCode(97 + (i % 26))}${i % 7}`);
   }
+  const c0 = process.cpuUsage();
   t0 = performance.now();
   for (const n of names) checkPackageName(n);
   const unseen = ((performance.now() - t0) * 1000) / names.length;
+  const cpu = process.cpuUsage(c0);
+  // Names users really type are mostly popular ones: measure those without the result cache's help.
+  const known = popular.names.slice(0, 15000).map((n) => n.toUpperCase());
+  t0 = performance.now();
+  for (const n of known) checkPackageName(n);
+  const knownUs = ((performance.now() - t0) * 1000) / known.length;
   return [
-    { name: 'DEP001 check per name (unseen names, 15,000-name corpus)', value: unseen, unit: 'µs', target: 20, lowerIsBetter: true, note: `index build ${build.toFixed(0)} ms once` },
+    { name: 'DEP001 check per name (unseen non-popular names)', value: unseen, unit: 'µs', target: 20, lowerIsBetter: true, note: `cpu ${((cpu.user + cpu.system) / names.length).toFixed(1)} µs; index build ${build.toFixed(0)} ms once` },
+    { name: 'DEP001 check per name (popular names, first sight)', value: knownUs, unit: 'µs', target: 20, lowerIsBetter: true, note: '15,000 names' },
   ];
 };
 

@@ -294,13 +294,12 @@ export function analyzeRequirements(filePath: string, text: string, ctx: Analysi
     const p = parsed[i];
     if (!p) continue;
     if (ll.multiline) { checkLine(ll, p, toRange, sink, ctx, hashMode); continue; }
-    let atLineZero = cache.get(ll.text);
+    let atLineZero = cache.get(p);
     if (!atLineZero) {
       const before = lineSink.findings.length;
       checkLine({ text: ll.text, start: ll.start, firstLine: 0, multiline: false }, p, toRange, lineSink, ctx, hashMode);
       atLineZero = lineSink.findings.length === before ? NO_FINDINGS : lineSink.findings.slice(before);
-      if (cache.size >= RULE_CACHE_LIMIT) cache.clear();
-      cache.set(ll.text, atLineZero);
+      cache.set(p, atLineZero);
     }
     for (let k = 0; k < atLineZero.length; k++) sink.findings.push(moveToLine(atLineZero[k], ll.firstLine));
   }
@@ -310,7 +309,7 @@ export function analyzeRequirements(filePath: string, text: string, ctx: Analysi
 /** Drop the per-line parse and rule caches (tests compare cached and fresh results). */
 export function clearRequirementsCaches(): void {
   lineCache.clear();
-  ruleCache = undefined;
+  ruleCaches.clear();
 }
 
 /** Findings of one logical line (everything except includes, which depend on other files). */
@@ -336,14 +335,22 @@ function checkLine(ll: LogicalLine, p: LineParse, toRange: (ll: LogicalLine, s: 
 }
 
 const NO_FINDINGS: Finding[] = [];
-/** Per-line findings cached for the most recent analysis inputs. */
-export const RULE_CACHE_LIMIT = 100_000;
+/**
+ * Per-line findings for the most recent analysis inputs, keyed by the cached parse object
+ * (one per distinct line text), so a lookup costs no string hashing; entries die with the parse cache.
+ */
 interface RuleCacheKey { path: string; config: unknown; project: unknown; hash: string | undefined }
-let ruleCache: { key: RuleCacheKey; lines: Map<string, Finding[]> } | undefined;
-function ruleCacheFor(key: RuleCacheKey): Map<string, Finding[]> {
-  const k = ruleCache?.key;
-  if (!ruleCache || !k || k.path !== key.path || k.config !== key.config || k.project !== key.project || k.hash !== key.hash) ruleCache = { key, lines: new Map() };
-  return ruleCache.lines;
+/** Files whose per-line findings are kept (least recently analyzed dropped first). */
+export const RULE_CACHE_FILES = 64;
+const ruleCaches = new Map<string, { key: RuleCacheKey; lines: WeakMap<LineParse, Finding[]> }>();
+function ruleCacheFor(key: RuleCacheKey): WeakMap<LineParse, Finding[]> {
+  let entry = ruleCaches.get(key.path);
+  ruleCaches.delete(key.path);
+  const k = entry?.key;
+  if (!entry || !k || k.config !== key.config || k.project !== key.project || k.hash !== key.hash) entry = { key, lines: new WeakMap() };
+  ruleCaches.set(key.path, entry);
+  if (ruleCaches.size > RULE_CACHE_FILES) ruleCaches.delete(ruleCaches.keys().next().value!);
+  return entry.lines;
 }
 
 function moveRange(r: Range, line: number): Range {

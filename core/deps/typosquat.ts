@@ -256,22 +256,27 @@ function computeConfusion(rawName: string): Confusion | undefined {
 }
 
 function affixBase(idx: Index, name: string): Confusion | undefined {
-  const candidates: Array<[string, string]> = [];
-  for (const p of PREFIXES) if (name.startsWith(p) && name.length > p.length + 2) candidates.push([name.slice(p.length), `'${p}' prefix added`]);
-  for (const s of SUFFIXES) if (name.endsWith(s) && name.length > s.length + 2) candidates.push([name.slice(0, -s.length), `'${s}' suffix added`]);
-  const cu = CUDA_SUFFIX.exec(name);
-  if (cu) candidates.push([name.slice(0, cu.index), `'${cu[0]}' suffix added`]);
-  // Prefix/suffix removed: `dateutil` for `python-dateutil`, `triton` handled as popular.
-  for (const p of ['python-', 'py']) candidates.push([p + name, `'${p}' prefix missing`]);
-  for (const s of ['-python', 'py']) candidates.push([name + s, `'${s}' suffix missing`]);
-  let best: [string, string] | undefined;
-  for (const c of candidates) {
-    let base = c[0];
-    if (base.startsWith('-') || base.endsWith('-')) base = base.replace(/^-+|-+$/g, '');
-    if (base.length < 3 || !idx.affixTargets.has(base)) continue;
-    if (!best || better(idx, base, best[0])) best = [base, c[1]];
+  let bestBase: string | undefined;
+  let bestWhy: (() => string) | undefined;
+  const tryBase = (raw: string, why: () => string) => {
+    let base = raw;
+    if (base.charCodeAt(0) === 45 || base.charCodeAt(base.length - 1) === 45) base = base.replace(/^-+|-+$/g, '');
+    if (base.length < 3 || !idx.affixTargets.has(base)) return;
+    if (better(idx, base, bestBase)) { bestBase = base; bestWhy = why; }
+  };
+  for (const p of PREFIXES) if (name.startsWith(p) && name.length > p.length + 2) tryBase(name.slice(p.length), () => `'${p}' prefix added`);
+  for (const x of SUFFIXES) if (name.endsWith(x) && name.length > x.length + 2) tryBase(name.slice(0, -x.length), () => `'${x}' suffix added`);
+  if (name.includes('-cu')) {
+    const cu = CUDA_SUFFIX.exec(name);
+    if (cu) tryBase(name.slice(0, cu.index), () => `'${cu[0]}' suffix added`);
   }
-  if (!best) return undefined;
-  const kind: ConfusionKind = /py/.test(best[1]) ? 'python-affix' : 'affix';
-  return { intended: best[0], kind, reason: best[1] };
+  // Prefix/suffix removed: `dateutil` for `python-dateutil`.
+  tryBase('python-' + name, () => "'python-' prefix missing");
+  tryBase('py' + name, () => "'py' prefix missing");
+  tryBase(name + '-python', () => "'-python' suffix missing");
+  tryBase(name + 'py', () => "'py' suffix missing");
+  if (!bestBase || !bestWhy) return undefined;
+  const reason = bestWhy();
+  const kind: ConfusionKind = /py/.test(reason) ? 'python-affix' : 'affix';
+  return { intended: bestBase, kind, reason };
 }

@@ -17,6 +17,8 @@ export const WEIGHT_CHUNK_BYTES = 4 * 1024 * 1024;
 export const WEIGHT_LOOKAHEAD_BYTES = 16 * 1024;
 /** Words per statistics block (chi-square over the low byte). */
 export const STAT_BLOCK_WORDS = 16 * 1024;
+/** Every n-th word feeds the low-byte histogram. */
+export const STAT_SAMPLE_STRIDE = 4;
 /** Block chi-square (255 degrees of freedom, expected ≈ 255 ± 23) that counts as an outlier… */
 export const STAT_OUTLIER_CHI2 = 1000;
 /** …when the tensor's median block is at most this (the tensor otherwise looks like trained weights). */
@@ -121,6 +123,10 @@ function entropy(hist: Uint32Array, total: number): number {
   return h;
 }
 
+/** FIRST_BYTE for either byte of a little-endian 16-bit value. */
+const FIRST_BYTE_IN_16 = new Uint8Array(65536);
+for (let k = 0; k < 65536; k++) FIRST_BYTE_IN_16[k] = FIRST_BYTE[k & 0xff] | FIRST_BYTE[k >>> 8];
+
 /** Up to 3 candidates per word of a chunk: sized so that no candidate is ever dropped (shared; checks are synchronous). */
 let scratch: Int32Array | undefined;
 function candidateScratch(): Int32Array { return (scratch ??= new Int32Array(3 * (WEIGHT_CHUNK_BYTES / 4))); }
@@ -133,11 +139,11 @@ for (const p of [0x7f45, 0x4d5a, 0x504b, 0x2321]) PAIR[p] = 1;
  * The hot loop over one chunk's 4-byte words: NaN/Inf, constant, low-16-bit and
  * low-byte histogram statistics, and candidate payload starts (first byte of a
  * signature in byte 0/1/2 of a word) collected for validation outside the loop.
- * st = [nan, inf, low16NonZero, notConstant].
+ * st = [nan, inf, low16NonZero, notConstant, samples in the open block].
  */
 function wordLoop(i32: Int32Array, n: number, first: number, hist: Uint32Array, blockWords: number, st: Float64Array,
   cand: { at: Int32Array; count: number }, blocks: number[]): number {
-  const FB = FIRST_BYTE;
+  const FB = FIRST_BYTE, FB16 = FIRST_BYTE_IN_16;
   const at = cand.at;
   let nan = 0, inf = 0, low16 = 0, notConstant = 0, count = cand.count;
   let w = 0;
@@ -145,26 +151,40 @@ function wordLoop(i32: Int32Array, n: number, first: number, hist: Uint32Array, 
     // Tight inner loop up to the next statistics block boundary.
     const end = Math.min(n, w + (STAT_BLOCK_WORDS - blockWords));
     blockWords += end - w;
+    // Low-byte histogram on every STAT_SAMPLE_STRIDE-th word (a separate, cheap pass: the statistic is low-confidence anyway).
+    let samples = 0;
+    for (let k = w; k < end; k += STAT_SAMPLE_STRIDE) { hist[i32[k] & 0xff]++; samples++; }
+    st[4] += samples;
     for (; w < end; w++) {
       const v = i32[w];
       const b0 = v & 0xff;
-      hist[b0]++;
       if ((v & 0x7f800000) === 0x7f800000) { if (v & 0x7fffff) nan++; else inf++; }
       if (v !== first) notConstant = 1;
       if (v & 0xffff) low16++;
-      // SWAR prefilter (no table loads): does byte 0, 1 or 2 equal a signature's first byte?
-      const x1 = v ^ 0x7f7f7f7f, x2 = v ^ 0x4d4d4d4d, x3 = v ^ 0x50505050, x4 = v ^ 0x23232323;
-      if ((((x1 - 0x01010101) & ~x1) | ((x2 - 0x01010101) & ~x2) | ((x3 - 0x01010101) & ~x3) | ((x4 - 0x01010101) & ~x4)) & 0x00808080) {
+      // Prefilter: does byte 0, 1 or 2 equal a signature's first byte? (one 16-bit and one 8-bit table load)
+      if (FB16[v & 0xffff] | FB[(v >>> 16) & 0xff]) {
+        // Second-byte check inline, so that only real two-byte signature starts reach validation:
+        // a stream starting at byte 0 continues with byte 1 (n = 2, 3) or the next word's byte 0 (n = 1);
+        // at byte 1 with byte 2 (n = 3) or the next word's byte 0 (n = 2); at byte 2 with the next word's byte 0.
         const b1 = (v >>> 8) & 0xff, b2 = (v >>> 16) & 0xff;
         const base = w << 2;
-        if (FB[b0]) at[count++] = base;
-        if (FB[b1]) at[count++] = base + 1;
-        if (FB[b2]) at[count++] = base + 2;
+        if (w + 1 < n) {
+          const nb0 = i32[w + 1] & 0xff;
+          if (FB[b0] && (PAIR[(b0 << 8) | b1] | PAIR[(b0 << 8) | nb0])) at[count++] = base;
+          if (FB[b1] && (PAIR[(b1 << 8) | b2] | PAIR[(b1 << 8) | nb0])) at[count++] = base + 1;
+          if (FB[b2] && PAIR[(b2 << 8) | nb0]) at[count++] = base + 2;
+        } else {
+          // Last word of the chunk: the next byte is in the look-ahead; validation sorts it out.
+          if (FB[b0]) at[count++] = base;
+          if (FB[b1]) at[count++] = base + 1;
+          if (FB[b2]) at[count++] = base + 2;
+        }
       }
     }
     if (blockWords === STAT_BLOCK_WORDS) {
-      blocks.push(chiSquare(hist, blockWords), entropy(hist, blockWords));
+      blocks.push(chiSquare(hist, st[4]), entropy(hist, st[4]));
       hist.fill(0);
+      st[4] = 0;
       blockWords = 0;
     }
   }
@@ -208,7 +228,7 @@ export function checkTensorBytes(src: ByteSource, tensor: TensorRange, ctx: Scan
   const blockEntropy: number[] = [];
   const blockHist = new Uint32Array(256);
   let blockWords = 0;
-  const stats = new Float64Array(4);
+  const stats = new Float64Array(5);
   const candidates = { at: candidateScratch(), count: 0 };
   const finishedBlocks: number[] = [0.5]; // seeded so the array holds doubles from the start (no map change in the hot loop)
   finishedBlocks.length = 0;
@@ -245,7 +265,7 @@ export function checkTensorBytes(src: ByteSource, tensor: TensorRange, ctx: Scan
     const nWords = main >>> 2;
     const i32 = new Int32Array(chunk.buffer, chunk.byteOffset, nWords);
     if (words === 0 && nWords > 0) firstWord = i32[0] >>> 0;
-    stats.fill(0);
+    stats[0] = stats[1] = stats[2] = stats[3] = 0; // stats[4] (samples in the open block) carries over
     blockWords = wordLoop(i32, nWords, firstWord | 0, blockHist, blockWords, stats, candidates, finishedBlocks);
     nanCount += stats[0]; infCount += stats[1]; low16NonZero += stats[2];
     if (stats[3]) constant = false;

@@ -133,18 +133,23 @@ function isDatasetScript(dir: string, file: string): boolean {
 export const hfFolderCheck: FolderCheck = {
   id: 'hf-model-folder',
   check(dir, files, report) {
-    const hasConfig = files.includes('config.json');
     const hasWeights = files.some((f) => WEIGHT_FILE.test(f));
-    const isModelFolder = hasConfig || files.includes('tokenizer.json') || files.includes('tokenizer_config.json');
+    const hasTokenizer = files.includes('tokenizer.json') || files.includes('tokenizer_config.json');
+    // Only a transformers-style config makes a folder a model folder (plenty of projects have a config.json).
+    let hfConfig = false;
     for (const name of CONFIG_FILES) {
       if (name === 'tokenizer_config.json' || !files.includes(name)) continue;
       const cfg = readJson(dir, name, report);
-      if (isObj(cfg)) reviewAutoMap(name, cfg, report(name));
+      if (!isObj(cfg)) continue;
+      if (name === 'config.json') hfConfig = 'model_type' in cfg || 'architectures' in cfg || 'auto_map' in cfg || '_name_or_path' in cfg;
+      if (name === 'config.json' && !hfConfig) continue;
+      reviewAutoMap(name, cfg, report(name));
     }
+    const isModelFolder = hfConfig || hasTokenizer;
     if (isModelFolder) reviewTokenizer(dir, files, report);
     for (const f of files.filter((x) => x.endsWith('.py'))) {
       if (isDatasetScript(dir, f)) report(f).finding('HF005', 'medium', `'${f}' is a dataset loading script (datasets runs it with trust_remote_code)`);
-      else if (isModelFolder && (hasWeights || hasConfig)) report(f).finding('HF003', 'medium', `Python file '${f}' ships next to the model weights (custom model/pipeline code)`);
+      else if (hfConfig || (hasTokenizer && hasWeights)) report(f).finding('HF003', 'medium', `Python file '${f}' ships next to the model weights (custom model/pipeline code)`);
     }
   },
 };

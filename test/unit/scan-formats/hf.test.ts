@@ -50,3 +50,13 @@ test('dataset script and chat template in tokenizer_config.json; end-to-end thro
     assert.ok(byName('tokenizer_config.json').findings.some((f) => f.code === 'HF006'));
   } finally { fs.rmSync(dir, { recursive: true, force: true }); }
 });
+
+test('an ordinary project folder with config.json and .py files is not a model folder', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mv-proj-'));
+  try {
+    fs.writeFileSync(path.join(dir, 'config.json'), JSON.stringify({ auto_map_like: 1, port: 8080 }));
+    fs.writeFileSync(path.join(dir, 'train.py'), 'print(1)\n');
+    fs.writeFileSync(path.join(dir, 'model.pt'), '');
+    assert.deepEqual([...run(dir).values()].flatMap((x) => x.findings), []);
+  } finally { fs.rmSync(dir, { recursive: true, force: true }); }
+});

@@ -192,7 +192,19 @@ class TomlWalker {
     }
     // Poetry sources.
     const psrc = get(poetry, 'source');
-    if (psrc?.kind === 'array') for (const s of psrc.items) this.indexUrl(get(s, 'url'), '--index-url');
+    if (psrc?.kind === 'array') {
+      for (const s of psrc.items) {
+        this.indexUrl(get(s, 'url'), '--index-url');
+        const priority = get(s, 'priority');
+        const secondary = get(s, 'secondary');
+        // A supplemental source is asked only for names the main index lacks: whoever registers such a
+        // name on the main index wins (dependency confusion). `secondary = true` is the old spelling.
+        if (str(priority) === 'supplemental' || (secondary?.kind === 'value' && secondary.value === true)) {
+          const node = (priority ?? secondary)!.node;
+          this.sink.add('DEP004', 'warning', this.range(node), `Poetry source '${str(get(s, 'name')) ?? '?'}' is supplemental: a package missing from the main index is fetched from it, so anyone who registers that name on the main index takes over (dependency confusion); use priority = "explicit" and name the source per package`);
+        }
+      }
+    }
     // uv: sources, indexes, index options.
     const sources = get(root, 'tool', 'uv', 'sources');
     if (sources?.kind === 'table') {

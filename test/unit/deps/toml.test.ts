@@ -100,6 +100,14 @@ pytest = "*"
   assert.match(codes(f, 'DEP008')[0].message, /\^\^1/);
 });
 
+test('Poetry sources: supplemental is dependency confusion, explicit is fine', () => {
+  const text = `[tool.poetry]\nname = "a"\n[[tool.poetry.source]]\nname = "internal"\nurl = "https://example.invalid/simple"\npriority = "supplemental"\n[[tool.poetry.source]]\nname = "torch"\nurl = "https://example.invalid/torch"\npriority = "explicit"\n`;
+  const f = codes(run('pyproject', 'pyproject.toml', text), 'DEP004');
+  assert.equal(f.length, 1);
+  assert.equal(spanText(text, f[0]), '"supplemental"');
+  assert.match(f[0].message, /'internal'.*dependency confusion/);
+});
+
 test('poetryToPep440', () => {
   assert.equal(poetryToPep440('^1.2.3'), '>=1.2.3,<2');
   assert.equal(poetryToPep440('^0.2.3'), '>=0.2.3,<0.3');

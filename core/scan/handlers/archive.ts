@@ -246,7 +246,8 @@ registerFormat({
 });
 registerFormat({
   id: 'zlib', // joblib's compress=True / 'zlib'
-  sniff: (head) => (head.length >= 2 && (head[0] & 0x0f) === 8 && (head[0] >> 4) <= 7 && ((head[0] << 8) | head[1]) % 31 === 0 && head[0] === 0x78 ? 30 : 0),
+  // Only the four headers zlib actually writes (levels 1, 2-5, 6, 7-9): 'x ' at the start of a text file is not zlib.
+  sniff: (head) => (head.length >= 2 && head[0] === 0x78 && [0x01, 0x5e, 0x9c, 0xda].includes(head[1]) ? 30 : 0),
   scan: (src, ctx) => decompressInto(ctx, src, 'zlib', 'inflated'),
 });
 

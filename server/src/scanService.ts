@@ -86,12 +86,21 @@ export class ScanService {
   private autoTimer?: NodeJS.Timeout;
   private published = new Set<string>();
   private running = 0;
-  private ready: Promise<void>;
+  private ready: Promise<void> | undefined;
 
   constructor(private readonly host: ScanHost, private readonly workerPath: string, private readonly storageDir: string | undefined, workers = 1) {
     this.pool = new ScanPool(workerPath, workers, (m) => host.log(m));
     this.cache = new ScanCache('unknown', storageDir);
-    this.ready = this.init();
+  }
+
+  /**
+   * Load the persistent cache and re-publish the last results. Called once the
+   * client is initialized (no notifications before the initialize response);
+   * requests call it too, so a client that never says `initialized` still works.
+   */
+  start(): Promise<void> {
+    if (!this.ready) this.ready = this.init();
+    return this.ready;
   }
 
   private async init(): Promise<void> {
@@ -113,7 +122,7 @@ export class ScanService {
     if (restored) this.notifyResults();
   }
 
-  whenReady(): Promise<void> { return this.ready; }
+  whenReady(): Promise<void> { return this.start(); }
 
   configure(opts: { weights: boolean; weightsMaxBytes: number; autoScan: boolean; workers: number }): void {
     this.options = { weights: opts.weights, weightsMaxBytes: opts.weightsMaxBytes };
@@ -129,7 +138,7 @@ export class ScanService {
 
   /** The `modelvet/scan` request. Throws JobCancelled when cancelled (partial results are still published). */
   async scan(paths: string[], force: boolean, token: CancellationToken, progress?: ScanProgress): Promise<ScanOutput> {
-    await this.ready;
+    await this.start();
     const started = Date.now();
     this.running++;
     this.notifyStatus('Collecting model files…');
@@ -196,7 +205,7 @@ export class ScanService {
 
   /** The `modelvet/fileReport` request (custom editor). */
   async fileReport(p: string, force: boolean, token: CancellationToken): Promise<FileReportResult> {
-    await this.ready;
+    await this.start();
     const abs = path.resolve(p);
     if (!force) {
       const hit = this.cache.byStamp(abs);

@@ -437,20 +437,24 @@ connection.onInitialize((params: InitializeParams): InitializeResult => {
   };
 });
 
+/** Watchers the server registers itself (a client may also watch these; duplicate events are debounced). */
+const WATCHED_GLOBS = [
+  '**/*requirements*.{txt,in}', '**/requirements/*.{txt,in}', '**/constraints*.txt',
+  '**/{pyproject.toml,Pipfile,Pipfile.lock,uv.lock,poetry.lock,pylock.toml,pdm.lock,environment*.yml,environment*.yaml}',
+  '**/*.{pt,pth,bin,ckpt,pkl,pickle,joblib,npy,npz,safetensors,gguf,onnx,keras,h5,pb}',
+];
+
 connection.onInitialized(() => {
+  // Each step on its own: a client that refuses a registration still gets settings and restored scan results.
+  const step = (name: string, fn: () => Promise<unknown>) => fn().catch((e) => logError(name, e));
   void (async () => {
-    if (caps.configDynamic) await connection.client.register(DidChangeConfigurationNotification.type, { section: CONFIG_SECTION });
+    if (caps.configDynamic) await step('register didChangeConfiguration', () => connection.client.register(DidChangeConfigurationNotification.type, { section: CONFIG_SECTION }));
     if (caps.watchedFilesDynamic) {
-      await connection.client.register(DidChangeWatchedFilesNotification.type, {
-        watchers: [
-          { globPattern: '**/*requirements*.{txt,in}' }, { globPattern: '**/requirements/*.{txt,in}' }, { globPattern: '**/constraints*.txt' },
-          { globPattern: '**/{pyproject.toml,Pipfile,Pipfile.lock,uv.lock,poetry.lock,pylock.toml,pdm.lock,environment*.yml,environment*.yaml}' },
-          { globPattern: '**/*.{pt,pth,bin,ckpt,pkl,pickle,joblib,npy,npz,safetensors,gguf,onnx,keras,h5,pb}' },
-        ],
-      });
+      await step('register file watchers', () => connection.client.register(DidChangeWatchedFilesNotification.type, { watchers: WATCHED_GLOBS.map((globPattern) => ({ globPattern })) }));
     }
-    await loadSettings();
-  })().catch((e) => logError('initialized', e));
+    await step('load settings', () => loadSettings());
+    await step('restore scan results', async () => scanService?.start());
+  })();
 });
 
 async function loadSettings(pushed?: unknown): Promise<void> {

@@ -22,6 +22,7 @@
  *   - `{ kind: 'ext', code: number, index, offset }`                     EXT1/2/4 with no registry entry
  *   - `{ kind: 'buffer', index: number, readonly: boolean }`             NEXT_BUFFER (out-of-band, protocol 5)
  * The graph is a DAG (memo GET shares nodes; mutations can even make cycles): walkers must track visited nodes.
+ * Treat the graph as read-only (an empty dict's keys/values are a shared frozen array).
  */
 import type { ScanLimits } from '../format';
 
@@ -174,6 +175,8 @@ function decodeLong(d: Uint8Array, s: number, n: number): number | bigint {
 
 export const HIGHEST_PROTOCOL = 5;
 const FLOAT_VIEW = new Float64Array(1);
+/** Shared (frozen) placeholder for an empty dict's keys/values until its first SETITEM(S). */
+const NO_ITEMS: PNode[] = Object.freeze([]) as unknown as PNode[];
 const FLOAT_BYTES = new Uint8Array(FLOAT_VIEW.buffer);
 
 /** Opcode bytes valid as the first byte of a pickle (used to sniff and to decide whether stacked data is a pickle). */
@@ -282,7 +285,7 @@ class VmState {
     if (kv.length % 2) throw new PickleError('odd number of items for SETITEMS');
     if (typeof target === 'object' && target !== null) {
       const k = (target as DictNode).kind;
-      if (k === 'dict') { const d = target as DictNode; for (let i = 0; i < kv.length; i += 2) { d.keys.push(kv[i]); d.values.push(kv[i + 1]); } return; }
+      if (k === 'dict') { const d = target as DictNode; if (d.keys === NO_ITEMS) { d.keys = []; d.values = []; } for (let i = 0; i < kv.length; i += 2) { d.keys.push(kv[i]); d.values.push(kv[i + 1]); } return; }
       if (k === 'call') { const c = target as CallNode; c.setKeys ??= []; c.setValues ??= []; for (let i = 0; i < kv.length; i += 2) { c.setKeys.push(kv[i]); c.setValues.push(kv[i + 1]); } return; }
       if (k === 'global') { this.run.events.push({ kind: 'mutate-global', index: this.opIndex, offset: this.opStart, detail: `__setitem__ on ${globalName(target as GlobalNode)}` }); return; }
       if (k === 'list' || k === 'persid' || k === 'ext') return;
@@ -417,7 +420,7 @@ export function runPickle(input: Uint8Array, opts: PickleRunOptions): PickleRun 
           case 0x43: { const n = data[st.need(1)]; const s = st.need(n); st.countNode(); st.push({ kind: 'bytes', data: data.subarray(s, s + n), mutable: false }); break; }
           case 0x5d: st.countNode(); st.push({ kind: 'list', items: [] }); break;
           case 0x29: st.countNode(); st.push({ kind: 'tuple', items: [] }); break;
-          case 0x7d: st.countNode(); st.push({ kind: 'dict', keys: [], values: [] }); break;
+          case 0x7d: st.countNode(); st.push({ kind: 'dict', keys: NO_ITEMS, values: NO_ITEMS }); break; // arrays made on first SETITEM(S)
           case 0x8f: st.countNode(); st.push({ kind: 'set', items: [], frozen: false }); break;
           case 0x6c: { const items = st.popMark(); st.countNode(); st.push({ kind: 'list', items }); break; }
           case 0x74: { const items = st.popMark(); st.countNode(); st.push({ kind: 'tuple', items }); break; }
@@ -460,7 +463,10 @@ export function runPickle(input: Uint8Array, opts: PickleRunOptions): PickleRun 
                 const keys = new Array<PNode>(n), values = new Array<PNode>(n);
                 for (let i = 0, j = m; i < n; i++, j += 2) { keys[i] = st.stack[j]; values[i] = st.stack[j + 1]; }
                 d.keys = keys; d.values = values;
-              } else for (let i = m; i < st.stack.length; i += 2) { d.keys.push(st.stack[i]); d.values.push(st.stack[i + 1]); }
+              } else {
+                if (d.keys === NO_ITEMS) { d.keys = []; d.values = []; }
+                for (let i = m; i < st.stack.length; i += 2) { d.keys.push(st.stack[i]); d.values.push(st.stack[i + 1]); }
+              }
               st.stack.length = m;
             } else st.setItems(t, st.stack.splice(m));
             break;

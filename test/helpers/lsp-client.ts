@@ -31,6 +31,8 @@ export interface StartOptions {
   /** false = a client without pull diagnostics (push fallback). */
   pull?: boolean;
   initializationOptions?: Record<string, unknown>;
+  /** Script and arguments instead of `dist/server.js --stdio` (e.g. the CLI: `dist/cli.js lsp --stdio`). */
+  args?: string[];
   /** Node flags for the server process (e.g. the client's launch flags). */
   execArgv?: string[];
   /** Extra env for the server process. */
@@ -51,7 +53,7 @@ export class LspTestClient {
   }
 
   static async start(opts: StartOptions): Promise<LspTestClient> {
-    const proc = spawn(process.execPath, [...(opts.execArgv ?? []), SERVER_JS, '--stdio'], { cwd: opts.root, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
+    const proc = spawn(process.execPath, [...(opts.execArgv ?? []), ...(opts.args ?? [SERVER_JS, '--stdio'])], { cwd: opts.root, stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
     const conn = createMessageConnection(new StreamMessageReader(proc.stdout!), new StreamMessageWriter(proc.stdin!));
     const client = new LspTestClient(proc, conn, opts.root, opts.settings ?? {});
     proc.stderr!.on('data', (d) => client.logs.push(String(d)));

@@ -8,7 +8,7 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
-import { LspTestClient, applyEdits, editsFor, type DiagnosticLike } from '../helpers/lsp-client';
+import { LspTestClient, ROOT, applyEdits, editsFor, type DiagnosticLike } from '../helpers/lsp-client';
 
 function workspace(files: Record<string, string>): string {
   const root = mkdtempSync(path.join(os.tmpdir(), 'modelvet-lsp-'));
@@ -292,6 +292,19 @@ test('project facts follow unsaved manifest edits: torch >= 2.6 in requirements 
     }
     assert.equal(after.length, 1);
     assert.equal(after[0].severity, 3, 'information once torch 2.6 is pinned (unsaved edit)');
+  } finally {
+    await c.stop();
+    rmSync(r, { recursive: true, force: true });
+  }
+});
+
+test('`modelvet lsp --stdio` (the CLI entry) serves the same protocol', async () => {
+  const r = workspace({});
+  const c = await LspTestClient.start({ root: r, args: [path.join(ROOT, 'dist', 'cli.js'), 'lsp', '--stdio'] });
+  try {
+    assert.equal(c.initializeResult.serverInfo.name, 'modelvet');
+    const uri = c.open('requirements.txt', 'pytorch==2.3.0\n', 'pip-requirements');
+    assert.equal(byCode(await c.pull(uri), 'DEP001').length, 1);
   } finally {
     await c.stop();
     rmSync(r, { recursive: true, force: true });

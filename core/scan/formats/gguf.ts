@@ -109,6 +109,14 @@ export function sniffGguf(head: Uint8Array): number {
   return head.length >= 8 && head[0] === 0x47 && head[1] === 0x47 && head[2] === 0x55 && head[3] === 0x46 ? 100 : 0;
 }
 
+/** Expected value types of well-known keys ('array:<element type>' for arrays). */
+const EXPECTED_TYPES: Record<string, string[]> = {
+  'general.architecture': ['8'], 'general.name': ['8'], 'general.alignment': ['4'], 'general.file_type': ['4'],
+  'tokenizer.ggml.model': ['8'], 'tokenizer.chat_template': ['8'], 'tokenizer.ggml.tokens': ['array:8'],
+  'tokenizer.ggml.scores': ['array:6'], 'tokenizer.ggml.token_type': ['array:5', 'array:4'], 'tokenizer.ggml.merges': ['array:8'],
+  'tokenizer.ggml.bos_token_id': ['4'], 'tokenizer.ggml.eos_token_id': ['4'], 'tokenizer.ggml.unknown_token_id': ['4'], 'tokenizer.ggml.padding_token_id': ['4'],
+};
+
 interface TensorEntry { name: string; type: number; dims: number[]; offset: number; bytes: number }
 
 export function scanGguf(src: ByteSource, ctx: ScanContext): void {
@@ -128,6 +136,9 @@ export function scanGguf(src: ByteSource, ctx: ScanContext): void {
       const key = c.string();
       const type = c.u32();
       const value = readValue(c, type, 0);
+      const expected = EXPECTED_TYPES[key];
+      const actual = typeof value === 'object' && value !== null && 'arrayType' in value ? `array:${value.arrayType}` : String(type);
+      if (expected && !expected.includes(actual)) ctx.finding('GGUF001', 'medium', `metadata '${key}' has type ${actual}, expected ${expected.join(' or ')}`, { offset: at });
       if (kv.has(key)) ctx.finding('GGUF001', 'medium', `duplicate metadata key '${key}'`, { offset: at });
       kv.set(key, value);
       if (typeof value === 'string' && (key.startsWith('general.') || key === 'tokenizer.ggml.model') && value.length <= 256) ctx.meta(key, value);
@@ -160,6 +171,9 @@ export function scanGguf(src: ByteSource, ctx: ScanContext): void {
 
   // Data layout: tensors live after the (aligned) header, aligned, inside the file, without overlaps.
   const alignV = kv.get('general.alignment');
+  if (alignV !== undefined && !(typeof alignV === 'number' && alignV > 0 && alignV % 8 === 0 && alignV <= 1 << 20)) {
+    ctx.finding('GGUF001', 'medium', `general.alignment ${String(alignV)} is not a positive multiple of 8`);
+  }
   const alignment = typeof alignV === 'number' && alignV > 0 && Number.isInteger(alignV) ? alignV : 32;
   const dataStart = Math.ceil(c.pos / alignment) * alignment;
   const dataSize = src.size - dataStart;

@@ -140,6 +140,7 @@ export function scanOnnx(src: ByteSource, ctx: ScanContext): void {
       }
       st.localFunctions.add(`${domain}::${name}`);
     }
+    if (st.localFunctions.size) ctx.meta('functions', [...st.localFunctions].slice(0, 50).join(', '));
     for (const f of ps.fields(0, src.size, 0)) {
       if (f.num === 7 && f.wire === WIRE_LEN) { sawGraph = true; scanGraph(st, f, 1); }
       else if (f.num === 25 && f.wire === WIRE_LEN) {

@@ -63,3 +63,14 @@ test('template review: obfuscations are critical, real templates are clean', () 
   assert.ok(hidden.some((i) => /base64/.test(i.message)));
   assert.ok(hidden.some((i) => /invisible/.test(i.message)));
 });
+
+test('well-known keys with the wrong type are flagged', () => {
+  const data = Buffer.from(fs.readFileSync(path.join(FIXTURES, 'gguf/benign.gguf')));
+  // general.architecture is the first KV: key len(8) + "general.architecture"(20), then its u32 type (8 = string) → 4 (u32)
+  const typeAt = 4 + 4 + 8 + 8 + 8 + 'general.architecture'.length;
+  assert.equal(data.readUInt32LE(typeAt), 8);
+  data.writeUInt32LE(4, typeAt);
+  const r = scanWith(ggufHandler, new Uint8Array(data));
+  assert.notEqual(r.verdict, 'safe');
+  assert.ok(r.findings.some((f) => f.code === 'GGUF001'), JSON.stringify(r.findings));
+});

@@ -345,6 +345,10 @@ class Session implements ServerAccess {
         else if (choice === 'Reveal in Explorer') void vscode.commands.executeCommand('revealInExplorer', out);
       });
     } catch (error) {
+      if ((error as { code?: number })?.code === REQUEST_CANCELLED) {
+        this.log(`conversion of ${input} cancelled`);
+        return;
+      }
       if ((error as { code?: number })?.code === METHOD_NOT_FOUND) {
         void vscode.window.showErrorMessage('This version of the ModelVet server cannot convert files yet.');
         return;

@@ -84,7 +84,7 @@ function activeEditor() {
 }
 
 /** Moves the cursor onto the first problem of the active editor (F8), then applies the quick-fix named `title` (Ctrl+.). */
-async function applyQuickFix(title) {
+async function applyQuickFix(title, expectedText) {
   const editor = activeEditor();
   await editor.locator('.view-lines').click();
   await page.keyboard.press('Control+Home');
@@ -105,7 +105,11 @@ async function applyQuickFix(title) {
   if (!(await action.evaluate((el) => el.classList.contains('focused')))) throw new Error(`could not focus the quick-fix "${title}"`);
   await page.keyboard.press('Enter');
   await page.locator('.action-widget').first().waitFor({ state: 'hidden', timeout: UI_MS });
+  // Save only once the edit is in the buffer (monaco renders spaces as U+00A0).
+  await waitForCondition(`the editor to show "${expectedText}"`, async () =>
+    (await editor.locator('.view-lines').innerText()).replace(/\u00a0/g, ' ').includes(expectedText));
   await page.keyboard.press('Control+s');
+  await page.locator('.editor-group-container.active .tab.active.dirty').waitFor({ state: 'detached', timeout: UI_MS });
 }
 
 /** The content frame of the visible webview (report panel or custom editor). */
@@ -169,7 +173,7 @@ try {
     await problemRow('DEP002').waitFor({ timeout: UI_MS });
     mark('DEP001 + DEP002 rows in the Problems panel');
     await screenshot('01a-requirements-problems');
-    await applyQuickFix("Replace 'numpyy' with 'numpy'");
+    await applyQuickFix("Replace 'numpyy' with 'numpy'", 'numpy==1.26.4');
     await waitForCondition('requirements.txt saved with the fix', () => readWorkspaceFile('requirements.txt')?.startsWith('numpy==1.26.4\n'));
     const text = readWorkspaceFile('requirements.txt');
     if (text !== 'numpy==1.26.4\nrequests\n') throw new Error(`unexpected file text ${JSON.stringify(text)}`);
@@ -181,7 +185,7 @@ try {
     await openProblems();
     await problemRow('LOAD001').waitFor({ timeout: UI_MS });
     mark('LOAD001 row in the Problems panel');
-    await applyQuickFix('Add weights_only=True');
+    await applyQuickFix('Add weights_only=True', 'torch.load(path, weights_only=True)');
     await waitForCondition('load_model.py saved with the fix', () => readWorkspaceFile('load_model.py')?.includes('torch.load(path, weights_only=True)'));
   });
 

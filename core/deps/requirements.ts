@@ -290,6 +290,7 @@ export function analyzeRequirements(filePath: string, text: string, ctx: Analysi
   const cache = ruleCacheFor(cacheKey);
   const lineSink = new FindingSink(filePath);
   for (let i = 0; i < logical.length; i++) {
+    if ((i & 1023) === 1023 && ctx.isCancelled?.()) break;
     const ll = logical[i];
     const p = parsed[i];
     if (!p) continue;

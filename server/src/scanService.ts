@@ -9,7 +9,7 @@ import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DiagnosticSeverity, type CancellationToken, type Diagnostic } from 'vscode-languageserver/node';
-import type { FileReportResult, ScanResultsNotification, StatusNotification } from '../../core/protocol';
+import type { ConvertParams, ConvertResult, FileReportResult, ScanResultsNotification, StatusNotification } from '../../core/protocol';
 import { Methods } from '../../core/protocol';
 import { verdictOf, type FileReport, type ScanFinding, type ScanOutput, type ScanSeverity } from '../../core/scan/types';
 import { ScanCache, type PathStamp } from './scanCache';
@@ -21,6 +21,8 @@ import { collectModelFiles, isModelPath } from './modelFiles';
 export const AUTO_SCAN_DEBOUNCE_MS = 1_500;
 /** Results restored from the persistent cache at start-up (stat per file). */
 export const MAX_RESTORED_RESULTS = 5_000;
+/** A conversion may copy gigabytes; past this it is stopped (the converter writes to a temp file, so nothing half-written remains). */
+export const CONVERT_JOB_TIMEOUT_MS = 30 * 60_000;
 /** Code of the server's own "the scan itself failed" diagnostic (worker crash, time-out). */
 export const SCAN_FAILED_CODE = 'SRV001';
 
@@ -216,6 +218,28 @@ export class ScanService {
     this.cache.save();
     this.notifyResults();
     return { report, cached };
+  }
+
+  /**
+   * `modelvet/convert`: runs in a worker (a 1 GB checkpoint must not freeze diagnostics).
+   * The converter refuses unsafe input itself; a converted file is then scanned like any model file.
+   */
+  async convert(params: ConvertParams, token: CancellationToken): Promise<ConvertResult> {
+    const input = path.resolve(params.input);
+    const output = params.output ? path.resolve(params.output) : undefined;
+    let r: WorkerResult;
+    try {
+      r = await this.pool.run({ op: 'convert', input, output, overwrite: params.overwrite === true }, token, CONVERT_JOB_TIMEOUT_MS);
+    } catch (e) {
+      if (e instanceof JobCancelled) throw e;
+      return { ok: false, reason: (e as Error).message };
+    }
+    if (r.op !== 'convert') return { ok: false, reason: 'unexpected worker answer' };
+    if (r.result.ok) {
+      const { report } = await this.scanOne(r.result.output, true, token).catch(() => ({ report: undefined }));
+      if (report) { this.accept(report); this.cache.save(); this.notifyResults(); }
+    }
+    return r.result;
   }
 
   /** Watched-file events: model files that appear or change are scanned in the background (debounced). */

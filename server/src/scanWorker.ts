@@ -7,8 +7,16 @@ import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { ENGINE_VERSION, applyFolderChecks, resolveOptions, scanFile } from '../../core/scan/engine';
+import type { ConvertResult } from '../../core/protocol';
 import type { FileReport } from '../../core/scan/types';
 import type { WorkerRequest, WorkerResponse, WorkerResult } from './scanWorkerProtocol';
+
+/**
+ * CONVERT-WIRING: core/convert (another helper) had not landed when this was written.
+ * When it does: `import { convertToSafetensors } from '../../core/convert/index';` and
+ * set `converter = convertToSafetensors`. The server side (modelvet/convert) is complete.
+ */
+const converter: ((input: string, opts: { output?: string; overwrite?: boolean }) => ConvertResult) | undefined = undefined;
 
 /** Read size for hashing: large enough for throughput, small enough to keep the worker's heap flat. */
 const HASH_CHUNK_BYTES = 4 * 1024 * 1024;
@@ -38,6 +46,10 @@ function handle(req: WorkerRequest): WorkerResult {
     case 'hash': return hashFile(req.path);
     case 'scan': return { op: 'scan', report: scanFile(req.path, { weights: req.options.weights, weightsMaxBytes: req.options.weightsMaxBytes }) };
     case 'version': return { op: 'version', version: ENGINE_VERSION };
+    case 'convert': {
+      if (!converter) return { op: 'convert', result: { ok: false, reason: 'conversion to SafeTensors is not available in this build' } };
+      return { op: 'convert', result: converter(req.input, { output: req.output, overwrite: req.overwrite }) };
+    }
     case 'folders': {
       const reports = new Map<string, FileReport>();
       applyFolderChecks(new Map(req.dirs), reports, resolveOptions(req.options));

@@ -1,4 +1,5 @@
 /** Messages between the server's scan pool and dist/scan-worker.js (worker_threads). */
+import type { ConvertResult } from '../../core/protocol';
 import type { FileReport } from '../../core/scan/types';
 
 export interface WorkerScanOptions { weights: boolean; weightsMaxBytes: number }
@@ -8,14 +9,17 @@ export type WorkerRequest =
   | { id: number; op: 'scan'; path: string; options: WorkerScanOptions }
   | { id: number; op: 'version' }
   /** Folder-level checks (e.g. a model folder's config pointing at remote code): [dir, entry names][]. */
-  | { id: number; op: 'folders'; dirs: Array<[string, string[]]>; options: WorkerScanOptions };
+  | { id: number; op: 'folders'; dirs: Array<[string, string[]]>; options: WorkerScanOptions }
+  /** Pickle-family → SafeTensors conversion (modelvet/convert). */
+  | { id: number; op: 'convert'; input: string; output?: string; overwrite?: boolean };
 
 export type WorkerResult =
   | { op: 'hash'; sha256: string; size: number; mtimeMs: number }
   | { op: 'scan'; report: FileReport }
   | { op: 'version'; version: string }
   /** Reports produced by folder checks alone; the caller merges them into its per-file reports. */
-  | { op: 'folders'; reports: FileReport[] };
+  | { op: 'folders'; reports: FileReport[] }
+  | { op: 'convert'; result: ConvertResult };
 
 export type WorkerResponse =
   | { id: number; ok: true; result: WorkerResult }

@@ -27,7 +27,7 @@ import { analyzeCells, analyzeText } from '../../core/analyze';
 import { forgetPython, initPythonParser } from '../../core/code/index';
 import { buildProjectFacts } from '../../core/deps/index';
 import { fileKind } from '../../core/fileKinds';
-import { CONFIG_SECTION, Methods, type FileReportParams, type ScanHubRepoParams, type ScanParams } from '../../core/protocol';
+import { CONFIG_SECTION, Methods, type ConvertParams, type FileReportParams, type ScanHubRepoParams, type ScanParams } from '../../core/protocol';
 import '../../core/rules/all';
 import { getRule, ruleDocUrl } from '../../core/rules/registry';
 import { suppressionEdit } from '../../core/suppress';
@@ -751,6 +751,13 @@ connection.onRequest(Methods.scanHubRepo, guarded('modelvet/scanHubRepo', async 
   } finally {
     progress?.reporter.done();
   }
+}));
+
+connection.onRequest(Methods.convert, guarded('modelvet/convert', async (params: ConvertParams, token) => {
+  if (!scanService) throw new ResponseError(-32002, 'server not initialized');
+  if (typeof params?.input !== 'string' || !params.input) throw new ResponseError(-32602, 'modelvet/convert: `input` is required');
+  if (params.output !== undefined && typeof params.output !== 'string') throw new ResponseError(-32602, 'modelvet/convert: `output` must be a path');
+  return scanService.convert(params, token);
 }));
 
 connection.onRequest(Methods.fileReport, guarded('modelvet/fileReport', async (params: FileReportParams, token) => {

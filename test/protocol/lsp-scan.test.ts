@@ -6,7 +6,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -123,6 +123,15 @@ test('modelvet/scan: cancel midway (server-created progress), partial results ke
   // The server still answers.
   const again = await client.request('modelvet/scan', { paths: [path.join(models(), 'weights.pkl')] });
   assert.equal(again.files[0].verdict, 'safe');
+});
+
+test('modelvet/convert refuses a malicious pickle with a reason and writes nothing', async () => {
+  const input = path.join(models(), 'evil.pkl');
+  const r = await client.request('modelvet/convert', { input });
+  assert.equal(r.ok, false);
+  assert.ok(typeof r.reason === 'string' && r.reason.length > 0);
+  assert.equal(existsSync(path.join(models(), 'evil.safetensors')), false);
+  await assert.rejects(client.request('modelvet/convert', {}), (e: { code?: number }) => e.code === -32602);
 });
 
 test('auto-scan: a watched model file that appears is scanned in the background', async () => {

@@ -71,3 +71,34 @@ test('random float32 data trips nothing (no chance matches, statistics quiet)', 
   checkTensorBytes(memorySource(new Uint8Array(f.buffer)), { name: 'r', dtype: 'F32', offset: 0, length: f.byteLength }, ctx);
   assert.deepEqual(out.findings, []);
 });
+
+test('ZIP local header hidden in the low byte of each value → W002', () => {
+  const zip = Buffer.alloc(30 + 9);
+  zip.writeUInt32LE(0x04034b50, 0); zip.writeUInt16LE(20, 4); zip.writeUInt16LE(8, 8); zip.writeUInt16LE(9, 26); zip.write('evil.exe!', 30, 'latin1');
+  const f = new Float32Array(4096).fill(0.125);
+  for (let i = 0; i < f.length; i++) f[i] = 0.01 * Math.sin(i);
+  const bytes = new Uint8Array(f.buffer);
+  for (let k = 0; k < zip.length; k++) bytes[(100 + k) * 4] = zip[k];
+  const { ctx, out } = makeContext();
+  checkTensorBytes(memorySource(bytes), { name: 'z', dtype: 'F32', offset: 0, length: bytes.length }, ctx);
+  const hit = out.findings.find((x) => x.code === 'W002');
+  assert.ok(hit, JSON.stringify(out.findings));
+  assert.match(hit!.message, /low byte of each 4-byte value/);
+  assert.match(hit!.evidence ?? '', /evil\.exe/);
+});
+
+test('a block of ASCII text in the low bytes of otherwise random weights → W005 (low confidence)', () => {
+  let seed = 7;
+  const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  const f = new Float32Array(8 * 16 * 1024);
+  for (let i = 0; i < f.length; i++) f[i] = (rnd() - 0.5) * 0.1;
+  const bytes = new Uint8Array(f.buffer);
+  const text = Buffer.from('the quick brown fox jumps over the lazy dog '.repeat(400));
+  for (let k = 0; k < 16 * 1024; k++) bytes[(3 * 16 * 1024 + k) * 4] = text[k % text.length];
+  const { ctx, out } = makeContext();
+  checkTensorBytes(memorySource(bytes), { name: 's', dtype: 'F32', offset: 0, length: bytes.length }, ctx);
+  const w5 = out.findings.find((x) => x.code === 'W005');
+  assert.ok(w5, JSON.stringify(out.findings));
+  assert.equal(w5!.severity, 'low');
+  assert.equal(w5!.location.offset, 3 * 16 * 1024 * 4);
+});

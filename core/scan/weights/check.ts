@@ -14,7 +14,7 @@ import type { ByteSource, ScanContext } from '../format';
 /** Bytes read per step (aligned to 4). */
 export const WEIGHT_CHUNK_BYTES = 4 * 1024 * 1024;
 /** Extra bytes read past a chunk so a payload header that starts near its end can be validated. */
-export const WEIGHT_LOOKAHEAD_BYTES = 16 * 1024;
+export const WEIGHT_LOOKAHEAD_BYTES = 20 * 1024; // ≥ 4 × (PE_MAX_LFANEW + header) for the 1-byte stream
 /** Words per statistics block (chi-square over the low byte). */
 export const STAT_BLOCK_WORDS = 16 * 1024;
 /** Every n-th word feeds the low-byte histogram. */

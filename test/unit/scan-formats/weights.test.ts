@@ -102,3 +102,17 @@ test('a block of ASCII text in the low bytes of otherwise random weights → W00
   assert.equal(w5!.severity, 'low');
   assert.equal(w5!.location.offset, 3 * 16 * 1024 * 4);
 });
+
+test('a payload that starts at the end of one read chunk is still validated (look-ahead)', async () => {
+  const { WEIGHT_CHUNK_BYTES } = await import('../../../core/scan/weights/check');
+  const words = WEIGHT_CHUNK_BYTES / 4 + 8192;
+  const f = new Float32Array(words);
+  for (let i = 0; i < words; i++) f[i] = 0.01 * Math.cos(i * 0.37);
+  const bytes = new Uint8Array(f.buffer);
+  const pe = Buffer.alloc(0x200); pe.write('MZ', 0, 'latin1'); pe.writeUInt32LE(0x180, 0x3c); pe.write('PE\0\0', 0x180, 'latin1');
+  const startWord = WEIGHT_CHUNK_BYTES / 4 - 2; // straddles the chunk boundary, e_lfanew far into the next chunk
+  for (let k = 0; k < pe.length; k++) bytes[(startWord + k) * 4] = pe[k];
+  const { ctx, out } = makeContext();
+  checkTensorBytes(memorySource(bytes), { name: 'edge', dtype: 'F32', offset: 0, length: bytes.length }, ctx);
+  assert.ok(out.findings.some((x) => x.code === 'W001' && x.location.offset === startWord * 4), JSON.stringify(out.findings));
+});

@@ -77,7 +77,7 @@ export function analyzeNotebook(path: string, cells: NotebookCellInput[], ctx: A
   const layout = layoutNotebook(cells);
   const out: Finding[] = [];
   for (const f of analyzeSource(path, layout.text, ctx, notebookKey(path))) {
-    if (f.code === 'LOAD000') { out.push({ ...f, cell: layout.cellStartLine.findIndex((s) => s >= 0) }); continue; }
+    if (f.code === 'LOAD000') { out.push({ ...f, cell: Math.max(0, layout.cellStartLine.findIndex((s) => s >= 0)) }); continue; }
     const mapped = mapFindingToCell(layout, f);
     if (mapped) out.push(mapped);
   }

@@ -40,6 +40,10 @@ export interface ZipArchive {
 export const ZIP_EOCD_SEARCH_BYTES = 65_535 + 22;
 const SIG_EOCD = 0x06054b50, SIG_EOCD64 = 0x06064b50, SIG_LOC64 = 0x07064b50, SIG_CEN = 0x02014b50, SIG_LOC = 0x04034b50;
 export const ZIP_METHOD_STORED = 0, ZIP_METHOD_DEFLATE = 8;
+/** Deflated members up to this size are inflated at once; larger ones lazily (prefix first). */
+export const ZIP_EAGER_INFLATE_BYTES = 8 * 1024 * 1024;
+const ZIP_HEAD_COMPRESSED_BYTES = 256 * 1024;
+const ZIP_HEAD_MAX_OUTPUT_BYTES = 64 * 1024 * 1024;
 
 /** True when the first bytes look like a zip (local header, or an empty archive's EOCD). */
 export function sniffZip(head: Uint8Array): boolean {
@@ -167,6 +171,34 @@ export function readZip(src: ByteSource, ctx?: ScanContext): ZipArchive | undefi
     if (first > 0) report(ctx, problems, 'ZIP005', 'medium', `${first} bytes of data before the first zip entry (polyglot or prepended payload)`);
   }
   const crcReported = new Set<ZipEntry>();
+  const inflateFully = (en: ZipEntry, maxBytes: number): Uint8Array | undefined => {
+    const memberLoc = { member: ctx ? joinMember(ctx.member, en.name) : en.name };
+    if (en.compressedSize > (ctx?.options.limits.maxInMemoryBytes ?? 512 * 1024 * 1024)) {
+      ctx?.incomplete('ARC002', `member '${en.name}' is too large to decompress in memory`, memberLoc);
+      return undefined;
+    }
+    const limitTotal = ctx?.options.limits.maxDecompressedBytes ?? 2 * 1024 * 1024 * 1024;
+    const budget = Math.max(0, Math.min(maxBytes, limitTotal - archive.decompressedBytes));
+    const tooBigMsg = `member '${en.name}' decompresses to more than ${budget} bytes (decompression limit; possible zip bomb)`;
+    let out: Uint8Array;
+    try {
+      out = zlib.inflateRawSync(src.read(en.dataOffset, en.compressedSize), { maxOutputLength: Math.max(1, budget + 1) });
+    } catch (err) {
+      const tooBig = (err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE' || /larger than|maxOutputLength|Cannot create a Buffer/i.test(String(err));
+      const msg = tooBig ? tooBigMsg : `member '${en.name}' has corrupt deflate data`;
+      problems.push(msg);
+      ctx?.incomplete(tooBig ? 'ZIP009' : 'ZIP008', msg, memberLoc);
+      return undefined;
+    }
+    if (out.length > budget) {
+      problems.push(tooBigMsg);
+      ctx?.incomplete('ZIP009', tooBigMsg, memberLoc);
+      return undefined;
+    }
+    archive.decompressedBytes += out.length;
+    archive.checkCrc(en, out);
+    return out;
+  };
   const archive: ZipArchive = {
     entries,
     problems,
@@ -181,32 +213,36 @@ export function readZip(src: ByteSource, ctx?: ScanContext): ZipArchive | undefi
         return windowSource(src, en.dataOffset, en.compressedSize);
       }
       if (en.method === ZIP_METHOD_DEFLATE) {
-        if (en.compressedSize > (ctx?.options.limits.maxInMemoryBytes ?? 512 * 1024 * 1024)) {
-          ctx?.incomplete('ARC002', `member '${en.name}' is too large to decompress in memory`, { member: joinMember(ctx.member, en.name) });
-          return undefined;
-        }
+        const memberLoc = { member: ctx ? joinMember(ctx.member, en.name) : en.name };
         const limitTotal = ctx?.options.limits.maxDecompressedBytes ?? 2 * 1024 * 1024 * 1024;
-        const budget = Math.min(maxBytes, limitTotal - archive.decompressedBytes);
-        const raw = src.read(en.dataOffset, en.compressedSize);
-        let out: Uint8Array;
+        if (en.size > limitTotal - archive.decompressedBytes) {
+          const msg = `member '${en.name}' declares ${en.size} decompressed bytes, above the decompression limit (possible zip bomb)`;
+          problems.push(msg);
+          ctx?.incomplete('ZIP009', msg, memberLoc);
+          return undefined;
+        }
+        if (en.size <= ZIP_EAGER_INFLATE_BYTES) {
+          const out = inflateFully(en, maxBytes);
+          return out ? memorySource(out) : undefined;
+        }
+        // Large member: inflate only a prefix for sniffing/headers (a .npy header, a pickle's first opcodes);
+        // the whole member is inflated, within limits, only if a handler reads past that prefix.
+        let head: Uint8Array = new Uint8Array(0);
         try {
-          out = zlib.inflateRawSync(raw, { maxOutputLength: Math.max(1, budget + 1) });
-        } catch (err) {
-          const tooBig = (err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE' || /larger than|maxOutputLength|Cannot create a Buffer/i.test(String(err));
-          const msg = tooBig ? `member '${en.name}' decompresses to more than ${budget} bytes (decompression limit; possible zip bomb)` : `member '${en.name}' has corrupt deflate data`;
-          problems.push(msg);
-          ctx?.incomplete(tooBig ? 'ZIP009' : 'ZIP008', msg, { member: ctx ? joinMember(ctx.member, en.name) : en.name });
-          return undefined;
-        }
-        if (out.length > budget) {
-          const msg = `member '${en.name}' decompresses to more than ${budget} bytes (decompression limit; possible zip bomb)`;
-          problems.push(msg);
-          ctx?.incomplete('ZIP009', msg, { member: ctx ? joinMember(ctx.member, en.name) : en.name });
-          return undefined;
-        }
-        archive.decompressedBytes += out.length;
-        archive.checkCrc(en, out);
-        return memorySource(out);
+          head = zlib.inflateRawSync(src.read(en.dataOffset, Math.min(en.compressedSize, ZIP_HEAD_COMPRESSED_BYTES)),
+            { finishFlush: zlib.constants.Z_SYNC_FLUSH, maxOutputLength: ZIP_HEAD_MAX_OUTPUT_BYTES });
+        } catch { head = new Uint8Array(0); }
+        let full: Uint8Array | undefined | null = null;
+        return {
+          size: en.size,
+          read(offset: number, length: number): Uint8Array {
+            if (offset < 0 || length <= 0 || offset >= en.size) return new Uint8Array(0);
+            const end = Math.min(en.size, offset + length);
+            if (end <= head.length) return head.subarray(offset, end);
+            if (full === null) full = inflateFully(en, maxBytes);
+            return full ? full.subarray(offset, end) : new Uint8Array(0);
+          },
+        };
       }
       const msg = `member '${en.name}' uses compression method ${en.method}, which cannot be scanned`;
       problems.push(msg);

@@ -69,3 +69,18 @@ test('a registered zip classifier claims archives before the built-in logic', ()
   assert.equal(scanned, 1);
   assert.equal(r.format, 'test-claim');
 });
+
+test('large deflated members: prefix for sniffing, full (limited) inflate only when a handler reads on', () => {
+  // A 10 MB pickle whose payload sits at the very end: the whole member must be read.
+  const batch = Buffer.concat([Buffer.from('(', 'latin1'), Buffer.from('K\x07'.repeat(1000), 'latin1'), Buffer.from('e', 'latin1')]); // APPENDS batches like the pickler's
+  const big = Buffer.concat([Buffer.from('\x80\x04]\x94', 'latin1'), ...Array.from({ length: 5000 }, () => batch), Buffer.from('0', 'latin1'), PAYLOAD.subarray(2)]);
+  const r = scanBytes('big.zip', makeZip([{ name: 'model.bin', data: big, deflate: true }]));
+  assert.equal(r.verdict, 'malicious', JSON.stringify(r.findings));
+  // A 12 MB .npy member: only the header is needed.
+  const header = "{'descr': '<f8', 'fortran_order': False, 'shape': (1500000,), }";
+  const padded = header + ' '.repeat(118 - header.length) + '\n';
+  const npy = Buffer.concat([Buffer.from('\x93NUMPY\x01\x00', 'latin1'), Buffer.from([padded.length, 0]), Buffer.from(padded), Buffer.alloc(12_000_000)]);
+  const n = scanBytes('a.npz', makeZip([{ name: 'a.npy', data: npy, deflate: true }]));
+  assert.equal(n.verdict, 'safe', JSON.stringify(n.findings));
+  assert.deepEqual(n.tensors?.map((t) => [t.name, t.shape[0], t.bytes]), [['a.npy', 1500000, 12_000_000]]);
+});

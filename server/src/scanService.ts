@@ -315,7 +315,9 @@ export class ScanService {
   }
 
   private notifyResults(): void {
-    const msg: ScanResultsNotification = { files: [...this.results.values()].sort((a, b) => (a.path < b.path ? -1 : 1)) };
+    // Tensor tables can be huge and only the model-file editor shows them (it asks modelvet/fileReport): not broadcast.
+    const files = [...this.results.values()].sort((a, b) => (a.path < b.path ? -1 : 1)).map(({ tensors: _omitted, ...rest }) => rest);
+    const msg: ScanResultsNotification = { files };
     this.host.notify(Methods.scanResults, msg);
     this.notifyStatus();
   }

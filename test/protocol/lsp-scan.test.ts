@@ -125,6 +125,23 @@ test('modelvet/scan: cancel midway (server-created progress), partial results ke
   assert.equal(again.files[0].verdict, 'safe');
 });
 
+test('tensor tables go to fileReport, not to the scanResults broadcast', async () => {
+  const dir = path.join(root, 'st');
+  mkdirSync(dir);
+  const json = Buffer.from(JSON.stringify({ 'layer.weight': { dtype: 'F32', shape: [2, 2], data_offsets: [0, 16] } }));
+  const len = Buffer.alloc(8); len.writeBigUInt64LE(BigInt(json.length));
+  const p = path.join(dir, 'model.safetensors');
+  writeFileSync(p, Buffer.concat([len, json, Buffer.alloc(16)]));
+  const mark = client.notifications.length;
+  await client.request('modelvet/scan', { paths: [dir] });
+  const broadcast = client.notifications.slice(mark).filter((n) => n.method === 'modelvet/scanResults').at(-1)!.params;
+  const entry = broadcast.files.find((f: { path: string }) => f.path === p);
+  assert.ok(entry);
+  assert.equal(entry.tensors, undefined);
+  const r = await client.request('modelvet/fileReport', { path: p });
+  assert.deepEqual(r.report.tensors?.map((t: { name: string; shape: number[] }) => [t.name, t.shape]), [['layer.weight', [2, 2]]]);
+});
+
 test('modelvet/convert refuses a malicious pickle with a reason and writes nothing', async () => {
   const input = path.join(models(), 'evil.pkl');
   const r = await client.request('modelvet/convert', { input });

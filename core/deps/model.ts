@@ -3,7 +3,8 @@ import type { Finding, Fix, Range, Severity, TextEdit, Position } from '../types
 import { pinnedVersion } from './pep440';
 import type { LineIndex } from '../text';
 
-export type EntryContext = 'application' | 'library';
+/** 'compile-input': a pip-compile / uv `*.in` file, whose ranges are pinned by the compiled output. */
+export type EntryContext = 'application' | 'library' | 'compile-input';
 /** How a new specifier is written back into this entry's format. */
 export type SpecFormat = 'pep508' | 'poetry' | 'pipfile' | 'conda';
 

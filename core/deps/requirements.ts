@@ -6,7 +6,7 @@ import path from 'node:path';
 import type { AnalysisContext, AnalysisResult } from '../analysis';
 import { LineIndex } from '../text';
 import type { Finding, Range } from '../types';
-import { entryPinned, FindingSink, type DepEntry } from './model';
+import { entryPinned, FindingSink, type DepEntry, type EntryContext } from './model';
 import { normalizeName } from './pep440';
 import { parseRequirement, type ParsedRequirement, type Span } from './pep508';
 import { checkEntry, checkIndexOption } from './rules';
@@ -286,6 +286,7 @@ export function analyzeRequirements(filePath: string, text: string, ctx: Analysi
 
   // Per-line findings are cached by line text while the inputs they depend on stay the same
   // (path, config, project facts, hash mode), so an edit re-checks only the edited line.
+  const context: EntryContext = /\.in$/i.test(filePath) ? 'compile-input' : 'application';
   const cacheKey = { path: filePath, config: ctx.config, project: ctx.project, hash: hashMode?.reason };
   const cache = ruleCacheFor(cacheKey);
   const lineSink = new FindingSink(filePath);
@@ -294,11 +295,11 @@ export function analyzeRequirements(filePath: string, text: string, ctx: Analysi
     const ll = logical[i];
     const p = parsed[i];
     if (!p) continue;
-    if (ll.multiline) { checkLine(ll, p, toRange, sink, ctx, hashMode); continue; }
+    if (ll.multiline) { checkLine(ll, p, toRange, sink, ctx, hashMode, context); continue; }
     let atLineZero = cache.get(p);
     if (!atLineZero) {
       const before = lineSink.findings.length;
-      checkLine({ text: ll.text, start: ll.start, firstLine: 0, multiline: false }, p, toRange, lineSink, ctx, hashMode);
+      checkLine({ text: ll.text, start: ll.start, firstLine: 0, multiline: false }, p, toRange, lineSink, ctx, hashMode, context);
       atLineZero = lineSink.findings.length === before ? NO_FINDINGS : lineSink.findings.slice(before);
       cache.set(p, atLineZero);
     }
@@ -314,14 +315,14 @@ export function clearRequirementsCaches(): void {
 }
 
 /** Findings of one logical line (everything except includes, which depend on other files). */
-function checkLine(ll: LogicalLine, p: LineParse, toRange: (ll: LogicalLine, s: Span) => Range, sink: FindingSink, ctx: AnalysisContext, hashMode: { reason: string } | undefined): void {
+function checkLine(ll: LogicalLine, p: LineParse, toRange: (ll: LogicalLine, s: Span) => Range, sink: FindingSink, ctx: AnalysisContext, hashMode: { reason: string } | undefined, context: EntryContext): void {
   for (const err of p.errors) sink.add('DEP008', 'warning', toRange(ll, err.span), `cannot parse: ${err.message}`);
   for (const o of p.options) {
     if (o.value !== undefined && (o.name === '--index-url' || o.name === '--extra-index-url' || o.name === '--trusted-host' || o.name === '--find-links')) {
       checkIndexOption(o.name, o.value, toRange(ll, o.span), sink);
     }
   }
-  const entry = entryFromLine(ll, p, toRange);
+  const entry = entryFromLine(ll, p, toRange, context);
   if (!entry || entry.localPath) return;
   checkEntry(entry, sink, ctx);
   if (!entry.hashed && !p.direct?.editable) {
@@ -368,7 +369,7 @@ function moveToLine(f: Finding, line: number): Finding {
 }
 
 /** The dependency a parsed line declares (requirement or direct reference), in file coordinates. */
-export function entryFromLine(ll: LogicalLine, p: LineParse, toRange: (ll: LogicalLine, s: Span) => Range): DepEntry | undefined {
+export function entryFromLine(ll: LogicalLine, p: LineParse, toRange: (ll: LogicalLine, s: Span) => Range, context: EntryContext = 'application'): DepEntry | undefined {
   const hashed = p.hashes.length > 0;
   const lineRange = toRange(ll, { start: 0, end: ll.text.length });
   if (p.req) {
@@ -380,14 +381,14 @@ export function entryFromLine(ll: LogicalLine, p: LineParse, toRange: (ll: Logic
       spec: r.specifier, pinned: eq ? eq.version : null, specRange: r.specSpan ? toRange(ll, r.specSpan) : undefined,
       specInsertAt: r.specSpan || r.url ? undefined : toRange(ll, { start: afterName, end: afterName }).start,
       specFormat: 'pep508', url: r.url && r.urlSpan ? { url: r.url, range: toRange(ll, r.urlSpan) } : undefined,
-      hashed, context: 'application', range: trimRange(lineRange, ll, toRange),
+      hashed, context, range: trimRange(lineRange, ll, toRange),
     };
   }
   if (p.direct) {
     const d = p.direct;
     const range = toRange(ll, d.span);
     const name = d.name ?? d.url;
-    return { name, norm: normalizeName(name), nameRange: range, nameExplicit: false, spec: '', specFormat: 'pep508', url: { url: d.url, range }, localPath: d.local, hashed, context: 'application', range };
+    return { name, norm: normalizeName(name), nameRange: range, nameExplicit: false, spec: '', specFormat: 'pep508', url: { url: d.url, range }, localPath: d.local, hashed, context, range };
   }
   return undefined;
 }

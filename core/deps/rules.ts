@@ -65,9 +65,12 @@ function effectiveVersion(e: DepEntry, ctx: AnalysisContext): { version: string;
 function checkPinning(e: DepEntry, sink: FindingSink, ctx: AnalysisContext): void {
   if (entryPinned(e)) return;
   const shown = e.spec ? `${e.name}${e.spec}` : e.name;
-  if (e.context === 'library') {
+  if (e.context !== 'application') {
     const what = e.spec ? 'is a range' : 'has no version constraint';
-    sink.add('DEP002', 'hint', e.specRange ?? e.nameRange, `'${shown}' ${what}; in a library's pyproject.toml that is normal (pin exact versions in the application's lockfile instead)`, { data: data(e) });
+    const where = e.context === 'library'
+      ? "in a library's pyproject.toml that is normal (pin exact versions in the application's lockfile instead)"
+      : 'in a pip-compile input (.in) file that is normal: the compiled requirements file pins it';
+    sink.add('DEP002', 'hint', e.specRange ?? e.nameRange, `'${shown}' ${what}; ${where}`, { data: data(e) });
     return;
   }
   const known = ctx.project?.lockedVersions.get(e.norm) ?? ctx.project?.installedVersions.get(e.norm);

@@ -198,3 +198,13 @@ test('cancellation stops a long analysis early', () => {
   assert.equal(full, 3000);
   assert.ok(partial < full, `${partial} < ${full}`);
 });
+
+test('pip-compile inputs (.in): ranges are hints, other rules unchanged', () => {
+  const text = 'pandas>=2\ntorch==2.5.1\nreqeusts\n';
+  const f = run('requirements', 'requirements.in', text);
+  const d2 = codes(f, 'DEP002');
+  assert.deepEqual(d2.map((x) => x.severity), ['hint', 'hint']);
+  assert.match(d2[0].message, /pip-compile input/);
+  assert.equal(codes(f, 'DEP007').length, 1);
+  assert.equal(codes(f, 'DEP001').length, 1);
+});

@@ -57,7 +57,7 @@ export const ALLOWED_GLOBALS: ReadonlySet<string> = new Set<string>([
   ...['bool_', 'int8', 'int16', 'int32', 'int64', 'uint8', 'uint16', 'uint32', 'uint64', 'float16', 'float32', 'float64', 'longdouble', 'complex64', 'complex128',
     'object_', 'str_', 'bytes_', 'datetime64', 'timedelta64', 'intc', 'uintc', 'longlong', 'ulonglong'].map((n) => `numpy.${n}`),
   // joblib
-  'joblib.numpy_pickle.NumpyArrayWrapper', 'joblib.numpy_pickle_compat.NDArrayWrapper', 'joblib.numpy_pickle_compat.ZNDArrayWrapper',
+  'joblib.numpy_pickle.NumpyArrayWrapper', 'joblib.numpy_pickle_compat.NDArrayWrapper', 'joblib.numpy_pickle.NDArrayWrapper', 'joblib.numpy_pickle.ZNDArrayWrapper', 'joblib.numpy_pickle_compat.ZNDArrayWrapper',
   'sklearn.externals.joblib.numpy_pickle.NumpyArrayWrapper',
   // scipy sparse matrices (sklearn pipelines carry them)
   ...['csr_matrix', 'csc_matrix', 'coo_matrix', 'lil_matrix', 'dok_matrix', 'bsr_matrix', 'dia_matrix', 'csr_array', 'csc_array', 'coo_array']

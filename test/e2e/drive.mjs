@@ -218,6 +218,16 @@ try {
       .waitFor({ timeout: UI_MS });
   });
 
+  await scenario('04b-explorer-context-scan', async () => {
+    const row = page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'benign.pt' }).first();
+    await row.click({ button: 'right' });
+    const item = page.locator('.monaco-menu .action-item', { hasText: 'Scan with ModelVet' }).first();
+    await item.waitFor({ state: 'visible', timeout: UI_MS });
+    await item.click();
+    // A clean result is reported in the status bar (no popup); the output channel has the same line.
+    await page.locator('.statusbar-item', { hasText: 'scanned 1 model file' }).first().waitFor({ timeout: SCAN_MS });
+  });
+
   await scenario('05-custom-editor-tensor-table', async () => {
     await openFromExplorer('benign.pt');
     const view = visibleWebview();
@@ -241,7 +251,12 @@ try {
       return undefined;
     }, SCAN_MS);
     if (outcome === 'unsupported') return { skip: 'the language server does not implement modelvet/convert yet' };
-    if (outcome === 'refused') throw new Error(`conversion refused: ${await refused.first().innerText()}`);
+    if (outcome === 'refused') {
+      const message = await refused.first().innerText();
+      // The server routes modelvet/convert before the core converter lands: that is "not yet", not a failure.
+      if (/not available in this build/.test(message)) return { skip: 'the bundled server has no SafeTensors converter yet' };
+      throw new Error(`conversion refused: ${message}`);
+    }
     const head = fs.readFileSync(path.join(workspace, 'benign.safetensors')).subarray(0, 8);
     const headerLength = head.readBigUInt64LE(0);
     if (headerLength <= 0n || headerLength > 100_000_000n) throw new Error(`not a safetensors file (header length ${headerLength})`);

@@ -11,6 +11,7 @@ import type { FileReport, ScanOutput } from './types';
 import type { EngineOptions, ScanPathsOptions } from './engine';
 
 const WORKER_FLAG = 'modelvetScanWorker';
+const WORKER_YOUNG_GENERATION_MB = 96;
 
 interface Job { id: number; path: string }
 interface Done { id: number; report: FileReport }
@@ -63,6 +64,8 @@ export async function scanPathsParallel(paths: string[], opts: ScanPathsOptions 
         eval: isTs,
         workerData: { [WORKER_FLAG]: true, options: plainOptions },
         argv: ['version'],
+        // Pickle value graphs are large, long-lived object populations: a bigger young generation means fewer scavenges.
+        resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
         stdout: true,
         stderr: true,
       });

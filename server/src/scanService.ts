@@ -23,6 +23,15 @@ export const AUTO_SCAN_DEBOUNCE_MS = 1_500;
 export const MAX_RESTORED_RESULTS = 5_000;
 /** A conversion may copy gigabytes; past this it is stopped (the converter writes to a temp file, so nothing half-written remains). */
 export const CONVERT_JOB_TIMEOUT_MS = 30 * 60_000;
+/** Hashing streams the whole file: allow for tens of gigabytes on a slow disk. */
+export const HASH_JOB_TIMEOUT_MS = 30 * 60_000;
+/** Files above this size get a headers-first answer in the model-file editor (hashing them takes seconds). */
+export const QUICK_REPORT_MIN_BYTES = 256 * 1024 * 1024;
+
+function fileSize(p: string): number {
+  try { return statSync(p).size; } catch { return 0; }
+}
+
 /** Code of the server's own "the scan itself failed" diagnostic (worker crash, time-out). */
 export const SCAN_FAILED_CODE = 'SRV001';
 
@@ -213,11 +222,39 @@ export class ScanService {
       const hit = this.cache.byStamp(abs);
       if (hit) { this.accept(hit); return { report: hit, cached: true }; }
     }
+    if (fileSize(abs) > QUICK_REPORT_MIN_BYTES) return this.quickReport(abs, token);
     const { report, cached } = await this.scanOne(abs, force, token);
     this.accept(report);
     this.cache.save();
     this.notifyResults();
     return { report, cached };
+  }
+
+  /**
+   * A large file opened in the model-file editor: answer from the headers first (no hashing,
+   * which would read every byte), then hash and cache in the background; the full report
+   * (with sha256) is broadcast and served from the cache afterwards.
+   */
+  private async quickReport(abs: string, token: CancellationToken): Promise<FileReportResult> {
+    let report: FileReport;
+    try {
+      const r = await this.pool.run({ op: 'scan', path: abs, options: { ...this.options, hash: false } }, token) as Extract<WorkerResult, { op: 'scan' }>;
+      report = { ...r.report, path: abs, metadata: { ...(r.report.metadata ?? {}), 'modelvet.sha256': 'computing in the background' } };
+    } catch (e) {
+      if (e instanceof JobCancelled) throw e;
+      report = failedReport(abs, (e as Error).message);
+    }
+    this.accept(report);
+    void this.pool.run({ op: 'hash', path: abs }, undefined, HASH_JOB_TIMEOUT_MS).then((h) => {
+      if (h.op !== 'hash') return;
+      const full = { ...report, sha256: h.sha256, metadata: { ...(report.metadata ?? {}) } };
+      delete full.metadata['modelvet.sha256'];
+      this.cache.remember(abs, { size: h.size, mtimeMs: h.mtimeMs, sha256: h.sha256 }, full);
+      this.accept(full);
+      this.cache.save();
+      this.notifyResults();
+    }, (e) => this.host.log(`hashing ${abs} failed: ${(e as Error).message}`));
+    return { report, cached: false };
   }
 
   /**
@@ -284,14 +321,15 @@ export class ScanService {
       if (hit) return { report: hit, cached: true };
     }
     try {
-      const h = await this.pool.run({ op: 'hash', path: p }, token) as Extract<WorkerResult, { op: 'hash' }>;
+      const h = await this.pool.run({ op: 'hash', path: p }, token, HASH_JOB_TIMEOUT_MS) as Extract<WorkerResult, { op: 'hash' }>;
       const stamp: PathStamp = { size: h.size, mtimeMs: h.mtimeMs, sha256: h.sha256 };
       if (!force) {
         const hit = this.cache.bySha(h.sha256, p);
         if (hit) { this.cache.remember(p, stamp); return { report: hit, cached: true }; }
       }
-      const r = await this.pool.run({ op: 'scan', path: p, options: this.options }, token) as Extract<WorkerResult, { op: 'scan' }>;
-      const report = { ...r.report, path: p };
+      // The file was just hashed: the engine need not read it a second time for that.
+      const r = await this.pool.run({ op: 'scan', path: p, options: { ...this.options, hash: false } }, token) as Extract<WorkerResult, { op: 'scan' }>;
+      const report = { ...r.report, path: p, sha256: h.sha256 };
       this.cache.remember(p, stamp, report);
       return { report, cached: false };
     } catch (e) {

@@ -44,7 +44,7 @@ function hashFile(p: string): WorkerResult {
 function handle(req: WorkerRequest): WorkerResult {
   switch (req.op) {
     case 'hash': return hashFile(req.path);
-    case 'scan': return { op: 'scan', report: scanFile(req.path, { weights: req.options.weights, weightsMaxBytes: req.options.weightsMaxBytes }) };
+    case 'scan': return { op: 'scan', report: scanFile(req.path, { weights: req.options.weights, weightsMaxBytes: req.options.weightsMaxBytes, hash: req.options.hash ?? true }) };
     case 'version': return { op: 'version', version: ENGINE_VERSION };
     case 'convert': {
       if (!converter) return { op: 'convert', result: { ok: false, reason: 'conversion to SafeTensors is not available in this build' } };

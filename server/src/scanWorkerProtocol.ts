@@ -2,7 +2,12 @@
 import type { ConvertResult } from '../../core/protocol';
 import type { FileReport } from '../../core/scan/types';
 
-export interface WorkerScanOptions { weights: boolean; weightsMaxBytes: number }
+export interface WorkerScanOptions {
+  weights: boolean;
+  weightsMaxBytes: number;
+  /** Let the engine hash the file (false when the caller already has the sha256). Default true. */
+  hash?: boolean;
+}
 
 export type WorkerRequest =
   | { id: number; op: 'hash'; path: string }

@@ -6,7 +6,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -140,6 +140,27 @@ test('tensor tables go to fileReport, not to the scanResults broadcast', async (
   assert.equal(entry.tensors, undefined);
   const r = await client.request('modelvet/fileReport', { path: p });
   assert.deepEqual(r.report.tensors?.map((t: { name: string; shape: number[] }) => [t.name, t.shape]), [['layer.weight', [2, 2]]]);
+});
+
+test('a large model file opens from its headers first; the sha256 follows in the background', async () => {
+  const dir = path.join(root, 'big');
+  mkdirSync(dir);
+  const SIZE = 300 * 1024 * 1024; // sparse: costs no disk
+  const json = Buffer.from(JSON.stringify({ w: { dtype: 'F32', shape: [SIZE / 4 - 64], data_offsets: [0, SIZE - 256] } }).padEnd(248 - 8, ' '));
+  const len = Buffer.alloc(8); len.writeBigUInt64LE(BigInt(json.length));
+  const p = path.join(dir, 'huge.safetensors');
+  writeFileSync(p, Buffer.concat([len, json]));
+  truncateSync(p, 8 + json.length + (SIZE - 256));
+  const mark = client.notifications.length;
+  const first = await client.request('modelvet/fileReport', { path: p });
+  assert.equal(first.report.sha256, '', 'answered before hashing');
+  assert.equal(first.report.tensors?.[0]?.name, 'w');
+  const withSha = await client.waitFor(() => client.notifications.slice(mark).filter((n) => n.method === 'modelvet/scanResults')
+    .map((n) => n.params.files.find((f: { path: string; sha256: string }) => f.path === p && f.sha256)).find(Boolean), 'background sha256', 60_000);
+  assert.match(withSha.sha256, /^[0-9a-f]{64}$/);
+  const again = await client.request('modelvet/fileReport', { path: p });
+  assert.equal(again.cached, true);
+  assert.equal(again.report.sha256, withSha.sha256);
 });
 
 test('modelvet/convert refuses a malicious pickle with a reason and writes nothing', async () => {

@@ -118,9 +118,12 @@ export function nameFromUrl(url: string): string | undefined {
 }
 
 function parseRequirementText(line: string, start: number, end: number, out: LineParse, editable: boolean): void {
-  const text = line.slice(start, end);
-  const firstWord = text.split(/\s/)[0];
-  if (looksLikePathOrUrl(firstWord) && !/^[A-Za-z0-9._-]+(\[[^\]]*\])?\s*@/.test(text)) {
+  let wordEnd = start;
+  while (wordEnd < end && line.charCodeAt(wordEnd) !== 32 && line.charCodeAt(wordEnd) !== 9) wordEnd++;
+  const firstWord = line.slice(start, wordEnd);
+  // Cheap pre-check: plain `name==1.0` lines (the common case) skip the path/URL regexes.
+  const maybePath = /[\/\\:~]/.test(firstWord) || firstWord.charCodeAt(0) === 46 || /\.(whl|zip|gz|tgz|bz2)$/i.test(firstWord);
+  if (maybePath && looksLikePathOrUrl(firstWord) && !/^[A-Za-z0-9._-]+(\[[^\]]*\])?\s*@/.test(line.slice(start, end))) {
     const urlEnd = start + firstWord.length;
     const url = line.slice(start, urlEnd);
     const local = !URL_START.test(url) || /^file:/i.test(url);

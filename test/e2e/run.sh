@@ -6,7 +6,8 @@ set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
 export E2E_ROOT=${E2E_ROOT:-/tmp/modelvet-e2e}
-PORT=${E2E_PORT:-18091}
+# A free port unless one is given, so two runs (or a leftover code-server) never collide.
+PORT=${E2E_PORT:-$(node -e "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")}
 VSIX=${E2E_VSIX:-$ROOT/dist/modelvet.vsix}
 CS_BIN=$E2E_ROOT/cs/node_modules/.bin/code-server
 ARTIFACTS=$HERE/artifacts

@@ -4,7 +4,7 @@
  * file and for a one-line edit, server RSS on the example project, and editor
  * diagnostics latency while a 1,000-file model scan runs (plus the scan's time).
  */
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -188,4 +188,28 @@ const scanLatencyBench: Bench = async function scanWithLatency(): Promise<BenchR
   }
 };
 
-export const benches: Bench[] = [requirementsBench, rssBench, scanLatencyBench];
+const BIG_FILE_BYTES = 10 * 1024 ** 3;
+
+/** The model-file editor's first answer for a 10 GB SafeTensors file (sparse on disk, so the bench costs no space). */
+const bigFileReportBench: Bench = async function bigFileReport(): Promise<BenchRow[]> {
+  const root = mkdtempSync(path.join(os.tmpdir(), 'modelvet-bench-big-'));
+  const tensors: Record<string, unknown> = {};
+  const count = 2_000;
+  const each = Math.floor(BIG_FILE_BYTES / count / 4) * 4;
+  for (let i = 0; i < count; i++) tensors[`model.layers.${i}.weight`] = { dtype: 'F32', shape: [each / 4], data_offsets: [i * each, (i + 1) * each] };
+  const json = Buffer.from(JSON.stringify(tensors));
+  const len = Buffer.alloc(8); len.writeBigUInt64LE(BigInt(json.length));
+  const p = path.join(root, 'huge.safetensors');
+  writeFileSync(p, Buffer.concat([len, json]));
+  truncateSync(p, 8 + json.length + count * each);
+  const client = await LspTestClient.start({ root, initializationOptions: { storagePath: path.join(root, '.storage') } });
+  try {
+    const [ms, r] = await timed(() => client.request<{ report: { tensors?: unknown[] } }>('modelvet/fileReport', { path: p }));
+    return [{ name: 'model-file editor: first report of a 10 GB SafeTensors file', value: ms, unit: 'ms', target: 300, lowerIsBetter: true, note: `${r.report.tensors?.length ?? 0} tensors from the header; includes worker start; sha256 follows in the background` }];
+  } finally {
+    await client.stop();
+    rmSync(root, { recursive: true, force: true });
+  }
+};
+
+export const benches: Bench[] = [requirementsBench, rssBench, scanLatencyBench, bigFileReportBench];

@@ -41,6 +41,17 @@ export async function deactivate(): Promise<void> {
   session = undefined;
 }
 
+/**
+ * Command arguments arrive as a Uri (explorer, editor title, webviews) or as a string (code actions or
+ * keybindings from other tools): an absolute path or a `file:` URI.
+ */
+function toUri(arg: unknown): vscode.Uri | undefined {
+  if (arg instanceof vscode.Uri) return arg;
+  if (typeof arg !== 'string' || !arg) return undefined;
+  if (arg.startsWith('file:')) return vscode.Uri.parse(arg);
+  return path.isAbsolute(arg) ? vscode.Uri.file(arg) : undefined;
+}
+
 class Session implements ServerAccess {
   private readonly output: vscode.LogOutputChannel;
   private readonly statusItem: vscode.StatusBarItem;
@@ -87,8 +98,9 @@ class Session implements ServerAccess {
     const command = (id: string, fn: (...args: any[]) => unknown) => context.subscriptions.push(vscode.commands.registerCommand(id, fn));
     command('modelvet.scanModel', () => this.pickAndScan());
     command('modelvet.scanWorkspace', () => this.scanWorkspace());
-    command('modelvet.scanWithModelVet', (uri?: vscode.Uri, selected?: vscode.Uri[]) => this.scanExplorerSelection(uri, selected));
-    command('modelvet.convertToSafetensors', (uri?: vscode.Uri) => this.convert(uri));
+    command('modelvet.scanWithModelVet', (arg?: unknown, selected?: unknown) =>
+      this.scanExplorerSelection(toUri(arg), Array.isArray(selected) ? selected.map(toUri).filter((u): u is vscode.Uri => u !== undefined) : undefined));
+    command('modelvet.convertToSafetensors', (arg?: unknown) => this.convert(arg));
     command('modelvet.showReport', () => this.report.show());
     command('modelvet.showOutput', () => this.output.show(true));
     command('modelvet.restartServer', () => this.restart());
@@ -306,8 +318,8 @@ class Session implements ServerAccess {
 
   // ---- conversion -------------------------------------------------------------------------------
 
-  private async convert(uri?: vscode.Uri): Promise<void> {
-    let target = uri instanceof vscode.Uri ? uri : this.modelEditors.activeUri ?? this.activeEditorFile();
+  private async convert(arg?: unknown): Promise<void> {
+    let target = toUri(arg) ?? this.modelEditors.activeUri ?? this.activeEditorFile();
     if (!target) {
       const picked = await vscode.window.showOpenDialog({
         canSelectFiles: true, canSelectMany: false, openLabel: 'Convert to SafeTensors',

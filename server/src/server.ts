@@ -219,11 +219,19 @@ function analyzeDocument(doc: TextDocument, token?: CancellationToken): CacheEnt
       findings = r.findings;
       dependsOn = r.dependsOn;
       if (hub && fileKind(p) === 'python') findings = findings.concat(hubFindings(p, text));
+      // An .ipynb opened as JSON text (editors without notebook sync): cell-relative ranges mean nothing there.
+      if (fileKind(p) === 'notebook') findings = findings.map(atTopWithCell);
     }
   }
   const entry: CacheEntry = { version: doc.version, generation, findings, dependsOn: new Set(dependsOn.map(normPath)), id: nextEntryId++ };
   if (!token?.isCancellationRequested) analysisCache.set(doc.uri, entry);
   return entry;
+}
+
+function atTopWithCell(f: Finding): Finding {
+  if (f.cell === undefined) return f;
+  const where = `cell ${f.cell + 1}, line ${f.range.start.line + 1}`;
+  return { ...f, cell: undefined, range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, message: `${where}: ${f.message}`, fixes: [] };
 }
 
 /** Hub findings (HUB001–HUB004) for one Python text; a Hub failure never hides the local results. */

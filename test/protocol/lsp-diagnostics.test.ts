@@ -171,6 +171,16 @@ test('notebook: diagnostics on the cell URI, imports from earlier cells apply', 
   assert.equal(applyEdits('state = torch.load("ckpt.pt")\n', editsFor(fix, cellUris[2])), 'state = torch.load("ckpt.pt", weights_only=True)\n');
 });
 
+test('an .ipynb opened as plain text: findings at the top with their cell and line', async () => {
+  const nb = JSON.stringify({ cells: [{ cell_type: 'code', source: ['import torch\n'] }, { cell_type: 'code', source: ['m = torch.load(p)\n'] }], metadata: {}, nbformat: 4, nbformat_minor: 5 });
+  const uri = client.open('as-text.ipynb', nb, 'json');
+  const load = byCode(await client.pull(uri), 'LOAD001');
+  assert.equal(load.length, 1);
+  assert.deepEqual(load[0].range, { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } });
+  assert.match(load[0].message, /^cell 2, line 1: /);
+  client.close(uri);
+});
+
 test('an included file changing on disk triggers a diagnostics refresh', async () => {
   const uri = client.open('requirements-prod.txt', '-r base.txt\nnumpy==1.26.4\n', 'pip-requirements');
   await client.pull(uri);

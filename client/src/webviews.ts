@@ -57,7 +57,7 @@ export class ReportPanel implements vscode.Disposable {
   private render(): void {
     if (!this.panel) return;
     this.panel.webview.html = renderReportPage(this.store.all(), assetsFor(this.panel.webview, this.extensionUri),
-      (p) => vscode.workspace.asRelativePath(vscode.Uri.file(p), true));
+      (p) => vscode.workspace.asRelativePath(vscode.Uri.file(p)));
   }
 
   dispose(): void { this.subscription.dispose(); this.panel?.dispose(); }

@@ -46,10 +46,20 @@ const lineCache = new Map<string, LineParse>();
 export function parseRequirementsLine(line: string): LineParse {
   const hit = lineCache.get(line);
   if (hit) return hit;
-  const parsed = parseLineUncached(line);
+  const parsed = compact(parseLineUncached(line));
   if (lineCache.size >= LINE_CACHE_LIMIT) lineCache.clear();
   lineCache.set(line, parsed);
   return parsed;
+}
+
+/** Shared empty list for cached parses: most lines have no options, hashes or errors, and retained memory is GC time. */
+const NONE: never[] = Object.freeze([]) as unknown as never[];
+function compact(p: LineParse): LineParse {
+  if (!p.hashes.length) p.hashes = NONE;
+  if (!p.options.length) p.options = NONE;
+  if (!p.errors.length) p.errors = NONE;
+  if (p.req && !p.req.extras.length) p.req.extras = NONE;
+  return p;
 }
 
 interface Token { text: string; start: number; end: number }

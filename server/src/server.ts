@@ -622,7 +622,8 @@ connection.onCodeAction(guarded('textDocument/codeAction', async (params, token)
     const key = `${line}:${f.code}`;
     if (f.code === FILE_SKIPPED_CODE || suppressed.has(key)) continue;
     const text = lineTextOf(uri, line);
-    if (text === undefined) continue;
+    // No comment can follow a line continuation, and a JSON notebook has no comments at all.
+    if (text === undefined || /\\\s*$/.test(text) || (documents.get(uri) && /\.ipynb$/i.test(uriToPath(uri)))) continue;
     suppressed.add(key);
     const ed = suppressionEdit(text, f.code);
     const pos = { line, character: ed.character };

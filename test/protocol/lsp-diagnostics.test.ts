@@ -96,6 +96,17 @@ test('suppress action extends an existing ignore list', async () => {
   client.close(uri);
 });
 
+test('no suppression comment is offered after a line continuation', async () => {
+  const text = 'pytorch==2.3.0 \\\n    --hash=sha256:0123\n';
+  const uri = client.open('requirements-cont.txt', text, 'pip-requirements');
+  const squat = byCode(await client.pull(uri), 'DEP001');
+  assert.equal(squat.length, 1);
+  const actions = await client.codeActions(uri, squat);
+  assert.equal(actions.filter((a) => a.title.startsWith('Suppress')).length, 0);
+  assert.ok(actions.length > 0, 'the replace fix is still offered');
+  client.close(uri);
+});
+
 test('incremental didChange updates the diagnostics', async () => {
   const text = 'torch==2.3.0\n';
   const uri = client.open('requirements-ci.txt', text, 'pip-requirements');
@@ -168,6 +179,7 @@ test('notebook: diagnostics on the cell URI, imports from earlier cells apply', 
   const actions = await client.codeActions(cellUris[2], load);
   const fix = actions.find((a) => /weights_only=True/.test(a.title));
   assert.ok(fix);
+  assert.ok(actions.some((a) => a.title === 'Suppress LOAD001 on this line'), 'suppression works in cells');
   assert.equal(applyEdits('state = torch.load("ckpt.pt")\n', editsFor(fix, cellUris[2])), 'state = torch.load("ckpt.pt", weights_only=True)\n');
 });
 
@@ -178,6 +190,7 @@ test('an .ipynb opened as plain text: findings at the top with their cell and li
   assert.equal(load.length, 1);
   assert.deepEqual(load[0].range, { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } });
   assert.match(load[0].message, /^cell 2, line 1: /);
+  assert.deepEqual(await client.codeActions(uri, load), [], 'no comment edits inside notebook JSON');
   client.close(uri);
 });
 

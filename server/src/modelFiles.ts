@@ -19,6 +19,8 @@ const NEVER_MODEL = new Set(['.py', '.pyi', '.ipynb', '.txt', '.md', '.toml', '.
 
 /** Files examined by one folder walk (stat + optional 8-byte sniff) before stopping and saying so. */
 export const MAX_WALK_ENTRIES = 200_000;
+/** Entries visited between two yields to the event loop. */
+const WALK_YIELD_EVERY = 256;
 /** Files scanned by one request. */
 export const MAX_SCAN_FILES = 100_000;
 
@@ -65,7 +67,7 @@ export interface ModelWalk {
  * are walked (no symlinks followed, IGNORED_DIRS skipped except for model folders)
  * for model extensions and sniffed model-looking files.
  */
-export function collectModelFiles(paths: string[], isCancelled: () => boolean = () => false): ModelWalk {
+export async function collectModelFiles(paths: string[], isCancelled: () => boolean = () => false): Promise<ModelWalk> {
   const files: string[] = [];
   const errors: string[] = [];
   const dirs: Array<[string, string[]]> = [];
@@ -98,6 +100,8 @@ export function collectModelFiles(paths: string[], isCancelled: () => boolean = 
     dirs.push([dir, entries.map((e) => e.name).reverse()]);
     for (const e of entries) {
       if (++visited > MAX_WALK_ENTRIES) { truncated = true; break; }
+      // The walk runs on the server's main thread: let pending diagnostics requests through regularly.
+      if (visited % WALK_YIELD_EVERY === 0) await new Promise((r) => setImmediate(r));
       const p = path.join(dir, e.name);
       if (e.isDirectory()) {
         // .venv/site-packages etc. hold installed packages, not the project's models.

@@ -154,7 +154,7 @@ export class ScanService {
     this.running++;
     this.notifyStatus('Collecting model files…');
     try {
-      const walk = collectModelFiles(paths, () => token.isCancellationRequested);
+      const walk = await collectModelFiles(paths, () => token.isCancellationRequested);
       for (const e of walk.errors) this.host.log(`scan: ${e}`);
       if (walk.truncated) this.host.log(`scan: stopped collecting after ${walk.files.length} files (limit)`);
       const total = walk.files.length;

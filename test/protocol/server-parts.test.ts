@@ -42,7 +42,7 @@ test('settings: VS Code modelvet.* values map onto ModelVetConfig and scan knobs
   assert.equal(settingsFromRaw({ scan: { workers: 0 } }).scanWorkers, 1);
 });
 
-test('model-file walk: extensions, sniffed renamed pickles, ignored folders, explicit files', () => {
+test('model-file walk: extensions, sniffed renamed pickles, ignored folders, explicit files', async () => {
   const root = tmp();
   try {
     mkdirSync(path.join(root, 'ckpt'));
@@ -53,11 +53,11 @@ test('model-file walk: extensions, sniffed renamed pickles, ignored folders, exp
     writeFileSync(path.join(root, 'ckpt', 'train.py'), 'print(1)');
     writeFileSync(path.join(root, 'node_modules', 'x', 'bad.pkl'), 'x');
     const explicit = path.join(root, 'ckpt', 'train.py');
-    const walk = collectModelFiles([root, explicit]);
+    const walk = await collectModelFiles([root, explicit]);
     assert.deepEqual(walk.files.map((f) => path.relative(root, f)).sort(), ['ckpt/model.safetensors', 'ckpt/renamed.dat', 'ckpt/train.py']);
     assert.ok(walk.dirs.some(([d, names]) => d === path.join(root, 'ckpt') && names.includes('notes.dat')));
     assert.equal(walk.truncated, false);
-    assert.deepEqual(collectModelFiles([path.join(root, 'missing')]).errors.length, 1);
+    assert.equal((await collectModelFiles([path.join(root, 'missing')])).errors.length, 1);
     assert.equal(isModelPath('/a/b/pytorch_model.BIN'), true);
     assert.equal(isModelPath('/a/b/requirements.txt'), false);
   } finally {

@@ -28,6 +28,11 @@ export function isModelPath(p: string): boolean {
   return MODEL_EXTENSION_SET.has(path.extname(p).toLowerCase());
 }
 
+/** Inside an installed-packages or tool folder (.venv, node_modules, site-packages, .git…): not the project's own models. */
+export function inIgnoredFolder(p: string): boolean {
+  return p.split(/[\\/]/).slice(0, -1).some((seg) => IGNORED_DIRS.has(seg) && seg !== 'dist' && seg !== 'build');
+}
+
 /** Magic numbers of formats the scanner understands (pickle protocol 2+, zip, numpy, gguf, hdf5, gzip, tar is too loose). */
 function looksLikeModelBytes(head: Uint8Array): boolean {
   if (head.length < 2) return false;

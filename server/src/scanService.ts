@@ -15,7 +15,7 @@ import { verdictOf, type FileReport, type ScanFinding, type ScanOutput, type Sca
 import { ScanCache, type PathStamp } from './scanCache';
 import { JobCancelled, ScanPool } from './scanPool';
 import type { WorkerResult, WorkerScanOptions } from './scanWorkerProtocol';
-import { collectModelFiles, isModelPath } from './modelFiles';
+import { collectModelFiles, inIgnoredFolder, isModelPath } from './modelFiles';
 
 /** Quiet period after the last watched model-file change before the background scan starts. */
 export const AUTO_SCAN_DEBOUNCE_MS = 1_500;
@@ -288,7 +288,7 @@ export class ScanService {
         this.pending.delete(c.path);
         if (this.results.delete(c.path)) { this.publishReport({ path: c.path, verdict: 'safe' } as FileReport); touched = true; }
         this.cache.forget(c.path);
-      } else if (this.autoScan) {
+      } else if (this.autoScan && !inIgnoredFolder(c.path)) {
         this.pending.add(c.path);
       }
     }

@@ -9,7 +9,7 @@ import { mkdirSync, mkdtempSync, rmSync, statSync, utimesSync, writeFileSync } f
 import os from 'node:os';
 import path from 'node:path';
 import { settingsFromRaw, MAX_SCAN_WORKERS } from '../../server/src/settings';
-import { collectModelFiles, isModelPath } from '../../server/src/modelFiles';
+import { collectModelFiles, inIgnoredFolder, isModelPath } from '../../server/src/modelFiles';
 import { ScanCache } from '../../server/src/scanCache';
 import { reportDiagnostics, mainFinding } from '../../server/src/scanService';
 import { getFixResolver, registerFixResolver } from '../../server/src/fixResolvers';
@@ -60,6 +60,10 @@ test('model-file walk: extensions, sniffed renamed pickles, ignored folders, exp
     assert.equal((await collectModelFiles([path.join(root, 'missing')])).errors.length, 1);
     assert.equal(isModelPath('/a/b/pytorch_model.BIN'), true);
     assert.equal(isModelPath('/a/b/requirements.txt'), false);
+    assert.equal(inIgnoredFolder('/proj/.venv/lib/python3.11/site-packages/x/model.bin'), true);
+    assert.equal(inIgnoredFolder('/proj/node_modules/pkg/w.pt'), true);
+    assert.equal(inIgnoredFolder('/proj/checkpoints/venvless/model.pt'), false);
+    assert.equal(inIgnoredFolder('/proj/dist/model.pt'), false);
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

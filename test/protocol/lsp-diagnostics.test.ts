@@ -8,6 +8,7 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
+import { CancellationTokenSource } from 'vscode-jsonrpc/node';
 import { LspTestClient, ROOT, applyEdits, editsFor, type DiagnosticLike } from '../helpers/lsp-client';
 
 function workspace(files: Record<string, string>): string {
@@ -161,6 +162,28 @@ test('hover on a finding explains it and links the rule page; quiet elsewhere', 
   assert.match(hover.contents.value, /\[Rule documentation\]\(.*LOAD001\.md\)/);
   const none = await client.request('textDocument/hover', { textDocument: { uri }, position: { line: 0, character: 2 } });
   assert.equal(none, null);
+  client.close(uri);
+});
+
+test('hover stays quiet on requirement names without findings', async () => {
+  const uri = client.open('requirements-quiet.txt', 'torch==2.3.0\npytorch==2.3.0\n', 'pip-requirements');
+  await client.pull(uri);
+  assert.equal(await client.request('textDocument/hover', { textDocument: { uri }, position: { line: 0, character: 2 } }), null);
+  const squat = await client.request('textDocument/hover', { textDocument: { uri }, position: { line: 1, character: 2 } });
+  assert.match(squat.contents.value, /DEP001/);
+  client.close(uri);
+});
+
+test('a cancelled pull is answered (result or cancellation error) and the server carries on', async () => {
+  const uri = client.open('requirements-cancel.txt', 'pytorch==2.3.0\n', 'pip-requirements');
+  const source = new CancellationTokenSource();
+  const pending = client.request('textDocument/diagnostic', { textDocument: { uri } }, source);
+  source.cancel();
+  await pending.then(
+    (r: { kind: string }) => assert.equal(r.kind, 'full'),
+    (e: { code?: number }) => assert.ok(e.code === -32800 || e.code === -32802, `code ${e.code}`),
+  );
+  assert.equal(byCode(await client.pull(uri), 'DEP001').length, 1);
   client.close(uri);
 });
 

@@ -7,16 +7,9 @@ import { createHash } from 'node:crypto';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { parentPort } from 'node:worker_threads';
 import { ENGINE_VERSION, applyFolderChecks, resolveOptions, scanFile } from '../../core/scan/engine';
-import type { ConvertResult } from '../../core/protocol';
+import { converter } from './converter';
 import type { FileReport } from '../../core/scan/types';
 import type { WorkerRequest, WorkerResponse, WorkerResult } from './scanWorkerProtocol';
-
-/**
- * CONVERT-WIRING: core/convert (another helper) had not landed when this was written.
- * When it does: `import { convertToSafetensors } from '../../core/convert/index';` and
- * set `converter = convertToSafetensors`. The server side (modelvet/convert) is complete.
- */
-const converter: ((input: string, opts: { output?: string; overwrite?: boolean }) => ConvertResult) | undefined = undefined;
 
 /** Read size for hashing: large enough for throughput, small enough to keep the worker's heap flat. */
 const HASH_CHUNK_BYTES = 4 * 1024 * 1024;

@@ -32,6 +32,7 @@ import '../../core/rules/all';
 import { getRule, ruleDocUrl } from '../../core/rules/registry';
 import { suppressionEdit } from '../../core/suppress';
 import type { Finding, Range, Severity } from '../../core/types';
+import { converter } from './converter';
 import { getFixResolver } from './fixResolvers';
 import { HubGlue } from './hub';
 import { JobCancelled } from './scanPool';
@@ -438,7 +439,7 @@ connection.onInitialize((params: InitializeParams): InitializeResult => {
       ...(caps.pull ? { diagnosticProvider: { identifier: 'modelvet', interFileDependencies: true, workspaceDiagnostics: false } } : {}),
       codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix], resolveProvider: true },
       hoverProvider: true,
-      executeCommandProvider: { commands: ['modelvet.server.rescanFile', 'modelvet.server.stats'] },
+      executeCommandProvider: { commands: ['modelvet.server.rescanFile', 'modelvet.server.stats', CONVERT_AND_SWITCH] },
       workspace: { workspaceFolders: { supported: true, changeNotifications: false } },
     },
     serverInfo: { name: 'modelvet', version: '0.1.0' },
@@ -609,7 +610,13 @@ connection.onCodeAction(guarded('textDocument/codeAction', async (params, token)
   for (const d of ours) {
     const f = findingOf(findings, d);
     if (!f) continue;
+    const convertFrom = (f.data as { convertFrom?: unknown } | undefined)?.convertFrom;
     for (const fix of f.fixes) {
+      // LOAD001's switch to SafeTensors for a checkpoint in the workspace: offer "convert it first" too.
+      if (converter && typeof convertFrom === 'string' && /safetensors/i.test(fix.title) && fix.edits.length) {
+        const title = `Convert ${path.basename(convertFrom)} to SafeTensors, then switch to safetensors.torch.load_file`;
+        actions.push({ title, kind: CodeActionKind.QuickFix, diagnostics: [d], command: { title, command: CONVERT_AND_SWITCH, arguments: [uri, convertFrom, fix.edits] } });
+      }
       const action: CodeAction = { title: fix.title, kind: CodeActionKind.QuickFix, diagnostics: [d], ...(fix.isPreferred ? { isPreferred: true } : {}) };
       if (fix.edits.length) action.edit = { changes: { [uri]: fix.edits } };
       if (fix.resolve) {
@@ -775,7 +782,22 @@ connection.onRequest(Methods.fileReport, guarded('modelvet/fileReport', async (p
   return scanService.fileReport(params.path, Boolean(params.force), token);
 }));
 
+/** Server command behind the "convert, then switch" quick-fix: the code edit is applied only once the .safetensors file exists. */
+const CONVERT_AND_SWITCH = 'modelvet.server.convertAndSwitch';
+
 connection.onExecuteCommand(guarded('workspace/executeCommand', async (params, token) => {
+  if (params.command === CONVERT_AND_SWITCH && scanService) {
+    const [uri, input, edits] = params.arguments ?? [];
+    if (typeof uri !== 'string' || typeof input !== 'string' || !Array.isArray(edits)) throw new ResponseError(-32602, `${CONVERT_AND_SWITCH}: (uri, input, edits) expected`);
+    const result = await scanService.convert({ input }, token);
+    if (result.ok || result.exists) {
+      await connection.workspace.applyEdit({ label: 'Switch to SafeTensors', edit: { changes: { [uri]: edits } } });
+    } else {
+      // A user-initiated action failed: say why (the only message the server shows).
+      void connection.window.showWarningMessage(`ModelVet did not convert ${path.basename(input)}: ${result.reason}`);
+    }
+    return result;
+  }
   if (params.command === 'modelvet.server.stats') {
     // Diagnostics for benchmarks and bug reports: memory and the last pull's server-side time.
     const uri = typeof params.arguments?.[0] === 'string' ? params.arguments[0] : undefined;

@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { CancellationTokenSource } from 'vscode-jsonrpc/node';
 import { LspTestClient, ROOT, applyEdits, editsFor, type DiagnosticLike } from '../helpers/lsp-client';
+import { converter } from '../../server/src/converter';
 
 function workspace(files: Record<string, string>): string {
   const root = mkdtempSync(path.join(os.tmpdir(), 'modelvet-lsp-'));
@@ -351,6 +352,35 @@ test('`modelvet lsp --stdio` (the CLI entry) serves the same protocol', async ()
     assert.equal(c.initializeResult.serverInfo.name, 'modelvet');
     const uri = c.open('requirements.txt', 'pytorch==2.3.0\n', 'pip-requirements');
     assert.equal(byCode(await c.pull(uri), 'DEP001').length, 1);
+  } finally {
+    await c.stop();
+    rmSync(r, { recursive: true, force: true });
+  }
+});
+
+test('LOAD001 on a workspace checkpoint: "convert, then switch" is offered exactly when a converter is built in', async () => {
+  const r = workspace({ 'ckpt.pt': 'not really a checkpoint' });
+  const c = await LspTestClient.start({ root: r });
+  try {
+    const src = 'import torch\nm = torch.load("ckpt.pt")\n';
+    const uri = c.open('train.py', src, 'python');
+    const load = byCode(await c.pull(uri), 'LOAD001');
+    assert.equal(load.length, 1);
+    const actions = await c.codeActions(uri, load);
+    assert.ok(actions.some((a) => /^Switch to SafeTensors/.test(a.title)), actions.map((a) => a.title).join(', '));
+    const convertFirst = actions.filter((a) => /^Convert ckpt\.pt to SafeTensors/.test(a.title)) as Array<{ command?: { command: string; arguments: unknown[] } }>;
+    if (!converter) {
+      assert.equal(convertFirst.length, 0, 'not offered while core/convert is not wired in');
+    } else {
+      assert.equal(convertFirst.length, 1);
+      assert.equal(convertFirst[0].command?.command, 'modelvet.server.convertAndSwitch');
+      assert.equal(convertFirst[0].command?.arguments[1], path.join(r, 'ckpt.pt'));
+      // Not a checkpoint: the converter refuses, the code stays as it is (no workspace/applyEdit).
+      const mark = c.mark();
+      const result = await c.request('workspace/executeCommand', convertFirst[0].command);
+      assert.equal(result.ok, false);
+      assert.equal(c.serverRequests.slice(mark).filter((x) => x.method === 'workspace/applyEdit').length, 0);
+    }
   } finally {
     await c.stop();
     rmSync(r, { recursive: true, force: true });

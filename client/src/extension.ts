@@ -232,7 +232,7 @@ class Session implements ServerAccess {
     if (this.treeView) this.treeView.badge = unsafe > 0 ? { value: unsafe, tooltip: `${unsafe} unsafe model files` } : undefined;
     // The server's status notification is authoritative; results can still raise the count before it arrives.
     if (unsafe > this.lastStatus.unsafe) { this.lastStatus = { ...this.lastStatus, unsafe }; this.renderStatus(); }
-    for (const f of this.store.all()) this.modelEditors.refresh(f.path);
+    for (const f of this.store.all()) this.modelEditors.refresh(f.path, f.sha256);
   }
 
   // ---- scan commands --------------------------------------------------------------------------

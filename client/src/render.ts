@@ -130,7 +130,7 @@ function summaryList(report: FileReport): string {
 <dt>Format</dt><dd data-field="format">${escapeHtml(report.format)}</dd>
 <dt>Verdict</dt><dd>${verdictBadge(report.verdict)}</dd>
 <dt>Size</dt><dd>${escapeHtml(formatBytes(report.size))} (${escapeHtml(report.size)} bytes)</dd>
-<dt>SHA-256</dt><dd><code class="sha">${escapeHtml(report.sha256)}</code></dd>
+<dt>SHA-256</dt><dd>${report.sha256 ? `<code class="sha">${escapeHtml(report.sha256)}</code>` : '<span class="muted">computing in the background…</span>'}</dd>
 </dl>`;
 }
 

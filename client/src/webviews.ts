@@ -75,7 +75,7 @@ export class ModelFileEditorProvider implements vscode.CustomReadonlyEditorProvi
   /** Ambiguous extensions (.bin, .onnx, .h5, …) and any other file: offered in "Reopen With…". */
   static readonly optionViewType = 'modelvet.modelFileOption';
 
-  private readonly refreshers = new Map<string, Set<() => void>>();
+  private readonly refreshers = new Map<string, Set<(sha256?: string) => void>>();
   private active: vscode.Uri | undefined;
 
   constructor(private readonly extensionUri: vscode.Uri, private readonly server: ServerAccess) {}
@@ -83,9 +83,12 @@ export class ModelFileEditorProvider implements vscode.CustomReadonlyEditorProvi
   /** The model file shown in the focused ModelVet editor, for commands run from the palette. */
   get activeUri(): vscode.Uri | undefined { return this.active; }
 
-  /** Re-render editors of this file (after a scan or conversion changed what the server knows). */
-  refresh(fsPath: string): void {
-    for (const fn of this.refreshers.get(fsPath) ?? []) fn();
+  /**
+   * Reload editors of this file after a scan, a conversion or a background hash changed what the server
+   * knows. With `sha256`, editors already showing that content hash are left alone.
+   */
+  refresh(fsPath: string, sha256?: string): void {
+    for (const fn of this.refreshers.get(fsPath) ?? []) fn(sha256);
   }
 
   openCustomDocument(uri: vscode.Uri): ModelDocument {
@@ -97,12 +100,13 @@ export class ModelFileEditorProvider implements vscode.CustomReadonlyEditorProvi
     panel.webview.options = webviewOptions(this.extensionUri);
     let disposed = false;
     let generation = 0;
+    let shownSha256: string | undefined;
     const render = (state: Omit<ModelFileViewState, 'path'>) => {
       if (!disposed) panel.webview.html = renderModelFilePage({ path: uri.fsPath, ...state }, assetsFor(panel.webview, this.extensionUri));
     };
-    const load = async (force: boolean) => {
+    const load = async (force: boolean, quiet = false) => {
       const mine = ++generation;
-      render({ loading: true, convertible: false });
+      if (!quiet) render({ loading: true, convertible: false }); // quiet reloads keep the old view until the new one is ready
       if (uri.scheme !== 'file') {
         render({ error: `only files on disk can be scanned (this one is ${uri.scheme}:)`, convertible: false });
         return;
@@ -111,6 +115,7 @@ export class ModelFileEditorProvider implements vscode.CustomReadonlyEditorProvi
         const params: FileReportParams = { path: uri.fsPath, force };
         const result = await this.server.request<FileReportResult>(Methods.fileReport, params);
         if (mine !== generation) return; // a newer load superseded this one
+        shownSha256 = result.report.sha256 || undefined;
         render({ report: result.report, cached: result.cached, convertible: CONVERTIBLE_FORMATS.has(result.report.format) });
       } catch (error) {
         if (mine !== generation) return;
@@ -120,7 +125,10 @@ export class ModelFileEditorProvider implements vscode.CustomReadonlyEditorProvi
       }
     };
     const key = uri.fsPath;
-    const reload = () => { void load(false); };
+    const reload = (sha256?: string) => {
+      if (sha256 !== undefined && sha256 === shownSha256) return;
+      void load(false, true);
+    };
     if (!this.refreshers.has(key)) this.refreshers.set(key, new Set());
     this.refreshers.get(key)!.add(reload);
 

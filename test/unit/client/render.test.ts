@@ -92,3 +92,11 @@ test('formatBytes picks binary units and rejects nonsense', () => {
   assert.equal(formatBytes(-1), '?');
   assert.equal(formatBytes(Number.NaN), '?');
 });
+
+test('a report whose sha256 is still being computed says so instead of showing an empty hash', () => {
+  const html = renderModelFilePage({ path: '/ws/huge.safetensors', report: report({ sha256: '' }), convertible: false }, assets);
+  assert.match(html, /computing in the background/);
+  const done = renderModelFilePage({ path: '/ws/huge.safetensors', report: report(), convertible: false }, assets);
+  assert.doesNotMatch(done, /computing in the background/);
+  assert.ok(done.includes('ab'.repeat(32)));
+});

@@ -8,6 +8,7 @@ import '../rules/all';
 import { allRules, getRule, renderRuleDoc } from '../rules/registry';
 import { UsageError, type CliIO } from './args';
 import { runCheckCommand } from './check';
+import { runScanCommand } from './scan';
 import { TOOL_VERSION } from '../report/sarif';
 
 const USAGE = `usage: modelvet <command> [options]
@@ -27,7 +28,7 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
   try {
     switch (cmd) {
       case 'check': return await runCheckCommand(rest, io);
-      // SCAN-WIRING (the scan and convert commands are wired in when their modules land)
+      case 'scan': return await runScanDispatch(rest, io);
       case 'rules': return runRulesCommand(rest, io);
       case 'lsp': return startLanguageServer(rest, io);
       case 'version': case '--version': case '-V': io.stdout(`modelvet ${TOOL_VERSION}\n`); return 0;
@@ -39,6 +40,14 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     io.stderr(`modelvet: internal error: ${(e as Error)?.stack ?? String(e)}\n`);
     return 2;
   }
+}
+
+/** `modelvet scan hf://org/name[@rev]` goes to the Hub scanner; everything else to the local engine. */
+async function runScanDispatch(args: string[], io: CliIO): Promise<number> {
+  const hubSpecs = args.filter((a) => a.startsWith('hf://'));
+  if (!hubSpecs.length) return runScanCommand(args, io);
+  const { runHubScanCommand } = await import('./scanHub');
+  return runHubScanCommand(args, io);
 }
 
 function runRulesCommand(args: string[], io: CliIO): number {

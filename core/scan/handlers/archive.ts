@@ -13,6 +13,7 @@ import { scanPickleStream } from '../pickle/scan';
 import { sniffPickle } from '../pickle/vm';
 import { findTorchTensors, storageFromPersId, tensorInfos } from '../pickle/torch';
 import { loadInMemory } from './pickle';
+import { checkTensorBytes } from '../weights/check';
 
 /** Largest pickle member read into memory from an archive. */
 const MAX_PICKLE_MEMBER_BYTES = 512 * 1024 * 1024;
@@ -55,6 +56,17 @@ function scanZip(src: ByteSource, ctx: ScanContext): void {
       const refs = run.values.flatMap((v) => findTorchTensors(v));
       for (const r of refs) storageKeys.add(r.storage.key);
       for (const t of tensorInfos(refs)) ctx.tensor(t);
+      // Weight-level checks on the raw storages (hidden executables, NaN/Inf, statistics): bytes only, never unpickled.
+      if (ctx.options.weights && src.size <= ctx.options.weightsMaxBytes) {
+        const checked = new Set<string>();
+        for (const r of refs) {
+          if (checked.has(r.storage.key)) continue;
+          checked.add(r.storage.key);
+          const e = archive.entries.find((x) => x.name === `${root}data/${r.storage.key}`);
+          const storage = e && archive.openEntry(e, Math.min(limits.maxInMemoryBytes, limits.maxDecompressedBytes));
+          if (storage) checkTensorBytes(storage, { name: r.name, dtype: r.dtype, offset: 0, length: storage.size }, withMember(ctx, e!.name));
+        }
+      }
       const big = refs.filter((r) => { const e = archive.entries.find((x) => x.name === `${root}data/${r.storage.key}`); return !e; });
       if (refs.length && big.length) ctx.finding('ZIP010', 'low', `${big.length} tensor storages referenced by data.pkl are missing from the archive`, { member: joinMember(ctx.member, dataPkl.name) });
     }

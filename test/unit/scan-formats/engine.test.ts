@@ -13,6 +13,8 @@ const expectations: [string, string, string, string?][] = [
   ['weights/clean-torch.safetensors', 'safetensors', 'safe'],
   ['weights/elf-low3.safetensors', 'safetensors', 'malicious', 'W001'],
   ['weights/pe-low2.safetensors', 'safetensors', 'malicious', 'W001'],
+  // Real torch.save zip checkpoint whose float32 storage hides an ELF in the low 3 bytes.
+  ['weights/elf-low3.pt', 'pytorch-zip', 'malicious', 'W001'],
   ['gguf/benign.gguf', 'gguf', 'safe'],
   ['gguf/ssti.gguf', 'gguf', 'malicious', 'GGUF002'],
   ['gguf/hidden-url.gguf', 'gguf', 'suspicious', 'GGUF003'],

@@ -229,7 +229,7 @@ function dictGet(d: PNode | undefined, key: string): PNode | undefined {
 
 /** numpy.dtype('f4', False, True) with BUILD state (3, '<', …) → descr + byteorder. */
 function numpyDtype(n: PNode | undefined): { descr: string; byteorder?: string } {
-  if (!isCall(n) || !isGlobal(n.fn) || globalName(n.fn) !== NUMPY_DTYPE || typeof n.args[0] !== 'string') throw new Refusal('NumPy array without a readable dtype');
+  if (n === undefined || !isCall(n) || !isGlobal(n.fn) || globalName(n.fn) !== NUMPY_DTYPE || typeof n.args[0] !== 'string') throw new Refusal('NumPy array without a readable dtype');
   const st = n.state;
   let byteorder: string | undefined;
   if (typeof st === 'object' && st !== null && st.kind === 'tuple') {
@@ -241,6 +241,7 @@ function numpyDtype(n: PNode | undefined): { descr: string; byteorder?: string }
 }
 
 function bytesOf(n: PNode | undefined): Uint8Array | undefined {
+  if (n === undefined) return undefined;
   if (typeof n === 'object' && n !== null && n.kind === 'bytes') return n.data;
   // protocol ≤ 2 pickles bytes as _codecs.encode(latin1 str, 'latin1')
   if (isCall(n) && isGlobal(n.fn) && globalName(n.fn) === '_codecs.encode' && typeof n.args[0] === 'string' && (n.args[1] === 'latin1' || n.args[1] === 'latin-1')) {

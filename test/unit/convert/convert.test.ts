@@ -1,0 +1,177 @@
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { convertToSafetensors, defaultOutputPath } from '../../../core/convert/index';
+import { readSafetensorsHeader } from '../../../core/convert/safetensors';
+
+const FIXTURES = path.resolve(__dirname, '../../fixtures/convert');
+const PY = '/usr/bin/python3';
+let dir = '';
+
+before(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'modelvet-convert-'));
+  const r = spawnSync(PY, [path.join(FIXTURES, 'generate.py'), path.join(dir, 'src')], { encoding: 'utf8' });
+  assert.equal(r.status, 0, `fixture generation failed: ${r.stderr}`);
+});
+after(() => { if (dir) fs.rmSync(dir, { recursive: true, force: true }); });
+
+const src = (name: string) => path.join(dir, 'src', name);
+const out = (name: string) => path.join(dir, `${name}.safetensors`);
+
+function readBack(file: string) {
+  const fd = fs.openSync(file, 'r');
+  try { return readSafetensorsHeader(fd, fs.fstatSync(fd).size); } finally { fs.closeSync(fd); }
+}
+
+function checkWithPython(source: string, output: string): string {
+  const r = spawnSync(PY, [path.join(FIXTURES, 'check.py'), source, output], { encoding: 'utf8' });
+  assert.equal(r.status, 0, `checker: ${r.stdout} ${r.stderr}`);
+  return r.stdout;
+}
+
+const CONVERTIBLE: [string, number][] = [
+  ['dtypes.pt', 12], ['views.pt', 6], ['tied.pt', 2], ['nested.pt', 4], ['legacy.pt', 4],
+  ['array.npy', 1], ['fortran.npy', 1], ['arrays.npz', 3], ['compressed.npz', 1], ['arrays.joblib', 3],
+  ['numpy_p2.pkl', 3], ['numpy_p4.pkl', 3],
+];
+
+for (const [name, count] of CONVERTIBLE) {
+  test(`converts ${name} byte-for-byte equal to what the real library loads`, () => {
+    const r = convertToSafetensors(src(name), { output: out(name) });
+    assert.ok(r.ok, `refused: ${!r.ok && r.reason}`);
+    if (!r.ok) return;
+    assert.equal(r.tensors, count);
+    const bytes = fs.readFileSync(r.output);
+    assert.equal(r.bytes, bytes.length);
+    assert.equal(r.sha256, createHash('sha256').update(bytes).digest('hex'));
+    const h = readBack(r.output);
+    assert.equal(h.entries.length, count);
+    assert.equal(h.dataStart % 8, 0, 'header is 8-byte aligned');
+    assert.equal(h.metadata.format, 'pt');
+    assert.equal(h.metadata['modelvet.source_sha256'], createHash('sha256').update(fs.readFileSync(src(name))).digest('hex'));
+    assert.match(h.metadata['modelvet.converter'], /^modelvet-convert\//);
+    const names = h.entries.map((e) => e.name);
+    assert.deepEqual(Object.keys(JSON.parse(bytes.subarray(8, h.dataStart).toString('utf8'))).filter((k) => k !== '__metadata__'), [...names].sort(), 'header sorted by name');
+    assert.match(checkWithPython(src(name), r.output), /^OK /);
+  });
+}
+
+test('tied weights: each name gets its own copy, aliases are recorded', () => {
+  const r = convertToSafetensors(src('tied.pt'), { output: out('tied-meta'), overwrite: true });
+  assert.ok(r.ok);
+  const h = readBack(out('tied-meta'));
+  const shared = JSON.parse(h.metadata['modelvet.shared']) as Record<string, string[]>;
+  assert.deepEqual(shared['0.weight'], ['1.weight']);
+  const [a, b] = h.entries;
+  assert.notEqual(a.begin, b.begin);
+});
+
+test('non-tensor leaves are skipped and listed', () => {
+  const r = convertToSafetensors(src('nested.pt'), { output: out('nested-meta'), overwrite: true });
+  assert.ok(r.ok);
+  const h = readBack(out('nested-meta'));
+  assert.deepEqual(JSON.parse(h.metadata['modelvet.skipped']).sort(), ['name', 'optimizer_step']);
+  assert.ok(h.entries.some((e) => e.name === 'model.encoder.w'));
+  assert.ok(h.entries.some((e) => e.name === 'model.layers.1'));
+});
+
+test('refuses big-endian arrays and dtypes SafeTensors cannot hold', () => {
+  const be = convertToSafetensors(src('bigendian.npy'), { output: out('be') });
+  assert.equal(be.ok, false);
+  assert.match(!be.ok ? be.reason : '', /big-endian/);
+  const cx = convertToSafetensors(src('complex.pt'), { output: out('cx') });
+  assert.equal(cx.ok, false);
+  assert.match(!cx.ok ? cx.reason : '', /complex64/);
+  assert.equal(fs.existsSync(out('be')), false);
+  assert.equal(fs.existsSync(out('cx')), false);
+});
+
+test('a malicious pickle is refused naming the global, nothing is written', () => {
+  const evil = path.join(dir, 'evil.pkl');
+  fs.writeFileSync(evil, Buffer.from("cos\nsystem\n(S'touch /tmp/modelvet_pwned_x'\ntR.", 'latin1'));
+  const r = convertToSafetensors(evil, { output: out('evil') });
+  assert.equal(r.ok, false);
+  assert.match(!r.ok ? r.reason : '', /os\.system/);
+  assert.equal(fs.existsSync(out('evil')), false);
+  assert.equal(fs.existsSync('/tmp/modelvet_pwned_x'), false);
+});
+
+test('a safe pickle holding a non-tensor object (a set) is refused with its path', () => {
+  // protocol 4: {'w': set()}  — the scanner calls it safe, the converter has nowhere to put a set
+  const p = path.join(dir, 'set.pkl');
+  fs.writeFileSync(p, Buffer.from([0x80, 0x04, 0x7d, 0x8c, 0x01, 0x77, 0x8f, 0x73, 0x2e]));
+  const r = convertToSafetensors(p, { output: out('set') });
+  assert.equal(r.ok, false);
+  assert.match(!r.ok ? r.reason : '', /'w'/);
+});
+
+test('a malformed file is refused', () => {
+  const good = fs.readFileSync(src('dtypes.pt'));
+  const bad = path.join(dir, 'truncated.pt');
+  fs.writeFileSync(bad, good.subarray(0, Math.floor(good.length / 2)));
+  const r = convertToSafetensors(bad, { output: out('truncated') });
+  assert.equal(r.ok, false);
+  assert.equal(fs.existsSync(out('truncated')), false);
+  const garbage = path.join(dir, 'garbage.pt');
+  fs.writeFileSync(garbage, Buffer.from('this is not a model at all\n'));
+  assert.equal(convertToSafetensors(garbage, { output: out('garbage') }).ok, false);
+});
+
+test('an existing output is not overwritten without overwrite: true', () => {
+  const target = out('exists');
+  fs.writeFileSync(target, 'keep me');
+  const r = convertToSafetensors(src('array.npy'), { output: target });
+  assert.equal(r.ok, false);
+  assert.equal(!r.ok && r.exists, true);
+  assert.equal(fs.readFileSync(target, 'utf8'), 'keep me');
+  const forced = convertToSafetensors(src('array.npy'), { output: target, overwrite: true });
+  assert.ok(forced.ok);
+  assert.notEqual(fs.readFileSync(target, 'utf8'), 'keep me');
+});
+
+test('default output path replaces the extension', () => {
+  assert.equal(defaultOutputPath('/a/b/model.pt'), '/a/b/model.safetensors');
+  assert.equal(defaultOutputPath('/a/b/weights'), '/a/b/weights.safetensors');
+});
+
+function tempLeftovers(folder: string): string[] { return fs.readdirSync(folder).filter((f) => f.includes('.modelvet-')); }
+
+test('a failing final step (output is a directory) leaves no temp file', () => {
+  const folder = path.join(dir, 'fail-rename');
+  fs.mkdirSync(path.join(folder, 'target.safetensors'), { recursive: true });
+  const r = convertToSafetensors(src('dtypes.pt'), { output: path.join(folder, 'target.safetensors'), overwrite: true });
+  assert.equal(r.ok, false);
+  assert.deepEqual(tempLeftovers(folder), []);
+});
+
+test('a read-only output folder leaves no temp files', (t) => {
+  if (process.getuid?.() === 0) { t.skip('root ignores directory permissions'); return; }
+  const folder = path.join(dir, 'readonly');
+  fs.mkdirSync(folder);
+  fs.chmodSync(folder, 0o555);
+  try {
+    const r = convertToSafetensors(src('dtypes.pt'), { output: path.join(folder, 'x.safetensors') });
+    assert.equal(r.ok, false);
+    assert.deepEqual(tempLeftovers(folder), []);
+  } finally { fs.chmodSync(folder, 0o755); }
+});
+
+test('the strict reader rejects overlapping or gapped offsets and bad sizes', () => {
+  const mk = (header: object, dataBytes: number) => {
+    const h = Buffer.from(JSON.stringify(header));
+    const len = Buffer.alloc(8); len.writeBigUInt64LE(BigInt(h.length));
+    const f = path.join(dir, `hdr-${Math.random().toString(16).slice(2)}.safetensors`);
+    fs.writeFileSync(f, Buffer.concat([len, h, Buffer.alloc(dataBytes)]));
+    return f;
+  };
+  assert.equal(readBack(mk({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] } }, 8)).entries.length, 1);
+  assert.throws(() => readBack(mk({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] }, b: { dtype: 'F32', shape: [1], data_offsets: [4, 8] } }, 8)), /gap or overlap/);
+  assert.throws(() => readBack(mk({ a: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }, 8)), /size/);
+  assert.throws(() => readBack(mk({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] } }, 12)), /data section/);
+  assert.throws(() => readBack(mk({ a: { dtype: 'X9', shape: [2], data_offsets: [0, 8] } }, 8)), /dtype/);
+  assert.throws(() => readBack(mk({ __metadata__: { k: 1 } }, 0)), /metadata/);
+});

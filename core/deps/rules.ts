@@ -80,6 +80,11 @@ function checkPinning(e: DepEntry, sink: FindingSink, ctx: AnalysisContext): voi
     const edit = specEdit(e, `==${known}`);
     if (edit) fixes.push({ title: `Pin '${e.name}' to ==${known} (from ${source})`, edits: [edit], isPreferred: true });
   }
+  // Online only: the server fills "{version}" from the package index when the fix is picked (never during diagnostics).
+  if (!fixes.length && ctx.config.online.enabled && !e.conda) {
+    const template = specEdit(e, '=={version}');
+    if (template) fixes.push({ title: `Pin '${e.name}' to the newest version on the index`, edits: [], resolve: { kind: 'index-pin', data: { package: e.norm, path: sink.path, spec: e.spec, editTemplate: [template] } } });
+  }
   const message = e.spec
     ? `'${shown}' is loosely pinned: each install may resolve a different (or hijacked) release; pin it with ==`
     : `'${e.name}' is not pinned: any future (or hijacked) release will be installed; pin it with ==`;

@@ -35,6 +35,7 @@ import type { Finding, Range, Severity } from '../../core/types';
 import { converter } from './converter';
 import { getFixResolver } from './fixResolvers';
 import { HubGlue } from './hub';
+import { registerIndexPinResolver } from './indexPin';
 import { JobCancelled } from './scanPool';
 import { ScanService } from './scanService';
 import { defaultServerSettings, settingsFromRaw, type ServerSettings } from './settings';
@@ -431,6 +432,7 @@ connection.onInitialize((params: InitializeParams): InitializeResult => {
   try {
     hub = new HubGlue({ getConfig: () => settings.config, storagePath, log, onDidChange: invalidateAll });
   } catch (e) { logError('Hub features', e); }
+  registerIndexPinResolver({ getConfig: () => settings.config, storagePath, log });
 
   return {
     capabilities: {

@@ -50,6 +50,12 @@ export function refusalReason(r: FileReport): string {
   return parts.join(' — ');
 }
 
+/** Prefixes of reasons that are I/O failures (not refusals of the content). */
+const IO_FAILURE_PREFIXES = ['cannot write ', 'conversion failed: ', 'cannot read '];
+export function isIoFailure(r: ConvertResult): boolean {
+  return !r.ok && IO_FAILURE_PREFIXES.some((p) => r.reason.startsWith(p));
+}
+
 export function convertToSafetensors(input: string, opts: ConvertOptions = {}): ConvertResult {
   const output = path.resolve(opts.output ?? defaultOutputPath(input));
   if (path.resolve(input) === output) return { ok: false, reason: 'output path is the input file' };

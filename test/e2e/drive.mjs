@@ -6,6 +6,7 @@ import { chromium } from 'playwright-core';
 import fs from 'node:fs';
 import path from 'node:path';
 import os from 'node:os';
+import { tsImport } from 'tsx/esm/api';
 
 const [url, workspace, artifacts] = process.argv.slice(2);
 if (!url || !workspace || !artifacts) {
@@ -260,6 +261,63 @@ try {
     const head = fs.readFileSync(path.join(workspace, 'benign.safetensors')).subarray(0, 8);
     const headerLength = head.readBigUInt64LE(0);
     if (headerLength <= 0n || headerLength > 100_000_000n) throw new Error(`not a safetensors file (header length ${headerLength})`);
+  });
+
+  // Last on purpose: it is the only scenario with online features on (every earlier one runs offline).
+  await scenario('07-hub-pickle-only-from-pretrained', async () => {
+    // The project's mock Hub (test/helpers), loaded through tsx and served from this process, so the
+    // requests it received can be asserted directly and it stops with the scenario.
+    const { startMockHub, maliciousPickle } = await tsImport('../helpers/mockHub.ts', import.meta.url);
+    const hub = await startMockHub([{
+      id: 'acme/pickle-only', sha: 'a'.repeat(40), libraryName: 'transformers',
+      // Harmless raw-opcode pickle; nothing here loads it (the diagnostic comes from the file listing).
+      files: [{ path: 'config.json', content: Buffer.from('{}'), lfs: false }, { path: 'pytorch_model.bin', content: maliciousPickle() }],
+    }]);
+    // Workspace settings, written only now and removed afterwards: VS Code watches .vscode/settings.json of the
+    // folder (code-server does not pick up an outside write to the user settings file), the client forwards the
+    // change and the server reloads its configuration.
+    const settingsDir = path.join(workspace, '.vscode');
+    const settingsFile = path.join(settingsDir, 'settings.json');
+    try {
+      fs.mkdirSync(settingsDir, { recursive: true });
+      fs.writeFileSync(settingsFile, JSON.stringify({ 'modelvet.online.enabled': true, 'modelvet.online.hubUrl': hub.url }, null, 2));
+      mark(`mock Hub at ${hub.url}; online features on`);
+      await openFromExplorer('hub_model.py');
+      await openProblems();
+      // HUB001 comes from the Hub cache: the row appears once the server's background lookup answered.
+      await problemRow('HUB001').waitFor({ timeout: FIRST_DIAGNOSTIC_MS }).catch((error) => {
+        throw new Error(`${error.message.split('\n')[0]} (no HUB001 row; the mock Hub got ${hub.requests.length} requests: ${JSON.stringify(hub.requests.slice(0, 5))})`);
+      });
+      const rows = await page.locator('.markers-panel .monaco-list-row').allInnerTexts();
+      if (!rows.some((r) => r.includes('HUB001') && r.includes('acme/pickle-only') && r.includes('pytorch_model.bin'))) {
+        throw new Error(`no HUB001 row naming acme/pickle-only and pytorch_model.bin: ${JSON.stringify(rows)}`);
+      }
+      mark('HUB001 row in the Problems panel');
+      await screenshot('07a-hub-problems');
+
+      // Hover on the repo id: the Hub summary (commit, weights by format) is rendered from the mock's answers.
+      await activeEditor().locator('.view-lines span', { hasText: 'acme/pickle-only' }).last().click();
+      // "Show or Focus Hover" by its keybinding (the command palette would take the focus and close the hover).
+      const showOrFocusHover = async () => { await page.keyboard.press('Control+k'); await page.keyboard.press('Control+i'); };
+      await showOrFocusHover();
+      // Case-sensitive patterns: only the Hub part of the hover has them (the diagnostic texts say "pickle-based").
+      for (const text of [/Hugging Face model/, /Pickle-based \(can run code when loaded\): pytorch_model\.bin/, new RegExp('a'.repeat(40))]) {
+        await page.locator('.monaco-hover:visible', { hasText: text }).first().waitFor({ timeout: UI_MS });
+      }
+      // The Hub summary comes after the diagnostics and rule docs: focus the hover and scroll to its end for the screenshot.
+      await showOrFocusHover();
+      await page.locator('.monaco-hover:visible:focus-within').first().waitFor({ timeout: UI_MS });
+      await page.keyboard.press('End');
+      mark('Hub hover shows the commit and the pickle-only weights');
+      await screenshot('07b-hub-hover');
+
+      const repoRequests = hub.requests.filter((r) => r.includes('acme/pickle-only'));
+      if (!repoRequests.length) throw new Error(`the mock Hub got no request for acme/pickle-only: ${JSON.stringify(hub.requests)}`);
+      mark(`mock Hub answered ${hub.requests.length} requests (${repoRequests.length} for acme/pickle-only)`);
+    } finally {
+      fs.rmSync(settingsDir, { recursive: true, force: true });
+      await hub.close();
+    }
   });
 } catch (error) {
   console.log(`FAIL setup: ${error?.message ?? error}`);

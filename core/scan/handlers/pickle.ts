@@ -8,7 +8,7 @@ import { registerFormat, type ByteSource, type ScanContext } from '../format';
 import { readAll, windowSource } from '../bytes';
 import { scanPickleStream } from '../pickle/scan';
 import { isCall, isGlobal, globalName, sniffPickle, type PNode, type PickleRun, type DictNode } from '../pickle/vm';
-import { findTorchTensors, storageFromPersId, tensorInfos } from '../pickle/torch';
+import { findTorchTensors, referencesTensorRebuild, storageFromPersId, tensorInfos } from '../pickle/torch';
 
 /** torch.serialization.MAGIC_NUMBER, pickled as LONG1 by protocol 2: 0x1950a86a20f9469cfc6c. */
 const TORCH_LEGACY_MAGIC = Uint8Array.from([0x80, 0x02, 0x8a, 0x0a, 0x6c, 0xfc, 0x9c, 0x46, 0xf9, 0x20, 0x6a, 0xa8, 0x50, 0x19, 0x2e]);
@@ -97,8 +97,10 @@ function scanPickleFile(src: ByteSource, ctx: ScanContext): void {
   const names = new Set(run.globals.map(globalName));
   if ([...names].some((n) => JOBLIB_WRAPPERS.has(n))) ctx.setFormat('joblib');
   else if ([...names].some((n) => n.startsWith('pandas.'))) ctx.setFormat('pandas');
-  const tensors = run.values.flatMap((v) => findTorchTensors(v));
-  for (const t of tensorInfos(tensors)) ctx.tensor(t);
+  if (referencesTensorRebuild(run.globals)) {
+    const tensors = run.values.flatMap((v) => findTorchTensors(v));
+    for (const t of tensorInfos(tensors)) ctx.tensor(t);
+  }
 }
 
 /** Legacy (pre-1.6) torch.save: five pickles, then each storage as <u64 numel><numel × element size bytes>. */

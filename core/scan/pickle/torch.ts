@@ -6,7 +6,7 @@
  * The SafeTensors converter builds on `findTorchTensors`.
  */
 import type { TensorInfo } from '../types';
-import { isCall, isGlobal, globalName, type PNode, type CallNode } from './vm';
+import { isCall, isGlobal, globalName, type PNode, type CallNode, type GlobalNode } from './vm';
 
 export const STORAGE_DTYPES: Record<string, { dtype: string; size: number }> = {
   FloatStorage: { dtype: 'float32', size: 4 }, DoubleStorage: { dtype: 'float64', size: 8 }, HalfStorage: { dtype: 'float16', size: 2 },
@@ -43,6 +43,15 @@ function ints(n: PNode): number[] | undefined {
   const out: number[] = [];
   for (const x of n.items) { if (typeof x !== 'number') return undefined; out.push(x); }
   return out;
+}
+
+/**
+ * Whether a run references any tensor rebuild function. A pickle without one holds no
+ * torch tensors, so callers skip the graph walk (which names every node it passes).
+ */
+export function referencesTensorRebuild(globals: readonly GlobalNode[]): boolean {
+  for (const g of globals) if (REBUILD_TENSOR.has(globalName(g))) return true;
+  return false;
 }
 
 /** Every tensor reachable from `root`, named by its dotted path of dict keys. */

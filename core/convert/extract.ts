@@ -9,7 +9,7 @@ import path from 'node:path';
 import type { ByteSource } from '../scan/format';
 import { DEFAULT_LIMITS } from '../scan/format';
 import { memorySource, readAll, windowSource } from '../scan/bytes';
-import { readZip, type ZipArchive } from '../scan/zip';
+import { readZip, ZIP_METHOD_STORED, type ZipArchive } from '../scan/zip';
 import { runPickle, isCall, isGlobal, globalName, type PNode, type CallNode, type PickleRun } from '../scan/pickle/vm';
 import { storageFromPersId } from '../scan/pickle/torch';
 import { parseNpyHeader } from '../scan/handlers/numpy';
@@ -36,6 +36,8 @@ export interface TensorSource {
   storageOffset: number;
   /** Identity of the underlying storage (aliases share it). */
   storageId: string;
+  /** When the storage bytes lie uncompressed in the input file: their absolute offset (fast copy path). */
+  fileOffset?: number;
 }
 
 export interface Extracted { tensors: TensorSource[]; skipped: string[] }
@@ -293,6 +295,7 @@ function fromTorchZip(src: ByteSource): Extracted {
   const run = runOne(readAll(pklSrc), 'data.pkl');
   const byName = new Map(zip.entries.map((e) => [e.name, e]));
   const opened = new Map<string, ByteSource>();
+  const fileOffsets = new Map<string, number>();
   const storage = (key: string): ByteSource => {
     let s = opened.get(key);
     if (!s) {
@@ -301,11 +304,13 @@ function fromTorchZip(src: ByteSource): Extracted {
       s = zip.openEntry(e, DEFAULT_LIMITS.maxInMemoryBytes);
       if (!s) throw new Refusal(`cannot open storage '${key}': ${zip.problems.join('; ')}`);
       opened.set(key, s);
+      if (e.method === ZIP_METHOD_STORED && e.dataOffset + e.size <= src.size) fileOffsets.set(key, e.dataOffset);
     }
     return s;
   };
   const f = new Flattener(storage, undefined);
   f.walk(run.values[0], '', 0);
+  for (const t of f.tensors) t.fileOffset = fileOffsets.get(t.storageId.slice('torch:'.length));
   return { tensors: f.tensors, skipped: f.skipped };
 }
 
@@ -413,7 +418,11 @@ function startsWith(b: Uint8Array, p: Uint8Array): boolean {
 export function extractTensors(format: string, src: ByteSource, filePath: string): Extracted {
   switch (format) {
     case 'pytorch-zip': return fromTorchZip(src);
-    case 'numpy': return { tensors: [fromNpy(src, path.basename(filePath).replace(/\.npy$/i, '') || 'array', 'npy')], skipped: [] };
+    case 'numpy': {
+      const t = fromNpy(src, path.basename(filePath).replace(/\.npy$/i, '') || 'array', 'npy');
+      t.fileOffset = src.size - t.src.size;
+      return { tensors: [t], skipped: [] };
+    }
     case 'npz': return fromNpz(src);
     case 'pytorch-legacy': case 'pickle': case 'joblib': {
       if (src.size > MAX_IN_MEMORY_PICKLE_BYTES) throw new Refusal(`pickle stream of ${src.size} bytes is above the in-memory limit (${MAX_IN_MEMORY_PICKLE_BYTES})`);

@@ -14,19 +14,23 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import { createHash, randomBytes, type Hash } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { ConvertResult } from '../protocol';
 import type { FileReport } from '../scan/types';
 import { scanFile } from '../scan/engine';
 import { fdSource } from '../scan/bytes';
 import { extractTensors, elementCount, contiguousStrides, Refusal, type TensorSource } from './extract';
 import { readSafetensorsHeader } from './safetensors';
+import { streamHasher, fileRangeHasher, type ByteHasher, type RangeHasher } from './hashers';
 
 export const CONVERTER_VERSION = 'modelvet-convert/1';
 /** Bytes moved per read/write call. */
 export const COPY_CHUNK_BYTES = 8 * 1024 * 1024;
 /** A non-contiguous tensor is gathered from its storage span in memory; bigger spans are refused. */
 export const MAX_STRIDED_SPAN_BYTES = 1024 * 1024 * 1024;
+
+/** Outputs at least this big hash on worker threads (overlapping the copy); smaller ones hash inline. Tests lower it. */
+export const convertTuning = { parallelHashMinBytes: 64 * 1024 * 1024 };
 
 export { Refusal } from './extract';
 export { readSafetensorsHeader } from './safetensors';
@@ -71,7 +75,7 @@ export function convertToSafetensors(input: string, opts: ConvertOptions = {}): 
     if (size !== report.size) return { ok: false, reason: 'the input changed while it was being scanned' };
     const extracted = extractTensors(report.format, fdSource(fd, size), input);
     if (!extracted.tensors.length) return { ok: false, reason: 'the file holds no tensors' };
-    return writeSafetensors(extracted.tensors, extracted.skipped, report.sha256, output, !!opts.overwrite);
+    return writeSafetensors(extracted.tensors, extracted.skipped, report.sha256, output, !!opts.overwrite, fd);
   } catch (e) {
     if (e instanceof Refusal) return { ok: false, reason: e.message };
     return { ok: false, reason: `conversion failed: ${(e as Error)?.message ?? String(e)}` };
@@ -113,15 +117,16 @@ function buildHeader(tensors: TensorSource[], skipped: string[], sourceSha: stri
   return { header: Buffer.concat([lenBuf, header]), plan };
 }
 
+/** Writes sequentially; every chunk is hashed as written AND re-read from the file by a second hasher. */
 class OutWriter {
   pos = 0;
-  constructor(private fd: number, private dataHash: Hash, private fileHash: Hash) {}
-  writeRaw(b: Uint8Array, isData: boolean): void {
+  constructor(private fd: number, private written: ByteHasher, private reread: RangeHasher) {}
+  writeRaw(b: Uint8Array): void {
     let off = 0;
     while (off < b.length) off += fs.writeSync(this.fd, b, off, b.length - off, this.pos + off);
+    this.written.update(b);
+    this.reread.range(this.pos, this.pos + b.length);
     this.pos += b.length;
-    if (isData) this.dataHash.update(b);
-    this.fileHash.update(b);
   }
 }
 
@@ -131,16 +136,32 @@ function isContiguous(t: TensorSource): boolean {
   return true;
 }
 
-function copyTensor(w: OutWriter, t: TensorSource, bytes: number): void {
+function copyTensor(w: OutWriter, t: TensorSource, bytes: number, inputFd: number, buf: Buffer): void {
   if (bytes === 0) return;
   const es = t.elementSize;
+  if (isContiguous(t) && t.fileOffset !== undefined) {
+    // Uncompressed in the input file: read into one reused buffer (no per-chunk allocation).
+    const start = t.fileOffset + t.storageOffset * es;
+    for (let done = 0; done < bytes;) {
+      const n = Math.min(buf.length, bytes - done);
+      let got = 0;
+      while (got < n) {
+        const r = fs.readSync(inputFd, buf, got, n - got, start + done + got);
+        if (r <= 0) throw new Error(`short read in '${t.name}'`);
+        got += r;
+      }
+      w.writeRaw(buf.subarray(0, n));
+      done += n;
+    }
+    return;
+  }
   if (isContiguous(t)) {
     const start = t.storageOffset * es;
     for (let done = 0; done < bytes;) {
       const n = Math.min(COPY_CHUNK_BYTES, bytes - done);
       const chunk = t.src.read(start + done, n);
       if (chunk.length !== n) throw new Error(`short read in '${t.name}'`);
-      w.writeRaw(chunk, true);
+      w.writeRaw(chunk);
       done += n;
     }
     return;
@@ -157,7 +178,7 @@ function copyTensor(w: OutWriter, t: TensorSource, bytes: number): void {
   const rowBytes = inner * es;
   const out = Buffer.allocUnsafe(Math.min(bytes, Math.max(COPY_CHUNK_BYTES, rowBytes)));
   let fill = 0;
-  const flush = () => { if (fill) { w.writeRaw(out.subarray(0, fill), true); fill = 0; } };
+  const flush = () => { if (fill) { w.writeRaw(out.subarray(0, fill)); fill = 0; } };
   const idx = new Array<number>(Math.max(0, nd - 1)).fill(0);
   const rows = bytes / rowBytes;
   for (let r = 0; r < rows; r++) {
@@ -171,26 +192,36 @@ function copyTensor(w: OutWriter, t: TensorSource, bytes: number): void {
   flush();
 }
 
-function writeSafetensors(tensors: TensorSource[], skipped: string[], sourceSha: string, output: string, overwrite: boolean): ConvertResult {
+function writeSafetensors(tensors: TensorSource[], skipped: string[], sourceSha: string, output: string, overwrite: boolean, inputFd: number): ConvertResult {
   const { header, plan } = buildHeader(tensors, skipped, sourceSha);
   const dir = path.dirname(output);
   const tmp = path.join(dir, `.${path.basename(output)}.modelvet-${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
   let fd: number | undefined;
   let linked = false;
+  const total = header.length + (plan.length ? plan[plan.length - 1].end : 0);
+  const parallel = total >= convertTuning.parallelHashMinBytes;
+  let written: ByteHasher | undefined, reread: RangeHasher | undefined;
   try {
     fd = fs.openSync(tmp, 'wx+', 0o644);
-    const dataHash = createHash('sha256'), fileHash = createHash('sha256');
-    const w = new OutWriter(fd, dataHash, fileHash);
-    w.writeRaw(header, false);
+    const rfd = fd;
+    written = streamHasher(parallel);
+    reread = fileRangeHasher(tmp, parallel, (start, end) => {
+      const b = Buffer.allocUnsafe(end - start);
+      if (fs.readSync(rfd, b, 0, b.length, start) !== b.length) throw new Error('verification: short read');
+      return [b];
+    });
+    const w = new OutWriter(fd, written, reread);
+    w.writeRaw(header);
+    const buf = Buffer.allocUnsafe(COPY_CHUNK_BYTES);
     for (const p of plan) {
       const before = w.pos;
-      copyTensor(w, p.t, p.end - p.begin);
+      copyTensor(w, p.t, p.end - p.begin, inputFd, buf);
       if (w.pos - before !== p.end - p.begin) throw new Error(`wrote ${w.pos - before} bytes for '${p.t.name}', expected ${p.end - p.begin}`);
     }
     fs.fsyncSync(fd);
-    const dataSha = dataHash.digest('hex');
-    const fileSha = fileHash.digest('hex');
-    verifyOutput(fd, w.pos, plan, dataSha);
+    const fileSha = written.digest();
+    verifyOutput(fd, w.pos, plan);
+    if (reread.digest() !== fileSha) throw new Error('verification: the file read back differs from what was written (sha256)');
     fs.closeSync(fd);
     fd = undefined;
     if (overwrite) fs.renameSync(tmp, output);
@@ -207,13 +238,15 @@ function writeSafetensors(tensors: TensorSource[], skipped: string[], sourceSha:
     if (e instanceof Refusal) return { ok: false, reason: e.message };
     return { ok: false, reason: `cannot write ${output}: ${(e as Error)?.message ?? String(e)}` };
   } finally {
+    written?.close();
+    reread?.close();
     if (fd !== undefined) { try { fs.closeSync(fd); } catch { /* already failing */ } }
     // The temp file never survives: renamed away on success, removed otherwise (or after link()).
     if (linked || fs.existsSync(tmp)) { try { fs.unlinkSync(tmp); } catch { /* nothing left to clean */ } }
   }
 }
 
-function verifyOutput(fd: number, size: number, plan: Planned[], dataSha: string): void {
+function verifyOutput(fd: number, size: number, plan: Planned[]): void {
   const h = readSafetensorsHeader(fd, size);
   if (h.entries.length !== plan.length) throw new Error(`verification: header lists ${h.entries.length} tensors, wrote ${plan.length}`);
   const byName = new Map(h.entries.map((e) => [e.name, e]));
@@ -221,13 +254,4 @@ function verifyOutput(fd: number, size: number, plan: Planned[], dataSha: string
     const e = byName.get(p.t.name);
     if (!e || e.begin !== p.begin || e.end !== p.end || e.dtype !== p.t.dtype || e.shape.join(',') !== p.t.shape.join(',')) throw new Error(`verification: entry '${p.t.name}' does not match what was written`);
   }
-  const hash = createHash('sha256');
-  const buf = Buffer.allocUnsafe(COPY_CHUNK_BYTES);
-  for (let pos = h.dataStart; pos < size;) {
-    const n = fs.readSync(fd, buf, 0, Math.min(buf.length, size - pos), pos);
-    if (n <= 0) throw new Error('verification: short read');
-    hash.update(buf.subarray(0, n));
-    pos += n;
-  }
-  if (hash.digest('hex') !== dataSha) throw new Error('verification: data section sha256 differs from what was written');
 }

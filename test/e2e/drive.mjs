@@ -224,7 +224,13 @@ try {
     await row.click({ button: 'right' });
     const item = page.locator('.monaco-menu .action-item', { hasText: 'Scan with ModelVet' }).first();
     await item.waitFor({ state: 'visible', timeout: UI_MS });
-    await item.click();
+    // Hover focuses the menu entry, Enter runs it: a plain click was sometimes swallowed while the freshly opened
+    // menu still settled (the menu stayed open with the entry highlighted and nothing ran).
+    await item.hover();
+    await waitForCondition('the "Scan with ModelVet" entry to take the focus', () =>
+      item.evaluate((el) => el.classList.contains('focused') || el.contains(el.getRootNode().activeElement)));
+    await page.keyboard.press('Enter');
+    await item.waitFor({ state: 'hidden', timeout: UI_MS });
     // A clean result is reported in the status bar (no popup); the output channel has the same line.
     await page.locator('.statusbar-item', { hasText: 'scanned 1 model file' }).first().waitFor({ timeout: SCAN_MS });
   });

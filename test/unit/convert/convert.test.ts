@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { convertToSafetensors, defaultOutputPath } from '../../../core/convert/index';
+import { convertToSafetensors, defaultOutputPath, convertTuning } from '../../../core/convert/index';
 import { readSafetensorsHeader } from '../../../core/convert/safetensors';
 
 const FIXTURES = path.resolve(__dirname, '../../fixtures/convert');
@@ -174,4 +174,23 @@ test('the strict reader rejects overlapping or gapped offsets and bad sizes', ()
   assert.throws(() => readBack(mk({ a: { dtype: 'F32', shape: [2], data_offsets: [0, 8] } }, 12)), /data section/);
   assert.throws(() => readBack(mk({ a: { dtype: 'X9', shape: [2], data_offsets: [0, 8] } }, 8)), /dtype/);
   assert.throws(() => readBack(mk({ __metadata__: { k: 1 } }, 0)), /metadata/);
+});
+
+test('worker-thread hashing path (used for big outputs) gives the same bytes and the file sha256', () => {
+  const saved = convertTuning.parallelHashMinBytes;
+  try {
+    for (const name of ['views.pt', 'array.npy', 'legacy.pt']) {
+      convertTuning.parallelHashMinBytes = Infinity;
+      const inline = convertToSafetensors(src(name), { output: out(`${name}-inline`) });
+      assert.ok(inline.ok);
+      convertTuning.parallelHashMinBytes = 0;
+      const r = convertToSafetensors(src(name), { output: out(`${name}-worker`) });
+      assert.ok(r.ok, !r.ok ? r.reason : '');
+      if (!r.ok || !inline.ok) return;
+      const bytes = fs.readFileSync(r.output);
+      assert.equal(r.sha256, createHash('sha256').update(bytes).digest('hex'));
+      assert.deepEqual(bytes, fs.readFileSync(inline.output));
+      assert.match(checkWithPython(src(name), r.output), /^OK /);
+    }
+  } finally { convertTuning.parallelHashMinBytes = saved; }
 });

@@ -18,6 +18,8 @@ import { numpyItemSize } from '../scan/handlers/pickle';
 /** Nodes visited while flattening one value graph (shared nodes count each time they are reached). */
 export const MAX_FLATTEN_NODES = 10_000_000;
 export const MAX_NESTING = 200;
+/** Tensors per file (a memo-shared DAG could otherwise name millions of views of one tensor). */
+export const MAX_TENSORS = 1_000_000;
 /** Pickle streams (and legacy checkpoints) are parsed in memory; bigger ones are refused. */
 export const MAX_IN_MEMORY_PICKLE_BYTES = DEFAULT_LIMITS.maxInMemoryBytes;
 
@@ -195,6 +197,7 @@ class Flattener {
     const storage = storageFromPersId(c.args[0]);
     if (!storage) throw new Refusal(`'${name}' is not backed by a ('storage', type, key, location, numel) persistent id`);
     const dtype = TORCH_DTYPE_TO_ST[storage.dtype];
+    if (storage.storageType.endsWith('UntypedStorage')) throw new Refusal(`'${name}' is backed by an UntypedStorage, whose element type the converter does not infer`);
     if (!dtype) throw new Refusal(`'${name}' has dtype ${storage.dtype} (${storage.storageType}), which SafeTensors cannot hold`);
     const offset = c.args[1];
     if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0) throw new Refusal(`'${name}' has a bad storage offset`);
@@ -212,6 +215,7 @@ class Flattener {
 
   push(t: TensorSource): void {
     if (!t.name) throw new Refusal('the file holds a single unnamed tensor at its root; SafeTensors needs names');
+    if (this.tensors.length >= MAX_TENSORS) throw new Refusal(`more than ${MAX_TENSORS} tensors`);
     // Bounds: the last element addressed must lie inside the storage.
     let count = 1, last = t.storageOffset;
     for (let i = 0; i < t.shape.length; i++) { count *= t.shape[i]; if (t.shape[i] > 0) last += (t.shape[i] - 1) * t.stride[i]; }

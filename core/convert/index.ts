@@ -20,7 +20,7 @@ import type { FileReport } from '../scan/types';
 import { scanFile } from '../scan/engine';
 import { fdSource } from '../scan/bytes';
 import { extractTensors, elementCount, contiguousStrides, Refusal, type TensorSource } from './extract';
-import { readSafetensorsHeader } from './safetensors';
+import { readSafetensorsHeader, MAX_SAFETENSORS_HEADER_BYTES } from './safetensors';
 import { streamHasher, fileRangeHasher, type ByteHasher, type RangeHasher } from './hashers';
 
 export const CONVERTER_VERSION = 'modelvet-convert/1';
@@ -110,6 +110,7 @@ function buildHeader(tensors: TensorSource[], skipped: string[], sourceSha: stri
   if (skipped.length) metadata['modelvet.skipped'] = JSON.stringify(skipped);
   const text = JSON.stringify({ __metadata__: metadata, ...json });
   let header = Buffer.from(text, 'utf8');
+  if (header.length > MAX_SAFETENSORS_HEADER_BYTES) throw new Refusal(`the SafeTensors header would be ${header.length} bytes, above the ${MAX_SAFETENSORS_HEADER_BYTES} limit readers accept`);
   const pad = (8 - ((8 + header.length) % 8)) % 8;
   if (pad) header = Buffer.concat([header, Buffer.alloc(pad, 0x20)]);
   const lenBuf = Buffer.alloc(8);

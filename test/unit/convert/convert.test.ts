@@ -194,3 +194,22 @@ test('worker-thread hashing path (used for big outputs) gives the same bytes and
     }
   } finally { convertTuning.parallelHashMinBytes = saved; }
 });
+
+test('mutated checkpoints never crash: each is refused or converts to a file the strict reader accepts', () => {
+  const base = fs.readFileSync(src('legacy.pt'));
+  const zipBase = fs.readFileSync(src('views.pt'));
+  let seed = 12345;
+  const rand = (n: number) => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed % n; };
+  let refused = 0;
+  for (let i = 0; i < 60; i++) {
+    const b = Buffer.from(i % 2 ? base : zipBase);
+    for (let k = 0; k < 1 + rand(4); k++) b[rand(b.length)] = rand(256);
+    const f = path.join(dir, `mut-${i}.pt`);
+    fs.writeFileSync(f, b);
+    const r = convertToSafetensors(f, { output: out(`mut-${i}`) });
+    if (r.ok) assert.equal(readBack(r.output).entries.length, r.tensors);
+    else { refused++; assert.equal(typeof r.reason, 'string'); assert.equal(fs.existsSync(out(`mut-${i}`)), false); }
+  }
+  assert.ok(refused > 0, 'some mutations must be refused');
+  assert.deepEqual(tempLeftovers(dir), []);
+});

@@ -27,7 +27,7 @@ export const CONVERTER_VERSION = 'modelvet-convert/1';
 /** Bytes moved per read/write call. */
 export const COPY_CHUNK_BYTES = 8 * 1024 * 1024;
 /** A non-contiguous tensor is gathered from its storage span in memory; bigger spans are refused. */
-export const MAX_STRIDED_SPAN_BYTES = 1024 * 1024 * 1024;
+export const MAX_STRIDED_SPAN_BYTES = 512 * 1024 * 1024;
 
 /** Outputs at least this big hash on worker threads (overlapping the copy); smaller ones hash inline. Tests lower it. */
 export const convertTuning = { parallelHashMinBytes: 64 * 1024 * 1024 };

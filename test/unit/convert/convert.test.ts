@@ -100,6 +100,13 @@ test('a malicious pickle is refused naming the global, nothing is written', () =
   assert.equal(fs.existsSync('/tmp/modelvet_pwned_x'), false);
 });
 
+test('a zip checkpoint with a malicious global in data.pkl is refused naming it', () => {
+  const r = convertToSafetensors(src('evil_zip.pt'), { output: out('evil_zip') });
+  assert.equal(r.ok, false);
+  assert.match(!r.ok ? r.reason : '', /(posix|os)\.system/);
+  assert.equal(fs.existsSync(out('evil_zip')), false);
+});
+
 test('a safe pickle holding a non-tensor object (a set) is refused with its path', () => {
   // protocol 4: {'w': set()}  — the scanner calls it safe, the converter has nowhere to put a set
   const p = path.join(dir, 'set.pkl');

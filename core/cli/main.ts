@@ -9,6 +9,7 @@ import { allRules, getRule, renderRuleDoc } from '../rules/registry';
 import { UsageError, type CliIO } from './args';
 import { runCheckCommand } from './check';
 import { runScanCommand } from './scan';
+import { runConvertCommand } from './convert';
 import { TOOL_VERSION } from '../report/sarif';
 
 const USAGE = `usage: modelvet <command> [options]
@@ -29,6 +30,7 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     switch (cmd) {
       case 'check': return await runCheckCommand(rest, io);
       case 'scan': return await runScanDispatch(rest, io);
+      case 'convert': return await runConvertCommand(rest, io);
       case 'rules': return runRulesCommand(rest, io);
       case 'lsp': return startLanguageServer(rest, io);
       case 'version': case '--version': case '-V': io.stdout(`modelvet ${TOOL_VERSION}\n`); return 0;

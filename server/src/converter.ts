@@ -8,7 +8,8 @@
  * "switch to SafeTensors" fix gets a "convert first" variant when a workspace file is loaded.
  */
 import type { ConvertResult } from '../../core/protocol';
+import { convertToSafetensors } from '../../core/convert/index';
 
 export type Converter = (input: string, opts: { output?: string; overwrite?: boolean }) => ConvertResult;
 
-export const converter: Converter | undefined = undefined;
+export const converter: Converter | undefined = convertToSafetensors;

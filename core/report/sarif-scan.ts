@@ -5,17 +5,14 @@
  * byte offset / opcode index in the message and properties. Valid for GitHub
  * code scanning (every result has a location; levels error/warning/note).
  */
-import { allRules, renderRuleDoc, ruleDocUrl } from '../rules/registry';
 import type { ScanOutput, ScanSeverity } from '../scan/types';
-import { TOOL_VERSION, toSarifUri } from './sarif';
+import { sarifLog, sarifRules, toSarifUri } from './sarif';
 
 const LEVEL: Record<ScanSeverity, 'error' | 'warning' | 'note'> = { critical: 'error', high: 'error', medium: 'warning', low: 'note', info: 'note' };
 const SECURITY_SEVERITY: Record<ScanSeverity, string> = { critical: '9.5', high: '8.0', medium: '5.0', low: '2.0', info: '0.0' };
 
 export function scanToSarif(out: ScanOutput, root: string): object {
-  const used = new Set(out.files.flatMap((f) => f.findings.map((x) => x.code)));
-  const rules = allRules().filter((r) => used.has(r.code));
-  const index = new Map(rules.map((r, i) => [r.code, i]));
+  const { rules, index } = sarifRules(new Set(out.files.flatMap((f) => f.findings.map((x) => x.code))), () => 'model-scan');
   const results = out.files.flatMap((f) => f.findings.map((x) => {
     const where = [x.location.member && `member ${x.location.member}`, x.location.offset !== undefined && `offset ${x.location.offset}`,
       x.location.opcodeIndex !== undefined && `opcode #${x.location.opcodeIndex}`].filter(Boolean).join(', ');
@@ -31,29 +28,5 @@ export function scanToSarif(out: ScanOutput, root: string): object {
         'security-severity': SECURITY_SEVERITY[x.severity] },
     };
   }));
-  return {
-    $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
-    version: '2.1.0',
-    runs: [{
-      tool: {
-        driver: {
-          name: 'ModelVet',
-          version: TOOL_VERSION,
-          informationUri: ruleDocUrl('index').replace(/\/index\.md$/, ''),
-          rules: rules.map((r) => ({
-            id: r.code,
-            name: r.name,
-            shortDescription: { text: r.summary },
-            fullDescription: { text: r.summary },
-            helpUri: ruleDocUrl(r.code),
-            help: { text: r.summary, markdown: renderRuleDoc(r) },
-            defaultConfiguration: { level: r.defaultSeverity === 'error' ? 'error' : r.defaultSeverity === 'warning' ? 'warning' : 'note' },
-            properties: { tags: ['security', 'supply-chain', 'model-scan'] },
-          })),
-        },
-      },
-      originalUriBaseIds: { '%SRCROOT%': { uri: 'file:///' } },
-      results,
-    }],
-  };
+  return sarifLog(rules, { originalUriBaseIds: { '%SRCROOT%': { uri: 'file:///' } }, results });
 }

@@ -22,7 +22,9 @@
  *   - `{ kind: 'ext', code: number, index, offset }`                     EXT1/2/4 with no registry entry
  *   - `{ kind: 'buffer', index: number, readonly: boolean }`             NEXT_BUFFER (out-of-band, protocol 5)
  * The graph is a DAG (memo GET shares nodes; mutations can even make cycles): walkers must track visited nodes.
- * Treat the graph as read-only (an empty dict's keys/values are a shared frozen array).
+ * Treat the graph as read-only. Dicts and lists are `DictImpl`/`ListImpl` instances whose `keys`/`values`/`items`
+ * are accessors: the VM parks a container's first batch of items in a shared slab and the accessor unpacks them
+ * into ordinary arrays on first read (far fewer objects for the garbage collector to copy on big pickles).
  */
 import type { ScanLimits } from '../format';
 
@@ -175,9 +177,63 @@ function decodeLong(d: Uint8Array, s: number, n: number): number | bigint {
 
 export const HIGHEST_PROTOCOL = 5;
 const FLOAT_VIEW = new Float64Array(1);
-/** Shared (frozen) placeholder for an empty dict's keys/values until its first SETITEM(S). */
-const NO_ITEMS: PNode[] = Object.freeze([]) as unknown as PNode[];
 const FLOAT_BYTES = new Uint8Array(FLOAT_VIEW.buffer);
+
+/**
+ * Slab sizes for container items. A big pickle holds hundreds of thousands of small dicts; with two arrays per
+ * dict, the scavenger copied ~5 objects per dict into the old generation and GC was half the scan time. Items of a
+ * container's first SETITEMS/APPENDS batch go into one shared slab instead (chunks grow from the first size to the
+ * max; a max-size chunk is allocated in large-object space and never copied). Bigger batches get their own arrays.
+ */
+export const SLAB_FIRST_SLOTS = 256;
+export const SLAB_MAX_SLOTS = 65_536;
+
+/** A dict node whose items may still sit in a slab (unpacked into `keys`/`values` on first access). */
+export class DictImpl implements DictNode {
+  readonly kind = 'dict' as const;
+  private ks: PNode[] | undefined = undefined;
+  private vs: PNode[] | undefined = undefined;
+  private slab: PNode[] | undefined = undefined;
+  private at = 0;
+  private n = 0;
+  get keys(): PNode[] { if (this.ks === undefined) this.unpack(); return this.ks!; }
+  set keys(v: PNode[]) { if (this.vs === undefined) this.unpack(); this.ks = v; }
+  get values(): PNode[] { if (this.vs === undefined) this.unpack(); return this.vs!; }
+  set values(v: PNode[]) { if (this.ks === undefined) this.unpack(); this.vs = v; }
+  /** Items count without unpacking. */
+  get size(): number { return this.ks === undefined ? this.n : this.ks.length; }
+  /** Empty and never written: the VM may park the first batch in a slab. */
+  get fresh(): boolean { return this.ks === undefined && this.slab === undefined; }
+  /** VM only: the dict's items are slab[at .. at + 2n) as key, value pairs. Requires `fresh`. */
+  park(slab: PNode[], at: number, n: number): void { this.slab = slab; this.at = at; this.n = n; }
+  private unpack(): void {
+    const n = this.n, slab = this.slab;
+    const ks = new Array<PNode>(n), vs = new Array<PNode>(n);
+    if (slab !== undefined) for (let i = 0, j = this.at; i < n; i++, j += 2) { ks[i] = slab[j]; vs[i] = slab[j + 1]; }
+    this.ks = ks; this.vs = vs; this.slab = undefined;
+  }
+}
+
+/** A list node whose items may still sit in a slab (unpacked into `items` on first access). */
+export class ListImpl implements ListNode {
+  readonly kind = 'list' as const;
+  private its: PNode[] | undefined;
+  private slab: PNode[] | undefined = undefined;
+  private at = 0;
+  private n = 0;
+  constructor(items?: PNode[]) { this.its = items; }
+  get items(): PNode[] { if (this.its === undefined) this.unpack(); return this.its!; }
+  set items(v: PNode[]) { this.its = v; this.slab = undefined; }
+  get size(): number { return this.its === undefined ? this.n : this.its.length; }
+  get fresh(): boolean { return this.its === undefined && this.slab === undefined; }
+  park(slab: PNode[], at: number, n: number): void { this.slab = slab; this.at = at; this.n = n; }
+  private unpack(): void {
+    const n = this.n, slab = this.slab;
+    const its = new Array<PNode>(n);
+    if (slab !== undefined) for (let i = 0; i < n; i++) its[i] = slab[this.at + i];
+    this.its = its; this.slab = undefined;
+  }
+}
 
 /** Opcode bytes valid as the first byte of a pickle (used to sniff and to decide whether stacked data is a pickle). */
 export const OPCODE_NAMES: Record<number, string> = {
@@ -204,6 +260,7 @@ export function globalName(g: GlobalNode): string { return `${g.module}.${g.name
 class VmState {
   pos: number; opIndex: number; nodes = 0; stack: PNode[] = []; marks: number[] = []; fence = 0; memo: PNode[] = [];
   memoBig: Map<number, PNode> | undefined = undefined; memoCount = 0; proto = 0; pickleStart: number; opStart: number;
+  slab: PNode[] = []; slabUsed = 0;
   readonly maxNodes: number; readonly maxStack: number; readonly maxMemo: number;
   constructor(readonly data: Uint8Array, readonly endAll: number, readonly run: PickleRun, limits: PickleRunOptions['limits'], start: number, opIndex: number) {
     this.pos = start; this.opIndex = opIndex; this.pickleStart = start; this.opStart = start;
@@ -235,6 +292,15 @@ class VmState {
     const m = this.marks.pop()!;
     this.fence = this.marks.length ? this.marks[this.marks.length - 1] : 0;
     return this.stack.splice(m);
+  }
+  /** Reserves `n` (≤ SLAB_MAX_SLOTS) consecutive slots in `this.slab`; returns the first one's index. */
+  reserve(n: number): number {
+    if (this.slabUsed + n > this.slab.length) {
+      const slab: PNode[] = new Array(Math.min(SLAB_MAX_SLOTS, Math.max(SLAB_FIRST_SLOTS, this.slab.length * 2)));
+      slab[0] = null; // object elements from the start (a double first would make V8 convert the whole chunk later)
+      this.slab = slab; this.slabUsed = 0;
+    }
+    const at = this.slabUsed; this.slabUsed += n; return at;
   }
   countNode(): void {
     if (++this.nodes > this.maxNodes) throw new PickleError(`value-node limit (${this.maxNodes}) reached`, true);
@@ -285,7 +351,7 @@ class VmState {
     if (kv.length % 2) throw new PickleError('odd number of items for SETITEMS');
     if (typeof target === 'object' && target !== null) {
       const k = (target as DictNode).kind;
-      if (k === 'dict') { const d = target as DictNode; if (d.keys === NO_ITEMS) { d.keys = []; d.values = []; } for (let i = 0; i < kv.length; i += 2) { d.keys.push(kv[i]); d.values.push(kv[i + 1]); } return; }
+      if (k === 'dict') { const d = target as DictNode; const ks = d.keys, vs = d.values; for (let i = 0; i < kv.length; i += 2) { ks.push(kv[i]); vs.push(kv[i + 1]); } return; }
       if (k === 'call') { const c = target as CallNode; c.setKeys ??= []; c.setValues ??= []; for (let i = 0; i < kv.length; i += 2) { c.setKeys.push(kv[i]); c.setValues.push(kv[i + 1]); } return; }
       if (k === 'global') { this.run.events.push({ kind: 'mutate-global', index: this.opIndex, offset: this.opStart, detail: `__setitem__ on ${globalName(target as GlobalNode)}` }); return; }
       if (k === 'list' || k === 'persid' || k === 'ext') return;
@@ -418,11 +484,11 @@ export function runPickle(input: Uint8Array, opts: PickleRunOptions): PickleRun 
             const s = st.need(n); st.countNode(); st.push({ kind: 'bytes', data: data.subarray(s, s + n), mutable: false }); break;
           }
           case 0x43: { const n = data[st.need(1)]; const s = st.need(n); st.countNode(); st.push({ kind: 'bytes', data: data.subarray(s, s + n), mutable: false }); break; }
-          case 0x5d: st.countNode(); st.push({ kind: 'list', items: [] }); break;
+          case 0x5d: st.countNode(); st.push(new ListImpl()); break;
           case 0x29: st.countNode(); st.push({ kind: 'tuple', items: [] }); break;
-          case 0x7d: st.countNode(); st.push({ kind: 'dict', keys: NO_ITEMS, values: NO_ITEMS }); break; // arrays made on first SETITEM(S)
+          case 0x7d: st.countNode(); st.push(new DictImpl()); break;
           case 0x8f: st.countNode(); st.push({ kind: 'set', items: [], frozen: false }); break;
-          case 0x6c: { const items = st.popMark(); st.countNode(); st.push({ kind: 'list', items }); break; }
+          case 0x6c: { const items = st.popMark(); st.countNode(); st.push(new ListImpl(items)); break; }
           case 0x74: { const items = st.popMark(); st.countNode(); st.push({ kind: 'tuple', items }); break; }
           case 0x91: { const items = st.popMark(); st.countNode(); st.push({ kind: 'set', items, frozen: true }); break; }
           case 0x85: { const a = st.pop(); st.countNode(); st.push({ kind: 'tuple', items: [a] }); break; }
@@ -432,8 +498,9 @@ export function runPickle(input: Uint8Array, opts: PickleRunOptions): PickleRun 
             const kv = st.popMark();
             if (kv.length % 2) throw new PickleError('odd number of items for DICT');
             st.countNode();
-            const d: DictNode = { kind: 'dict', keys: [], values: [] };
-            for (let i = 0; i < kv.length; i += 2) { d.keys.push(kv[i]); d.values.push(kv[i + 1]); }
+            const d = new DictImpl();
+            const ks = d.keys, vs = d.values;
+            for (let i = 0; i < kv.length; i += 2) { ks.push(kv[i]); vs.push(kv[i + 1]); }
             st.push(d);
             break;
           }
@@ -443,9 +510,16 @@ export function runPickle(input: Uint8Array, opts: PickleRunOptions): PickleRun 
             const m = st.marks.pop()!;
             st.fence = st.marks.length ? st.marks[st.marks.length - 1] : 0;
             const t = m > st.fence ? st.stack[m - 1] : st.top();
-            if (typeof t === 'object' && t !== null && (t as ListNode).kind === 'list') {
-              const items = (t as ListNode).items;
-              for (let i = m; i < st.stack.length; i++) items.push(st.stack[i]);
+            if (t instanceof ListImpl) {
+              const n = st.stack.length - m;
+              if (t.fresh && n > 0 && n <= SLAB_MAX_SLOTS) { // first batch: into the slab
+                const at = st.reserve(n), slab = st.slab, stack = st.stack;
+                for (let i = 0; i < n; i++) slab[at + i] = stack[m + i];
+                t.park(slab, at, n);
+              } else {
+                const items = t.items;
+                for (let i = m; i < st.stack.length; i++) items.push(st.stack[i]);
+              }
               st.stack.length = m;
             } else st.appendTo(t, st.stack.splice(m));
             break;
@@ -456,16 +530,15 @@ export function runPickle(input: Uint8Array, opts: PickleRunOptions): PickleRun 
             const m = st.marks.pop()!;
             st.fence = st.marks.length ? st.marks[st.marks.length - 1] : 0;
             const t = m > st.fence ? st.stack[m - 1] : st.top();
-            if ((st.stack.length - m) % 2 === 0 && typeof t === 'object' && t !== null && (t as DictNode).kind === 'dict') {
-              const d = t as DictNode;
-              const n = (st.stack.length - m) >> 1;
-              if (d.keys.length === 0 && n > 0) { // exact-size arrays: far less garbage than growing two empty arrays
-                const keys = new Array<PNode>(n), values = new Array<PNode>(n);
-                for (let i = 0, j = m; i < n; i++, j += 2) { keys[i] = st.stack[j]; values[i] = st.stack[j + 1]; }
-                d.keys = keys; d.values = values;
+            if ((st.stack.length - m) % 2 === 0 && t instanceof DictImpl) {
+              const slots = st.stack.length - m;
+              if (t.fresh && slots > 0 && slots <= SLAB_MAX_SLOTS) { // first batch: key, value pairs into the slab
+                const at = st.reserve(slots), slab = st.slab, stack = st.stack;
+                for (let i = 0; i < slots; i++) slab[at + i] = stack[m + i];
+                t.park(slab, at, slots >> 1);
               } else {
-                if (d.keys === NO_ITEMS) { d.keys = []; d.values = []; }
-                for (let i = m; i < st.stack.length; i += 2) { d.keys.push(st.stack[i]); d.values.push(st.stack[i + 1]); }
+                const ks = t.keys, vs = t.values;
+                for (let i = m; i < st.stack.length; i += 2) { ks.push(st.stack[i]); vs.push(st.stack[i + 1]); }
               }
               st.stack.length = m;
             } else st.setItems(t, st.stack.splice(m));

@@ -10,9 +10,10 @@
  * random mantissa bytes never count.
  */
 import type { ByteSource, ScanContext } from '../format';
+import { CAND_AT, DATA_AT, HIST_AT, KERNEL_DATA_BYTES, KERNEL_MAX_CALL_BYTES, KERNEL_PAD_BYTES, SIGNATURE_PAIRS, STATS_AT, kernel } from './kernel';
 
 /** Bytes read per step (aligned to 4). */
-export const WEIGHT_CHUNK_BYTES = 4 * 1024 * 1024;
+export const WEIGHT_CHUNK_BYTES = 1024 * 1024;
 /** Extra bytes read past a chunk so a payload header that starts near its end can be validated. */
 export const WEIGHT_LOOKAHEAD_BYTES = 20 * 1024; // ≥ 4 × (PE_MAX_LFANEW + header) for the 1-byte stream
 /** Words per statistics block (chi-square over the low byte). */
@@ -33,7 +34,7 @@ const PE_MAX_LFANEW = 4096;
 export interface TensorRange { name: string; dtype: string; offset: number; length: number }
 
 const FIRST_BYTE = new Uint8Array(256);
-for (const b of [0x7f, 0x4d, 0x50, 0x23]) FIRST_BYTE[b] = 1; // ELF, MZ, PK, #!
+for (const [b] of SIGNATURE_PAIRS) FIRST_BYTE[b] = 1; // ELF, MZ, PK, #!
 
 type Hit = { kind: 'ELF' | 'PE' | 'ZIP' | 'shebang'; detail: string };
 
@@ -123,83 +124,26 @@ function entropy(hist: Uint32Array, total: number): number {
   return h;
 }
 
-/** FIRST_BYTE for either byte of a little-endian 16-bit value. */
-const FIRST_BYTE_IN_16 = new Uint8Array(65536);
-for (let k = 0; k < 65536; k++) FIRST_BYTE_IN_16[k] = FIRST_BYTE[k & 0xff] | FIRST_BYTE[k >>> 8];
-
-/** Up to 3 candidates per word of a chunk: sized so that no candidate is ever dropped (shared; checks are synchronous). */
-let scratch: Int32Array | undefined;
-function candidateScratch(): Int32Array { return (scratch ??= new Int32Array(3 * (WEIGHT_CHUNK_BYTES / 4))); }
-
-/** Valid first two bytes of a payload header: "\x7fE", "MZ", "PK", "#!". */
+/** Valid first two bytes of a payload header: "\x7fE", "MZ", "PK", "#!" (index: first << 8 | second). */
 const PAIR = new Uint8Array(65536);
-for (const p of [0x7f45, 0x4d5a, 0x504b, 0x2321]) PAIR[p] = 1;
+for (const [a, b] of SIGNATURE_PAIRS) PAIR[(a << 8) | b] = 1;
 
-/**
- * The hot loop over one chunk's 4-byte words: NaN/Inf, constant, low-16-bit and
- * low-byte histogram statistics, and candidate payload starts (first byte of a
- * signature in byte 0/1/2 of a word) collected for validation outside the loop.
- * st = [nan, inf, low16NonZero, notConstant, samples in the open block].
- */
-function wordLoop(i32: Int32Array, n: number, first: number, hist: Uint32Array, blockWords: number, st: Float64Array,
-  cand: { at: Int32Array; count: number }, blocks: number[]): number {
-  const FB = FIRST_BYTE, FB16 = FIRST_BYTE_IN_16;
-  const at = cand.at;
-  let nan = 0, inf = 0, low16 = 0, notConstant = 0, count = cand.count;
-  let w = 0;
-  while (w < n) {
-    // Tight inner loop up to the next statistics block boundary.
-    const end = Math.min(n, w + (STAT_BLOCK_WORDS - blockWords));
-    blockWords += end - w;
-    // Low-byte histogram on every STAT_SAMPLE_STRIDE-th word (a separate, cheap pass: the statistic is low-confidence anyway).
-    let samples = 0;
-    for (let k = w; k < end; k += STAT_SAMPLE_STRIDE) { hist[i32[k] & 0xff]++; samples++; }
-    st[4] += samples;
-    for (; w < end; w++) {
-      const v = i32[w];
-      const b0 = v & 0xff;
-      if ((v & 0x7f800000) === 0x7f800000) { if (v & 0x7fffff) nan++; else inf++; }
-      if (v !== first) notConstant = 1;
-      if (v & 0xffff) low16++;
-      // Prefilter: does byte 0, 1 or 2 equal a signature's first byte? (one 16-bit and one 8-bit table load)
-      if (FB16[v & 0xffff] | FB[(v >>> 16) & 0xff]) {
-        // Second-byte check inline, so that only real two-byte signature starts reach validation:
-        // a stream starting at byte 0 continues with byte 1 (n = 2, 3) or the next word's byte 0 (n = 1);
-        // at byte 1 with byte 2 (n = 3) or the next word's byte 0 (n = 2); at byte 2 with the next word's byte 0.
-        const b1 = (v >>> 8) & 0xff, b2 = (v >>> 16) & 0xff;
-        const base = w << 2;
-        if (w + 1 < n) {
-          const nb0 = i32[w + 1] & 0xff;
-          if (FB[b0] && (PAIR[(b0 << 8) | b1] | PAIR[(b0 << 8) | nb0])) at[count++] = base;
-          if (FB[b1] && (PAIR[(b1 << 8) | b2] | PAIR[(b1 << 8) | nb0])) at[count++] = base + 1;
-          if (FB[b2] && PAIR[(b2 << 8) | nb0]) at[count++] = base + 2;
-        } else {
-          // Last word of the chunk: the next byte is in the look-ahead; validation sorts it out.
-          if (FB[b0]) at[count++] = base;
-          if (FB[b1]) at[count++] = base + 1;
-          if (FB[b2]) at[count++] = base + 2;
-        }
-      }
-    }
-    if (blockWords === STAT_BLOCK_WORDS) {
-      blocks.push(chiSquare(hist, st[4]), entropy(hist, st[4]));
-      hist.fill(0);
-      st[4] = 0;
-      blockWords = 0;
-    }
-  }
-  cand.count = count;
-  st[0] += nan; st[1] += inf; st[2] += low16; if (notConstant) st[3] = 1;
-  return blockWords;
+/** Bytes per statistics block. */
+const STAT_BLOCK_BYTES = STAT_BLOCK_WORDS * 4;
+/** The kernel samples the low byte of the first word of every 16-byte step: every 4th word. */
+const KERNEL_STEP_BYTES = 16;
+if (STAT_SAMPLE_STRIDE * 4 !== KERNEL_STEP_BYTES || STAT_BLOCK_BYTES > KERNEL_MAX_CALL_BYTES || STAT_BLOCK_BYTES % KERNEL_STEP_BYTES !== 0
+  || WEIGHT_CHUNK_BYTES % STAT_BLOCK_BYTES !== 0 || WEIGHT_CHUNK_BYTES + WEIGHT_LOOKAHEAD_BYTES > KERNEL_DATA_BYTES) {
+  throw new Error('weight-check constants are inconsistent with the kernel layout');
 }
-
-/** Searches `needle` in `buf` (native memmem via Buffer.indexOf). */
-function indexOfBytes(buf: Buffer, needle: Buffer, from: number): number { return buf.indexOf(needle, from); }
-const RAW_SIGNATURES = [Buffer.from([0x7f, 0x45, 0x4c, 0x46]), Buffer.from('MZ'), Buffer.from([0x50, 0x4b, 3, 4]), Buffer.from('#!/')];
 
 /**
  * Runs the weight-level checks on one tensor's bytes `[offset, offset+length)` of `src`.
  * Called by the SafeTensors handler and by the PyTorch/NumPy handlers on storages.
+ *
+ * Each chunk (plus look-ahead) is copied into the kernel's memory; the kernel
+ * makes one SIMD pass per statistics block (counters, histogram, candidate
+ * 16-byte steps); only candidate steps are looked at byte by byte here.
  */
 export function checkTensorBytes(src: ByteSource, tensor: TensorRange, ctx: ScanContext): void {
   const start = Math.max(0, Math.min(tensor.offset, src.size));
@@ -220,77 +164,99 @@ export function checkTensorBytes(src: ByteSource, tensor: TensorRange, ctx: Scan
     ctx.finding(exe ? 'W001' : 'W002', exe ? 'critical' : 'high',
       `${hit.kind} payload hidden in tensor '${tensor.name}' (${STREAM_LABEL[n]})`, where(absOffset), hit.detail);
   };
+  /** Re-checks the pairs starting in bytes [from, to) of `chunk` per stream, then validates. */
+  const checkCandidates = (chunk: Uint8Array, from: number, to: number, chunkPos: number): void => {
+    for (let i = from; i < to && payloadFindings < MAX_PAYLOAD_FINDINGS_PER_TENSOR; i++) {
+      const b = chunk[i];
+      if (!FIRST_BYTE[b]) continue;
+      if (i + 1 < chunk.length && PAIR[(b << 8) | chunk[i + 1]]) { const h = validatePayload(chunk, i, 4); if (h) report(h, chunkPos + i, 4); }
+      if (!fourByte) continue;
+      // Byte position p of a word starts a candidate in every stream that passes through it (n > p).
+      for (let n = (i & 3) + 1; n <= 3; n++) {
+        const second = streamByte(chunk, i, n, 1);
+        if (second < 0 || !PAIR[(b << 8) | second]) continue;
+        const h = validatePayload(chunk, i, n);
+        if (h) report(h, chunkPos + i, n);
+      }
+    }
+  };
 
-  // Per-tensor statistics (4-byte dtypes).
+  const K = kernel();
+  const hist = K.u32.subarray(HIST_AT >> 2, (HIST_AT >> 2) + 256);
+  hist.fill(0);
+  // Per-tensor statistics (4-byte dtypes; for other dtypes only the constant check, on bytes).
   let nanCount = 0, infCount = 0, words = 0, low16NonZero = 0, constant = true, firstWord = 0;
+  let kernelFirst = 0; // what the kernel compares every word against
   const nonZeroLow16Offsets: number[] = [];
   const blockChi: number[] = [];
   const blockEntropy: number[] = [];
-  const blockHist = new Uint32Array(256);
-  let blockWords = 0;
-  const stats = new Float64Array(5);
-  const candidates = { at: candidateScratch(), count: 0 };
-  const finishedBlocks: number[] = [0.5]; // seeded so the array holds doubles from the start (no map change in the hot loop)
-  finishedBlocks.length = 0;
-  let constantBytes = true;
-  let firstByte = -1;
+  let blockBytes = 0; // bytes of the open statistics block
+  let blockSamples = 0;
 
   for (let pos = start; pos < end; pos += WEIGHT_CHUNK_BYTES) {
     const mainLen = Math.min(WEIGHT_CHUNK_BYTES, end - pos);
     const readLen = Math.min(mainLen + WEIGHT_LOOKAHEAD_BYTES, end - pos);
-    let chunk = src.read(pos, readLen);
+    const chunk = src.read(pos, readLen);
     if (chunk.length === 0) break;
     const main = Math.min(mainLen, chunk.length);
-    const buf = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
+    if (pos === start) {
+      firstWord = chunk.length >= 4 ? (chunk[0] | (chunk[1] << 8) | (chunk[2] << 16) | (chunk[3] << 24)) >>> 0 : 0;
+      kernelFirst = fourByte ? firstWord | 0 : Math.imul(chunk[0], 0x01010101);
+    }
+    K.u8.set(chunk, DATA_AT);
+    K.u8.fill(0, DATA_AT + chunk.length, DATA_AT + chunk.length + KERNEL_PAD_BYTES);
 
-    // Raw-byte signatures (native search, then structural validation).
-    for (const sig of RAW_SIGNATURES) {
-      let i = indexOfBytes(buf, sig, 0);
-      while (i >= 0 && i < main && payloadFindings < MAX_PAYLOAD_FINDINGS_PER_TENSOR) {
-        const hit = validatePayload(chunk, i, 4);
-        if (hit) report(hit, pos + i, 4);
-        i = indexOfBytes(buf, sig, i + 1);
+    const stepEnd = main - (main % KERNEL_STEP_BYTES);
+    for (let p = 0; p < stepEnd;) {
+      const q = Math.min(stepEnd, p + (STAT_BLOCK_BYTES - blockBytes));
+      const candidates = K.scan(DATA_AT + p, DATA_AT + q, kernelFirst);
+      const s = K.i32; // lane counters at STATS_AT: [allOnesExponent ×4, inf ×4, low16Zero ×4, diff ×4]
+      const S = STATS_AT >> 2;
+      if (s[S + 12] | s[S + 13] | s[S + 14] | s[S + 15]) constant = false;
+      if (fourByte) {
+        const allOnes = s[S] + s[S + 1] + s[S + 2] + s[S + 3], inf = s[S + 4] + s[S + 5] + s[S + 6] + s[S + 7];
+        nanCount += allOnes - inf; infCount += inf;
+        const nonZero = ((q - p) >> 2) - (s[S + 8] + s[S + 9] + s[S + 10] + s[S + 11]);
+        low16NonZero += nonZero;
+        // Offsets for the W006 evidence: only ranges that have such words are looked at.
+        for (let i = p; nonZero > 0 && i < q && nonZeroLow16Offsets.length < 8; i += 4) if (chunk[i] | chunk[i + 1]) nonZeroLow16Offsets.push(pos + i);
+        blockSamples += (q - p) / KERNEL_STEP_BYTES;
       }
-    }
-
-    if (!fourByte) {
-      if (constantBytes) {
-        if (firstByte < 0) firstByte = chunk[0];
-        for (let i = 0; i < main; i++) if (chunk[i] !== firstByte) { constantBytes = false; break; }
+      for (let c = 0; c < candidates && payloadFindings < MAX_PAYLOAD_FINDINGS_PER_TENSOR; c++) {
+        const step = K.u32[(CAND_AT >> 2) + c] - DATA_AT;
+        checkCandidates(chunk, step, step + KERNEL_STEP_BYTES, pos);
       }
-      continue;
-    }
-    // Word view (copy when the chunk is unaligned).
-    if (chunk.byteOffset & 3) { const c = new Uint8Array(chunk.length); c.set(chunk); chunk = c; }
-    const nWords = main >>> 2;
-    const i32 = new Int32Array(chunk.buffer, chunk.byteOffset, nWords);
-    if (words === 0 && nWords > 0) firstWord = i32[0] >>> 0;
-    stats[0] = stats[1] = stats[2] = stats[3] = 0; // stats[4] (samples in the open block) carries over
-    blockWords = wordLoop(i32, nWords, firstWord | 0, blockHist, blockWords, stats, candidates, finishedBlocks);
-    nanCount += stats[0]; infCount += stats[1]; low16NonZero += stats[2];
-    if (stats[3]) constant = false;
-    if (nonZeroLow16Offsets.length < 8) for (let w = 0; w < nWords && nonZeroLow16Offsets.length < 8; w++) if (i32[w] & 0xffff) nonZeroLow16Offsets.push(pos + w * 4);
-    for (let k = 0; k < candidates.count; k++) {
-      const base = candidates.at[k];
-      // Byte position p of a word starts a candidate in every stream that passes through it (n > p).
-      for (let n = (base & 3) + 1; n <= 3; n++) {
-        const second = streamByte(chunk, base, n, 1);
-        if (second < 0 || !PAIR[(chunk[base] << 8) | second]) continue;
-        const h = validatePayload(chunk, base, n);
-        if (h) report(h, pos + base, n);
+      blockBytes += q - p;
+      if (blockBytes === STAT_BLOCK_BYTES) {
+        if (fourByte) { blockChi.push(chiSquare(hist, blockSamples)); blockEntropy.push(entropy(hist, blockSamples)); }
+        hist.fill(0);
+        blockBytes = 0; blockSamples = 0;
       }
+      p = q;
     }
-    candidates.count = 0;
-    for (let k = 0; k < finishedBlocks.length; k += 2) { blockChi.push(finishedBlocks[k]); blockEntropy.push(finishedBlocks[k + 1]); }
-    finishedBlocks.length = 0;
-    words += nWords;
+    // The last < 16 bytes of the tensor (or of a short read): same checks in plain code.
+    checkCandidates(chunk, stepEnd, main, pos);
+    if (fourByte) {
+      for (let i = stepEnd; i + 4 <= main; i += 4) {
+        const v = chunk[i] | (chunk[i + 1] << 8) | (chunk[i + 2] << 16) | (chunk[i + 3] << 24);
+        if ((v & 0x7f800000) === 0x7f800000) { if (v & 0x7fffff) nanCount++; else infCount++; }
+        if (v !== kernelFirst) constant = false;
+        if (v & 0xffff) { low16NonZero++; if (nonZeroLow16Offsets.length < 8) nonZeroLow16Offsets.push(pos + i); }
+      }
+      if (main - stepEnd >= 4) { hist[chunk[stepEnd]]++; blockSamples++; }
+      blockBytes += (main - stepEnd) & ~3;
+    } else {
+      for (let i = stepEnd; i < main; i++) if (chunk[i] !== (kernelFirst & 0xff)) constant = false;
+    }
+    words += main >>> 2;
+    if (main < mainLen) break; // short read: the source ended early
   }
 
   const loc = where(start);
   if (isF32 && (nanCount || infCount)) {
     ctx.finding('W003', 'low', `tensor '${tensor.name}' has ${nanCount} NaN and ${infCount} Inf values`, loc);
   }
-  if ((fourByte && words > 1 && constant) || (!fourByte && end - start > 1 && constantBytes)) {
+  if ((fourByte && words > 1 && constant) || (!fourByte && end - start > 1 && constant)) {
     ctx.finding('W004', 'info', `tensor '${tensor.name}' is all-constant`, loc, fourByte ? `0x${firstWord.toString(16).padStart(8, '0')}` : undefined);
   }
   if (isF32 && words >= STAT_MIN_WORDS && !constant) {

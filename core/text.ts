@@ -1,20 +1,47 @@
 /** Text helpers shared by every parser: line tables and offset <-> position mapping. */
 import type { Position, Range } from './types';
 
+/** Line starts after each terminator in text[from, to), appended to `out`; \n via indexOf (memchr speed) when there is no \r. */
+function lineStarts(text: string, from: number, to: number, out: number[]): number[] {
+  const cr = text.indexOf('\r', from);
+  if (cr < 0 || cr >= to) {
+    for (let i = text.indexOf('\n', from); i >= 0 && i < to; i = text.indexOf('\n', i + 1)) out.push(i + 1);
+    return out;
+  }
+  for (let i = from; i < to; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 10) out.push(i + 1);
+    else if (c === 13) {
+      if (text.charCodeAt(i + 1) === 10) i++;
+      out.push(i + 1);
+    }
+  }
+  return out;
+}
+
 /** Start offsets of each line; handles \n, \r\n and lone \r. */
 export class LineIndex {
   readonly starts: number[];
-  constructor(readonly text: string) {
-    const starts = [0];
-    for (let i = 0; i < text.length; i++) {
-      const c = text.charCodeAt(i);
-      if (c === 10) starts.push(i + 1);
-      else if (c === 13) {
-        if (text.charCodeAt(i + 1) === 10) i++;
-        starts.push(i + 1);
-      }
-    }
-    this.starts = starts;
+  constructor(readonly text: string, starts?: number[]) {
+    this.starts = starts ?? lineStarts(text, 0, text.length, [0]);
+  }
+  /**
+   * The index of `text`, which is `old.text` with [start, oldEnd) replaced by [start, newEnd):
+   * line starts before the edit are kept, after it shifted, so an edit costs O(lines) additions
+   * instead of a scan of the whole text.
+   */
+  static edited(old: LineIndex, text: string, start: number, oldEnd: number, newEnd: number): LineIndex {
+    const delta = newEnd - oldEnd;
+    const starts: number[] = [];
+    let k = 0;
+    // A line start s depends on the characters at s-2..s ('\r\n' is one terminator): keep those before the edit.
+    while (k < old.starts.length && old.starts[k] < start) starts.push(old.starts[k++]);
+    if (!starts.length) starts.push(0);
+    lineStarts(text, starts[starts.length - 1], Math.min(text.length, newEnd + 1), starts);
+    for (k = 0; k < old.starts.length && old.starts[k] < oldEnd + 2; k++);
+    const last = starts[starts.length - 1];
+    for (; k < old.starts.length; k++) if (old.starts[k] + delta > last) starts.push(old.starts[k] + delta);
+    return new LineIndex(text, starts);
   }
   get lineCount(): number { return this.starts.length; }
   positionAt(offset: number): Position {

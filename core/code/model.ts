@@ -6,6 +6,7 @@
  * when — and only when — every part of it comes from an import.
  */
 import type { Node, Tree } from 'web-tree-sitter';
+import { isDefinitionSegment, segmentAt, segmentEnd, type ParseRange, type Segments } from './segments';
 
 /** Upper bound on nodes visited by any one helper walk (defends against pathological input). */
 export const MAX_HELPER_WALK = 10_000;
@@ -55,13 +56,61 @@ export interface ModuleModel {
    * alone: the chain's root identifier, undefined when it is not a plain name), or that contain a
    * match of `keywordRe`. Sorted by position.
    */
-  callsNamed(names: Set<string>, keywordRe?: RegExp, accept?: (root: string | undefined, last: string) => boolean): Array<{ node: Node; scope: Scope }>;
+  callsNamed(names: Set<string>, keywordRe?: RegExp, accept?: (root: string | undefined, last: string, at: number) => boolean): Array<{ node: Node; scope: Scope }>;
   /** The import bindings of a name (any scope), without scanning its other occurrences. */
   importsOf(name: string): Binding[];
   /** The scope a node belongs to. */
   scopeOf(node: Node): Scope;
   /** All bindings of a name, with their scopes. */
   bindingsOf(name: string): Array<{ scope: Scope; binding: Binding }>;
+  /** The named node at a text span, or null when that part of the text was not parsed (recorded in `coverage.misses`). */
+  nodeAt(start: number, end: number): Node | null;
+  /** Could the statement around `offset` contain `needle`? (Exact for a partial parse; true for a full one.) */
+  statementMayContain(offset: number, needle: string): boolean;
+}
+
+/**
+ * Which parts of the text a partial parse covered. The model consults the tree only at text
+ * offsets; an offset outside the parsed ranges is recorded as a miss, and the caller parses the
+ * missing statements and runs again, so the result equals a full parse's.
+ */
+export interface Coverage {
+  segments: Segments;
+  ranges: ParseRange[];
+  /** Offsets the analysis needed that were not parsed. */
+  misses: number[];
+}
+
+function isCovered(ranges: ParseRange[], offset: number): boolean {
+  let lo = 0, hi = ranges.length - 1;
+  if (hi < 0) return false;
+  while (lo < hi) { const mid = (lo + hi + 1) >> 1; if (ranges[mid].startIndex <= offset) lo = mid; else hi = mid - 1; }
+  return offset >= ranges[lo].startIndex && offset < ranges[lo].endIndex;
+}
+
+const isWordChar = (c: number) => (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c > 127;
+
+/** The keyword just before `at` (skipping spaces), e.g. `def` in `def load(`. */
+function previousWord(text: string, at: number): string {
+  let j = at - 1;
+  while (j >= 0 && (text.charCodeAt(j) === 32 || text.charCodeAt(j) === 9)) j--;
+  const end = j + 1;
+  while (j >= 0 && isWordChar(text.charCodeAt(j))) j--;
+  return text.slice(j + 1, end);
+}
+
+/**
+ * Can this occurrence of a name be a binding of it? Decided from the next token, exactly:
+ * `name.` is always a use (attribute access; `import a.b` is handled as an import), and
+ * `name(`/`name[` is a use unless it follows `def`/`class` (a definition, `def f[T]()`).
+ */
+export function mayBindAt(text: string, at: number, length: number): boolean {
+  let j = at + length;
+  while (text.charCodeAt(j) === 32 || text.charCodeAt(j) === 9) j++;
+  const c = text.charCodeAt(j);
+  if (c === 46) return false; // '.'
+  if (c === 40 || c === 91) { const w = previousWord(text, at); return w === 'def' || w === 'class'; } // '(' '['
+  return true;
 }
 
 const BUILTINS = new Set(['eval', 'exec', 'open', 'compile', '__import__']);
@@ -143,8 +192,35 @@ export function chainRoot(text: string, at: number): string | undefined {
 
 function escapeRegExp(s: string): string { return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'); }
 
-export function buildModel(tree: Tree, text: string, isCancelled?: () => boolean): ModuleModel {
+export function buildModel(tree: Tree, text: string, isCancelled?: () => boolean, coverage?: Coverage): ModuleModel {
   const root = tree.rootNode;
+  const covered = (offset: number) => !coverage || isCovered(coverage.ranges, offset);
+  const nodeAt = (start: number, end: number): Node | null => {
+    if (!covered(start)) { coverage!.misses.push(start); return null; }
+    return root.namedDescendantForIndex(start, end);
+  };
+  /**
+   * A name occurring in an unparsed definition (`def`/`class`) can only bind in that definition's own
+   * scopes — which no analysed code can see — unless it is the definition's name, or the statement
+   * declares `global`/`nonlocal` or uses `:=` (decorators, defaults). Such occurrences need no parse.
+   */
+  const closedDefinitionCache = new Map<number, boolean>();
+  const invisibleBinding = (at: number): boolean => {
+    if (!coverage) return false;
+    const seg = segmentAt(coverage.segments, at);
+    let closed = closedDefinitionCache.get(seg);
+    if (closed === undefined) {
+      closed = isDefinitionSegment(text, coverage.segments, seg);
+      if (closed) {
+        const body = text.slice(coverage.segments.starts[seg], segmentEnd(coverage.segments, seg));
+        closed = !/\b(?:global|nonlocal)\b|:=/.test(body);
+      }
+      closedDefinitionCache.set(seg, closed);
+    }
+    if (!closed) return false;
+    const w = previousWord(text, at);
+    return w !== 'def' && w !== 'class';
+  };
   const scopes = new Map<number, Scope>();
   const importsByName = new Map<string, Array<{ scope: Scope; binding: Binding }>>();
   const bindingCache = new Map<string, Array<{ scope: Scope; binding: Binding }>>();
@@ -176,6 +252,7 @@ export function buildModel(tree: Tree, text: string, isCancelled?: () => boolean
   const seenImports = new Set<number>();
   const IMPORT = /\bimport\b/g;
   for (let m = IMPORT.exec(text); m; m = IMPORT.exec(text)) {
+    if (!covered(m.index)) { coverage!.misses.push(m.index); continue; }
     let n: Node | null = root.descendantForIndex(m.index, m.index + 6);
     for (let i = 0; n && i < 4 && n.type !== 'import_statement' && n.type !== 'import_from_statement'; i++) n = n.parent;
     if (!n || (n.type !== 'import_statement' && n.type !== 'import_from_statement') || seenImports.has(n.id)) continue;
@@ -240,7 +317,9 @@ export function buildModel(tree: Tree, text: string, isCancelled?: () => boolean
       const re = new RegExp(`(?<![\\w.])${escapeRegExp(name)}(?!\\w)`, 'g');
       let seen = 0;
       for (let m = re.exec(text); m && seen < MAX_OCCURRENCES_PER_NAME; m = re.exec(text), seen++) {
-        const id = root.namedDescendantForIndex(m.index, m.index + name.length);
+        if (!mayBindAt(text, m.index, name.length)) continue;
+        if (!covered(m.index) && invisibleBinding(m.index)) continue;
+        const id = nodeAt(m.index, m.index + name.length);
         if (!id || id.type !== 'identifier' || id.startIndex !== m.index || id.endIndex !== m.index + name.length) continue;
         const b = classify(id);
         if (b) out.push(b);
@@ -251,16 +330,17 @@ export function buildModel(tree: Tree, text: string, isCancelled?: () => boolean
     return out;
   };
 
-  const callsNamed = (names: Set<string>, keywordRe?: RegExp, accept?: (root: string | undefined, last: string) => boolean): Array<{ node: Node; scope: Scope }> => {
+  const callsNamed = (names: Set<string>, keywordRe?: RegExp, accept?: (root: string | undefined, last: string, at: number) => boolean): Array<{ node: Node; scope: Scope }> => {
     const found = new Map<number, Node>();
     const alternatives = [...names].filter((n) => /^[A-Za-z_]\w*$/.test(n)).map(escapeRegExp);
     if (alternatives.length) {
-      const re = new RegExp(`(?<!\\w)(${alternatives.join('|')})[ \\t]*\\(`, 'g');
+      // `\\b` before a name that starts with a word character is `(?<!\\w)`, and V8 scans it twice as fast.
+      const re = new RegExp(`\\b(${alternatives.join('|')})[ \\t]*\\(`, 'g');
       let count = 0;
       for (let m = re.exec(text); m; m = re.exec(text)) {
         if ((++count & 1023) === 0 && isCancelled?.()) break;
-        if (accept && !accept(chainRoot(text, m.index), m[1])) continue;
-        const id = root.namedDescendantForIndex(m.index, m.index + m[1].length);
+        if (accept && !accept(chainRoot(text, m.index), m[1], m.index)) continue;
+        const id = nodeAt(m.index, m.index + m[1].length);
         if (!id || id.type !== 'identifier' || id.startIndex !== m.index) continue;
         let callee: Node = id;
         const p = id.parent;
@@ -272,7 +352,7 @@ export function buildModel(tree: Tree, text: string, isCancelled?: () => boolean
     if (keywordRe) {
       const re = new RegExp(keywordRe.source, 'g');
       for (let m = re.exec(text); m; m = re.exec(text)) {
-        const id = root.namedDescendantForIndex(m.index, m.index + 1);
+        const id = nodeAt(m.index, m.index + 1);
         const kw = id?.parent;
         const call = kw?.type === 'keyword_argument' ? kw.parent?.parent : undefined;
         if (call?.type === 'call') found.set(call.id, call);
@@ -283,7 +363,12 @@ export function buildModel(tree: Tree, text: string, isCancelled?: () => boolean
 
   const importedNames = new Set(importsByName.keys());
   const importsOf = (name: string): Binding[] => (importsByName.get(name) ?? []).map((b) => b.binding);
-  return Object.assign(model, { module, importedNames, topLevelImports, callsNamed, scopeOf, bindingsOf, importsOf });
+  const statementMayContain = (offset: number, needle: string): boolean => {
+    if (!coverage) return true;
+    const seg = segmentAt(coverage.segments, offset);
+    return text.slice(coverage.segments.starts[seg], segmentEnd(coverage.segments, seg)).includes(needle);
+  };
+  return Object.assign(model, { module, importedNames, topLevelImports, callsNamed, scopeOf, bindingsOf, importsOf, nodeAt, statementMayContain });
 }
 
 /** The binding a name has at `offset` in `scope`, following Python's LEGB (class scopes are skipped from inside functions). */

@@ -321,7 +321,7 @@ function checkRemoteCodeInDicts(input: RuleInput, out: Finding[]): void {
   const { model } = input;
   REMOTE_CODE_PAIR.lastIndex = 0;
   for (let m = REMOTE_CODE_PAIR.exec(model.text); m; m = REMOTE_CODE_PAIR.exec(model.text)) {
-    const str = model.tree.rootNode.namedDescendantForIndex(m.index, m.index + 1);
+    const str = model.nodeAt(m.index, m.index + 1);
     const key = str?.type === 'string' ? str : str?.parent?.type === 'string' ? str.parent : undefined;
     const pair = key?.parent;
     if (!key || pair?.type !== 'pair' || pair.childForFieldName('key')?.id !== key.id) continue;
@@ -534,6 +534,12 @@ const ANYWHERE_KEYWORDS = /\b(?:trust_remote_code|use_safetensors)\s*=/g;
 /** Text that must occur somewhere for any rule to fire: files without it are not even parsed. */
 export const RELEVANT_TEXT = new RegExp(`\\b(?:${[...RULE_CALLEES].filter((n) => n !== 'open').join('|')}|shelve|trust_remote_code|use_safetensors)\\b`);
 
+/**
+ * Statements mentioning any of these are parsed up front (a partial parse then rarely needs a second
+ * round): the rules' APIs, imports (aliases), and the download idioms the taint-lite follows.
+ */
+export const SEED_TEXT = new RegExp(`${RELEVANT_TEXT.source}|\\b(?:import|urlretrieve|download_url_to_file|download)\\b|\\.content\\b|["']trust_remote_code["']`);
+
 export function runRules(input: RuleInput): Finding[] {
   const out: Finding[] = [];
   const { model, ctx } = input;
@@ -552,7 +558,8 @@ export function runRules(input: RuleInput): Finding[] {
   const relevant = model.callsNamed(new Set([...RULE_CALLEES, ...model.importedNames]), ANYWHERE_KEYWORDS,
     (root, last) => last === 'from_pretrained' || (root === last && BUILTIN_CALLEES.has(last)) || interestingRoot(root));
   const downloads = model.callsNamed(new Set([...DOWNLOAD_CALLEES, ...model.importedNames]), undefined,
-    (root, last) => last === 'write' || interestingRoot(root));
+    // `<file>.write(<response>.content)` only matters when the statement mentions `.content`.
+    (root, last, at) => (last === 'write' ? model.statementMayContain(at, '.content') : interestingRoot(root)));
   const facts = collectDownloadFacts(downloads);
   checkRemoteCodeInDicts(input, out);
   let count = 0;

@@ -1,0 +1,144 @@
+/**
+ * Partial parsing (only the statements the rules can care about) and incremental text state
+ * (line table, segments) must give exactly what a full parse and a fresh scan give.
+ */
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { analyzePython, forgetPython, initPythonParser, type ParseStats } from '../../../core/code/index';
+import { segmentPython, updateSegments } from '../../../core/code/segments';
+import { LineIndex } from '../../../core/text';
+import { syntheticModule } from '../../../bench/code';
+import { FIXTURES, makeCtx, parseMarkers } from './helpers';
+
+before(async () => { await initPythonParser(); });
+
+const segmentTexts = (src: string) => {
+  const s = segmentPython(src);
+  return s.starts.map((start, i) => src.slice(start, i + 1 < s.starts.length ? s.starts[i + 1] : src.length));
+};
+
+test('segments: one per top-level statement, with clauses, decorators, strings and brackets kept whole', () => {
+  const src = [
+    '"""doc', 'x = 1', '"""', 'import os', '@dec', '@dec2(', '  a)', 'def f(a,', 'b):', '    return a', 'if x:', '    y = 2',
+    'elif z:', '    pass', 'else:', '    pass', 'try:', '    pass', 'except E:', '    pass', 'finally:', '    pass',
+    "s = 'a\\'b'  # c ( [", 'v = \\', '  3', 't = """', 'def g(): pass', '"""', '# comment', 'w = f"{d["k"]}"', 'class C:', '  q = 1', '',
+  ].join('\n');
+  assert.deepEqual(segmentTexts(src).map((t) => t.split('\n')[0]), [
+    '"""doc', 'import os', '@dec', 'if x:', 'try:', "s = 'a\\'b'  # c ( [", 'v = \\', 't = """', 'w = f"{d["k"]}"', 'class C:',
+  ]);
+});
+
+test('segments: rows are tree-sitter rows (\\n only) and an unclosed bracket swallows the rest (never splits a statement)', () => {
+  const s = segmentPython('a = 1\r\nb = (\nc = 2\nd = 3\n');
+  assert.deepEqual(s.starts, [0, 7]);
+  assert.deepEqual(s.rows, [0, 1]);
+  assert.equal(s.endRow, 4);
+});
+
+const PIECES = ['x = 1\n', 'def f(a,\n  b):\n    return a\n', '@dec\n', 'class C:\n  pass\n', 'else:\n', '"""doc\nx = 2\n"""\n',
+  "s = 'a\\\\'\n", '# c\n', '\n', '(\n', ')\n', 'y = \\\n  3\n', '  z\n', "'", '"', '\\', '\r\n', 'if x:\n    pass\n',
+  'try:\n  a\nexcept E:\n  b\n', 'async def g():\n  pass\n', 'import os\n', '[1,\n2]\n', 'x', ' ', '#', '@', '\r'];
+
+test('segments: updating after an edit equals segmenting the new text (property)', () => {
+  const source = fc.array(fc.constantFrom(...PIECES), { maxLength: 30 }).map((p) => p.join(''));
+  fc.assert(fc.property(source, fc.nat(), fc.nat(8), source, (old, at, removed, inserted) => {
+    const start = old.length ? at % (old.length + 1) : 0;
+    const oldEnd = Math.min(old.length, start + removed);
+    const text = old.slice(0, start) + inserted + old.slice(oldEnd);
+    const updated = updateSegments(segmentPython(old), text, start, oldEnd, start + inserted.length);
+    assert.deepEqual(updated, segmentPython(text));
+  }), { numRuns: 3000 });
+});
+
+test('line index: updating after an edit equals indexing the new text (property)', () => {
+  const source = fc.array(fc.constantFrom('a', 'b', '\n', '\r', '\r\n', ' '), { maxLength: 40 }).map((p) => p.join(''));
+  fc.assert(fc.property(source, fc.nat(), fc.nat(6), source, (old, at, removed, inserted) => {
+    const start = old.length ? at % (old.length + 1) : 0;
+    const oldEnd = Math.min(old.length, start + removed);
+    const text = old.slice(0, start) + inserted + old.slice(oldEnd);
+    assert.deepEqual(LineIndex.edited(new LineIndex(old), text, start, oldEnd, start + inserted.length).starts, new LineIndex(text).starts);
+  }), { numRuns: 5000 });
+});
+
+const ctx = makeCtx({ files: { '/ws/models/local/config.json': '{}' } });
+const key = (f: unknown) => JSON.stringify(f);
+
+function bothWays(name: string, text: string): { partial: string; full: string; stats: ParseStats } {
+  const stats = {} as ParseStats;
+  const partial = analyzePython(`/ws/${name}`, text, ctx, { stats }).findings;
+  forgetPython(`/ws/${name}`);
+  const full = analyzePython(`/ws/${name}`, text, ctx, { fullParse: true }).findings;
+  forgetPython(`/ws/${name}`);
+  return { partial: key(partial), full: key(full), stats };
+}
+
+test('partial parse: every rule fixture gives exactly the full parse\'s findings', () => {
+  for (const file of readdirSync(FIXTURES).filter((f) => f.endsWith('.py'))) {
+    const { text } = parseMarkers(readFileSync(path.join(FIXTURES, file), 'utf8'));
+    const r = bothWays(file, text);
+    assert.equal(r.partial, r.full, file);
+    assert.notEqual(r.full, '[]', `${file} has findings`);
+  }
+});
+
+test('partial parse: a large module parses a small share of its text and finds the same', () => {
+  const text = syntheticModule(3000);
+  const r = bothWays('big.py', text);
+  assert.equal(r.partial, r.full);
+  assert.ok(r.stats.parsedChars < text.length * 0.25, `parsed ${r.stats.parsedChars} of ${text.length}`);
+});
+
+test('partial parse: a shadowing assignment outside the seeded statements is found (second round), so no false positive', () => {
+  const filler = Array.from({ length: 60 }, (_, i) => `value_${i} = helper(${i})`).join('\n');
+  const text = `import torch\n${filler}\ntorch = FakeTorch()\n${filler}\nstate = torch.load("m.pt")\n`;
+  const r = bothWays('shadow.py', text);
+  assert.equal(r.partial, r.full);
+  assert.equal(r.full, '[]');
+  assert.equal(r.stats.rounds, 2, 'the assignment was parsed on demand');
+  // Without the shadowing statement the same load is reported.
+  assert.notEqual(bothWays('noshadow.py', text.replace('torch = FakeTorch()', 'other = FakeTorch()')).full, '[]');
+});
+
+test('partial parse: taint through a later plain assignment in another statement matches the full parse', () => {
+  const filler = Array.from({ length: 40 }, (_, i) => `value_${i} = helper(${i})`).join('\n');
+  const tainted = `import torch\nfrom huggingface_hub import hf_hub_download\np = hf_hub_download("org/m", "w.bin", revision="${'a'.repeat(40)}")\n${filler}\n`;
+  const a = bothWays('taint1.py', `${tainted}torch.load(p)\n`);
+  const b = bothWays('taint2.py', `${tainted}p = "local.pt"\n${filler}\ntorch.load(p)\n`);
+  assert.equal(a.partial, a.full);
+  assert.equal(b.partial, b.full);
+  assert.match(a.full, /downloaded file/);
+  assert.doesNotMatch(b.full, /downloaded file/);
+});
+
+test('partial parse: a name bound inside an unparsed function does not force a parse, a global declaration does', () => {
+  const funcs = Array.from({ length: 30 }, (_, i) => `def helper_${i}(p):\n    torch = p\n    return torch\n`).join('\n');
+  const text = `import torch\n${funcs}\nstate = torch.load("m.pt")\n`;
+  const r = bothWays('local.py', text);
+  assert.equal(r.partial, r.full);
+  assert.equal(r.stats.rounds, 1);
+  const withGlobal = text.replace('def helper_7(p):\n    torch = p', 'def helper_7(p):\n    global torch\n    torch = p');
+  const g = bothWays('global.py', withGlobal);
+  assert.equal(g.partial, g.full);
+  assert.equal(g.stats.rounds, 2);
+});
+
+test('incremental edits: typing through a module keeps the findings equal to a fresh full analysis', () => {
+  const { text: base } = parseMarkers(readFileSync(path.join(FIXTURES, 'LOAD001.py'), 'utf8'));
+  fc.assert(fc.property(fc.array(fc.tuple(fc.nat(), fc.nat(4), fc.constantFrom('', 'x', ' ', '\n', '(', ')', '"', '#', 'torch.load(p)\n', 'torch = 1\n', '    ')), { minLength: 1, maxLength: 12 }), (edits) => {
+    let text = base;
+    forgetPython('/ws/typing.py');
+    analyzePython('/ws/typing.py', text, ctx);
+    for (const [at, removed, inserted] of edits) {
+      const start = at % (text.length + 1);
+      text = text.slice(0, start) + inserted + text.slice(Math.min(text.length, start + removed));
+      const incremental = analyzePython('/ws/typing.py', text, ctx).findings;
+      const fresh = analyzePython('/ws/fresh.py', text, ctx, { fullParse: true }).findings;
+      forgetPython('/ws/fresh.py');
+      assert.equal(key(incremental), key(fresh).split('/ws/fresh.py').join('/ws/typing.py'));
+    }
+    forgetPython('/ws/typing.py');
+  }), { numRuns: 60 });
+});

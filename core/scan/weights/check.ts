@@ -64,6 +64,9 @@ function isPrintablePathByte(b: number): boolean {
 /** Structural validation of a candidate payload header at `start` in stream `n`. */
 export function validatePayload(buf: Uint8Array, start: number, n: number): Hit | undefined {
   const b0 = streamByte(buf, start, n, 0), b1 = streamByte(buf, start, n, 1);
+  // Cheap third-byte reject before the full header is gathered ("\x7fEL", "PK\x03", "#! " or "#!/"); MZ has none.
+  const b2 = streamByte(buf, start, n, 2);
+  if ((b0 === 0x7f && b2 !== 0x4c) || (b0 === 0x50 && b2 !== 0x03) || (b0 === 0x23 && b2 !== 0x20 && b2 !== 0x2f)) return undefined;
   if (b0 === 0x7f && b1 === 0x45) {
     const h = streamBytes(buf, start, n, 2, 18);
     // "LF", EI_CLASS 1|2, EI_DATA 1|2, EI_VERSION 1, e_type 1..4, e_version (at 20) == 1 checked via byte 20.
@@ -127,6 +130,13 @@ function entropy(hist: Uint32Array, total: number): number {
 /** Valid first two bytes of a payload header: "\x7fE", "MZ", "PK", "#!" (index: first << 8 | second). */
 const PAIR = new Uint8Array(65536);
 for (const [a, b] of SIGNATURE_PAIRS) PAIR[(a << 8) | b] = 1;
+
+/** ±Inf words in bytes [from, to) of `b` (asked only for ranges that hold NaN/Inf at all). */
+function countInf(b: Uint8Array, from: number, to: number): number {
+  let n = 0;
+  for (let i = from; i + 4 <= to; i += 4) if (b[i] === 0 && b[i + 1] === 0 && b[i + 2] === 0x80 && (b[i + 3] & 0x7f) === 0x7f) n++;
+  return n;
+}
 
 /** Bytes per statistics block. */
 const STAT_BLOCK_BYTES = STAT_BLOCK_WORDS * 4;
@@ -210,13 +220,13 @@ export function checkTensorBytes(src: ByteSource, tensor: TensorRange, ctx: Scan
     for (let p = 0; p < stepEnd;) {
       const q = Math.min(stepEnd, p + (STAT_BLOCK_BYTES - blockBytes));
       const candidates = K.scan(DATA_AT + p, DATA_AT + q, kernelFirst);
-      const s = K.i32; // lane counters at STATS_AT: [allOnesExponent ×4, inf ×4, low16Zero ×4, diff ×4]
+      const s = K.i32; // lane counters at STATS_AT: [allOnesExponent ×4, low16Zero ×4, diff ×4]
       const S = STATS_AT >> 2;
-      if (s[S + 12] | s[S + 13] | s[S + 14] | s[S + 15]) constant = false;
+      if (s[S + 8] | s[S + 9] | s[S + 10] | s[S + 11]) constant = false;
       if (fourByte) {
-        const allOnes = s[S] + s[S + 1] + s[S + 2] + s[S + 3], inf = s[S + 4] + s[S + 5] + s[S + 6] + s[S + 7];
-        nanCount += allOnes - inf; infCount += inf;
-        const nonZero = ((q - p) >> 2) - (s[S + 8] + s[S + 9] + s[S + 10] + s[S + 11]);
+        const allOnes = s[S] + s[S + 1] + s[S + 2] + s[S + 3];
+        if (allOnes) { const inf = countInf(chunk, p, q); nanCount += allOnes - inf; infCount += inf; }
+        const nonZero = ((q - p) >> 2) - (s[S + 4] + s[S + 5] + s[S + 6] + s[S + 7]);
         low16NonZero += nonZero;
         // Offsets for the W006 evidence: only ranges that have such words are looked at.
         for (let i = p; nonZero > 0 && i < q && nonZeroLow16Offsets.length < 8; i += 4) if (chunk[i] | chunk[i + 1]) nonZeroLow16Offsets.push(pos + i);
@@ -228,7 +238,11 @@ export function checkTensorBytes(src: ByteSource, tensor: TensorRange, ctx: Scan
       }
       blockBytes += q - p;
       if (blockBytes === STAT_BLOCK_BYTES) {
-        if (fourByte) { blockChi.push(chiSquare(hist, blockSamples)); blockEntropy.push(entropy(hist, blockSamples)); }
+        if (fourByte) {
+          const chi = chiSquare(hist, blockSamples);
+          blockChi.push(chi);
+          blockEntropy.push(chi > STAT_OUTLIER_CHI2 ? entropy(hist, blockSamples) : NaN); // only outliers' entropy is ever shown
+        }
         hist.fill(0);
         blockBytes = 0; blockSamples = 0;
       }

@@ -11,15 +11,16 @@
  * Contract of `scan(from, to, first)` over kernel memory, `from`/`to` 16-byte
  * steps apart (data bytes up to `to + 32` must be readable; the caller zero-pads):
  * - per 16-byte step at p (4 little-endian 32-bit words):
- *   - lane counters: words whose exponent bits are all ones (NaN or ±Inf),
- *     words equal to ±Inf, words whose low 16 bits are zero; OR of (word ^ first);
+ *   - lane counters: words whose exponent bits are all ones (NaN or ±Inf; the
+ *     caller tells them apart in the rare ranges that have any), words whose low
+ *     16 bits are zero; OR of (word ^ first);
  *   - low-byte histogram: HIST[byte p]++ (every 4th word's low byte);
  *   - candidate step: some byte p+i (i < 16) equals a signature's first byte while
  *     the same signature's second byte sits 1, 2, 3 or 4 bytes later — the pair
  *     distance in the raw bytes (1) and in the low-1/2/3-byte streams (4/3/2 and 1);
  *     the step offset p is appended to CAND and counted in the return value.
  *   Candidates are a superset: the caller re-checks pairs per stream and validates.
- * - lane counters are stored at STATS (4 × v128: allOnesExp, inf, low16Zero, diff).
+ * - lane counters are stored at STATS_AT (3 × v128: allOnesExp, low16Zero, diff).
  */
 
 /** Signature first/second bytes: ELF "\x7fE", PE "MZ", ZIP "PK", shebang "#!". */
@@ -31,7 +32,7 @@ export const KERNEL_DATA_BYTES = 2 * 1024 * 1024;
 /** Zero bytes kept after the data so the kernel's look-ahead loads (up to 32 bytes) see no stale data. */
 export const KERNEL_PAD_BYTES = 64;
 
-export const STATS_AT = 0; // 4 × 16 bytes
+export const STATS_AT = 0; // 3 × 16 bytes
 export const HIST_AT = 1024; // 256 × u32
 export const CAND_AT = 2048; // KERNEL_MAX_CALL_BYTES / 16 × u32
 export const DATA_AT = 65536;
@@ -56,7 +57,7 @@ const enum Op {
 /** SIMD opcodes (prefix 0xfd, then the LEB128 sub-opcode). */
 const Simd = {
   load: 0x00, store: 0x0b, const: 0x0c, shuffle: 0x0d, swizzle: 0x0e, i8x16Splat: 0x0f, i32x4Splat: 0x11,
-  i32x4Eq: 0x37, and: 0x4e, or: 0x50, xor: 0x51, anyTrue: 0x53, i8x16ShrU: 0x6d, i32x4Sub: 0xb1,
+  i32x4Eq: 0x37, and: 0x4e, or: 0x50, xor: 0x51, anyTrue: 0x53, i16x8ShrU: 0x8d, i32x4Sub: 0xb1,
 } as const;
 
 function uleb(n: number): number[] { const o: number[] = []; do { let b = n & 0x7f; n >>>= 7; if (n) b |= 0x80; o.push(b); } while (n); return o; }
@@ -79,16 +80,16 @@ function nibbleTables(): { lo: number[]; hi: number[] } {
 }
 
 function buildModule(): Uint8Array {
-  // Locals: params 0 from, 1 to, 2 first; 3 count (i32); v128 locals 4..18; 19 histogram address (i32).
-  const FROM = 0, TO = 1, FIRST = 2, COUNT = 3, ADDR = 19;
-  const [V, CUR, NEXT, ACC_EXP, ACC_INF, ACC_LOW, ACC_DIFF, FIRSTS, LO_T, HI_T, NIB, EXP, ABS, LOW16, ZERO] = [4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18];
+  // Locals: params 0 from, 1 to, 2 first; 3 count (i32); v128 locals 4..16; 17 histogram address (i32).
+  const FROM = 0, TO = 1, FIRST = 2, COUNT = 3, ADDR = 17;
+  const [V, CUR, NEXT, ACC_EXP, ACC_LOW, ACC_DIFF, FIRSTS, LO_T, HI_T, NIB, EXP, LOW16, ZERO] = [4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16];
   const get = (l: number) => [Op.localGet, l], set = (l: number) => [Op.localSet, l];
   const memarg = (offset: number) => [0, ...uleb(offset)]; // alignment hint 1: loads are unaligned
   const { lo, hi } = nibbleTables();
   // classify(x on stack) → class bits per byte.  Uses NIB (0x0f splat), LO_T, HI_T.
   const classifyTop = (local: number) => [
     ...get(LO_T), ...get(local), ...get(NIB), ...simd(Simd.and), ...simd(Simd.swizzle),
-    ...get(HI_T), ...get(local), Op.i32Const, 4, ...simd(Simd.i8x16ShrU), ...simd(Simd.swizzle),
+    ...get(HI_T), ...get(local), Op.i32Const, 4, ...simd(Simd.i16x8ShrU), ...get(NIB), ...simd(Simd.and), ...simd(Simd.swizzle),
     ...simd(Simd.and),
   ];
   const shuffleFrom = (k: number) => [...get(CUR), ...get(NEXT), ...simd(Simd.shuffle), ...Array.from({ length: 16 }, (_, i) => i + k)];
@@ -97,7 +98,7 @@ function buildModule(): Uint8Array {
   const body = [
     ...v128Const(lo), ...set(LO_T), ...v128Const(hi), ...set(HI_T),
     ...v128Const(new Array(16).fill(0x0f)), ...set(NIB),
-    ...v128Const(splat32(0x7f800000)), ...set(EXP), ...v128Const(splat32(0x7fffffff)), ...set(ABS),
+    ...v128Const(splat32(0x7f800000)), ...set(EXP),
     ...v128Const(splat32(0x0000ffff)), ...set(LOW16),
     ...get(FIRST), ...simd(Simd.i32x4Splat), ...set(FIRSTS),
     // CUR = classify(load from)
@@ -105,9 +106,8 @@ function buildModule(): Uint8Array {
     Op.block, 0x40, Op.loop, 0x40,
     ...get(FROM), ...get(TO), Op.i32GeU, Op.brIf, 1,
     ...get(FROM), ...simd(Simd.load), ...memarg(0), ...set(V),
-    // exponent all ones (NaN or Inf); ±Inf exactly; low 16 bits zero; OR of differences from the first word
+    // exponent all ones (NaN or Inf); low 16 bits zero; OR of differences from the first word
     ...countLanes(ACC_EXP, [...get(V), ...get(EXP), ...simd(Simd.and), ...get(EXP), ...simd(Simd.i32x4Eq)]),
-    ...countLanes(ACC_INF, [...get(V), ...get(ABS), ...simd(Simd.and), ...get(EXP), ...simd(Simd.i32x4Eq)]),
     ...countLanes(ACC_LOW, [...get(V), ...get(LOW16), ...simd(Simd.and), ...get(ZERO), ...simd(Simd.i32x4Eq)]),
     ...get(ACC_DIFF), ...get(V), ...get(FIRSTS), ...simd(Simd.xor), ...simd(Simd.or), ...set(ACC_DIFF),
     // HIST[byte at from]++  (address HIST_AT + 4·byte)
@@ -117,7 +117,7 @@ function buildModule(): Uint8Array {
     ...get(FROM), ...simd(Simd.load), ...memarg(16), ...set(V), ...classifyTop(V), ...set(NEXT),
     ...get(CUR),
     ...shuffleFrom(1), ...shuffleFrom(2), ...simd(Simd.or), ...shuffleFrom(3), ...simd(Simd.or), ...shuffleFrom(4), ...simd(Simd.or),
-    Op.i32Const, 4, ...simd(Simd.i8x16ShrU), ...simd(Simd.and), ...simd(Simd.anyTrue),
+    Op.i32Const, 4, ...simd(Simd.i16x8ShrU), ...get(NIB), ...simd(Simd.and), ...simd(Simd.and), ...simd(Simd.anyTrue),
     Op.if_, 0x40,
     ...get(COUNT), Op.i32Const, 2, Op.i32Shl, ...get(FROM), Op.i32Store, 2, ...uleb(CAND_AT),
     ...get(COUNT), Op.i32Const, 1, Op.i32Add, ...set(COUNT),
@@ -127,13 +127,12 @@ function buildModule(): Uint8Array {
     Op.br, 0,
     Op.end, Op.end,
     Op.i32Const, ...sleb(STATS_AT), ...get(ACC_EXP), ...simd(Simd.store), ...memarg(0),
-    Op.i32Const, ...sleb(STATS_AT), ...get(ACC_INF), ...simd(Simd.store), ...memarg(16),
-    Op.i32Const, ...sleb(STATS_AT), ...get(ACC_LOW), ...simd(Simd.store), ...memarg(32),
-    Op.i32Const, ...sleb(STATS_AT), ...get(ACC_DIFF), ...simd(Simd.store), ...memarg(48),
+    Op.i32Const, ...sleb(STATS_AT), ...get(ACC_LOW), ...simd(Simd.store), ...memarg(16),
+    Op.i32Const, ...sleb(STATS_AT), ...get(ACC_DIFF), ...simd(Simd.store), ...memarg(32),
     ...get(COUNT),
     Op.end,
   ];
-  const locals = vec([[1, 0x7f], [15, 0x7b], [1, 0x7f]]);
+  const locals = vec([[1, 0x7f], [13, 0x7b], [1, 0x7f]]);
   const code = [...locals, ...body];
   const bytes = [
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
@@ -178,14 +177,13 @@ export function jsKernel(): Kernel {
   const u8 = new Uint8Array(buf), u32 = new Uint32Array(buf), i32 = new Int32Array(buf);
   const scan = (from: number, to: number, first: number): number => {
     let count = 0;
-    const lanes = new Int32Array(16); // [exp ×4, inf ×4, low ×4, diff ×4]
+    const lanes = new Int32Array(12); // [allOnesExp ×4, low16Zero ×4, diff ×4]
     for (let p = from; p < to; p += 16) {
       for (let lane = 0; lane < 4; lane++) {
         const v = i32[(p >> 2) + lane];
         if ((v & 0x7f800000) === 0x7f800000) lanes[lane]++;
-        if ((v & 0x7fffffff) === 0x7f800000) lanes[4 + lane]++;
-        if ((v & 0xffff) === 0) lanes[8 + lane]++;
-        lanes[12 + lane] |= v ^ first;
+        if ((v & 0xffff) === 0) lanes[4 + lane]++;
+        lanes[8 + lane] |= v ^ first;
       }
       u32[(HIST_AT >> 2) + u8[p]]++;
       let hit = false;
@@ -198,7 +196,7 @@ export function jsKernel(): Kernel {
       if (hit) u32[(CAND_AT >> 2) + count++] = p;
     }
     // Same layout as the wasm kernel's lane counters (it subtracts the −1 lanes of comparison masks).
-    for (let k = 0; k < 16; k++) i32[(STATS_AT >> 2) + k] = lanes[k];
+    for (let k = 0; k < 12; k++) i32[(STATS_AT >> 2) + k] = lanes[k];
     return count;
   };
   return { u8, u32, i32, scan, kind: 'js' };

@@ -138,6 +138,15 @@ function countInf(b: Uint8Array, from: number, to: number): number {
   return n;
 }
 
+/**
+ * Optional ByteSource extension: read `[offset, offset + target.length)` into `target`, return the
+ * bytes read (fewer only at the end of the source). Lets the checks read straight into the kernel's
+ * memory — no per-chunk allocation (fresh buffers cost page faults) and no copy.
+ */
+export interface ByteSourceWithReadInto extends ByteSource {
+  readInto(offset: number, target: Uint8Array): number;
+}
+
 /** Bytes per statistics block. */
 const STAT_BLOCK_BYTES = STAT_BLOCK_WORDS * 4;
 /** The kernel samples the low byte of the first word of every 16-byte step: every 4th word. */
@@ -192,6 +201,7 @@ export function checkTensorBytes(src: ByteSource, tensor: TensorRange, ctx: Scan
   };
 
   const K = kernel();
+  const readInto = (src as Partial<ByteSourceWithReadInto>).readInto;
   const hist = K.u32.subarray(HIST_AT >> 2, (HIST_AT >> 2) + 256);
   hist.fill(0);
   // Per-tensor statistics (4-byte dtypes; for other dtypes only the constant check, on bytes).
@@ -206,14 +216,15 @@ export function checkTensorBytes(src: ByteSource, tensor: TensorRange, ctx: Scan
   for (let pos = start; pos < end; pos += WEIGHT_CHUNK_BYTES) {
     const mainLen = Math.min(WEIGHT_CHUNK_BYTES, end - pos);
     const readLen = Math.min(mainLen + WEIGHT_LOOKAHEAD_BYTES, end - pos);
-    const chunk = src.read(pos, readLen);
+    // Sources that can fill a caller's buffer skip the allocation and the copy (see ByteSourceWithReadInto).
+    const chunk = readInto ? K.u8.subarray(DATA_AT, DATA_AT + readInto.call(src, pos, K.u8.subarray(DATA_AT, DATA_AT + readLen))) : src.read(pos, readLen);
     if (chunk.length === 0) break;
     const main = Math.min(mainLen, chunk.length);
     if (pos === start) {
       firstWord = chunk.length >= 4 ? (chunk[0] | (chunk[1] << 8) | (chunk[2] << 16) | (chunk[3] << 24)) >>> 0 : 0;
       kernelFirst = fourByte ? firstWord | 0 : Math.imul(chunk[0], 0x01010101);
     }
-    K.u8.set(chunk, DATA_AT);
+    if (!readInto) K.u8.set(chunk, DATA_AT);
     K.u8.fill(0, DATA_AT + chunk.length, DATA_AT + chunk.length + KERNEL_PAD_BYTES);
 
     const stepEnd = main - (main % KERNEL_STEP_BYTES);

@@ -187,13 +187,44 @@ const FLOAT_BYTES = new Uint8Array(FLOAT_VIEW.buffer);
  */
 export const SLAB_FIRST_SLOTS = 256;
 export const SLAB_MAX_SLOTS = 65_536;
+/** Strings shorter than this many UTF-8 bytes stay undecoded (offset and length packed in one double) until read. */
+export const LAZY_STRING_MAX_BYTES = 256;
+
+/**
+ * Unboxed scalars. Floats and short UTF-8 strings sit on the VM stack, in the memo and in slabs as one of these
+ * markers plus a double in a parallel Float64Array (the float itself, or `offset * 256 + byteLength` of the
+ * string in the pickle data), so the VM allocates nothing for them. Every read that hands a value out of the VM
+ * (pop, top, popMark, slab unpacking) turns them into a real number/string: markers never reach the graph.
+ */
+class Unboxed { constructor(readonly what: string) {} }
+const LAZY_FLOAT = new Unboxed('float') as unknown as PNode;
+const LAZY_UTF8 = new Unboxed('utf8') as unknown as PNode;
+function box(v: PNode, num: number, data: Uint8Array): PNode {
+  if (v === LAZY_FLOAT) return num;
+  if (v === LAZY_UTF8) { const n = num % LAZY_STRING_MAX_BYTES, s = (num - n) / LAZY_STRING_MAX_BYTES; return decodeUtf8(data, s, s + n); }
+  return v;
+}
+
+/** One slab chunk: values (or unboxed markers), their unboxed payloads, and the data that lazy strings point into. */
+class SlabChunk {
+  readonly vals: PNode[];
+  readonly nums: Float64Array;
+  constructor(size: number, readonly data: Uint8Array) {
+    this.vals = new Array(size);
+    this.vals[0] = null; // object elements from the start (a double first would make V8 convert the whole chunk later)
+    this.nums = new Float64Array(size);
+  }
+}
+const NO_SLAB = new SlabChunk(0, new Uint8Array(0));
+/** Unboxed memo payloads take at most this many slots per memo entry (plus a small constant). */
+const MEMO_UNBOXED_SLOTS_PER_ENTRY = 4;
 
 /** A dict node whose items may still sit in a slab (unpacked into `keys`/`values` on first access). */
 export class DictImpl implements DictNode {
   readonly kind = 'dict' as const;
   private ks: PNode[] | undefined = undefined;
   private vs: PNode[] | undefined = undefined;
-  private slab: PNode[] | undefined = undefined;
+  private slab: SlabChunk | undefined = undefined;
   private at = 0;
   private n = 0;
   get keys(): PNode[] { if (this.ks === undefined) this.unpack(); return this.ks!; }
@@ -205,11 +236,14 @@ export class DictImpl implements DictNode {
   /** Empty and never written: the VM may park the first batch in a slab. */
   get fresh(): boolean { return this.ks === undefined && this.slab === undefined; }
   /** VM only: the dict's items are slab[at .. at + 2n) as key, value pairs. Requires `fresh`. */
-  park(slab: PNode[], at: number, n: number): void { this.slab = slab; this.at = at; this.n = n; }
+  park(slab: SlabChunk, at: number, n: number): void { this.slab = slab; this.at = at; this.n = n; }
   private unpack(): void {
     const n = this.n, slab = this.slab;
     const ks = new Array<PNode>(n), vs = new Array<PNode>(n);
-    if (slab !== undefined) for (let i = 0, j = this.at; i < n; i++, j += 2) { ks[i] = slab[j]; vs[i] = slab[j + 1]; }
+    if (slab !== undefined) {
+      const { vals, nums, data } = slab;
+      for (let i = 0, j = this.at; i < n; i++, j += 2) { ks[i] = box(vals[j], nums[j], data); vs[i] = box(vals[j + 1], nums[j + 1], data); }
+    }
     this.ks = ks; this.vs = vs; this.slab = undefined;
   }
 }
@@ -218,7 +252,7 @@ export class DictImpl implements DictNode {
 export class ListImpl implements ListNode {
   readonly kind = 'list' as const;
   private its: PNode[] | undefined;
-  private slab: PNode[] | undefined = undefined;
+  private slab: SlabChunk | undefined = undefined;
   private at = 0;
   private n = 0;
   constructor(items?: PNode[]) { this.its = items; }
@@ -226,11 +260,11 @@ export class ListImpl implements ListNode {
   set items(v: PNode[]) { this.its = v; this.slab = undefined; }
   get size(): number { return this.its === undefined ? this.n : this.its.length; }
   get fresh(): boolean { return this.its === undefined && this.slab === undefined; }
-  park(slab: PNode[], at: number, n: number): void { this.slab = slab; this.at = at; this.n = n; }
+  park(slab: SlabChunk, at: number, n: number): void { this.slab = slab; this.at = at; this.n = n; }
   private unpack(): void {
     const n = this.n, slab = this.slab;
     const its = new Array<PNode>(n);
-    if (slab !== undefined) for (let i = 0; i < n; i++) its[i] = slab[this.at + i];
+    if (slab !== undefined) { const { vals, nums, data } = slab; for (let i = 0, j = this.at; i < n; i++, j++) its[i] = box(vals[j], nums[j], data); }
     this.its = its; this.slab = undefined;
   }
 }
@@ -259,8 +293,10 @@ export function globalName(g: GlobalNode): string { return `${g.module}.${g.name
 /** The VM's mutable state; helpers are methods so that V8 sees one monomorphic callee per site across runs. */
 class VmState {
   pos: number; opIndex: number; nodes = 0; stack: PNode[] = []; marks: number[] = []; fence = 0; memo: PNode[] = [];
+  /** Unboxed payloads parallel to `stack` and to the dense part of `memo` (see Unboxed). */
+  stackNums = new Float64Array(64); memoNums = new Float64Array(64);
   memoBig: Map<number, PNode> | undefined = undefined; memoCount = 0; proto = 0; pickleStart: number; opStart: number;
-  slab: PNode[] = []; slabUsed = 0;
+  slab: SlabChunk = NO_SLAB; slabUsed = 0;
   readonly maxNodes: number; readonly maxStack: number; readonly maxMemo: number;
   constructor(readonly data: Uint8Array, readonly endAll: number, readonly run: PickleRun, limits: PickleRunOptions['limits'], start: number, opIndex: number) {
     this.pos = start; this.opIndex = opIndex; this.pickleStart = start; this.opStart = start;
@@ -277,49 +313,95 @@ class VmState {
   }
   pop(): PNode {
     if (this.stack.length <= this.fence) throw new PickleError('unpickling stack underflow');
-    return this.stack.pop() as PNode;
+    const v = this.stack.pop() as PNode;
+    return v instanceof Unboxed ? box(v, this.stackNums[this.stack.length], this.data) : v;
+  }
+  /** Pops without boxing (the value is discarded). */
+  drop(): void {
+    if (this.stack.length <= this.fence) throw new PickleError('unpickling stack underflow');
+    this.stack.pop();
   }
   top(): PNode {
     if (this.stack.length <= this.fence) throw new PickleError('unpickling stack underflow');
-    return this.stack[this.stack.length - 1];
+    const i = this.stack.length - 1, v = this.stack[i];
+    if (v instanceof Unboxed) { const b = box(v, this.stackNums[i], this.data); this.stack[i] = b; return b; }
+    return v;
   }
   push(v: PNode): void {
     if (this.stack.length >= this.maxStack) throw new PickleError(`stack depth limit (${this.maxStack}) reached`, true);
     this.stack.push(v);
   }
+  /** Pushes an unboxed scalar: `marker` is LAZY_FLOAT or LAZY_UTF8, `num` its payload. */
+  pushUnboxed(marker: PNode, num: number): void {
+    const i = this.stack.length;
+    if (i >= this.maxStack) throw new PickleError(`stack depth limit (${this.maxStack}) reached`, true);
+    if (i >= this.stackNums.length) { const g = new Float64Array(Math.min(this.maxStack, i * 2)); g.set(this.stackNums); this.stackNums = g; }
+    this.stackNums[i] = num;
+    this.stack.push(marker);
+  }
+  /** Removes and returns (boxed) everything above stack index `m`. */
+  spliceFrom(m: number): PNode[] {
+    const out = this.stack.splice(m);
+    for (let i = 0; i < out.length; i++) if (out[i] instanceof Unboxed) out[i] = box(out[i], this.stackNums[m + i], this.data);
+    return out;
+  }
   popMark(): PNode[] {
     if (this.marks.length === 0) throw new PickleError('could not find MARK');
     const m = this.marks.pop()!;
     this.fence = this.marks.length ? this.marks[this.marks.length - 1] : 0;
-    return this.stack.splice(m);
+    return this.spliceFrom(m);
+  }
+  /** Copies stack[m ..] into a slab (unboxed scalars stay unboxed), truncates the stack; returns the first slot. */
+  moveToSlab(m: number): number {
+    const n = this.stack.length - m;
+    const at = this.reserve(n), vals = this.slab.vals, nums = this.slab.nums, stack = this.stack, stackNums = this.stackNums;
+    for (let i = 0; i < n; i++) { vals[at + i] = stack[m + i]; nums[at + i] = stackNums[m + i]; }
+    stack.length = m;
+    return at;
   }
   /** Reserves `n` (≤ SLAB_MAX_SLOTS) consecutive slots in `this.slab`; returns the first one's index. */
   reserve(n: number): number {
-    if (this.slabUsed + n > this.slab.length) {
-      const slab: PNode[] = new Array(Math.min(SLAB_MAX_SLOTS, Math.max(SLAB_FIRST_SLOTS, this.slab.length * 2)));
-      slab[0] = null; // object elements from the start (a double first would make V8 convert the whole chunk later)
-      this.slab = slab; this.slabUsed = 0;
+    if (this.slabUsed + n > this.slab.vals.length) {
+      this.slab = new SlabChunk(Math.min(SLAB_MAX_SLOTS, Math.max(SLAB_FIRST_SLOTS, this.slab.vals.length * 2)), this.data);
+      this.slabUsed = 0;
     }
     const at = this.slabUsed; this.slabUsed += n; return at;
   }
   countNode(): void {
     if (++this.nodes > this.maxNodes) throw new PickleError(`value-node limit (${this.maxNodes}) reached`, true);
   }
-  memoPut(key: number, v: PNode): void {
+  /** Memoizes the stack top under `key` (unboxed scalars stay unboxed in the dense part of the memo). */
+  memoPutTop(key: number): void {
+    if (this.stack.length <= this.fence) throw new PickleError('unpickling stack underflow');
     if (key < 0) throw new PickleError('negative PUT argument');
+    const ti = this.stack.length - 1;
+    let v = this.stack[ti];
     if (key < 0x1000000) {
       if (this.memo[key] === undefined) { if (++this.memoCount > this.maxMemo) throw new PickleError(`memo limit (${this.maxMemo} entries) reached`, true); }
+      if (v instanceof Unboxed) {
+        // Payload room grows with the number of memo entries (never with a far-off key: LONG_BINPUT 0xffffff
+        // must not allocate 128 MB); values under sparse keys are boxed instead.
+        const room = MEMO_UNBOXED_SLOTS_PER_ENTRY * this.memoCount + 1024;
+        if (key >= this.memoNums.length && key < room) {
+          const g = new Float64Array(Math.min(room, Math.max(2 * this.memoNums.length, key + 1))); g.set(this.memoNums); this.memoNums = g;
+        }
+        if (key < this.memoNums.length) this.memoNums[key] = this.stackNums[ti];
+        else { v = box(v, this.stackNums[ti], this.data); this.stack[ti] = v; }
+      }
       this.memo[key] = v;
     } else {
+      if (v instanceof Unboxed) { v = box(v, this.stackNums[ti], this.data); this.stack[ti] = v; }
       this.memoBig ??= new Map();
       if (!this.memoBig.has(key) && ++this.memoCount > this.maxMemo) throw new PickleError(`memo limit (${this.maxMemo} entries) reached`, true);
       this.memoBig.set(key, v);
     }
   }
-  memoGet(key: number): PNode {
+  /** Pushes memo[key] (GET/BINGET/LONG_BINGET). */
+  pushMemo(key: number): void {
     const v = key < 0x1000000 ? this.memo[key] : this.memoBig?.get(key);
     if (v === undefined) throw new PickleError(`memo key ${key} does not exist`);
-    return v;
+    if (v instanceof Unboxed) this.pushUnboxed(v, this.memoNums[key]);
+    else this.push(v);
   }
   makeGlobal(module: string, name: string, op: GlobalOp): GlobalNode {
     this.countNode();
@@ -406,9 +488,15 @@ export function runPickle(input: Uint8Array, opts: PickleRunOptions): PickleRun 
           }
           case 0x30: // POP: pops a MARK if the mark is at the top (as _pickle.c does)
             if (st.marks.length && st.marks[st.marks.length - 1] === st.stack.length) { st.marks.pop(); st.fence = st.marks.length ? st.marks[st.marks.length - 1] : 0; }
-            else st.pop();
+            else st.drop();
             break;
-          case 0x31: st.popMark(); break; // POP_MARK
+          case 0x31: { // POP_MARK
+            if (st.marks.length === 0) throw new PickleError('could not find MARK');
+            const m = st.marks.pop()!;
+            st.fence = st.marks.length ? st.marks[st.marks.length - 1] : 0;
+            st.stack.length = m;
+            break;
+          }
           case 0x32: st.push(st.top()); break; // DUP
           case 0x4e: st.push(null); break;
           case 0x88: st.push(true); break;
@@ -447,7 +535,7 @@ export function runPickle(input: Uint8Array, opts: PickleRunOptions): PickleRun 
           case 0x47: { // BINFLOAT: big-endian double, decoded through a shared scratch buffer (no per-opcode allocation)
             const s = st.need(8);
             for (let i = 0; i < 8; i++) FLOAT_BYTES[7 - i] = data[s + i];
-            st.push(FLOAT_VIEW[0]);
+            st.pushUnboxed(LAZY_FLOAT, FLOAT_VIEW[0]);
             break;
           }
           case 0x53: { // STRING: a quoted Python literal
@@ -466,9 +554,11 @@ export function runPickle(input: Uint8Array, opts: PickleRunOptions): PickleRun 
           case 0x56: { const [s, e] = st.readLine(); st.push(rawUnicodeEscape(decodeLatin1(data, s, e))); break; }
           case 0x58: {
             const s0 = st.need(4); const n = (data[s0] | (data[s0 + 1] << 8) | (data[s0 + 2] << 16)) + data[s0 + 3] * 0x1000000;
-            const s = st.need(n); st.push(decodeUtf8(data, s, s + n)); break;
+            const s = st.need(n);
+            if (n < LAZY_STRING_MAX_BYTES) st.pushUnboxed(LAZY_UTF8, s * LAZY_STRING_MAX_BYTES + n); else st.push(decodeUtf8(data, s, s + n));
+            break;
           }
-          case 0x8c: { const n = data[st.need(1)]; const s = st.need(n); st.push(decodeUtf8(data, s, s + n)); break; }
+          case 0x8c: { const n = data[st.need(1)]; const s = st.need(n); st.pushUnboxed(LAZY_UTF8, s * LAZY_STRING_MAX_BYTES + n); break; }
           case 0x8d: case 0x8e: case 0x96: { // BINUNICODE8, BINBYTES8, BYTEARRAY8
             const s0 = st.need(8);
             const hi = (data[s0 + 4] | (data[s0 + 5] << 8) | (data[s0 + 6] << 16)) + data[s0 + 7] * 0x1000000;
@@ -512,16 +602,9 @@ export function runPickle(input: Uint8Array, opts: PickleRunOptions): PickleRun 
             const t = m > st.fence ? st.stack[m - 1] : st.top();
             if (t instanceof ListImpl) {
               const n = st.stack.length - m;
-              if (t.fresh && n > 0 && n <= SLAB_MAX_SLOTS) { // first batch: into the slab
-                const at = st.reserve(n), slab = st.slab, stack = st.stack;
-                for (let i = 0; i < n; i++) slab[at + i] = stack[m + i];
-                t.park(slab, at, n);
-              } else {
-                const items = t.items;
-                for (let i = m; i < st.stack.length; i++) items.push(st.stack[i]);
-              }
-              st.stack.length = m;
-            } else st.appendTo(t, st.stack.splice(m));
+              if (t.fresh && n > 0 && n <= SLAB_MAX_SLOTS) { const at = st.moveToSlab(m); t.park(st.slab, at, n); } // first batch: into the slab
+              else { const items = t.items, more = st.spliceFrom(m); for (let i = 0; i < more.length; i++) items.push(more[i]); }
+            } else st.appendTo(t, st.spliceFrom(m));
             break;
           }
           case 0x73: { const v = st.pop(); const k = st.pop(); st.setItems(st.top(), [k, v]); break; }
@@ -532,16 +615,9 @@ export function runPickle(input: Uint8Array, opts: PickleRunOptions): PickleRun 
             const t = m > st.fence ? st.stack[m - 1] : st.top();
             if ((st.stack.length - m) % 2 === 0 && t instanceof DictImpl) {
               const slots = st.stack.length - m;
-              if (t.fresh && slots > 0 && slots <= SLAB_MAX_SLOTS) { // first batch: key, value pairs into the slab
-                const at = st.reserve(slots), slab = st.slab, stack = st.stack;
-                for (let i = 0; i < slots; i++) slab[at + i] = stack[m + i];
-                t.park(slab, at, slots >> 1);
-              } else {
-                const ks = t.keys, vs = t.values;
-                for (let i = m; i < st.stack.length; i += 2) { ks.push(st.stack[i]); vs.push(st.stack[i + 1]); }
-              }
-              st.stack.length = m;
-            } else st.setItems(t, st.stack.splice(m));
+              if (t.fresh && slots > 0 && slots <= SLAB_MAX_SLOTS) { const at = st.moveToSlab(m); t.park(st.slab, at, slots >> 1); } // first batch: key, value pairs
+              else { const ks = t.keys, vs = t.values, kv = st.spliceFrom(m); for (let i = 0; i < kv.length; i += 2) { ks.push(kv[i]); vs.push(kv[i + 1]); } }
+            } else st.setItems(t, st.spliceFrom(m));
             break;
           }
           case 0x90: { // ADDITEMS
@@ -608,21 +684,21 @@ export function runPickle(input: Uint8Array, opts: PickleRunOptions): PickleRun 
           case 0x67: { // GET
             const [s, e] = st.readLine();
             const k = parsePyInt(decodeLatin1(data, s, e));
-            st.push(st.memoGet(typeof k === 'bigint' ? -1 : k));
+            st.pushMemo(typeof k === 'bigint' ? -1 : k);
             break;
           }
-          case 0x68: st.push(st.memoGet(data[st.need(1)])); break;
-          case 0x6a: { const s = st.need(4); st.push(st.memoGet((data[s] | (data[s + 1] << 8) | (data[s + 2] << 16)) + data[s + 3] * 0x1000000)); break; }
+          case 0x68: st.pushMemo(data[st.need(1)]); break;
+          case 0x6a: { const s = st.need(4); st.pushMemo((data[s] | (data[s + 1] << 8) | (data[s + 2] << 16)) + data[s + 3] * 0x1000000); break; }
           case 0x70: { // PUT
             const [s, e] = st.readLine();
             const k = parsePyInt(decodeLatin1(data, s, e));
             if (typeof k === 'bigint' || k > 0xffffffff) throw new PickleError('PUT index too large');
-            st.memoPut(k, st.top());
+            st.memoPutTop(k);
             break;
           }
-          case 0x71: { const k = data[st.need(1)]; st.memoPut(k, st.top()); break; }
-          case 0x72: { const s = st.need(4); st.memoPut((data[s] | (data[s + 1] << 8) | (data[s + 2] << 16)) + data[s + 3] * 0x1000000, st.top()); break; }
-          case 0x94: st.memoPut(st.memoCount, st.top()); break; // MEMOIZE
+          case 0x71: { const k = data[st.need(1)]; st.memoPutTop(k); break; }
+          case 0x72: { const s = st.need(4); st.memoPutTop((data[s] | (data[s + 1] << 8) | (data[s + 2] << 16)) + data[s + 3] * 0x1000000); break; }
+          case 0x94: st.memoPutTop(st.memoCount); break; // MEMOIZE
           case 0x97: // NEXT_BUFFER: needs a buffers= argument that torch/joblib/numpy loaders never pass
             run.events.push({ kind: 'next-buffer', index: st.opIndex, offset: st.opStart, detail: 'out-of-band buffer' });
             throw new PickleError('pickle stream refers to out-of-band data but no buffers argument was given');

@@ -4,6 +4,7 @@
  * parser.ts (runtime, incremental cache), model.ts (scopes and name resolution),
  * rules.ts (LOAD001–LOAD008), notebook.ts (IPython masking, cell mapping).
  */
+import type { Tree } from 'web-tree-sitter';
 import type { AnalysisContext, AnalysisResult, NotebookCellInput } from '../analysis';
 import { analyzePipInstall } from '../deps/index';
 import { LineIndex } from '../text';
@@ -11,11 +12,11 @@ import type { Finding, Range } from '../types';
 import type { RuleMeta } from '../rules/registry';
 import { HUB_CALLEES, hubCall } from './hub';
 import { codeRuleMeta } from './meta';
-import { buildModel, callArgs, qualifiedName, type Coverage } from './model';
+import { buildModel, callArgs, qualifiedName, type Coverage, type ModuleModel } from './model';
 import { layoutNotebook, mapFindingToCell } from './notebook';
 import { diffSpan, forgetTree, initParser, isParserReady, MAX_PYTHON_CHARS, parsePython, TREE_CACHE_SIZE, type TextChangeFrom } from './parser';
 import { RELEVANT_TEXT, runRules, SEED_TEXT } from './rules';
-import { rangesOf, segmentAt, segmentEnd, segmentPython, updateSegments, type Segments } from './segments';
+import { carryFlags, rangesOf, segmentAt, segmentEnd, segmentPython, updateSegments, type Segments } from './segments';
 
 /** Rule metadata for LOAD000–LOAD008. */
 export const codeRules: RuleMeta[] = codeRuleMeta;
@@ -38,18 +39,32 @@ export const PARTIAL_PARSE_MAX_SHARE = 0.5;
 /** Rounds of "parse the statements the analysis asked for" before falling back to a full parse. */
 export const MAX_PARTIAL_ROUNDS = 4;
 
-/**
- * The statements worth parsing before the analysis asks for more: those that mention a rule's API,
- * an import or a download, plus the leading docstring/`__future__` statements (where a fix adds an import).
- */
-function seedSelection(text: string, segs: Segments): Uint8Array {
-  const selected = new Uint8Array(segs.starts.length);
+/** Does this segment mention a rule's API, an import or a download (see SEED_TEXT)? */
+function seedOf(text: string, segs: Segments, index: number): number {
+  return SEED_TEXT.test(text.slice(segs.starts[index], segmentEnd(segs, index))) ? 1 : 0;
+}
+
+/** Seeds of every segment in one scan of the text (a first analysis). */
+function allSeeds(text: string, segs: Segments): Uint8Array {
+  const seeds = new Uint8Array(segs.starts.length);
   const re = new RegExp(SEED_TEXT.source, 'g');
   for (let m = re.exec(text); m; m = re.exec(text)) {
     const seg = segmentAt(segs, m.index);
-    selected[seg] = 1;
+    seeds[seg] = 1;
     re.lastIndex = Math.max(re.lastIndex, segmentEnd(segs, seg)); // one hit per statement is enough
   }
+  return seeds;
+}
+
+/**
+ * The statements worth parsing before the analysis asks for more: the seeded ones, those earlier
+ * analyses of this document asked for, and the leading docstring/`__future__` statements (where a
+ * fix adds an import).
+ */
+function initialSelection(text: string, state: SourceState): Uint8Array {
+  const { segs } = state;
+  const selected = new Uint8Array(segs.starts.length);
+  for (let i = 0; i < selected.length; i++) selected[i] = state.seeds[i] | state.demanded[i];
   for (let i = 0; i < segs.starts.length; i++) {
     selected[i] = 1;
     const head = text.slice(segs.starts[i], Math.min(segmentEnd(segs, i), segs.starts[i] + 32)).trimStart();
@@ -59,7 +74,17 @@ function seedSelection(text: string, segs: Segments): Uint8Array {
 }
 
 /** Per document: the last text with its line table and segments, updated by edit instead of rebuilt. */
-interface SourceState { text: string; lines: LineIndex; segs: Segments }
+interface SourceState {
+  text: string;
+  lines: LineIndex;
+  segs: Segments;
+  /** Per segment: 1 when it matches SEED_TEXT. */
+  seeds: Uint8Array;
+  /** Per segment: 1 when an earlier analysis needed it parsed (typing then needs one round, not two). */
+  demanded: Uint8Array;
+  /** The last model built for this text: the Hub references right after an analysis reuse it (and its name lookups). */
+  last?: { tree: Tree; model: ModuleModel; coverage?: Coverage };
+}
 const sources = new Map<string, SourceState>();
 
 function sourceState(cacheKey: string | undefined, text: string): { state: SourceState; change?: TextChangeFrom } {
@@ -70,12 +95,17 @@ function sourceState(cacheKey: string | undefined, text: string): { state: Sourc
   else if (previous) {
     const span = diffSpan(previous.text, text);
     change = { ...span, from: previous.text };
+    const segs = updateSegments(previous.segs, text, span.start, span.oldEnd, span.newEnd);
     state = {
-      text,
+      text, segs,
       lines: LineIndex.edited(previous.lines, text, span.start, span.oldEnd, span.newEnd),
-      segs: updateSegments(previous.segs, text, span.start, span.oldEnd, span.newEnd),
+      seeds: carryFlags(previous.seeds, segs, (i) => seedOf(text, segs, i)),
+      demanded: carryFlags(previous.demanded, segs, () => 0),
     };
-  } else state = { text, lines: new LineIndex(text), segs: segmentPython(text) };
+  } else {
+    const segs = segmentPython(text);
+    state = { text, lines: new LineIndex(text), segs, seeds: allSeeds(text, segs), demanded: new Uint8Array(segs.starts.length) };
+  }
   if (cacheKey !== undefined) {
     sources.delete(cacheKey);
     sources.set(cacheKey, state);
@@ -101,35 +131,54 @@ export interface ParseStats { rounds: number; parsedChars: number; totalChars: n
 interface AnalyzeOptions { fullParse?: boolean; stats?: ParseStats }
 
 function analyzeSource(path: string, text: string, ctx: AnalysisContext, cacheKey: string | undefined, options: AnalyzeOptions = {}): Finding[] {
-  const { fullParse = false, stats } = options;
-  if (stats) Object.assign(stats, { rounds: 0, parsedChars: 0, totalChars: text.length });
+  if (options.stats) Object.assign(options.stats, { rounds: 0, parsedChars: 0, totalChars: text.length });
   if (!isParserReady()) return [incomplete(path, 'the Python parser is not initialised')];
   // Most modules mention none of the APIs the rules look for: skip parsing them entirely.
   if (text.length > MAX_PYTHON_CHARS) return [incomplete(path, `file is larger than ${MAX_PYTHON_CHARS} characters`)];
   if (!RELEVANT_TEXT.test(text)) return [];
+  const r = withModel(text, cacheKey, options, ctx.isCancelled, (model, lines) => runRules({ path, model, lines, ctx }));
+  return 'incomplete' in r ? [incomplete(path, r.incomplete)] : r.value;
+}
+
+/**
+ * Run `body` over the module's model, parsing only what it needs: the seeded statements first,
+ * then — when the body looked at text that was not parsed — those statements too, and again.
+ * `body` must be a pure function of the model (it may run more than once).
+ */
+function withModel<T>(text: string, cacheKey: string | undefined, options: AnalyzeOptions, isCancelled: (() => boolean) | undefined,
+  body: (model: ModuleModel, lines: LineIndex) => T): { value: T } | { incomplete: string } {
+  const { fullParse = false, stats } = options;
   const { state, change } = sourceState(cacheKey, text);
   const lines = state.lines;
   const segs = fullParse ? undefined : state.segs;
-  const selected = segs ? seedSelection(text, segs) : undefined;
+  const selected = segs ? initialSelection(text, state) : undefined;
   for (let round = 0; ; round++) {
     const partial = segs && selected && round < MAX_PARTIAL_ROUNDS && selectedShare(segs, selected) <= PARTIAL_PARSE_MAX_SHARE;
-    const coverage: Coverage | undefined = partial ? { segments: segs, ranges: rangesOf(segs, selected), misses: [] } : undefined;
+    let coverage: Coverage | undefined = partial ? { segments: segs, ranges: rangesOf(segs, selected), misses: [] } : undefined;
     if (stats) { stats.rounds = round + 1; stats.parsedChars = coverage ? coverage.ranges.reduce((n, r) => n + r.endIndex - r.startIndex, 0) : text.length; }
     let parsed;
     try {
       parsed = parsePython(text, cacheKey, lines, coverage?.ranges, round === 0 ? change : undefined);
     } catch (e) {
       if (cacheKey !== undefined) forgetTree(cacheKey);
-      return [incomplete(path, `parser failure (${(e as Error).message})`)];
+      return { incomplete: `parser failure (${(e as Error).message})` };
     }
-    if ('incomplete' in parsed) return [incomplete(path, parsed.incomplete)];
+    if ('incomplete' in parsed) return parsed;
     try {
-      const model = buildModel(parsed.tree, text, ctx.isCancelled, coverage);
-      const findings = runRules({ path, model, lines, ctx });
-      if (!coverage || !coverage.misses.length || ctx.isCancelled?.()) return findings;
-      for (const offset of coverage.misses) selected![segmentAt(segs!, offset)] = 1;
+      let model: ModuleModel;
+      const last = state.last;
+      if (!parsed.owned && last && last.tree === parsed.tree && !last.coverage === !coverage) {
+        model = last.model; // same text, same parsed ranges, same (cached) tree
+        if (last.coverage && coverage) { last.coverage.misses.length = 0; coverage = last.coverage; }
+      } else {
+        model = buildModel(parsed.tree, text, isCancelled, coverage);
+        state.last = parsed.owned ? undefined : { tree: parsed.tree, model, coverage };
+      }
+      const value = body(model, lines);
+      if (!coverage || !coverage.misses.length || isCancelled?.()) return { value };
+      for (const offset of coverage.misses) selected![segmentAt(segs!, offset)] = state.demanded[segmentAt(segs!, offset)] = 1;
     } catch (e) {
-      return [incomplete(path, `internal error (${(e as Error).message})`)];
+      return { incomplete: `internal error (${(e as Error).message})` };
     } finally {
       if (parsed.owned) parsed.tree.delete();
     }
@@ -184,16 +233,14 @@ export interface HubReference {
   callRange: Range;
 }
 
-/** Every Hub reference with a string-literal repo id (pinned or not), for the Hub integration. */
-export function findHubReferences(path: string, text: string): HubReference[] {
-  if (!isParserReady()) return [];
-  let parsed;
-  try { parsed = parsePython(text); } catch { return []; }
-  if ('incomplete' in parsed) return [];
-  const lines = new LineIndex(text);
-  const out: HubReference[] = [];
-  try {
-    const model = buildModel(parsed.tree, text);
+/**
+ * Every Hub reference with a string-literal repo id (pinned or not), for the Hub integration.
+ * Shares the analysis's parse cache for `path`: right after an analysis of the same text it parses nothing.
+ */
+export function findHubReferences(path: string, text: string, options: AnalyzeOptions = {}): HubReference[] {
+  if (!isParserReady() || text.length > MAX_PYTHON_CHARS) return [];
+  const r = withModel(text, path, options, undefined, (model, lines) => {
+    const out: HubReference[] = [];
     for (const { node, scope } of model.callsNamed(new Set([...HUB_CALLEES, ...model.importedNames]))) {
       const fn = node.childForFieldName('function');
       if (!fn) continue;
@@ -208,11 +255,8 @@ export function findHubReferences(path: string, text: string): HubReference[] {
       }
       out.push(ref);
     }
-  } catch {
-    // Partial results are fine for hovers and pinning.
-  } finally {
-    parsed.tree.delete();
-  }
-  void path;
-  return out;
+    return out;
+  });
+  // Partial results are fine for hovers and pinning; an unparseable file has none.
+  return 'value' in r ? r.value : [];
 }

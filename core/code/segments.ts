@@ -22,6 +22,22 @@ export interface Segments {
   endRow: number;
   endColumn: number;
   textLength: number;
+  /**
+   * Set by updateSegments: segments [0, prefix) and, from tailNew on, those from tailOld on in the
+   * old list have exactly the old text (shifted), so per-segment facts can be carried over.
+   */
+  reused?: { prefix: number; tailOld: number; tailNew: number };
+}
+
+/** Carry per-segment flags over an update: reused segments keep theirs, the others get `fresh(i)`. */
+export function carryFlags(old: Uint8Array, segs: Segments, fresh: (index: number) => number): Uint8Array {
+  const out = new Uint8Array(segs.starts.length);
+  const r = segs.reused;
+  if (!r) { for (let i = 0; i < out.length; i++) out[i] = fresh(i); return out; }
+  out.set(old.subarray(0, r.prefix), 0);
+  for (let i = r.prefix; i < r.tailNew; i++) out[i] = fresh(i);
+  out.set(old.subarray(r.tailOld, r.tailOld + (out.length - r.tailNew)), r.tailNew);
+  return out;
 }
 
 const CONTINUATION_CLAUSES = ['else', 'elif', 'except', 'finally'];
@@ -133,12 +149,14 @@ export function updateSegments(old: Segments, text: string, start: number, oldEn
     endRow: 0, endColumn: 0, textLength: text.length,
   };
   let synced = false;
+  segs.reused = { prefix: restart, tailOld: old.starts.length, tailNew: 0 };
   lexFrom(text, old.starts[restart], old.rows[restart], segs, (at, row) => {
     // A boundary decision reads at most a clause keyword past `at`: beyond the edit by that much, the texts agree.
     if (at < newEnd + 16) return false;
     const q = segmentAt(old, at - delta);
     if (old.starts[q] !== at - delta) return false;
     const rowDelta = row - old.rows[q];
+    segs.reused = { prefix: restart, tailOld: q, tailNew: segs.starts.length };
     for (let k = q; k < old.starts.length; k++) {
       segs.starts.push(old.starts[k] + delta); segs.rows.push(old.rows[k] + rowDelta); segs.columns.push(0);
     }
@@ -147,6 +165,7 @@ export function updateSegments(old: Segments, text: string, start: number, oldEn
     return true;
   });
   if (synced) segs.endColumn = endColumnOf(text);
+  else segs.reused!.tailNew = segs.starts.length;
   return segs;
 }
 

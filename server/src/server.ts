@@ -98,20 +98,51 @@ const openNotebooks = new Set<string>();
 /** Open text documents by file path, so FileAccess sees unsaved edits. */
 const openPaths = new Map<string, string>();
 
+/**
+ * Disk lookups repeat on every keystroke (Hub cache refs for each `from_pretrained`, the checkpoint
+ * next to each `torch.load`): a missing file costs a thrown ENOENT each time. Results are kept
+ * briefly, and dropped whenever the client reports file changes.
+ */
+const DISK_MEMO_TTL_MS = 3_000;
+const DISK_MEMO_MAX_ENTRIES = 4_096;
+const DISK_MEMO_MAX_TEXT_CHARS = 256 * 1024;
+const diskMemo = new Map<string, { at: number; exists?: boolean; text?: string; read?: boolean }>();
+
+function memoized(p: string): { at: number; exists?: boolean; text?: string; read?: boolean } {
+  const now = performance.now();
+  let e = diskMemo.get(p);
+  if (!e || now - e.at > DISK_MEMO_TTL_MS) {
+    if (diskMemo.size >= DISK_MEMO_MAX_ENTRIES) diskMemo.clear();
+    e = { at: now };
+    diskMemo.set(p, e);
+  }
+  return e;
+}
+
+function readDisk(p: string): string | undefined {
+  try {
+    const st = statSync(p, { throwIfNoEntry: false });
+    if (!st || !st.isFile() || st.size > MAX_DISK_READ_BYTES) return undefined;
+    return readFileSync(p, 'utf8');
+  } catch { return undefined; }
+}
+
 const fileAccess: FileAccess = {
   readText(p) {
     const uri = openPaths.get(normPath(p));
     const doc = uri ? documents.get(uri) : undefined;
     if (doc) return doc.getText();
-    try {
-      const st = statSync(p);
-      if (!st.isFile() || st.size > MAX_DISK_READ_BYTES) return undefined;
-      return readFileSync(p, 'utf8');
-    } catch { return undefined; }
+    const e = memoized(p);
+    if (e.read) return e.text;
+    const text = readDisk(p);
+    if (text === undefined || text.length <= DISK_MEMO_MAX_TEXT_CHARS) { e.read = true; e.text = text; }
+    return text;
   },
   exists(p) {
     if (openPaths.has(normPath(p))) return true;
-    try { return existsSync(p); } catch { return false; }
+    const e = memoized(p);
+    if (e.exists === undefined) { try { e.exists = existsSync(p); } catch { e.exists = false; } }
+    return e.exists;
   },
 };
 
@@ -535,6 +566,7 @@ notebooks.onDidClose((nb) => guardSync('notebook didClose', () => {
 }));
 
 connection.onDidChangeWatchedFiles((params) => {
+  diskMemo.clear();
   guardSync('didChangeWatchedFiles', () => {
     const modelChanges: Array<{ path: string; deleted: boolean }> = [];
     for (const ch of params.changes) {
@@ -775,7 +807,7 @@ connection.onRequest(Methods.convert, guarded('modelvet/convert', async (params:
   if (!scanService) throw new ResponseError(-32002, 'server not initialized');
   if (typeof params?.input !== 'string' || !params.input) throw new ResponseError(-32602, 'modelvet/convert: `input` is required');
   if (params.output !== undefined && typeof params.output !== 'string') throw new ResponseError(-32602, 'modelvet/convert: `output` must be a path');
-  return scanService.convert(params, token);
+  try { return await scanService.convert(params, token); } finally { diskMemo.clear(); } // a new file on disk
 }));
 
 connection.onRequest(Methods.fileReport, guarded('modelvet/fileReport', async (params: FileReportParams, token) => {
@@ -792,6 +824,7 @@ connection.onExecuteCommand(guarded('workspace/executeCommand', async (params, t
     const [uri, input, edits] = params.arguments ?? [];
     if (typeof uri !== 'string' || typeof input !== 'string' || !Array.isArray(edits)) throw new ResponseError(-32602, `${CONVERT_AND_SWITCH}: (uri, input, edits) expected`);
     const result = await scanService.convert({ input }, token);
+    diskMemo.clear(); // a new file on disk
     if (result.ok || result.exists) {
       await connection.workspace.applyEdit({ label: 'Switch to SafeTensors', edit: { changes: { [uri]: edits } } });
     } else {

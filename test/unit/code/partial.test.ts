@@ -48,8 +48,15 @@ test('segments: updating after an edit equals segmenting the new text (property)
     const start = old.length ? at % (old.length + 1) : 0;
     const oldEnd = Math.min(old.length, start + removed);
     const text = old.slice(0, start) + inserted + old.slice(oldEnd);
-    const updated = updateSegments(segmentPython(old), text, start, oldEnd, start + inserted.length);
+    const before = segmentPython(old);
+    const { reused, ...updated } = updateSegments(before, text, start, oldEnd, start + inserted.length);
     assert.deepEqual(updated, segmentPython(text));
+    // Segments reported as reused have exactly their old text, so per-segment facts carry over.
+    if (reused) {
+      const seg = (src: string, s: typeof updated, i: number) => src.slice(s.starts[i], i + 1 < s.starts.length ? s.starts[i + 1] : src.length);
+      for (let i = 0; i < reused.prefix; i++) assert.equal(seg(text, updated, i), seg(old, before, i));
+      for (let i = reused.tailNew; i < updated.starts.length; i++) assert.equal(seg(text, updated, i), seg(old, before, reused.tailOld + i - reused.tailNew));
+    }
   }), { numRuns: 3000 });
 });
 

@@ -241,11 +241,13 @@ export function findHubReferences(path: string, text: string, options: AnalyzeOp
   if (!isParserReady() || text.length > MAX_PYTHON_CHARS) return [];
   const r = withModel(text, path, options, undefined, (model, lines) => {
     const out: HubReference[] = [];
-    for (const { node, scope } of model.callsNamed(new Set([...HUB_CALLEES, ...model.importedNames]))) {
+    // Right after an analysis of the same text, its rule pass has already found every Hub call.
+    const calls = model.hubCalls ?? model.callsNamed(new Set([...HUB_CALLEES, ...model.importedNames])).flatMap(({ node, scope }) => {
       const fn = node.childForFieldName('function');
-      if (!fn) continue;
-      const hub = hubCall(fn, qualifiedName(fn, scope), callArgs(node), scope);
-      if (!hub) continue;
+      const hub = fn ? hubCall(fn, qualifiedName(fn, scope), callArgs(node), scope) : undefined;
+      return hub ? [{ call: node, hub }] : [];
+    });
+    for (const { call: node, hub } of calls) {
       const ref: HubReference = { repoId: hub.repoId, kind: hub.kind, range: lines.rangeOf(hub.repoNode.startIndex, hub.repoNode.endIndex), callRange: lines.rangeOf(node.startIndex, node.endIndex) };
       if (hub.revision !== undefined) ref.revision = hub.revision;
       if (hub.revisionNode) ref.revisionRange = lines.rangeOf(hub.revisionNode.startIndex, hub.revisionNode.endIndex);

@@ -65,6 +65,11 @@ export interface ModuleModel {
   bindingsOf(name: string): Array<{ scope: Scope; binding: Binding }>;
   /** The named node at a text span, or null when that part of the text was not parsed (recorded in `coverage.misses`). */
   nodeAt(start: number, end: number): Node | null;
+  /**
+   * Every Hub call, in position order, recorded by a complete rule pass over this model (the rules
+   * see a superset of the calls the Hub references need), so the references need no second pass.
+   */
+  hubCalls?: Array<{ call: Node; hub: import('./hub').HubCall }>;
   /** Could the statement around `offset` contain `needle`? (Exact for a partial parse; true for a full one.) */
   statementMayContain(offset: number, needle: string): boolean;
 }
@@ -88,6 +93,8 @@ function isCovered(ranges: ParseRange[], offset: number): boolean {
   return offset >= ranges[lo].startIndex && offset < ranges[lo].endIndex;
 }
 
+/** JavaScript's `\\w` (ASCII letters, digits, underscore), as the regular expressions it replaces used. */
+const isAsciiWordChar = (c: number) => (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95;
 const isWordChar = (c: number) => (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c > 127;
 
 /** The keyword just before `at` (skipping spaces), e.g. `def` in `def load(`. */
@@ -195,9 +202,15 @@ function escapeRegExp(s: string): string { return s.replace(/[.*+?^${}()|[\]\\]/
 export function buildModel(tree: Tree, text: string, isCancelled?: () => boolean, coverage?: Coverage): ModuleModel {
   const root = tree.rootNode;
   const covered = (offset: number) => !coverage || isCovered(coverage.ranges, offset);
+  // The rules and the Hub references look up the same call sites: one tree query per span.
+  const nodeCache = new Map<number, Node | null>();
   const nodeAt = (start: number, end: number): Node | null => {
     if (!covered(start)) { coverage!.misses.push(start); return null; }
-    return root.namedDescendantForIndex(start, end);
+    if (end - start >= 64) return root.namedDescendantForIndex(start, end);
+    const key = start * 64 + (end - start);
+    let n = nodeCache.get(key);
+    if (n === undefined) { n = root.namedDescendantForIndex(start, end); nodeCache.set(key, n); }
+    return n;
   };
   /**
    * A name occurring in an unparsed definition (`def`/`class`) can only bind in that definition's own
@@ -250,8 +263,9 @@ export function buildModel(tree: Tree, text: string, isCancelled?: () => boolean
 
   // Imports: found from the text, so no full-tree walk is needed.
   const seenImports = new Set<number>();
-  const IMPORT = /\bimport\b/g;
-  for (let m = IMPORT.exec(text); m; m = IMPORT.exec(text)) {
+  for (let at = text.indexOf('import'); at >= 0; at = text.indexOf('import', at + 1)) {
+    if ((at > 0 && isAsciiWordChar(text.charCodeAt(at - 1))) || isAsciiWordChar(text.charCodeAt(at + 6))) continue;
+    const m = { index: at };
     if (!covered(m.index)) { coverage!.misses.push(m.index); continue; }
     let n: Node | null = root.descendantForIndex(m.index, m.index + 6);
     for (let i = 0; n && i < 4 && n.type !== 'import_statement' && n.type !== 'import_from_statement'; i++) n = n.parent;
@@ -314,13 +328,17 @@ export function buildModel(tree: Tree, text: string, isCancelled?: () => boolean
     if (cached) return cached;
     const out = [...(importsByName.get(name) ?? [])];
     if (/^[A-Za-z_]\w*$/.test(name)) {
-      const re = new RegExp(`(?<![\\w.])${escapeRegExp(name)}(?!\\w)`, 'g');
+      // indexOf (a native substring search) with the boundary checks done by hand: a regex with a
+      // lookbehind re-ran over the whole text for every name looked up.
       let seen = 0;
-      for (let m = re.exec(text); m && seen < MAX_OCCURRENCES_PER_NAME; m = re.exec(text), seen++) {
-        if (!mayBindAt(text, m.index, name.length)) continue;
-        if (!covered(m.index) && invisibleBinding(m.index)) continue;
-        const id = nodeAt(m.index, m.index + name.length);
-        if (!id || id.type !== 'identifier' || id.startIndex !== m.index || id.endIndex !== m.index + name.length) continue;
+      for (let at = text.indexOf(name); at >= 0 && seen < MAX_OCCURRENCES_PER_NAME; at = text.indexOf(name, at + 1)) {
+        const before = at > 0 ? text.charCodeAt(at - 1) : 32;
+        if (isAsciiWordChar(before) || before === 46 || isAsciiWordChar(text.charCodeAt(at + name.length))) continue;
+        seen++;
+        if (!mayBindAt(text, at, name.length)) continue;
+        if (!covered(at) && invisibleBinding(at)) continue;
+        const id = nodeAt(at, at + name.length);
+        if (!id || id.type !== 'identifier' || id.startIndex !== at || id.endIndex !== at + name.length) continue;
         const b = classify(id);
         if (b) out.push(b);
       }

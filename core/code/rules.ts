@@ -563,8 +563,10 @@ export function runRules(input: RuleInput): Finding[] {
   const facts = collectDownloadFacts(downloads);
   checkRemoteCodeInDicts(input, out);
   let count = 0;
+  let cancelled = false;
+  const hubCalls: NonNullable<ModuleModel['hubCalls']> = [];
   for (const { node: call, scope } of relevant) {
-    if ((++count & 255) === 0 && ctx.isCancelled?.()) break;
+    if ((++count & 255) === 0 && ctx.isCancelled?.()) { cancelled = true; break; }
     const fn = call.childForFieldName('function');
     if (!fn) continue;
     const args = callArgs(call);
@@ -572,7 +574,7 @@ export function runRules(input: RuleInput): Finding[] {
     checkRemoteCode(input, fn, qn, args, out);
     checkPickleWeights(input, qn, args, out);
     const hub = hubCall(fn, qn, args, scope);
-    if (hub) checkHubRevision(input, call, hub, args, out);
+    if (hub) { hubCalls.push({ call, hub }); checkHubRevision(input, call, hub, args, out); }
     if (!qn) continue;
     if (TORCH_LOAD.has(qn)) checkTorchLoad(input, call, fn, args, scope, facts, out);
     else if (TORCH_LOAD_FROM_URL.has(qn)) checkTorchLoad(input, call, fn, args, scope, facts, out, true);
@@ -583,6 +585,7 @@ export function runRules(input: RuleInput): Finding[] {
       checkYamlAndEval(input, call, fn, qn, args, scope, facts, out);
     }
   }
+  if (!cancelled) model.hubCalls = hubCalls;
   return out;
 }
 

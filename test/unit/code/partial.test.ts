@@ -149,3 +149,17 @@ test('incremental edits: typing through a module keeps the findings equal to a f
     forgetPython('/ws/typing.py');
   }), { numRuns: 60 });
 });
+
+test('Hub references taken from the analysis\'s rule pass equal a fresh search', async () => {
+  const { findHubReferences } = await import('../../../core/code/index');
+  for (const file of readdirSync(FIXTURES).filter((f) => f.endsWith('.py'))) {
+    const { text } = parseMarkers(readFileSync(path.join(FIXTURES, file), 'utf8'));
+    const fresh = findHubReferences(`/ws/fresh-${file}`, text, { fullParse: true });
+    forgetPython(`/ws/fresh-${file}`);
+    analyzePython(`/ws/${file}`, text, ctx);
+    const reused = findHubReferences(`/ws/${file}`, text);
+    forgetPython(`/ws/${file}`);
+    assert.deepEqual(reused, fresh, file);
+    if (file === 'LOAD005.py') assert.ok(fresh.length >= 5, `LOAD005 fixture has Hub references (${fresh.length})`);
+  }
+});

@@ -199,6 +199,10 @@ export const LAZY_STRING_MAX_BYTES = 256;
 class Unboxed { constructor(readonly what: string) {} }
 const LAZY_FLOAT = new Unboxed('float') as unknown as PNode;
 const LAZY_UTF8 = new Unboxed('utf8') as unknown as PNode;
+/** Identity tests, not `instanceof` (which V8 did not inline here: it went through the generic builtin). */
+function isUnboxed(v: PNode): boolean { return v === LAZY_UTF8 || v === LAZY_FLOAT; }
+/** Truncates a JS array by popping (inlined), not by `length = n` (a runtime call per opcode). */
+function truncate(a: PNode[], n: number): void { while (a.length > n) a.pop(); }
 function box(v: PNode, num: number, data: Uint8Array): PNode {
   if (v === LAZY_FLOAT) return num;
   if (v === LAZY_UTF8) { const n = num % LAZY_STRING_MAX_BYTES, s = (num - n) / LAZY_STRING_MAX_BYTES; return decodeUtf8(data, s, s + n); }
@@ -314,7 +318,7 @@ class VmState {
   pop(): PNode {
     if (this.stack.length <= this.fence) throw new PickleError('unpickling stack underflow');
     const v = this.stack.pop() as PNode;
-    return v instanceof Unboxed ? box(v, this.stackNums[this.stack.length], this.data) : v;
+    return isUnboxed(v) ? box(v, this.stackNums[this.stack.length], this.data) : v;
   }
   /** Pops without boxing (the value is discarded). */
   drop(): void {
@@ -324,7 +328,7 @@ class VmState {
   top(): PNode {
     if (this.stack.length <= this.fence) throw new PickleError('unpickling stack underflow');
     const i = this.stack.length - 1, v = this.stack[i];
-    if (v instanceof Unboxed) { const b = box(v, this.stackNums[i], this.data); this.stack[i] = b; return b; }
+    if (isUnboxed(v)) { const b = box(v, this.stackNums[i], this.data); this.stack[i] = b; return b; }
     return v;
   }
   push(v: PNode): void {
@@ -342,7 +346,7 @@ class VmState {
   /** Removes and returns (boxed) everything above stack index `m`. */
   spliceFrom(m: number): PNode[] {
     const out = this.stack.splice(m);
-    for (let i = 0; i < out.length; i++) if (out[i] instanceof Unboxed) out[i] = box(out[i], this.stackNums[m + i], this.data);
+    for (let i = 0; i < out.length; i++) if (isUnboxed(out[i])) out[i] = box(out[i], this.stackNums[m + i], this.data);
     return out;
   }
   popMark(): PNode[] {
@@ -356,7 +360,7 @@ class VmState {
     const n = this.stack.length - m;
     const at = this.reserve(n), vals = this.slab.vals, nums = this.slab.nums, stack = this.stack, stackNums = this.stackNums;
     for (let i = 0; i < n; i++) { vals[at + i] = stack[m + i]; nums[at + i] = stackNums[m + i]; }
-    stack.length = m;
+    truncate(stack, m);
     return at;
   }
   /** Reserves `n` (≤ SLAB_MAX_SLOTS) consecutive slots in `this.slab`; returns the first one's index. */
@@ -378,7 +382,7 @@ class VmState {
     let v = this.stack[ti];
     if (key < 0x1000000) {
       if (this.memo[key] === undefined) { if (++this.memoCount > this.maxMemo) throw new PickleError(`memo limit (${this.maxMemo} entries) reached`, true); }
-      if (v instanceof Unboxed) {
+      if (isUnboxed(v)) {
         // Payload room grows with the number of memo entries (never with a far-off key: LONG_BINPUT 0xffffff
         // must not allocate 128 MB); values under sparse keys are boxed instead.
         const room = MEMO_UNBOXED_SLOTS_PER_ENTRY * this.memoCount + 1024;
@@ -390,7 +394,7 @@ class VmState {
       }
       this.memo[key] = v;
     } else {
-      if (v instanceof Unboxed) { v = box(v, this.stackNums[ti], this.data); this.stack[ti] = v; }
+      if (isUnboxed(v)) { v = box(v, this.stackNums[ti], this.data); this.stack[ti] = v; }
       this.memoBig ??= new Map();
       if (!this.memoBig.has(key) && ++this.memoCount > this.maxMemo) throw new PickleError(`memo limit (${this.maxMemo} entries) reached`, true);
       this.memoBig.set(key, v);
@@ -400,7 +404,7 @@ class VmState {
   pushMemo(key: number): void {
     const v = key < 0x1000000 ? this.memo[key] : this.memoBig?.get(key);
     if (v === undefined) throw new PickleError(`memo key ${key} does not exist`);
-    if (v instanceof Unboxed) this.pushUnboxed(v, this.memoNums[key]);
+    if (isUnboxed(v)) this.pushUnboxed(v, this.memoNums[key]);
     else this.push(v);
   }
   makeGlobal(module: string, name: string, op: GlobalOp): GlobalNode {
@@ -442,6 +446,162 @@ class VmState {
   }
 }
 
+/**
+ * Opcodes that big real-world pickles (protocol 2+) rarely or never use. They live outside `runPickle` so that
+ * its hot dispatch loop stays small: TurboFan compiles it in a fraction of the time and the first big file
+ * is not run in baseline code. Semantics are exactly those of the C unpickler, as in the hot loop.
+ */
+function rareOpcode(st: VmState, op: number): void {
+  const data = st.data, run = st.run, endAll = st.endAll;
+  switch (op) {
+    case 0x80: { // PROTO
+      const p = data[st.need(1)];
+      if (p > HIGHEST_PROTOCOL) throw new PickleError(`unsupported pickle protocol: ${p}`);
+      st.proto = p; if (p > run.protocol) run.protocol = p;
+      break;
+    }
+    case 0x95: { // FRAME: the C unpickler prefetches the frame, so its bytes must exist.
+      const s = st.need(8);
+      const lo = data[s] | (data[s + 1] << 8) | (data[s + 2] << 16), lo2 = data[s + 3], hi = data[s + 4] | (data[s + 5] << 8) | (data[s + 6] << 16) | (data[s + 7] << 24);
+      const len = hi !== 0 ? Infinity : lo + lo2 * 0x1000000;
+      if (len > endAll - st.pos) throw new PickleError(`FRAME of ${len} bytes exceeds the remaining ${endAll - st.pos} bytes`);
+      break;
+    }
+    case 0x31: { // POP_MARK
+      if (st.marks.length === 0) throw new PickleError('could not find MARK');
+      const m = st.marks.pop()!;
+      st.fence = st.marks.length ? st.marks[st.marks.length - 1] : 0;
+      truncate(st.stack, m);
+      break;
+    }
+    case 0x49: { // INT (also encodes bools as 00/01)
+      const [s, e] = st.readLine();
+      const t = decodeLatin1(data, s, e);
+      if (t === '00') st.push(false); else if (t === '01') st.push(true); else st.push(parsePyInt(t));
+      break;
+    }
+    case 0x4c: { // LONG
+      const [s, e] = st.readLine();
+      let t = decodeLatin1(data, s, e);
+      if (t.endsWith('L')) t = t.slice(0, -1);
+      st.push(parsePyInt(t));
+      break;
+    }
+    case 0x8a: { const n = data[st.need(1)]; const s = st.need(n); st.push(decodeLong(data, s, n)); break; }
+    case 0x8b: {
+      const s0 = st.need(4); const n = data[s0] | (data[s0 + 1] << 8) | (data[s0 + 2] << 16) | (data[s0 + 3] << 24);
+      if (n < 0) throw new PickleError('LONG pickle has negative byte count');
+      if (n > 1_000_000) throw new PickleError(`LONG4 of ${n} bytes exceeds the integer size limit`, true);
+      const s = st.need(n); st.push(decodeLong(data, s, n)); break;
+    }
+    case 0x46: { // FLOAT
+      const [s, e] = st.readLine();
+      const t = decodeLatin1(data, s, e).trim();
+      const v = Number(t);
+      if (!/^[+-]?(\d+\.?\d*([eE][+-]?\d+)?|\.\d+([eE][+-]?\d+)?|inf|nan|infinity)$/i.test(t)) throw new PickleError('could not convert string to float');
+      st.push(Number.isNaN(v) ? (/nan/i.test(t) ? NaN : (t.startsWith('-') ? -Infinity : Infinity)) : v);
+      break;
+    }
+    case 0x53: { // STRING: a quoted Python literal
+      const [s, e] = st.readLine();
+      const t = decodeLatin1(data, s, e);
+      if (t.length < 2 || t[0] !== t[t.length - 1] || (t[0] !== "'" && t[0] !== '"')) throw new PickleError('the STRING opcode argument must be quoted');
+      st.push(unescapeStringLiteral(t.slice(1, -1)));
+      break;
+    }
+    case 0x54: {
+      const s0 = st.need(4); const n = data[s0] | (data[s0 + 1] << 8) | (data[s0 + 2] << 16) | (data[s0 + 3] << 24);
+      if (n < 0) throw new PickleError('BINSTRING pickle has negative byte count');
+      const s = st.need(n); st.push(decodeLatin1(data, s, s + n)); break;
+    }
+    case 0x55: { const n = data[st.need(1)]; const s = st.need(n); st.push(decodeLatin1(data, s, s + n)); break; }
+    case 0x56: { const [s, e] = st.readLine(); st.push(rawUnicodeEscape(decodeLatin1(data, s, e))); break; }
+    case 0x8d: case 0x8e: case 0x96: { // BINUNICODE8, BINBYTES8, BYTEARRAY8
+      const s0 = st.need(8);
+      const hi = (data[s0 + 4] | (data[s0 + 5] << 8) | (data[s0 + 6] << 16)) + data[s0 + 7] * 0x1000000;
+      const n = hi > 0 ? Infinity : (data[s0] | (data[s0 + 1] << 8) | (data[s0 + 2] << 16)) + data[s0 + 3] * 0x1000000;
+      if (!Number.isFinite(n)) throw new PickleError('8-byte length exceeds the data');
+      const s = st.need(n);
+      if (op === 0x8d) st.push(decodeUtf8(data, s, s + n));
+      else { st.countNode(); st.push({ kind: 'bytes', data: data.subarray(s, s + n), mutable: op === 0x96 }); }
+      break;
+    }
+    case 0x8f: st.countNode(); st.push({ kind: 'set', items: [], frozen: false }); break;
+    case 0x6c: { const items = st.popMark(); st.countNode(); st.push(new ListImpl(items)); break; }
+    case 0x91: { const items = st.popMark(); st.countNode(); st.push({ kind: 'set', items, frozen: true }); break; }
+    case 0x64: { // DICT
+      const kv = st.popMark();
+      if (kv.length % 2) throw new PickleError('odd number of items for DICT');
+      st.countNode();
+      const d = new DictImpl();
+      const ks = d.keys, vs = d.values;
+      for (let i = 0; i < kv.length; i += 2) { ks.push(kv[i]); vs.push(kv[i + 1]); }
+      st.push(d);
+      break;
+    }
+    case 0x90: { // ADDITEMS
+      const items = st.popMark(); const t = st.top();
+      if (typeof t === 'object' && t !== null && (t as SetNode).kind === 'set') (t as SetNode).items.push(...items);
+      else if (isCall(t)) (t.items ??= []).push(...items);
+      else throw new PickleError('ADDITEMS target has no add');
+      break;
+    }
+    case 0x63: { // GLOBAL module\nname\n
+      const [ms, me] = st.readLine(); const [ns, ne] = st.readLine();
+      st.push(st.makeGlobal(decodeUtf8(data, ms, me), decodeUtf8(data, ns, ne), 'GLOBAL'));
+      break;
+    }
+    case 0x69: { // INST module\nname\n: cls(*args_since_mark)
+      const [ms, me] = st.readLine(); const [ns, ne] = st.readLine();
+      const g = st.makeGlobal(decodeUtf8(data, ms, me), decodeUtf8(data, ns, ne), 'INST');
+      const args = st.popMark();
+      st.push(st.makeCall(g, { kind: 'tuple', items: args }, 'INST'));
+      break;
+    }
+    case 0x6f: { // OBJ: cls, *args since mark
+      const items = st.popMark();
+      if (items.length === 0) throw new PickleError('OBJ without a class');
+      st.push(st.makeCall(items[0], { kind: 'tuple', items: items.slice(1) }, 'OBJ'));
+      break;
+    }
+    case 0x92: { const kwargs = st.pop(); const args = st.pop(); const cls = st.pop(); st.push(st.makeCall(cls, args, 'NEWOBJ_EX', kwargs)); break; }
+    case 0x82: case 0x83: case 0x84: { // EXT1/2/4: copyreg's extension registry is empty by default
+      const n = op === 0x82 ? 1 : op === 0x83 ? 2 : 4;
+      const s = st.need(n);
+      let code = 0; for (let i = n - 1; i >= 0; i--) code = code * 256 + data[s + i];
+      if (code <= 0) throw new PickleError('EXT specifies code <= 0');
+      st.countNode();
+      run.events.push({ kind: 'ext', index: st.opIndex, offset: st.opStart, detail: `extension code ${code}` });
+      st.push({ kind: 'ext', code, index: st.opIndex, offset: st.opStart });
+      break;
+    }
+    case 0x50: { // PERSID
+      const [s, e] = st.readLine(); st.countNode();
+      st.push({ kind: 'persid', pid: decodeLatin1(data, s, e), index: st.opIndex, offset: st.opStart });
+      break;
+    }
+    case 0x67: { // GET
+      const [s, e] = st.readLine();
+      const k = parsePyInt(decodeLatin1(data, s, e));
+      st.pushMemo(typeof k === 'bigint' ? -1 : k);
+      break;
+    }
+    case 0x70: { // PUT
+      const [s, e] = st.readLine();
+      const k = parsePyInt(decodeLatin1(data, s, e));
+      if (typeof k === 'bigint' || k > 0xffffffff) throw new PickleError('PUT index too large');
+      st.memoPutTop(k);
+      break;
+    }
+    case 0x97: // NEXT_BUFFER: needs a buffers= argument that torch/joblib/numpy loaders never pass
+      run.events.push({ kind: 'next-buffer', index: st.opIndex, offset: st.opStart, detail: 'out-of-band buffer' });
+      throw new PickleError('pickle stream refers to out-of-band data but no buffers argument was given');
+    case 0x98: st.top(); break; // READONLY_BUFFER
+    default:
+      throw new PickleError(`invalid load key 0x${op.toString(16).padStart(2, '0')}`);
+  }
+}
+
 export function runPickle(input: Uint8Array, opts: PickleRunOptions): PickleRun {
   const data: Uint8Array = asNodeBuffer(input);
   const limits = opts.limits;
@@ -463,19 +623,6 @@ export function runPickle(input: Uint8Array, opts: PickleRunOptions): PickleRun 
         st.opStart = st.pos;
         const op = data[st.pos++];
         switch (op) {
-          case 0x80: { // PROTO
-            const p = data[st.need(1)];
-            if (p > HIGHEST_PROTOCOL) throw new PickleError(`unsupported pickle protocol: ${p}`);
-            st.proto = p; if (p > run.protocol) run.protocol = p;
-            break;
-          }
-          case 0x95: { // FRAME: the C unpickler prefetches the frame, so its bytes must exist.
-            const s = st.need(8);
-            const lo = data[s] | (data[s + 1] << 8) | (data[s + 2] << 16), lo2 = data[s + 3], hi = data[s + 4] | (data[s + 5] << 8) | (data[s + 6] << 16) | (data[s + 7] << 24);
-            const len = hi !== 0 ? Infinity : lo + lo2 * 0x1000000;
-            if (len > endAll - st.pos) throw new PickleError(`FRAME of ${len} bytes exceeds the remaining ${endAll - st.pos} bytes`);
-            break;
-          }
           case 0x28: // MARK
             if (st.marks.length >= maxStack) throw new PickleError(`MARK depth limit (${maxStack}) reached`, true);
             st.marks.push(st.stack.length); st.fence = st.stack.length; break;
@@ -490,13 +637,6 @@ export function runPickle(input: Uint8Array, opts: PickleRunOptions): PickleRun 
             if (st.marks.length && st.marks[st.marks.length - 1] === st.stack.length) { st.marks.pop(); st.fence = st.marks.length ? st.marks[st.marks.length - 1] : 0; }
             else st.drop();
             break;
-          case 0x31: { // POP_MARK
-            if (st.marks.length === 0) throw new PickleError('could not find MARK');
-            const m = st.marks.pop()!;
-            st.fence = st.marks.length ? st.marks[st.marks.length - 1] : 0;
-            st.stack.length = m;
-            break;
-          }
           case 0x32: st.push(st.top()); break; // DUP
           case 0x4e: st.push(null); break;
           case 0x88: st.push(true); break;
@@ -504,54 +644,12 @@ export function runPickle(input: Uint8Array, opts: PickleRunOptions): PickleRun 
           case 0x4a: { const s = st.need(4); st.push(data[s] | (data[s + 1] << 8) | (data[s + 2] << 16) | (data[s + 3] << 24)); break; }
           case 0x4b: st.push(data[st.need(1)]); break;
           case 0x4d: { const s = st.need(2); st.push(data[s] | (data[s + 1] << 8)); break; }
-          case 0x49: { // INT (also encodes bools as 00/01)
-            const [s, e] = st.readLine();
-            const t = decodeLatin1(data, s, e);
-            if (t === '00') st.push(false); else if (t === '01') st.push(true); else st.push(parsePyInt(t));
-            break;
-          }
-          case 0x4c: { // LONG
-            const [s, e] = st.readLine();
-            let t = decodeLatin1(data, s, e);
-            if (t.endsWith('L')) t = t.slice(0, -1);
-            st.push(parsePyInt(t));
-            break;
-          }
-          case 0x8a: { const n = data[st.need(1)]; const s = st.need(n); st.push(decodeLong(data, s, n)); break; }
-          case 0x8b: {
-            const s0 = st.need(4); const n = data[s0] | (data[s0 + 1] << 8) | (data[s0 + 2] << 16) | (data[s0 + 3] << 24);
-            if (n < 0) throw new PickleError('LONG pickle has negative byte count');
-            if (n > 1_000_000) throw new PickleError(`LONG4 of ${n} bytes exceeds the integer size limit`, true);
-            const s = st.need(n); st.push(decodeLong(data, s, n)); break;
-          }
-          case 0x46: { // FLOAT
-            const [s, e] = st.readLine();
-            const t = decodeLatin1(data, s, e).trim();
-            const v = Number(t);
-            if (!/^[+-]?(\d+\.?\d*([eE][+-]?\d+)?|\.\d+([eE][+-]?\d+)?|inf|nan|infinity)$/i.test(t)) throw new PickleError('could not convert string to float');
-            st.push(Number.isNaN(v) ? (/nan/i.test(t) ? NaN : (t.startsWith('-') ? -Infinity : Infinity)) : v);
-            break;
-          }
           case 0x47: { // BINFLOAT: big-endian double, decoded through a shared scratch buffer (no per-opcode allocation)
             const s = st.need(8);
             for (let i = 0; i < 8; i++) FLOAT_BYTES[7 - i] = data[s + i];
             st.pushUnboxed(LAZY_FLOAT, FLOAT_VIEW[0]);
             break;
           }
-          case 0x53: { // STRING: a quoted Python literal
-            const [s, e] = st.readLine();
-            const t = decodeLatin1(data, s, e);
-            if (t.length < 2 || t[0] !== t[t.length - 1] || (t[0] !== "'" && t[0] !== '"')) throw new PickleError('the STRING opcode argument must be quoted');
-            st.push(unescapeStringLiteral(t.slice(1, -1)));
-            break;
-          }
-          case 0x54: {
-            const s0 = st.need(4); const n = data[s0] | (data[s0 + 1] << 8) | (data[s0 + 2] << 16) | (data[s0 + 3] << 24);
-            if (n < 0) throw new PickleError('BINSTRING pickle has negative byte count');
-            const s = st.need(n); st.push(decodeLatin1(data, s, s + n)); break;
-          }
-          case 0x55: { const n = data[st.need(1)]; const s = st.need(n); st.push(decodeLatin1(data, s, s + n)); break; }
-          case 0x56: { const [s, e] = st.readLine(); st.push(rawUnicodeEscape(decodeLatin1(data, s, e))); break; }
           case 0x58: {
             const s0 = st.need(4); const n = (data[s0] | (data[s0 + 1] << 8) | (data[s0 + 2] << 16)) + data[s0 + 3] * 0x1000000;
             const s = st.need(n);
@@ -559,16 +657,6 @@ export function runPickle(input: Uint8Array, opts: PickleRunOptions): PickleRun 
             break;
           }
           case 0x8c: { const n = data[st.need(1)]; const s = st.need(n); st.pushUnboxed(LAZY_UTF8, s * LAZY_STRING_MAX_BYTES + n); break; }
-          case 0x8d: case 0x8e: case 0x96: { // BINUNICODE8, BINBYTES8, BYTEARRAY8
-            const s0 = st.need(8);
-            const hi = (data[s0 + 4] | (data[s0 + 5] << 8) | (data[s0 + 6] << 16)) + data[s0 + 7] * 0x1000000;
-            const n = hi > 0 ? Infinity : (data[s0] | (data[s0 + 1] << 8) | (data[s0 + 2] << 16)) + data[s0 + 3] * 0x1000000;
-            if (!Number.isFinite(n)) throw new PickleError('8-byte length exceeds the data');
-            const s = st.need(n);
-            if (op === 0x8d) st.push(decodeUtf8(data, s, s + n));
-            else { st.countNode(); st.push({ kind: 'bytes', data: data.subarray(s, s + n), mutable: op === 0x96 }); }
-            break;
-          }
           case 0x42: {
             const s0 = st.need(4); const n = (data[s0] | (data[s0 + 1] << 8) | (data[s0 + 2] << 16)) + data[s0 + 3] * 0x1000000;
             const s = st.need(n); st.countNode(); st.push({ kind: 'bytes', data: data.subarray(s, s + n), mutable: false }); break;
@@ -577,33 +665,21 @@ export function runPickle(input: Uint8Array, opts: PickleRunOptions): PickleRun 
           case 0x5d: st.countNode(); st.push(new ListImpl()); break;
           case 0x29: st.countNode(); st.push({ kind: 'tuple', items: [] }); break;
           case 0x7d: st.countNode(); st.push(new DictImpl()); break;
-          case 0x8f: st.countNode(); st.push({ kind: 'set', items: [], frozen: false }); break;
-          case 0x6c: { const items = st.popMark(); st.countNode(); st.push(new ListImpl(items)); break; }
           case 0x74: { const items = st.popMark(); st.countNode(); st.push({ kind: 'tuple', items }); break; }
-          case 0x91: { const items = st.popMark(); st.countNode(); st.push({ kind: 'set', items, frozen: true }); break; }
           case 0x85: { const a = st.pop(); st.countNode(); st.push({ kind: 'tuple', items: [a] }); break; }
           case 0x86: { const b = st.pop(); const a = st.pop(); st.countNode(); st.push({ kind: 'tuple', items: [a, b] }); break; }
           case 0x87: { const c = st.pop(); const b = st.pop(); const a = st.pop(); st.countNode(); st.push({ kind: 'tuple', items: [a, b, c] }); break; }
-          case 0x64: { // DICT
-            const kv = st.popMark();
-            if (kv.length % 2) throw new PickleError('odd number of items for DICT');
-            st.countNode();
-            const d = new DictImpl();
-            const ks = d.keys, vs = d.values;
-            for (let i = 0; i < kv.length; i += 2) { ks.push(kv[i]); vs.push(kv[i + 1]); }
-            st.push(d);
-            break;
-          }
           case 0x61: { const v = st.pop(); st.appendTo(st.top(), [v]); break; }
           case 0x65: { // APPENDS: straight from the st.stack into the list (no temporary array)
             if (st.marks.length === 0) throw new PickleError('could not find MARK');
             const m = st.marks.pop()!;
             st.fence = st.marks.length ? st.marks[st.marks.length - 1] : 0;
             const t = m > st.fence ? st.stack[m - 1] : st.top();
-            if (t instanceof ListImpl) {
+            if (typeof t === 'object' && t !== null && (t as ListNode).kind === 'list') {
+              const l = t as ListImpl; // the VM makes every list a ListImpl
               const n = st.stack.length - m;
-              if (t.fresh && n > 0 && n <= SLAB_MAX_SLOTS) { const at = st.moveToSlab(m); t.park(st.slab, at, n); } // first batch: into the slab
-              else { const items = t.items, more = st.spliceFrom(m); for (let i = 0; i < more.length; i++) items.push(more[i]); }
+              if (l.fresh && n > 0 && n <= SLAB_MAX_SLOTS) { const at = st.moveToSlab(m); l.park(st.slab, at, n); } // first batch: into the slab
+              else { const items = l.items, more = st.spliceFrom(m); for (let i = 0; i < more.length; i++) items.push(more[i]); }
             } else st.appendTo(t, st.spliceFrom(m));
             break;
           }
@@ -613,23 +689,12 @@ export function runPickle(input: Uint8Array, opts: PickleRunOptions): PickleRun 
             const m = st.marks.pop()!;
             st.fence = st.marks.length ? st.marks[st.marks.length - 1] : 0;
             const t = m > st.fence ? st.stack[m - 1] : st.top();
-            if ((st.stack.length - m) % 2 === 0 && t instanceof DictImpl) {
+            if ((st.stack.length - m) % 2 === 0 && typeof t === 'object' && t !== null && (t as DictNode).kind === 'dict') {
+              const d = t as DictImpl; // the VM makes every dict a DictImpl
               const slots = st.stack.length - m;
-              if (t.fresh && slots > 0 && slots <= SLAB_MAX_SLOTS) { const at = st.moveToSlab(m); t.park(st.slab, at, slots >> 1); } // first batch: key, value pairs
-              else { const ks = t.keys, vs = t.values, kv = st.spliceFrom(m); for (let i = 0; i < kv.length; i += 2) { ks.push(kv[i]); vs.push(kv[i + 1]); } }
+              if (d.fresh && slots > 0 && slots <= SLAB_MAX_SLOTS) { const at = st.moveToSlab(m); d.park(st.slab, at, slots >> 1); } // first batch: key, value pairs
+              else { const ks = d.keys, vs = d.values, kv = st.spliceFrom(m); for (let i = 0; i < kv.length; i += 2) { ks.push(kv[i]); vs.push(kv[i + 1]); } }
             } else st.setItems(t, st.spliceFrom(m));
-            break;
-          }
-          case 0x90: { // ADDITEMS
-            const items = st.popMark(); const t = st.top();
-            if (typeof t === 'object' && t !== null && (t as SetNode).kind === 'set') (t as SetNode).items.push(...items);
-            else if (isCall(t)) (t.items ??= []).push(...items);
-            else throw new PickleError('ADDITEMS target has no add');
-            break;
-          }
-          case 0x63: { // GLOBAL module\nname\n
-            const [ms, me] = st.readLine(); const [ns, ne] = st.readLine();
-            st.push(st.makeGlobal(decodeUtf8(data, ms, me), decodeUtf8(data, ns, ne), 'GLOBAL'));
             break;
           }
           case 0x93: { // STACK_GLOBAL: both operands must be str (from any string opcode or the st.memo)
@@ -638,21 +703,7 @@ export function runPickle(input: Uint8Array, opts: PickleRunOptions): PickleRun 
             st.push(st.makeGlobal(module, name, 'STACK_GLOBAL'));
             break;
           }
-          case 0x69: { // INST module\nname\n: cls(*args_since_mark)
-            const [ms, me] = st.readLine(); const [ns, ne] = st.readLine();
-            const g = st.makeGlobal(decodeUtf8(data, ms, me), decodeUtf8(data, ns, ne), 'INST');
-            const args = st.popMark();
-            st.push(st.makeCall(g, { kind: 'tuple', items: args }, 'INST'));
-            break;
-          }
-          case 0x6f: { // OBJ: cls, *args since mark
-            const items = st.popMark();
-            if (items.length === 0) throw new PickleError('OBJ without a class');
-            st.push(st.makeCall(items[0], { kind: 'tuple', items: items.slice(1) }, 'OBJ'));
-            break;
-          }
           case 0x81: { const args = st.pop(); const cls = st.pop(); st.push(st.makeCall(cls, args, 'NEWOBJ')); break; }
-          case 0x92: { const kwargs = st.pop(); const args = st.pop(); const cls = st.pop(); st.push(st.makeCall(cls, args, 'NEWOBJ_EX', kwargs)); break; }
           case 0x52: { const args = st.pop(); const fn = st.pop(); st.push(st.makeCall(fn, args, 'REDUCE')); break; }
           case 0x62: { // BUILD
             const state = st.pop(); const inst = st.top();
@@ -665,46 +716,13 @@ export function runPickle(input: Uint8Array, opts: PickleRunOptions): PickleRun 
             }
             break;
           }
-          case 0x82: case 0x83: case 0x84: { // EXT1/2/4: copyreg's extension registry is empty by default
-            const n = op === 0x82 ? 1 : op === 0x83 ? 2 : 4;
-            const s = st.need(n);
-            let code = 0; for (let i = n - 1; i >= 0; i--) code = code * 256 + data[s + i];
-            if (code <= 0) throw new PickleError('EXT specifies code <= 0');
-            st.countNode();
-            run.events.push({ kind: 'ext', index: st.opIndex, offset: st.opStart, detail: `extension code ${code}` });
-            st.push({ kind: 'ext', code, index: st.opIndex, offset: st.opStart });
-            break;
-          }
-          case 0x50: { // PERSID
-            const [s, e] = st.readLine(); st.countNode();
-            st.push({ kind: 'persid', pid: decodeLatin1(data, s, e), index: st.opIndex, offset: st.opStart });
-            break;
-          }
           case 0x51: { const pid = st.pop(); st.countNode(); st.push({ kind: 'persid', pid, index: st.opIndex, offset: st.opStart }); break; }
-          case 0x67: { // GET
-            const [s, e] = st.readLine();
-            const k = parsePyInt(decodeLatin1(data, s, e));
-            st.pushMemo(typeof k === 'bigint' ? -1 : k);
-            break;
-          }
           case 0x68: st.pushMemo(data[st.need(1)]); break;
           case 0x6a: { const s = st.need(4); st.pushMemo((data[s] | (data[s + 1] << 8) | (data[s + 2] << 16)) + data[s + 3] * 0x1000000); break; }
-          case 0x70: { // PUT
-            const [s, e] = st.readLine();
-            const k = parsePyInt(decodeLatin1(data, s, e));
-            if (typeof k === 'bigint' || k > 0xffffffff) throw new PickleError('PUT index too large');
-            st.memoPutTop(k);
-            break;
-          }
           case 0x71: { const k = data[st.need(1)]; st.memoPutTop(k); break; }
           case 0x72: { const s = st.need(4); st.memoPutTop((data[s] | (data[s + 1] << 8) | (data[s + 2] << 16)) + data[s + 3] * 0x1000000); break; }
           case 0x94: st.memoPutTop(st.memoCount); break; // MEMOIZE
-          case 0x97: // NEXT_BUFFER: needs a buffers= argument that torch/joblib/numpy loaders never pass
-            run.events.push({ kind: 'next-buffer', index: st.opIndex, offset: st.opStart, detail: 'out-of-band buffer' });
-            throw new PickleError('pickle stream refers to out-of-band data but no buffers argument was given');
-          case 0x98: st.top(); break; // READONLY_BUFFER
-          default:
-            throw new PickleError(`invalid load key 0x${op.toString(16).padStart(2, '0')}`);
+          default: rareOpcode(st, op); break; // protocol 0/1 text opcodes and other rare ones, kept out of the hot loop
         }
       }
     } catch (err) {

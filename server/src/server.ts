@@ -448,7 +448,8 @@ connection.onInitialize((params: InitializeParams): InitializeResult => {
   if (typeof opts.extensionRoot === 'string' && opts.extensionRoot) extensionRoot = opts.extensionRoot;
   if (opts.settings) settings = settingsFromRaw(opts.settings);
 
-  parserReady = initPythonParser(__dirname).catch((e) => logError('Python parser initialisation', e));
+  const parserStarted = performance.now();
+  parserReady = initPythonParser(__dirname).then(() => { parserInitMs = performance.now() - parserStarted; }, (e) => logError('Python parser initialisation', e));
   scanService = new ScanService(
     {
       publish: (uri, diagnostics) => connection.sendDiagnostics({ uri, diagnostics }),
@@ -596,6 +597,8 @@ connection.languages.diagnostics.on(guarded('textDocument/diagnostic', async (pa
 
 /** Server-side time of the last pull per document (analysis + conversion), for `modelvet.server.stats`. */
 const lastPullMs = new Map<string, number>();
+/** How long the tree-sitter runtime and Python grammar took to load at start (benchmarks read it). */
+let parserInitMs: number | undefined;
 
 function needsParser(uri: string): boolean {
   if (notebooks.findNotebookDocumentForCell(uri)) return true;
@@ -836,7 +839,7 @@ connection.onExecuteCommand(guarded('workspace/executeCommand', async (params, t
     // Diagnostics for benchmarks and bug reports: memory and the last pull's server-side time.
     const uri = typeof params.arguments?.[0] === 'string' ? params.arguments[0] : undefined;
     const mem = process.memoryUsage();
-    return { rss: mem.rss, heapUsed: mem.heapUsed, lastPullMs: uri ? lastPullMs.get(uri) : undefined, openDocuments: documents.all().length, cachedAnalyses: analysisCache.size };
+    return { rss: mem.rss, heapUsed: mem.heapUsed, lastPullMs: uri ? lastPullMs.get(uri) : undefined, openDocuments: documents.all().length, cachedAnalyses: analysisCache.size, parserInitMs };
   }
   if (params.command === 'modelvet.server.rescanFile' && typeof params.arguments?.[0] === 'string' && scanService) {
     return scanService.fileReport(params.arguments[0], true, token);

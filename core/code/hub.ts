@@ -123,10 +123,10 @@ export function hubCacheDir(env: NodeJS.ProcessEnv = process.env): string {
 }
 
 /** The commit SHA the local Hub cache recorded for `repoId` at `ref` (default `main`), if any. */
-export function cachedCommit(fs: FileAccess, repoId: string, kind: HubKind, ref = 'main', env: NodeJS.ProcessEnv = process.env): string | undefined {
+export function cachedCommit(fs: FileAccess, repoId: string, kind: HubKind, ref = 'main', env: NodeJS.ProcessEnv = process.env, cacheDir = hubCacheDir(env)): string | undefined {
   if (!/^[\w.-]+$/.test(ref)) return undefined;
   const folder = `${kind}s--${repoId.split('/').join('--')}`;
-  const text = fs.readText(path.join(hubCacheDir(env), folder, 'refs', ref));
+  const text = fs.readText(`${cacheDir}${path.sep}${folder}${path.sep}refs${path.sep}${ref}`);
   const sha = text?.trim();
   return sha && /^[0-9a-f]{40}$/.test(sha) ? sha : undefined;
 }

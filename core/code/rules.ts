@@ -9,7 +9,7 @@ import type { AnalysisContext } from '../analysis';
 import type { LineIndex } from '../text';
 import type { Finding, Fix, Severity } from '../types';
 import { addKeywordArgument, removeArgument, replaceNode, replaceSpan } from './edits';
-import { cachedCommit, hubCall, PINNED_REVISION, type HubCall } from './hub';
+import { cachedCommit, hubCacheDir, hubCall, PINNED_REVISION, type HubCall } from './hub';
 import {
   argument, callArgs, literalValue, lookup, qualifiedName, stringContentSpan, stringValue,
   type CallArgs, type ModuleModel, type Scope,
@@ -23,6 +23,8 @@ export interface RuleInput {
   model: ModuleModel;
   lines: LineIndex;
   ctx: AnalysisContext;
+  /** Filled on first use during a rule pass. */
+  hubCacheDir?: string;
 }
 
 const RAISE: Record<Severity, Severity> = { hint: 'information', information: 'warning', warning: 'error', error: 'error' };
@@ -341,7 +343,8 @@ function checkHubRevision(input: RuleInput, call: Node, hub: HubCall, args: Call
   // A relative path that exists in the workspace is a local model, not a Hub repo.
   if (resolveWorkspacePath(input, hub.repoId)) return;
   const { lines, model } = input;
-  const sha = cachedCommit(input.ctx.fs, hub.repoId, hub.kind, hub.revision ?? 'main');
+  input.hubCacheDir ??= hubCacheDir(); // process.env reads are slow; once per rule pass
+  const sha = cachedCommit(input.ctx.fs, hub.repoId, hub.kind, hub.revision ?? 'main', process.env, input.hubCacheDir);
   const target = hub.revisionNode ? hub.revisionNode.parent ?? hub.revisionNode : hub.repoNode;
   const message = hub.revision !== undefined
     ? `\`${hub.api}\` uses revision "${hub.revision}" of ${hub.kind} "${hub.repoId}", which can move: pin a commit SHA.`

@@ -61,46 +61,47 @@ function isPrintablePathByte(b: number): boolean {
   return (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5a) || (b >= 0x61 && b <= 0x7a) || b === 0x2f || b === 0x2e || b === 0x5f || b === 0x2d;
 }
 
+/** ZIP compression methods seen in real archives (stored, deflate, deflate64, bzip2, lzma, zstd, xz). */
+const ZIP_METHODS = [0, 8, 9, 12, 14, 93, 95];
+
 /** Structural validation of a candidate payload header at `start` in stream `n`. */
 export function validatePayload(buf: Uint8Array, start: number, n: number): Hit | undefined {
-  const b0 = streamByte(buf, start, n, 0), b1 = streamByte(buf, start, n, 1);
-  // Cheap third-byte reject before the full header is gathered ("\x7fEL", "PK\x03", "#! " or "#!/"); MZ has none.
-  const b2 = streamByte(buf, start, n, 2);
-  if ((b0 === 0x7f && b2 !== 0x4c) || (b0 === 0x50 && b2 !== 0x03) || (b0 === 0x23 && b2 !== 0x20 && b2 !== 0x2f)) return undefined;
+  // Header fields are read one stream byte at a time, rejecting as early as possible: hostile tensors
+  // can be made of signature pairs end to end, and each one is validated (no closures or arrays until late).
+  const b0 = streamByte(buf, start, n, 0), b1 = streamByte(buf, start, n, 1), b2 = streamByte(buf, start, n, 2);
   if (b0 === 0x7f && b1 === 0x45) {
-    const h = streamBytes(buf, start, n, 2, 18);
     // "LF", EI_CLASS 1|2, EI_DATA 1|2, EI_VERSION 1, e_type 1..4, e_version (at 20) == 1 checked via byte 20.
-    if (h[0] === 0x4c && h[1] === 0x46 && (h[2] === 1 || h[2] === 2) && (h[3] === 1 || h[3] === 2) && h[4] === 1) {
-      const le = h[3] === 1;
-      const eType = le ? h[14] | (h[15] << 8) : (h[14] << 8) | h[15];
-      const eVersion = streamByte(buf, start, n, le ? 20 : 23);
-      if (eType >= 1 && eType <= 4 && eVersion === 1) return { kind: 'ELF', detail: `ELF${h[2] === 2 ? '64' : '32'} ${le ? 'LE' : 'BE'} type ${eType}` };
-    }
+    if (b2 !== 0x4c || streamByte(buf, start, n, 3) !== 0x46) return undefined;
+    const cls = streamByte(buf, start, n, 4), data = streamByte(buf, start, n, 5);
+    if ((cls !== 1 && cls !== 2) || (data !== 1 && data !== 2) || streamByte(buf, start, n, 6) !== 1) return undefined;
+    const le = data === 1;
+    const eType = le ? streamByte(buf, start, n, 16) | (streamByte(buf, start, n, 17) << 8) : (streamByte(buf, start, n, 16) << 8) | streamByte(buf, start, n, 17);
+    const eVersion = streamByte(buf, start, n, le ? 20 : 23);
+    if (eType >= 1 && eType <= 4 && eVersion === 1) return { kind: 'ELF', detail: `ELF${cls === 2 ? '64' : '32'} ${le ? 'LE' : 'BE'} type ${eType}` };
     return undefined;
   }
   if (b0 === 0x4d && b1 === 0x5a) {
-    const l = streamBytes(buf, start, n, 0x3c, 4);
-    if (l.some((x) => x < 0)) return undefined;
-    const lfanew = l[0] | (l[1] << 8) | (l[2] << 16) | (l[3] << 24);
+    const l0 = streamByte(buf, start, n, 0x3c), l1 = streamByte(buf, start, n, 0x3d), l2 = streamByte(buf, start, n, 0x3e), l3 = streamByte(buf, start, n, 0x3f);
+    if (l0 < 0 || l1 < 0 || l2 < 0 || l3 < 0) return undefined;
+    const lfanew = l0 | (l1 << 8) | (l2 << 16) | (l3 << 24);
     if (lfanew < 0x40 || lfanew > PE_MAX_LFANEW) return undefined;
-    const pe = streamBytes(buf, start, n, lfanew, 6);
-    if (pe[0] === 0x50 && pe[1] === 0x45 && pe[2] === 0 && pe[3] === 0) {
-      const machine = pe[4] | (pe[5] << 8);
+    if (streamByte(buf, start, n, lfanew) === 0x50 && streamByte(buf, start, n, lfanew + 1) === 0x45 && streamByte(buf, start, n, lfanew + 2) === 0 && streamByte(buf, start, n, lfanew + 3) === 0) {
+      const machine = streamByte(buf, start, n, lfanew + 4) | (streamByte(buf, start, n, lfanew + 5) << 8);
       return { kind: 'PE', detail: `PE e_lfanew=0x${lfanew.toString(16)} machine=0x${machine.toString(16)}` };
     }
     return undefined;
   }
   if (b0 === 0x50 && b1 === 0x4b) {
-    const h = streamBytes(buf, start, n, 2, 28);
-    if (h[0] !== 3 || h[1] !== 4) return undefined;
-    const version = h[2] | (h[3] << 8), method = h[6] | (h[7] << 8);
-    const nameLen = h[24] | (h[25] << 8);
-    if (version > 63 || ![0, 8, 9, 12, 14, 93, 95].includes(method) || nameLen === 0 || nameLen > 255) return undefined;
+    if (b2 !== 3 || streamByte(buf, start, n, 3) !== 4) return undefined;
+    const version = streamByte(buf, start, n, 4) | (streamByte(buf, start, n, 5) << 8), method = streamByte(buf, start, n, 8) | (streamByte(buf, start, n, 9) << 8);
+    const nameLen = streamByte(buf, start, n, 26) | (streamByte(buf, start, n, 27) << 8);
+    if (version > 63 || !ZIP_METHODS.includes(method) || nameLen <= 0 || nameLen > 255) return undefined;
     const name = streamBytes(buf, start, n, 30, nameLen);
     if (!name.every((c) => c >= 0x20 && c < 0x7f)) return undefined;
     return { kind: 'ZIP', detail: `ZIP local header, member '${String.fromCharCode(...name)}'` };
   }
   if (b0 === 0x23 && b1 === 0x21) {
+    if (b2 !== 0x2f && (b2 !== 0x20 || streamByte(buf, start, n, 3) !== 0x2f)) return undefined;
     const h = streamBytes(buf, start, n, 2, 64);
     let i = h[0] === 0x20 ? 1 : 0;
     if (h[i] !== 0x2f) return undefined;

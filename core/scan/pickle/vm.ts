@@ -183,10 +183,11 @@ const FLOAT_BYTES = new Uint8Array(FLOAT_VIEW.buffer);
  * Slab sizes for container items. A big pickle holds hundreds of thousands of small dicts; with two arrays per
  * dict, the scavenger copied ~5 objects per dict into the old generation and GC was half the scan time. Items of a
  * container's first SETITEMS/APPENDS batch go into one shared slab instead (chunks grow from the first size to the
- * max; a max-size chunk is allocated in large-object space and never copied). Bigger batches get their own arrays.
+ * max). The max stays a regular 64 KiB heap object: large-object-space chunks cost more in fresh-page faults than
+ * the scavenger spends copying small ones. Bigger batches get their own arrays.
  */
 export const SLAB_FIRST_SLOTS = 256;
-export const SLAB_MAX_SLOTS = 65_536;
+export const SLAB_MAX_SLOTS = 8192;
 /** Strings shorter than this many UTF-8 bytes stay undecoded (offset and length packed in one double) until read. */
 export const LAZY_STRING_MAX_BYTES = 256;
 
@@ -381,7 +382,8 @@ class VmState {
     const ti = this.stack.length - 1;
     let v = this.stack[ti];
     if (key < 0x1000000) {
-      if (this.memo[key] === undefined) { if (++this.memoCount > this.maxMemo) throw new PickleError(`memo limit (${this.maxMemo} entries) reached`, true); }
+      const memo = this.memo;
+      if (key >= memo.length || memo[key] === undefined) { if (++this.memoCount > this.maxMemo) throw new PickleError(`memo limit (${this.maxMemo} entries) reached`, true); }
       if (isUnboxed(v)) {
         // Payload room grows with the number of memo entries (never with a far-off key: LONG_BINPUT 0xffffff
         // must not allocate 128 MB); values under sparse keys are boxed instead.
@@ -392,7 +394,7 @@ class VmState {
         if (key < this.memoNums.length) this.memoNums[key] = this.stackNums[ti];
         else { v = box(v, this.stackNums[ti], this.data); this.stack[ti] = v; }
       }
-      this.memo[key] = v;
+      if (key === memo.length) memo.push(v); else memo[key] = v; // MEMOIZE appends
     } else {
       if (isUnboxed(v)) { v = box(v, this.stackNums[ti], this.data); this.stack[ti] = v; }
       this.memoBig ??= new Map();
@@ -402,7 +404,8 @@ class VmState {
   }
   /** Pushes memo[key] (GET/BINGET/LONG_BINGET). */
   pushMemo(key: number): void {
-    const v = key < 0x1000000 ? this.memo[key] : this.memoBig?.get(key);
+    const memo = this.memo;
+    const v = key < memo.length ? memo[key] : key < 0x1000000 ? undefined : this.memoBig?.get(key);
     if (v === undefined) throw new PickleError(`memo key ${key} does not exist`);
     if (isUnboxed(v)) this.pushUnboxed(v, this.memoNums[key]);
     else this.push(v);

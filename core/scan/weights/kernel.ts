@@ -171,32 +171,38 @@ function wasmKernel(): Kernel | undefined {
 const FIRST_ID = new Uint8Array(256);
 const SECOND_OF = new Int16Array(SIGNATURE_PAIRS.length + 1);
 SIGNATURE_PAIRS.forEach(([a, b], k) => { FIRST_ID[a] = k + 1; SECOND_OF[k + 1] = b; });
+/** 1 when either byte of a 16-bit value is a signature's first byte. */
+const FIRST_IN_16 = new Uint8Array(65536);
+for (let v = 0; v < 65536; v++) FIRST_IN_16[v] = FIRST_ID[v & 0xff] || FIRST_ID[v >>> 8] ? 1 : 0;
 
 export function jsKernel(): Kernel {
   const buf = new ArrayBuffer(PAGES * 65536);
   const u8 = new Uint8Array(buf), u32 = new Uint32Array(buf), i32 = new Int32Array(buf);
   const scan = (from: number, to: number, first: number): number => {
-    let count = 0;
-    const lanes = new Int32Array(12); // [allOnesExp ×4, low16Zero ×4, diff ×4]
+    let count = 0, allOnes = 0, low16Zero = 0, diff = 0;
+    const hist = HIST_AT >> 2, cand = CAND_AT >> 2;
     for (let p = from; p < to; p += 16) {
-      for (let lane = 0; lane < 4; lane++) {
-        const v = i32[(p >> 2) + lane];
-        if ((v & 0x7f800000) === 0x7f800000) lanes[lane]++;
-        if ((v & 0xffff) === 0) lanes[4 + lane]++;
-        lanes[8 + lane] |= v ^ first;
+      let firstBytes = 0;
+      for (let w = p >> 2, e = w + 4; w < e; w++) {
+        const v = i32[w];
+        if ((v & 0x7f800000) === 0x7f800000) allOnes++;
+        if ((v & 0xffff) === 0) low16Zero++;
+        diff |= v ^ first;
+        firstBytes |= FIRST_IN_16[v & 0xffff] | FIRST_IN_16[v >>> 16];
       }
-      u32[(HIST_AT >> 2) + u8[p]]++;
-      let hit = false;
-      for (let i = p; i < p + 16 && !hit; i++) {
+      u32[hist + u8[p]]++;
+      if (firstBytes === 0) continue;
+      for (let i = p, e = p + 16; i < e; i++) {
         const id = FIRST_ID[u8[i]];
-        if (!id) continue;
+        if (id === 0) continue;
         const s = SECOND_OF[id];
-        hit = u8[i + 1] === s || u8[i + 2] === s || u8[i + 3] === s || u8[i + 4] === s;
+        if (u8[i + 1] === s || u8[i + 2] === s || u8[i + 3] === s || u8[i + 4] === s) { u32[cand + count++] = p; break; }
       }
-      if (hit) u32[(CAND_AT >> 2) + count++] = p;
     }
-    // Same layout as the wasm kernel's lane counters (it subtracts the −1 lanes of comparison masks).
-    for (let k = 0; k < 12; k++) i32[(STATS_AT >> 2) + k] = lanes[k];
+    // Same layout as the wasm kernel's lane counters, totals in lane 0.
+    const S = STATS_AT >> 2;
+    i32.fill(0, S, S + 12);
+    i32[S] = allOnes; i32[S + 4] = low16Zero; i32[S + 8] = diff;
     return count;
   };
   return { u8, u32, i32, scan, kind: 'js' };

@@ -226,36 +226,38 @@ const MEMO_UNBOXED_SLOTS_PER_ENTRY = 4;
 
 /** A dict node whose items may still sit in a slab (unpacked into `keys`/`values` on first access). */
 export class DictImpl implements DictNode {
-  readonly kind = 'dict' as const;
-  private ks: PNode[] | undefined = undefined;
-  private vs: PNode[] | undefined = undefined;
+  /** On the prototype, not a field: one word less on each of possibly millions of dicts. */
+  declare readonly kind: 'dict';
   private slab: SlabChunk | undefined = undefined;
   private at = 0;
   private n = 0;
-  get keys(): PNode[] { if (this.ks === undefined) this.unpack(); return this.ks!; }
-  set keys(v: PNode[]) { if (this.vs === undefined) this.unpack(); this.ks = v; }
-  get values(): PNode[] { if (this.vs === undefined) this.unpack(); return this.vs!; }
-  set values(v: PNode[]) { if (this.ks === undefined) this.unpack(); this.vs = v; }
+  private unpacked: { keys: PNode[]; values: PNode[] } | undefined = undefined;
+  get keys(): PNode[] { return (this.unpacked ?? this.unpack()).keys; }
+  set keys(v: PNode[]) { (this.unpacked ?? this.unpack()).keys = v; }
+  get values(): PNode[] { return (this.unpacked ?? this.unpack()).values; }
+  set values(v: PNode[]) { (this.unpacked ?? this.unpack()).values = v; }
   /** Items count without unpacking. */
-  get size(): number { return this.ks === undefined ? this.n : this.ks.length; }
+  get size(): number { return this.unpacked === undefined ? this.n : this.unpacked.keys.length; }
   /** Empty and never written: the VM may park the first batch in a slab. */
-  get fresh(): boolean { return this.ks === undefined && this.slab === undefined; }
+  get fresh(): boolean { return this.unpacked === undefined && this.slab === undefined; }
   /** VM only: the dict's items are slab[at .. at + 2n) as key, value pairs. Requires `fresh`. */
   park(slab: SlabChunk, at: number, n: number): void { this.slab = slab; this.at = at; this.n = n; }
-  private unpack(): void {
+  private unpack(): { keys: PNode[]; values: PNode[] } {
     const n = this.n, slab = this.slab;
-    const ks = new Array<PNode>(n), vs = new Array<PNode>(n);
+    const keys = new Array<PNode>(n), values = new Array<PNode>(n);
     if (slab !== undefined) {
       const { vals, nums, data } = slab;
-      for (let i = 0, j = this.at; i < n; i++, j += 2) { ks[i] = box(vals[j], nums[j], data); vs[i] = box(vals[j + 1], nums[j + 1], data); }
+      for (let i = 0, j = this.at; i < n; i++, j += 2) { keys[i] = box(vals[j], nums[j], data); values[i] = box(vals[j + 1], nums[j + 1], data); }
     }
-    this.ks = ks; this.vs = vs; this.slab = undefined;
+    this.slab = undefined;
+    return (this.unpacked = { keys, values });
   }
 }
+Object.defineProperty(DictImpl.prototype, 'kind', { value: 'dict', enumerable: true });
 
 /** A list node whose items may still sit in a slab (unpacked into `items` on first access). */
 export class ListImpl implements ListNode {
-  readonly kind = 'list' as const;
+  declare readonly kind: 'list';
   private its: PNode[] | undefined;
   private slab: SlabChunk | undefined = undefined;
   private at = 0;
@@ -273,6 +275,7 @@ export class ListImpl implements ListNode {
     this.its = its; this.slab = undefined;
   }
 }
+Object.defineProperty(ListImpl.prototype, 'kind', { value: 'list', enumerable: true });
 
 /** Opcode bytes valid as the first byte of a pickle (used to sniff and to decide whether stacked data is a pickle). */
 export const OPCODE_NAMES: Record<number, string> = {
@@ -336,13 +339,24 @@ class VmState {
     if (this.stack.length >= this.maxStack) throw new PickleError(`stack depth limit (${this.maxStack}) reached`, true);
     this.stack.push(v);
   }
-  /** Pushes an unboxed scalar: `marker` is LAZY_FLOAT or LAZY_UTF8, `num` its payload. */
-  pushUnboxed(marker: PNode, num: number): void {
+  /**
+   * Pushes an unboxed-scalar marker and returns its stack index; the caller writes the payload to stackNums[index].
+   * (Payload doubles never pass through call arguments, where V8 would box each one in a HeapNumber.)
+   */
+  pushMarker(marker: PNode): number {
     const i = this.stack.length;
     if (i >= this.maxStack) throw new PickleError(`stack depth limit (${this.maxStack}) reached`, true);
     if (i >= this.stackNums.length) { const g = new Float64Array(Math.min(this.maxStack, i * 2)); g.set(this.stackNums); this.stackNums = g; }
-    this.stackNums[i] = num;
     this.stack.push(marker);
+    return i;
+  }
+  /** Pushes the UTF-8 string data[s, s + n) undecoded (n < LAZY_STRING_MAX_BYTES). */
+  pushLazyString(s: number, n: number): void { const i = this.pushMarker(LAZY_UTF8); this.stackNums[i] = s * LAZY_STRING_MAX_BYTES + n; }
+  /** Pushes the big-endian double at data[s, s + 8) unboxed. */
+  pushFloatAt(s: number): void {
+    const d = this.data;
+    for (let k = 0; k < 8; k++) FLOAT_BYTES[7 - k] = d[s + k];
+    const i = this.pushMarker(LAZY_FLOAT); this.stackNums[i] = FLOAT_VIEW[0];
   }
   /** Removes and returns (boxed) everything above stack index `m`. */
   spliceFrom(m: number): PNode[] {
@@ -407,7 +421,7 @@ class VmState {
     const memo = this.memo;
     const v = key < memo.length ? memo[key] : key < 0x1000000 ? undefined : this.memoBig?.get(key);
     if (v === undefined) throw new PickleError(`memo key ${key} does not exist`);
-    if (isUnboxed(v)) this.pushUnboxed(v, this.memoNums[key]);
+    if (isUnboxed(v)) { const i = this.pushMarker(v); this.stackNums[i] = this.memoNums[key]; }
     else this.push(v);
   }
   makeGlobal(module: string, name: string, op: GlobalOp): GlobalNode {
@@ -649,17 +663,16 @@ export function runPickle(input: Uint8Array, opts: PickleRunOptions): PickleRun 
           case 0x4d: { const s = st.need(2); st.push(data[s] | (data[s + 1] << 8)); break; }
           case 0x47: { // BINFLOAT: big-endian double, decoded through a shared scratch buffer (no per-opcode allocation)
             const s = st.need(8);
-            for (let i = 0; i < 8; i++) FLOAT_BYTES[7 - i] = data[s + i];
-            st.pushUnboxed(LAZY_FLOAT, FLOAT_VIEW[0]);
+            st.pushFloatAt(s);
             break;
           }
           case 0x58: {
             const s0 = st.need(4); const n = (data[s0] | (data[s0 + 1] << 8) | (data[s0 + 2] << 16)) + data[s0 + 3] * 0x1000000;
             const s = st.need(n);
-            if (n < LAZY_STRING_MAX_BYTES) st.pushUnboxed(LAZY_UTF8, s * LAZY_STRING_MAX_BYTES + n); else st.push(decodeUtf8(data, s, s + n));
+            if (n < LAZY_STRING_MAX_BYTES) st.pushLazyString(s, n); else st.push(decodeUtf8(data, s, s + n));
             break;
           }
-          case 0x8c: { const n = data[st.need(1)]; const s = st.need(n); st.pushUnboxed(LAZY_UTF8, s * LAZY_STRING_MAX_BYTES + n); break; }
+          case 0x8c: { const n = data[st.need(1)]; const s = st.need(n); st.pushLazyString(s, n); break; }
           case 0x42: {
             const s0 = st.need(4); const n = (data[s0] | (data[s0 + 1] << 8) | (data[s0 + 2] << 16)) + data[s0 + 3] * 0x1000000;
             const s = st.need(n); st.countNode(); st.push({ kind: 'bytes', data: data.subarray(s, s + n), mutable: false }); break;

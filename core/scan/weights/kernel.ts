@@ -8,8 +8,9 @@
  * a time. The module is emitted from the instruction list below (no binary blob
  * in the repository, no build step, nothing fetched): every opcode is named.
  *
- * Contract of `scan(from, to, first)` over kernel memory, `from`/`to` 16-byte
- * steps apart (data bytes up to `to + 32` must be readable; the caller zero-pads):
+ * Contract of `scan(from, to, first)` over kernel memory, `from`/`to` a whole number
+ * of 16-byte steps apart and at most KERNEL_MAX_CALL_BYTES (the CAND area holds one
+ * entry per step of that), data bytes up to `to + 32` readable (the caller zero-pads):
  * - per 16-byte step at p (4 little-endian 32-bit words):
  *   - lane counters: words whose exponent bits are all ones (NaN or ±Inf; the
  *     caller tells them apart in the rare ranges that have any), words whose low
@@ -56,7 +57,7 @@ const enum Op {
 }
 /** SIMD opcodes (prefix 0xfd, then the LEB128 sub-opcode). */
 const Simd = {
-  load: 0x00, store: 0x0b, const: 0x0c, shuffle: 0x0d, swizzle: 0x0e, i8x16Splat: 0x0f, i32x4Splat: 0x11,
+  load: 0x00, store: 0x0b, const: 0x0c, shuffle: 0x0d, swizzle: 0x0e, i32x4Splat: 0x11,
   i32x4Eq: 0x37, and: 0x4e, or: 0x50, xor: 0x51, anyTrue: 0x53, i16x8ShrU: 0x8d, i32x4Sub: 0xb1,
 } as const;
 

@@ -161,8 +161,8 @@ if (STAT_SAMPLE_STRIDE * 4 !== KERNEL_STEP_BYTES || STAT_BLOCK_BYTES > KERNEL_MA
  * Runs the weight-level checks on one tensor's bytes `[offset, offset+length)` of `src`.
  * Called by the SafeTensors handler and by the PyTorch/NumPy handlers on storages.
  *
- * Each chunk (plus look-ahead) is copied into the kernel's memory; the kernel
- * makes one SIMD pass per statistics block (counters, histogram, candidate
+ * Each chunk (plus look-ahead) is read or copied into the kernel's memory; the
+ * kernel makes one SIMD pass per statistics block (counters, histogram, candidate
  * 16-byte steps); only candidate steps are looked at byte by byte here.
  */
 export function checkTensorBytes(src: ByteSource, tensor: TensorRange, ctx: ScanContext): void {
@@ -218,7 +218,9 @@ export function checkTensorBytes(src: ByteSource, tensor: TensorRange, ctx: Scan
     const mainLen = Math.min(WEIGHT_CHUNK_BYTES, end - pos);
     const readLen = Math.min(mainLen + WEIGHT_LOOKAHEAD_BYTES, end - pos);
     // Sources that can fill a caller's buffer skip the allocation and the copy (see ByteSourceWithReadInto).
-    const chunk = readInto ? K.u8.subarray(DATA_AT, DATA_AT + readInto.call(src, pos, K.u8.subarray(DATA_AT, DATA_AT + readLen))) : src.read(pos, readLen);
+    const chunk = readInto
+      ? K.u8.subarray(DATA_AT, DATA_AT + Math.max(0, Math.min(readLen, readInto.call(src, pos, K.u8.subarray(DATA_AT, DATA_AT + readLen)) | 0)))
+      : src.read(pos, readLen);
     if (chunk.length === 0) break;
     const main = Math.min(mainLen, chunk.length);
     if (pos === start) {

@@ -210,14 +210,40 @@ function box(v: PNode, num: number, data: Uint8Array): PNode {
   return v;
 }
 
-/** One slab chunk: values (or unboxed markers), their unboxed payloads, and the data that lazy strings point into. */
+/** What a slab slot holds. Scalars live in the typed arrays only; other values in the chunk's JS array. */
+const SLOT_VALUE = 0, SLOT_NUMBER = 1, SLOT_UTF8 = 2, SLOT_TRUE = 3, SLOT_FALSE = 4, SLOT_NONE = 5;
+
+/**
+ * One slab chunk. A container of scalars (ints, floats, short strings, bools, None — the bulk of big data
+ * pickles) costs no heap object at all here: kinds and payloads are typed arrays outside the JS heap, and the
+ * JS array for other values is only made when a chunk first needs it. Lazy strings point into `data`.
+ */
 class SlabChunk {
-  readonly vals: PNode[];
+  readonly kinds: Uint8Array;
   readonly nums: Float64Array;
-  constructor(size: number, readonly data: Uint8Array) {
-    this.vals = new Array(size);
-    this.vals[0] = null; // object elements from the start (a double first would make V8 convert the whole chunk later)
+  vals: PNode[] | undefined = undefined;
+  constructor(readonly size: number, readonly data: Uint8Array) {
+    this.kinds = new Uint8Array(size);
     this.nums = new Float64Array(size);
+  }
+  valuesArray(): PNode[] {
+    if (this.vals === undefined) {
+      const vals: PNode[] = new Array(this.size);
+      vals[0] = null; // object elements from the start (a double first would make V8 convert the whole array later)
+      this.vals = vals;
+    }
+    return this.vals;
+  }
+  /** The value in `slot` as a graph value. */
+  get(slot: number): PNode {
+    switch (this.kinds[slot]) {
+      case SLOT_NUMBER: return this.nums[slot];
+      case SLOT_UTF8: return box(LAZY_UTF8, this.nums[slot], this.data);
+      case SLOT_TRUE: return true;
+      case SLOT_FALSE: return false;
+      case SLOT_NONE: return null;
+      default: return this.vals![slot];
+    }
   }
 }
 const NO_SLAB = new SlabChunk(0, new Uint8Array(0));
@@ -245,10 +271,7 @@ export class DictImpl implements DictNode {
   private unpack(): { keys: PNode[]; values: PNode[] } {
     const n = this.n, slab = this.slab;
     const keys = new Array<PNode>(n), values = new Array<PNode>(n);
-    if (slab !== undefined) {
-      const { vals, nums, data } = slab;
-      for (let i = 0, j = this.at; i < n; i++, j += 2) { keys[i] = box(vals[j], nums[j], data); values[i] = box(vals[j + 1], nums[j + 1], data); }
-    }
+    if (slab !== undefined) for (let i = 0, j = this.at; i < n; i++, j += 2) { keys[i] = slab.get(j); values[i] = slab.get(j + 1); }
     this.slab = undefined;
     return (this.unpacked = { keys, values });
   }
@@ -271,7 +294,7 @@ export class ListImpl implements ListNode {
   private unpack(): void {
     const n = this.n, slab = this.slab;
     const its = new Array<PNode>(n);
-    if (slab !== undefined) { const { vals, nums, data } = slab; for (let i = 0, j = this.at; i < n; i++, j++) its[i] = box(vals[j], nums[j], data); }
+    if (slab !== undefined) for (let i = 0, j = this.at; i < n; i++, j++) its[i] = slab.get(j);
     this.its = its; this.slab = undefined;
   }
 }
@@ -373,15 +396,25 @@ class VmState {
   /** Copies stack[m ..] into a slab (unboxed scalars stay unboxed), truncates the stack; returns the first slot. */
   moveToSlab(m: number): number {
     const n = this.stack.length - m;
-    const at = this.reserve(n), vals = this.slab.vals, nums = this.slab.nums, stack = this.stack, stackNums = this.stackNums;
-    for (let i = 0; i < n; i++) { vals[at + i] = stack[m + i]; nums[at + i] = stackNums[m + i]; }
+    const at = this.reserve(n), slab = this.slab, kinds = slab.kinds, nums = slab.nums, stack = this.stack, stackNums = this.stackNums;
+    for (let i = 0; i < n; i++) {
+      const v = stack[m + i], slot = at + i;
+      if (v === LAZY_UTF8) { kinds[slot] = SLOT_UTF8; nums[slot] = stackNums[m + i]; }
+      else if (v === LAZY_FLOAT) { kinds[slot] = SLOT_NUMBER; nums[slot] = stackNums[m + i]; }
+      else if (typeof v === 'number') { kinds[slot] = SLOT_NUMBER; nums[slot] = v; }
+      else if (v === true) kinds[slot] = SLOT_TRUE;
+      else if (v === false) kinds[slot] = SLOT_FALSE;
+      else if (v === null) kinds[slot] = SLOT_NONE;
+      else { kinds[slot] = SLOT_VALUE; slab.valuesArray()[slot] = v; }
+    }
     truncate(stack, m);
     return at;
   }
   /** Reserves `n` (≤ SLAB_MAX_SLOTS) consecutive slots in `this.slab`; returns the first one's index. */
   reserve(n: number): number {
-    if (this.slabUsed + n > this.slab.vals.length) {
-      this.slab = new SlabChunk(Math.min(SLAB_MAX_SLOTS, Math.max(SLAB_FIRST_SLOTS, this.slab.vals.length * 2)), this.data);
+    if (this.slabUsed + n > this.slab.size) {
+      // n ≤ SLAB_MAX_SLOTS (callers check), so the new chunk always fits the batch.
+      this.slab = new SlabChunk(Math.min(SLAB_MAX_SLOTS, Math.max(SLAB_FIRST_SLOTS, this.slab.size * 2, n)), this.data);
       this.slabUsed = 0;
     }
     const at = this.slabUsed; this.slabUsed += n; return at;

@@ -9,7 +9,7 @@ import v8 from 'node:v8';
 import vm from 'node:vm';
 import { spawnSync } from 'node:child_process';
 import fc from 'fast-check';
-import { runPickle, SLAB_MAX_SLOTS, LAZY_STRING_MAX_BYTES, type PNode } from '../../../core/scan/pickle/vm';
+import { runPickle, SLAB_FIRST_SLOTS, SLAB_MAX_SLOTS, LAZY_STRING_MAX_BYTES, type PNode } from '../../../core/scan/pickle/vm';
 import { toPlain } from '../../../core/scan/pickle/plain';
 import { DEFAULT_LIMITS } from '../../../core/scan/format';
 
@@ -174,6 +174,22 @@ test('second and later SETITEMS/APPENDS batches extend a parked container in ord
   assert.match(l.error?.reason ?? '', /underflow|APPEND/); // 'a' with nothing to append: underflow
   const l2 = run(cat('\x80\x04](K\x01', su('a'), 'e(', binfloat(1.5), 'K\x02e', su('z'), 'a.'));
   assert.deepEqual((l2.values[0] as { items: PNode[] }).items, [1, 'a', 1.5, 2, 'z']);
+});
+
+test('a first batch bigger than the first slab chunk, and batches at the max chunk size, keep every item', () => {
+  for (const n of [SLAB_FIRST_SLOTS - 1, SLAB_FIRST_SLOTS + 1, 1000, SLAB_MAX_SLOTS, SLAB_MAX_SLOTS + 1]) {
+    const parts: (string | number[] | Uint8Array)[] = ['\x80\x04](']; // list: n items in one APPENDS
+    for (let i = 0; i < n; i++) parts.push(i % 3 === 0 ? binfloat(i + 0.25) : i % 3 === 1 ? cat('J', u32(i)) : su(`s${i}`));
+    parts.push('e}('); // then a dict with n / 2 pairs in one SETITEMS
+    for (let i = 0; i < n >> 1; i++) parts.push(su(`k${i}`), cat('J', u32(i)));
+    parts.push('u\x86.');
+    const r = run(cat(...parts));
+    assert.equal(r.error, undefined, r.error?.reason);
+    const [list, dict] = (r.values[0] as { items: PNode[] }).items as [{ items: PNode[] }, { keys: PNode[]; values: PNode[] }];
+    assert.deepEqual(list.items, Array.from({ length: n }, (_, i) => (i % 3 === 0 ? i + 0.25 : i % 3 === 1 ? i : `s${i}`)), `list of ${n}`);
+    assert.deepEqual(dict.keys, Array.from({ length: n >> 1 }, (_, i) => `k${i}`), `dict of ${n >> 1}`);
+    assert.deepEqual(dict.values, Array.from({ length: n >> 1 }, (_, i) => i));
+  }
 });
 
 test('mutated record pickles never leak VM markers into the graph', () => {

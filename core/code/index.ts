@@ -4,7 +4,6 @@
  * parser.ts (runtime, incremental cache), model.ts (scopes and name resolution),
  * rules.ts (LOAD001–LOAD008), notebook.ts (IPython masking, cell mapping).
  */
-import type { Tree } from 'web-tree-sitter';
 import type { AnalysisContext, AnalysisResult, NotebookCellInput } from '../analysis';
 import { analyzePipInstall } from '../deps/index';
 import { LineIndex } from '../text';
@@ -14,7 +13,7 @@ import { HUB_CALLEES, hubCall } from './hub';
 import { codeRuleMeta } from './meta';
 import { buildModel, callArgs, qualifiedName, type Coverage, type ModuleModel } from './model';
 import { layoutNotebook, mapFindingToCell } from './notebook';
-import { diffSpan, forgetTree, initParser, isParserReady, MAX_PYTHON_CHARS, parsePython, TREE_CACHE_SIZE, type TextChangeFrom } from './parser';
+import { deleteParsed, diffSpan, forgetTree, type ParsedModule, initParser, isParserReady, MAX_PYTHON_CHARS, parsePython, TREE_CACHE_SIZE, type TextChangeFrom } from './parser';
 import { RELEVANT_TEXT, runRules, SEED_TEXT } from './rules';
 import { carryFlags, rangesOf, segmentAt, segmentEnd, segmentPython, updateSegments, type Segments } from './segments';
 
@@ -83,7 +82,7 @@ interface SourceState {
   /** Per segment: 1 when an earlier analysis needed it parsed (typing then needs one round, not two). */
   demanded: Uint8Array;
   /** The last model built for this text: the Hub references right after an analysis reuse it (and its name lookups). */
-  last?: { tree: Tree; model: ModuleModel; coverage?: Coverage };
+  last?: { parsed: ParsedModule; model: ModuleModel; coverage?: Coverage };
 }
 const sources = new Map<string, SourceState>();
 
@@ -167,12 +166,12 @@ function withModel<T>(text: string, cacheKey: string | undefined, options: Analy
     try {
       let model: ModuleModel;
       const last = state.last;
-      if (!parsed.owned && last && last.tree === parsed.tree && !last.coverage === !coverage) {
+      if (!parsed.owned && last && last.parsed === parsed.parsed && !last.coverage === !coverage) {
         model = last.model; // same text, same parsed ranges, same (cached) tree
         if (last.coverage && coverage) { last.coverage.misses.length = 0; coverage = last.coverage; }
       } else {
-        model = buildModel(parsed.tree, text, isCancelled, coverage);
-        state.last = parsed.owned ? undefined : { tree: parsed.tree, model, coverage };
+        model = buildModel(parsed.parsed, text, isCancelled, coverage);
+        state.last = parsed.owned ? undefined : { parsed: parsed.parsed, model, coverage };
       }
       const value = body(model, lines);
       if (!coverage || !coverage.misses.length || isCancelled?.()) return { value };
@@ -180,7 +179,7 @@ function withModel<T>(text: string, cacheKey: string | undefined, options: Analy
     } catch (e) {
       return { incomplete: `internal error (${(e as Error).message})` };
     } finally {
-      if (parsed.owned) parsed.tree.delete();
+      if (parsed.owned) deleteParsed(parsed.parsed);
     }
   }
 }

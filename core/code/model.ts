@@ -6,6 +6,7 @@
  * when — and only when — every part of it comes from an import.
  */
 import type { Node, Tree } from 'web-tree-sitter';
+import type { ParsedModule } from './parser';
 import { isDefinitionSegment, segmentAt, segmentEnd, type ParseRange, type Segments } from './segments';
 
 /** Upper bound on nodes visited by any one helper walk (defends against pathological input). */
@@ -44,7 +45,7 @@ export interface Scope {
  * re-analysis after an edit cheap.
  */
 export interface ModuleModel {
-  tree: Tree;
+  parsed: ParsedModule;
   text: string;
   module: Scope;
   /** Every local name bound by an import anywhere (aliases make any name a possible callee). */
@@ -199,17 +200,24 @@ export function chainRoot(text: string, at: number): string | undefined {
 
 function escapeRegExp(s: string): string { return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'); }
 
-export function buildModel(tree: Tree, text: string, isCancelled?: () => boolean, coverage?: Coverage): ModuleModel {
-  const root = tree.rootNode;
+export function buildModel(parsedOrTree: ParsedModule | Tree, text: string, isCancelled?: () => boolean, coverage?: Coverage): ModuleModel {
+  const parsed: ParsedModule = 'trees' in parsedOrTree ? parsedOrTree : { trees: [parsedOrTree], starts: [0] };
+  const roots = parsed.trees.map((t) => t.rootNode);
+  /** The root of the tree (chunk) that holds `offset`. */
+  const rootAt = (offset: number): Node => {
+    let lo = 0, hi = parsed.starts.length - 1;
+    while (lo < hi) { const mid = (lo + hi + 1) >> 1; if (parsed.starts[mid] <= offset) lo = mid; else hi = mid - 1; }
+    return roots[lo];
+  };
   const covered = (offset: number) => !coverage || isCovered(coverage.ranges, offset);
   // The rules and the Hub references look up the same call sites: one tree query per span.
   const nodeCache = new Map<number, Node | null>();
   const nodeAt = (start: number, end: number): Node | null => {
     if (!covered(start)) { coverage!.misses.push(start); return null; }
-    if (end - start >= 64) return root.namedDescendantForIndex(start, end);
+    if (end - start >= 64) return rootAt(start).namedDescendantForIndex(start, end);
     const key = start * 64 + (end - start);
     let n = nodeCache.get(key);
-    if (n === undefined) { n = root.namedDescendantForIndex(start, end); nodeCache.set(key, n); }
+    if (n === undefined) { n = rootAt(start).namedDescendantForIndex(start, end); nodeCache.set(key, n); }
     return n;
   };
   /**
@@ -238,8 +246,8 @@ export function buildModel(tree: Tree, text: string, isCancelled?: () => boolean
   const importsByName = new Map<string, Array<{ scope: Scope; binding: Binding }>>();
   const bindingCache = new Map<string, Array<{ scope: Scope; binding: Binding }>>();
   const topLevelImports: Node[] = [];
-  const model = { tree, text } as ModuleModel;
-  const module: Scope = { kind: 'module', id: 0, start: 0, end: Math.max(text.length, root.endIndex), model };
+  const model = { parsed, text } as ModuleModel;
+  const module: Scope = { kind: 'module', id: 0, start: 0, end: Math.max(text.length, roots[roots.length - 1]?.endIndex ?? 0), model };
 
   // Iterative (no recursion): nesting depth is attacker-controlled.
   const scopeOf = (node: Node): Scope => {
@@ -267,7 +275,7 @@ export function buildModel(tree: Tree, text: string, isCancelled?: () => boolean
     if ((at > 0 && isAsciiWordChar(text.charCodeAt(at - 1))) || isAsciiWordChar(text.charCodeAt(at + 6))) continue;
     const m = { index: at };
     if (!covered(m.index)) { coverage!.misses.push(m.index); continue; }
-    let n: Node | null = root.descendantForIndex(m.index, m.index + 6);
+    let n: Node | null = rootAt(m.index).descendantForIndex(m.index, m.index + 6);
     for (let i = 0; n && i < 4 && n.type !== 'import_statement' && n.type !== 'import_from_statement'; i++) n = n.parent;
     if (!n || (n.type !== 'import_statement' && n.type !== 'import_from_statement') || seenImports.has(n.id)) continue;
     seenImports.add(n.id);

@@ -54,8 +54,10 @@ export function initParser(wasmDir?: string): Promise<void> {
 
 export function isParserReady(): boolean { return parser !== undefined; }
 
-interface CachedTree { text: string; tree: Tree; lines: LineIndex; ranges: ParseRange[] }
-const cache = new Map<string, CachedTree>();
+/** One tree: a group of included ranges (or, with no ranges, the whole text). */
+interface Chunk { ranges: ParseRange[]; tree: Tree }
+interface CachedParse { text: string; lines: LineIndex; chunks: Chunk[]; parsed: ParsedModule }
+const cache = new Map<string, CachedParse>();
 
 /** The span an edit replaced: [start, oldEnd) of the old text became [start, newEnd) of the new. */
 export interface TextChange { start: number; oldEnd: number; newEnd: number }
@@ -92,46 +94,121 @@ function pointAt(lines: LineIndex, offset: number): { row: number; column: numbe
   return { row: p.line, column: p.character };
 }
 
-export type ParseOutcome = { tree: Tree; owned: boolean } | { incomplete: string };
+/**
+ * A parsed module: one tree per chunk of included ranges, in text order (`starts[i]` is where
+ * chunk i begins), or a single tree over the whole text. Nodes keep their document positions.
+ */
+export interface ParsedModule { trees: Tree[]; starts: number[] }
+export type ParseOutcome = { parsed: ParsedModule; owned: boolean } | { incomplete: string };
 
 /**
- * Parse `text`. With a `cacheKey` the previous tree for that key is reused
- * (incrementally re-parsed) and the new tree is kept in the cache (owned=false:
- * the caller must not delete it). Without a key the caller owns the tree.
- * With `ranges`, only those parts of the text are parsed (tree-sitter included
- * ranges: nodes keep their document positions); an empty list means the whole text.
+ * A chunk ends after a range whose statement head hashes to 0 mod this (content-defined, so an edit
+ * moves at most the boundaries next to it), or once it holds MAX_CHUNK_CHARS.
+ */
+export const CHUNK_CUT_MODULUS = 8;
+export const MAX_CHUNK_CHARS = 16_384;
+
+/** Group ranges into chunks (see CHUNK_CUT_MODULUS): small trees make typing cost one small re-parse. */
+function chunkRanges(text: string, ranges: ParseRange[]): ParseRange[][] {
+  const groups: ParseRange[][] = [];
+  let current: ParseRange[] = [];
+  let chars = 0;
+  for (const r of ranges) {
+    current.push(r);
+    chars += r.endIndex - r.startIndex;
+    let h = 2166136261;
+    for (let i = r.startIndex, end = Math.min(r.endIndex, r.startIndex + 24); i < end; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619);
+    if ((h >>> 0) % CHUNK_CUT_MODULUS === 0 || chars >= MAX_CHUNK_CHARS) { groups.push(current); current = []; chars = 0; }
+  }
+  if (current.length) groups.push(current);
+  return groups;
+}
+
+const signature = (ranges: ParseRange[], shift = 0) => ranges.map((r) => `${r.startIndex + shift}:${r.endIndex + shift}`).join(',');
+
+/**
+ * Parse `text`. With a `cacheKey` the previous parse for that key is reused and the result is kept
+ * in the cache (owned=false: the caller must not delete it); without a key the caller owns it.
+ * With `ranges`, only those parts of the text are parsed, as chunks of ranges with a tree each:
+ * after an edit, chunks away from it are reused (shifted by `tree.edit`), the one around it is
+ * parsed again. With no ranges, the whole text is parsed (incrementally from the previous tree).
  */
 export function parsePython(text: string, cacheKey?: string, lines?: LineIndex, ranges: ParseRange[] = [], change?: TextChangeFrom): ParseOutcome {
   if (!parser) throw new Error('initPythonParser() has not completed');
   if (text.length > MAX_PYTHON_CHARS) return { incomplete: `file is larger than ${MAX_PYTHON_CHARS} characters` };
   const previous = cacheKey !== undefined ? cache.get(cacheKey) : undefined;
-  if (previous && previous.text === text && sameRanges(previous.ranges, ranges)) {
+  const wanted = signature(ranges);
+  if (previous && previous.text === text && signature(previous.chunks.flatMap((c: Chunk) => c.ranges)) === wanted) {
     cache.delete(cacheKey!); cache.set(cacheKey!, previous); // LRU touch
-    return { tree: previous.tree, owned: false };
+    return { parsed: previous.parsed, owned: false };
   }
-  let oldTree: Tree | undefined;
+  lines ??= new LineIndex(text);
+  const groups = ranges.length ? chunkRanges(text, ranges) : [[]];
+  // Old chunks, keyed by their ranges in the new text's coordinates.
+  const reusable = new Map<string, { chunk: Chunk; shifted: boolean }>();
+  let oldWhole: Chunk | undefined;
+  let edit: Edit | undefined;
   if (previous) {
-    lines ??= new LineIndex(text);
-    if (previous.text !== text) previous.tree.edit(computeEdit(previous.text, text, previous.lines, lines, change && change.from === previous.text ? change : undefined));
-    oldTree = previous.tree;
+    const span = previous.text === text ? { start: text.length, oldEnd: text.length, newEnd: text.length }
+      : change && change.from === previous.text ? change : diffSpan(previous.text, text);
+    const delta = span.newEnd - span.oldEnd;
+    if (previous.text !== text) edit = computeEdit(previous.text, text, previous.lines, lines, span);
+    for (const c of previous.chunks) {
+      if (!c.ranges.length) { oldWhole = c; continue; }
+      const first = c.ranges[0].startIndex, last = c.ranges[c.ranges.length - 1].endIndex;
+      if (last <= span.start) reusable.set(signature(c.ranges), { chunk: c, shifted: false });
+      else if (first >= span.oldEnd) reusable.set(signature(c.ranges, delta), { chunk: c, shifted: delta !== 0 || !!edit });
+    }
   }
   const deadline = performance.now() + PARSE_TIMEOUT_MS + (text.length / 1e6) * PARSE_TIMEOUT_MS_PER_MB;
-  let tree: Tree | null = null;
+  const chunks: Chunk[] = [];
+  const kept = new Set<Chunk>();
+  let failed = false;
   try {
-    const options = { includedRanges: ranges, progressCallback: () => performance.now() > deadline };
-    tree = parser.parse(ranges.length ? rangeReader(text, ranges) : text, oldTree ?? null, options);
+    for (const group of groups) {
+      const sig = signature(group);
+      const old = group.length ? reusable.get(sig) : undefined;
+      if (old && !kept.has(old.chunk)) {
+        if (old.shifted && edit) old.chunk.tree.edit(edit);
+        kept.add(old.chunk);
+        chunks.push({ ranges: group, tree: old.chunk.tree });
+        continue;
+      }
+      let oldTree: Tree | null = null;
+      if (!group.length && oldWhole) {
+        if (edit) oldWhole.tree.edit(edit);
+        oldTree = oldWhole.tree;
+      }
+      const options = { includedRanges: group, progressCallback: () => performance.now() > deadline };
+      const tree = parser.parse(group.length ? rangeReader(text, group) : text, oldTree, options);
+      if (!tree) { failed = true; break; }
+      chunks.push({ ranges: group, tree });
+    }
   } finally {
-    if (previous) { previous.tree.delete(); cache.delete(cacheKey!); }
+    if (previous) {
+      for (const c of previous.chunks) if (!kept.has(c)) c.tree.delete();
+      cache.delete(cacheKey!);
+    }
   }
-  if (!tree) { parser.reset(); return { incomplete: 'parsing took longer than the time limit' }; }
-  if (cacheKey === undefined) return { tree, owned: true };
-  cache.set(cacheKey, { text, tree, lines: lines ?? new LineIndex(text), ranges });
+  if (failed) {
+    for (const c of chunks) c.tree.delete(); // reused trees too: the cache entry is gone
+    parser.reset();
+    return { incomplete: 'parsing took longer than the time limit' };
+  }
+  const parsed: ParsedModule = { trees: chunks.map((c) => c.tree), starts: chunks.map((c) => (c.ranges.length ? c.ranges[0].startIndex : 0)) };
+  if (cacheKey === undefined) return { parsed, owned: true };
+  cache.set(cacheKey, { text, lines, chunks, parsed });
   while (cache.size > TREE_CACHE_SIZE) {
-    const [oldestKey, oldest] = cache.entries().next().value as [string, CachedTree];
-    oldest.tree.delete();
+    const [oldestKey, oldest] = cache.entries().next().value as [string, CachedParse];
+    for (const c of oldest.chunks) c.tree.delete();
     cache.delete(oldestKey);
   }
-  return { tree, owned: false };
+  return { parsed, owned: false };
+}
+
+/** Free the trees of a parse the caller owns. */
+export function deleteParsed(parsed: ParsedModule): void {
+  for (const t of parsed.trees) t.delete();
 }
 
 /** Characters handed to tree-sitter per read; reads stop at a range's end so gaps are never copied into wasm. */
@@ -152,14 +229,8 @@ function rangeReader(text: string, ranges: ParseRange[]): (index: number) => str
   };
 }
 
-function sameRanges(a: ParseRange[], b: ParseRange[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i].startIndex !== b[i].startIndex || a[i].endIndex !== b[i].endIndex) return false;
-  return true;
-}
-
 /** Drop (and free) the cached tree of a closed document. */
 export function forgetTree(cacheKey: string): void {
   const entry = cache.get(cacheKey);
-  if (entry) { entry.tree.delete(); cache.delete(cacheKey); }
+  if (entry) { for (const c of entry.chunks) c.tree.delete(); cache.delete(cacheKey); }
 }

@@ -162,11 +162,13 @@ function importInsertionOffset(model: ModuleModel): number {
     if (imp.type === 'import_from_statement' && imp.childForFieldName('module_name')?.text === '__future__') continue;
     return imp.startIndex;
   }
-  const root = model.tree.rootNode;
-  for (const stmt of root.namedChildren) {
-    if (!stmt || stmt.type === 'comment' || stmt.type === 'future_import_statement') continue;
-    if (stmt.type === 'expression_statement' && stmt.namedChildren[0]?.type === 'string') continue;
-    return stmt.startIndex - (stmt.startPosition.column);
+  // The leading statements are always parsed, in the first tree (chunk).
+  for (const tree of model.parsed.trees) {
+    for (let stmt = tree.rootNode.firstNamedChild; stmt; stmt = stmt.nextNamedSibling) {
+      if (stmt.type === 'comment' || stmt.type === 'future_import_statement') continue;
+      if (stmt.type === 'expression_statement' && stmt.namedChildren[0]?.type === 'string') continue;
+      return stmt.startIndex - (stmt.startPosition.column);
+    }
   }
   return 0;
 }

@@ -176,8 +176,6 @@ function decodeLong(d: Uint8Array, s: number, n: number): number | bigint {
 }
 
 export const HIGHEST_PROTOCOL = 5;
-const FLOAT_VIEW = new Float64Array(1);
-const FLOAT_BYTES = new Uint8Array(FLOAT_VIEW.buffer);
 
 /**
  * Slab sizes for container items. A big pickle holds hundreds of thousands of small dicts; with two arrays per
@@ -328,9 +326,12 @@ class VmState {
   stackNums = new Float64Array(64); memoNums = new Float64Array(64);
   memoBig: Map<number, PNode> | undefined = undefined; memoCount = 0; proto = 0; pickleStart: number; opStart: number;
   slab: SlabChunk = NO_SLAB; slabUsed = 0;
+  /** For BINFLOAT: TurboFan turns DataView reads into plain loads. */
+  readonly view: DataView;
   readonly maxNodes: number; readonly maxStack: number; readonly maxMemo: number;
   constructor(readonly data: Uint8Array, readonly endAll: number, readonly run: PickleRun, limits: PickleRunOptions['limits'], start: number, opIndex: number) {
     this.pos = start; this.opIndex = opIndex; this.pickleStart = start; this.opStart = start;
+    this.view = new DataView(data.buffer, data.byteOffset, data.byteLength);
     this.maxNodes = limits.maxValueNodes; this.maxStack = limits.maxStackDepth; this.maxMemo = limits.maxMemoEntries;
   }
   need(n: number): number {
@@ -377,9 +378,7 @@ class VmState {
   pushLazyString(s: number, n: number): void { const i = this.pushMarker(LAZY_UTF8); this.stackNums[i] = s * LAZY_STRING_MAX_BYTES + n; }
   /** Pushes the big-endian double at data[s, s + 8) unboxed. */
   pushFloatAt(s: number): void {
-    const d = this.data;
-    for (let k = 0; k < 8; k++) FLOAT_BYTES[7 - k] = d[s + k];
-    const i = this.pushMarker(LAZY_FLOAT); this.stackNums[i] = FLOAT_VIEW[0];
+    const i = this.pushMarker(LAZY_FLOAT); this.stackNums[i] = this.view.getFloat64(s, false);
   }
   /** Removes and returns (boxed) everything above stack index `m`. */
   spliceFrom(m: number): PNode[] {
@@ -397,10 +396,11 @@ class VmState {
   moveToSlab(m: number): number {
     const n = this.stack.length - m;
     const at = this.reserve(n), slab = this.slab, kinds = slab.kinds, nums = slab.nums, stack = this.stack, stackNums = this.stackNums;
+    const lazyUtf8 = LAZY_UTF8, lazyFloat = LAZY_FLOAT;
     for (let i = 0; i < n; i++) {
       const v = stack[m + i], slot = at + i;
-      if (v === LAZY_UTF8) { kinds[slot] = SLOT_UTF8; nums[slot] = stackNums[m + i]; }
-      else if (v === LAZY_FLOAT) { kinds[slot] = SLOT_NUMBER; nums[slot] = stackNums[m + i]; }
+      if (v === lazyUtf8) { kinds[slot] = SLOT_UTF8; nums[slot] = stackNums[m + i]; }
+      else if (v === lazyFloat) { kinds[slot] = SLOT_NUMBER; nums[slot] = stackNums[m + i]; }
       else if (typeof v === 'number') { kinds[slot] = SLOT_NUMBER; nums[slot] = v; }
       else if (v === true) kinds[slot] = SLOT_TRUE;
       else if (v === false) kinds[slot] = SLOT_FALSE;
@@ -694,7 +694,7 @@ export function runPickle(input: Uint8Array, opts: PickleRunOptions): PickleRun 
           case 0x4a: { const s = st.need(4); st.push(data[s] | (data[s + 1] << 8) | (data[s + 2] << 16) | (data[s + 3] << 24)); break; }
           case 0x4b: st.push(data[st.need(1)]); break;
           case 0x4d: { const s = st.need(2); st.push(data[s] | (data[s + 1] << 8)); break; }
-          case 0x47: { // BINFLOAT: big-endian double, decoded through a shared scratch buffer (no per-opcode allocation)
+          case 0x47: { // BINFLOAT: big-endian double, kept unboxed
             const s = st.need(8);
             st.pushFloatAt(s);
             break;

@@ -185,7 +185,7 @@ test('a first batch bigger than the first slab chunk, and batches at the max chu
     parts.push('u\x86.');
     const r = run(cat(...parts));
     assert.equal(r.error, undefined, r.error?.reason);
-    const [list, dict] = (r.values[0] as { items: PNode[] }).items as [{ items: PNode[] }, { keys: PNode[]; values: PNode[] }];
+    const [list, dict] = (r.values[0] as { items: PNode[] }).items as unknown as [{ items: PNode[] }, { keys: PNode[]; values: PNode[] }];
     assert.deepEqual(list.items, Array.from({ length: n }, (_, i) => (i % 3 === 0 ? i + 0.25 : i % 3 === 1 ? i : `s${i}`)), `list of ${n}`);
     assert.deepEqual(dict.keys, Array.from({ length: n >> 1 }, (_, i) => `k${i}`), `dict of ${n >> 1}`);
     assert.deepEqual(dict.values, Array.from({ length: n >> 1 }, (_, i) => i));

@@ -64,6 +64,8 @@ export interface ModuleModel {
   scopeOf(node: Node): Scope;
   /** All bindings of a name, with their scopes. */
   bindingsOf(name: string): Array<{ scope: Scope; binding: Binding }>;
+  /** The same, grouped by scope (in position order, `none` bindings left out): what `lookup` needs. */
+  bindingsByScope(name: string): Map<Scope, Binding[]>;
   /** The named node at a text span, or null when that part of the text was not parsed (recorded in `coverage.misses`). */
   nodeAt(start: number, end: number): Node | null;
   /**
@@ -387,6 +389,20 @@ export function buildModel(parsedOrTree: ParsedModule | Tree, text: string, isCa
     return [...found.values()].sort((a, b) => a.startIndex - b.startIndex).map((node) => ({ node, scope: scopeOf(node) }));
   };
 
+  const byScopeCache = new Map<string, Map<Scope, Binding[]>>();
+  const bindingsByScope = (name: string): Map<Scope, Binding[]> => {
+    let m = byScopeCache.get(name);
+    if (!m) {
+      m = new Map();
+      for (const { scope, binding } of bindingsOf(name)) {
+        if (binding.kind === 'none') continue;
+        const list = m.get(scope);
+        if (list) list.push(binding); else m.set(scope, [binding]);
+      }
+      byScopeCache.set(name, m);
+    }
+    return m;
+  };
   const importedNames = new Set(importsByName.keys());
   const importsOf = (name: string): Binding[] => (importsByName.get(name) ?? []).map((b) => b.binding);
   const statementMayContain = (offset: number, needle: string): boolean => {
@@ -394,20 +410,19 @@ export function buildModel(parsedOrTree: ParsedModule | Tree, text: string, isCa
     const seg = segmentAt(coverage.segments, offset);
     return text.slice(coverage.segments.starts[seg], segmentEnd(coverage.segments, seg)).includes(needle);
   };
-  return Object.assign(model, { module, importedNames, topLevelImports, callsNamed, scopeOf, bindingsOf, importsOf, nodeAt, statementMayContain });
+  return Object.assign(model, { module, importedNames, topLevelImports, callsNamed, scopeOf, bindingsOf, bindingsByScope, importsOf, nodeAt, statementMayContain });
 }
 
 /** The binding a name has at `offset` in `scope`, following Python's LEGB (class scopes are skipped from inside functions). */
 export function lookup(name: string, scope: Scope, offset: number): Binding | undefined | 'unbound' {
-  const all = scope.model.bindingsOf(name);
-  if (!all.length) return 'unbound';
+  const byScope = scope.model.bindingsByScope(name);
+  if (!byScope.size) return 'unbound';
   let s: Scope | undefined = scope;
   let first = true;
   while (s) {
     if (first || s.kind !== 'class') {
-      const here = s;
-      const list = all.filter((b) => b.scope === here && b.binding.kind !== 'none').map((b) => b.binding);
-      if (list.length) {
+      const list = byScope.get(s);
+      if (list?.length) {
         if (first) {
           let before: Binding | undefined;
           for (const b of list) if (b.at < offset) before = b;

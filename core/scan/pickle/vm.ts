@@ -245,8 +245,15 @@ class SlabChunk {
   }
 }
 const NO_SLAB = new SlabChunk(0, new Uint8Array(0));
-/** Unboxed memo payloads take at most this many slots per memo entry (plus a small constant). */
-const MEMO_UNBOXED_SLOTS_PER_ENTRY = 4;
+/**
+ * The memo is chunked (no growing array copied over and over on big pickles). Keys under MEMO_DENSE_KEYS go to
+ * chunks of MEMO_CHUNK_SLOTS, as long as the chunks allocated stay within MEMO_SLOTS_PER_ENTRY per memo entry
+ * (LONG_BINPUT with far-off keys must not allocate chunks for the gaps); other keys go to a Map.
+ */
+const MEMO_CHUNK_BITS = 12;
+const MEMO_CHUNK_SLOTS = 1 << MEMO_CHUNK_BITS;
+const MEMO_DENSE_KEYS = 0x1000000;
+const MEMO_SLOTS_PER_ENTRY = 4;
 
 /** A dict node whose items may still sit in a slab (unpacked into `keys`/`values` on first access). */
 export class DictImpl implements DictNode {
@@ -321,9 +328,11 @@ export function globalName(g: GlobalNode): string { return `${g.module}.${g.name
  */
 /** The VM's mutable state; helpers are methods so that V8 sees one monomorphic callee per site across runs. */
 class VmState {
-  pos: number; opIndex: number; nodes = 0; stack: PNode[] = []; marks: number[] = []; fence = 0; memo: PNode[] = [];
-  /** Unboxed payloads parallel to `stack` and to the dense part of `memo` (see Unboxed). */
-  stackNums = new Float64Array(64); memoNums = new Float64Array(64);
+  pos: number; opIndex: number; nodes = 0; stack: PNode[] = []; marks: number[] = []; fence = 0;
+  /** Unboxed payloads parallel to `stack` (see Unboxed). */
+  stackNums = new Float64Array(64);
+  /** Memo chunks (values and unboxed payloads) by key >> MEMO_CHUNK_BITS; `memoBig` for sparse keys. */
+  memoChunks: (PNode[] | undefined)[] = []; memoNumChunks: (Float64Array | undefined)[] = []; memoSlots = 0;
   memoBig: Map<number, PNode> | undefined = undefined; memoCount = 0; proto = 0; pickleStart: number; opStart: number;
   slab: SlabChunk = NO_SLAB; slabUsed = 0;
   /** For BINFLOAT: TurboFan turns DataView reads into plain loads. */
@@ -422,39 +431,43 @@ class VmState {
   countNode(): void {
     if (++this.nodes > this.maxNodes) throw new PickleError(`value-node limit (${this.maxNodes}) reached`, true);
   }
-  /** Memoizes the stack top under `key` (unboxed scalars stay unboxed in the dense part of the memo). */
+  /** Memoizes the stack top under `key` (unboxed scalars stay unboxed in chunked memo slots). */
   memoPutTop(key: number): void {
     if (this.stack.length <= this.fence) throw new PickleError('unpickling stack underflow');
     if (key < 0) throw new PickleError('negative PUT argument');
     const ti = this.stack.length - 1;
     let v = this.stack[ti];
-    if (key < 0x1000000) {
-      const memo = this.memo;
-      if (key >= memo.length || memo[key] === undefined) { if (++this.memoCount > this.maxMemo) throw new PickleError(`memo limit (${this.maxMemo} entries) reached`, true); }
-      if (isUnboxed(v)) {
-        // Payload room grows with the number of memo entries (never with a far-off key: LONG_BINPUT 0xffffff
-        // must not allocate 128 MB); values under sparse keys are boxed instead.
-        const room = MEMO_UNBOXED_SLOTS_PER_ENTRY * this.memoCount + 1024;
-        if (key >= this.memoNums.length && key < room) {
-          const g = new Float64Array(Math.min(room, Math.max(2 * this.memoNums.length, key + 1))); g.set(this.memoNums); this.memoNums = g;
-        }
-        if (key < this.memoNums.length) this.memoNums[key] = this.stackNums[ti];
-        else { v = box(v, this.stackNums[ti], this.data); this.stack[ti] = v; }
+    if (this.memoBig === undefined || !this.memoBig.has(key)) { // a key lives in one place: a chunk or the Map
+      const c = key >>> MEMO_CHUNK_BITS;
+      let chunk = key < MEMO_DENSE_KEYS ? this.memoChunks[c] : undefined;
+      if (chunk === undefined && key < MEMO_DENSE_KEYS && this.memoSlots + MEMO_CHUNK_SLOTS <= MEMO_SLOTS_PER_ENTRY * this.memoCount + 2 * MEMO_CHUNK_SLOTS) {
+        chunk = new Array<PNode>(MEMO_CHUNK_SLOTS); // holey: an unset slot reads undefined (None is null)
+        this.memoChunks[c] = chunk; this.memoSlots += MEMO_CHUNK_SLOTS;
       }
-      if (key === memo.length) memo.push(v); else memo[key] = v; // MEMOIZE appends
-    } else {
-      if (isUnboxed(v)) { v = box(v, this.stackNums[ti], this.data); this.stack[ti] = v; }
-      this.memoBig ??= new Map();
-      if (!this.memoBig.has(key) && ++this.memoCount > this.maxMemo) throw new PickleError(`memo limit (${this.maxMemo} entries) reached`, true);
-      this.memoBig.set(key, v);
+      if (chunk !== undefined) {
+        const slot = key & (MEMO_CHUNK_SLOTS - 1);
+        if (chunk[slot] === undefined && ++this.memoCount > this.maxMemo) throw new PickleError(`memo limit (${this.maxMemo} entries) reached`, true);
+        if (isUnboxed(v)) {
+          let nums = this.memoNumChunks[c];
+          if (nums === undefined) { nums = new Float64Array(MEMO_CHUNK_SLOTS); this.memoNumChunks[c] = nums; }
+          nums[slot] = this.stackNums[ti];
+        }
+        chunk[slot] = v;
+        return;
+      }
+      if (++this.memoCount > this.maxMemo) throw new PickleError(`memo limit (${this.maxMemo} entries) reached`, true);
     }
+    if (isUnboxed(v)) { v = box(v, this.stackNums[ti], this.data); this.stack[ti] = v; }
+    (this.memoBig ??= new Map()).set(key, v);
   }
   /** Pushes memo[key] (GET/BINGET/LONG_BINGET). */
   pushMemo(key: number): void {
-    const memo = this.memo;
-    const v = key < memo.length ? memo[key] : key < 0x1000000 ? undefined : this.memoBig?.get(key);
+    const c = key >>> MEMO_CHUNK_BITS;
+    const chunk = key < MEMO_DENSE_KEYS ? this.memoChunks[c] : undefined;
+    let v = chunk !== undefined ? chunk[key & (MEMO_CHUNK_SLOTS - 1)] : undefined;
+    if (v === undefined && this.memoBig !== undefined) v = this.memoBig.get(key);
     if (v === undefined) throw new PickleError(`memo key ${key} does not exist`);
-    if (isUnboxed(v)) { const i = this.pushMarker(v); this.stackNums[i] = this.memoNums[key]; }
+    if (isUnboxed(v)) { const i = this.pushMarker(v); this.stackNums[i] = this.memoNumChunks[c]![key & (MEMO_CHUNK_SLOTS - 1)]; }
     else this.push(v);
   }
   makeGlobal(module: string, name: string, op: GlobalOp): GlobalNode {
@@ -664,7 +677,7 @@ export function runPickle(input: Uint8Array, opts: PickleRunOptions): PickleRun 
   for (;;) {
     if (st.pos >= endAll) break;
     st.pickleStart = st.pos;
-    st.stack = []; st.marks = []; st.fence = 0; st.memo = []; st.memoBig = undefined; st.memoCount = 0; st.proto = 0;
+    st.stack = []; st.marks = []; st.fence = 0; st.memoChunks = []; st.memoNumChunks = []; st.memoSlots = 0; st.memoBig = undefined; st.memoCount = 0; st.proto = 0;
     let stopped = false;
     try {
       while (!stopped) {

@@ -145,6 +145,21 @@ test('a far-off memo key neither allocates payload room for the gap nor loses th
   assert.deepEqual(items, keys.flatMap((_k, i) => [`v${i}`, i + 0.5]));
 });
 
+test('memo keys split between chunks and the sparse-key map keep one value per key, the latest one', () => {
+  const parts: (string | number[] | Uint8Array)[] = ['\x80\x04'];
+  [[30, 'a'], [40, 'b'], [50, 'c']].forEach(([chunk, v]) => parts.push(su(v as string), 'r', u32((chunk as number) * 4096), '0'));
+  for (let i = 0; i < 3000; i++) parts.push('J', u32(i), [0x94], '0'); // MEMOIZE: keys 3 .. 3002
+  parts.push(su('z'), 'r', u32(5), '0'); // overwrite an early (map-resident) key after its chunk exists
+  parts.push(binfloat(0.5), 'r', u32(2000), '0'); // and a chunk-resident one with an unboxed float
+  parts.push('](');
+  for (const k of [30 * 4096, 40 * 4096, 50 * 4096, 5, 6, 2000, 2001, 3002]) parts.push('j', u32(k));
+  parts.push('e.');
+  const r = run(cat(...parts));
+  assert.equal(r.error, undefined, r.error?.reason);
+  assert.deepEqual((r.values[0] as { items: PNode[] }).items, ['a', 'b', 'c', 'z', 3, 0.5, 1998, 2999]);
+  assert.match(run(cat('\x80\x04N', 'r', u32(7), '0', 'j', u32(8), '.')).error?.reason ?? '', /memo key 8 does not exist/);
+});
+
 test('a memoized unboxed value overwritten by PUT under the same key is replaced, not mixed up', () => {
   const r = run(cat('\x80\x04](', su('first'), 'q\x00', '0', '}', 'q\x00', '0', binfloat(2.5), 'q\x01', '0', su('third'), 'q\x01', '0', 'h\x00h\x01e.'));
   assert.equal(r.error, undefined, r.error?.reason);

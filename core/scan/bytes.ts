@@ -15,6 +15,12 @@ export function memorySource(data: Uint8Array): ByteSource {
       if (offset < 0 || length <= 0 || offset >= data.length) return EMPTY;
       return data.subarray(offset, Math.min(data.length, offset + length));
     },
+    readInto(offset: number, target: Uint8Array): number {
+      if (offset < 0 || offset >= data.length) return 0;
+      const part = data.subarray(offset, Math.min(data.length, offset + target.length));
+      target.set(part);
+      return part.length;
+    },
   };
 }
 
@@ -34,6 +40,17 @@ export function fdSource(fd: number, size: number): ByteSource {
       }
       return new Uint8Array(buf.buffer, buf.byteOffset, got);
     },
+    readInto(offset: number, target: Uint8Array): number {
+      if (offset < 0 || offset >= size || !target.length) return 0;
+      const n = Math.min(target.length, size - offset);
+      let got = 0;
+      while (got < n) {
+        const r = fs.readSync(fd, target, got, n - got, offset + got);
+        if (r <= 0) break;
+        got += r;
+      }
+      return got;
+    },
   };
 }
 
@@ -47,6 +64,12 @@ export function windowSource(src: ByteSource, start: number, length: number): By
       if (offset < 0 || len <= 0 || offset >= size) return EMPTY;
       return src.read(s + offset, Math.min(len, size - offset));
     },
+    ...(src.readInto ? {
+      readInto(offset: number, target: Uint8Array): number {
+        if (offset < 0 || offset >= size) return 0;
+        return src.readInto!(s + offset, target.subarray(0, Math.min(target.length, size - offset)));
+      },
+    } : {}),
   };
 }
 

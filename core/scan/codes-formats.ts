@@ -139,4 +139,7 @@ export const formatScanCodes: RuleMeta[] = [
   rule('W006', 'weights-sparse-low-bits', 'low', 'A float32 tensor has zero low 16 bits everywhere except a few values.',
     'Weights converted from bfloat16 have all-zero low halves; a handful of exceptions is a sign of data written into the low bits afterwards.',
     '```\nw: 1048576 values, 37 with non-zero low 16 bits\n```', 'Inspect the listed values; re-download the weights from the publisher.', ['EvilModel (Wang et al., 2021)']),
+  rule('W007', 'weights-check-limit', 'info', 'The hidden-payload search in a tensor reached its limit (candidate headers per tensor).',
+    'A tensor made of repeated executable/archive signature bytes would make the search validate a header at almost every word, which takes minutes per gigabyte. ModelVet stops the search at MAX_PAYLOAD_VALIDATIONS_PER_TENSOR and reports the file as **unscannable** — never as safe.',
+    '```\nw: payload search stopped after 1000000 candidate headers\n```', 'Inspect the tensor (its byte pattern is itself unusual); use `--allow-unscannable` only if you trust the source.', ['EvilModel (Wang et al., 2021)']),
 ];

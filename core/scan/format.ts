@@ -10,6 +10,11 @@ import type { GlobalRef, ScanFinding, ScanLocation, ScanSeverity, TensorInfo } f
 export interface ByteSource {
   readonly size: number;
   read(offset: number, length: number): Uint8Array;
+  /**
+   * Optional: read `[offset, offset + target.length)` into `target` and return the bytes read (fewer
+   * only at the end of the source). Streaming readers use it to avoid a fresh buffer per chunk.
+   */
+  readInto?(offset: number, target: Uint8Array): number;
 }
 
 export interface ScanLimits {

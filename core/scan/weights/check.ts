@@ -28,6 +28,12 @@ export const STAT_NORMAL_MEDIAN_CHI2 = 400;
 export const STAT_MIN_WORDS = 4 * STAT_BLOCK_WORDS;
 /** Findings per tensor for hidden payloads (one is enough to condemn it). */
 export const MAX_PAYLOAD_FINDINGS_PER_TENSOR = 4;
+/**
+ * Payload-header validations per tensor. Trained weights need a handful; a tensor made of repeated
+ * signature bytes would need one per word (minutes for a gigabyte): past this, the payload search
+ * stops for the tensor and the file is reported incomplete (W007), never safe.
+ */
+export const MAX_PAYLOAD_VALIDATIONS_PER_TENSOR = 1_000_000;
 /** e_lfanew must point inside this many stream bytes. */
 const PE_MAX_LFANEW = 4096;
 
@@ -184,17 +190,31 @@ export function checkTensorBytes(src: ByteSource, tensor: TensorRange, ctx: Scan
     ctx.finding(exe ? 'W001' : 'W002', exe ? 'critical' : 'high',
       `${hit.kind} payload hidden in tensor '${tensor.name}' (${STREAM_LABEL[n]})`, where(absOffset), hit.detail);
   };
+  let validations = 0;
+  let searchStopped = false;
+  const overBudget = (absOffset: number): boolean => {
+    if (++validations <= MAX_PAYLOAD_VALIDATIONS_PER_TENSOR) return false;
+    if (!searchStopped) {
+      searchStopped = true;
+      ctx.incomplete('W007', `payload search stopped in tensor '${tensor.name}' after ${MAX_PAYLOAD_VALIDATIONS_PER_TENSOR} candidate headers (MAX_PAYLOAD_VALIDATIONS_PER_TENSOR)`, where(absOffset));
+    }
+    return true;
+  };
   /** Re-checks the pairs starting in bytes [from, to) of `chunk` per stream, then validates. */
   const checkCandidates = (chunk: Uint8Array, from: number, to: number, chunkPos: number): void => {
-    for (let i = from; i < to && payloadFindings < MAX_PAYLOAD_FINDINGS_PER_TENSOR; i++) {
+    for (let i = from; i < to && payloadFindings < MAX_PAYLOAD_FINDINGS_PER_TENSOR && !searchStopped; i++) {
       const b = chunk[i];
       if (!FIRST_BYTE[b]) continue;
-      if (i + 1 < chunk.length && PAIR[(b << 8) | chunk[i + 1]]) { const h = validatePayload(chunk, i, 4); if (h) report(h, chunkPos + i, 4); }
+      if (i + 1 < chunk.length && PAIR[(b << 8) | chunk[i + 1]]) {
+        if (overBudget(chunkPos + i)) return;
+        const h = validatePayload(chunk, i, 4); if (h) report(h, chunkPos + i, 4);
+      }
       if (!fourByte) continue;
       // Byte position p of a word starts a candidate in every stream that passes through it (n > p).
       for (let n = (i & 3) + 1; n <= 3; n++) {
         const second = streamByte(chunk, i, n, 1);
         if (second < 0 || !PAIR[(b << 8) | second]) continue;
+        if (overBudget(chunkPos + i)) return;
         const h = validatePayload(chunk, i, n);
         if (h) report(h, chunkPos + i, n);
       }
@@ -246,7 +266,7 @@ export function checkTensorBytes(src: ByteSource, tensor: TensorRange, ctx: Scan
         for (let i = p; nonZero > 0 && i < q && nonZeroLow16Offsets.length < 8; i += 4) if (chunk[i] | chunk[i + 1]) nonZeroLow16Offsets.push(pos + i);
         blockSamples += (q - p) / KERNEL_STEP_BYTES;
       }
-      for (let c = 0; c < candidates && payloadFindings < MAX_PAYLOAD_FINDINGS_PER_TENSOR; c++) {
+      for (let c = 0; c < candidates && payloadFindings < MAX_PAYLOAD_FINDINGS_PER_TENSOR && !searchStopped; c++) {
         const step = K.u32[(CAND_AT >> 2) + c] - DATA_AT;
         checkCandidates(chunk, step, step + KERNEL_STEP_BYTES, pos);
       }

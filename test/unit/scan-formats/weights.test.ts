@@ -316,3 +316,24 @@ test('a source with readInto is read straight into kernel memory, with the same 
   assert.ok(viaRead.some((x) => x.code === 'W001') && viaRead.some((x) => x.code === 'W003'), JSON.stringify(viaRead));
   assert.deepEqual(viaInto, viaRead);
 });
+
+test('a tensor of repeated signature bytes stops the payload search at its limit: W007, incomplete, bounded time', async () => {
+  const { MAX_PAYLOAD_VALIDATIONS_PER_TENSOR } = await import('../../../core/scan/weights/check');
+  // "MZ" everywhere: a candidate header at every other byte in the raw stream and in the low-byte streams.
+  const data = new Uint8Array(6 * 1024 * 1024);
+  for (let i = 0; i < data.length; i += 2) { data[i] = 0x4d; data[i + 1] = 0x5a; }
+  const { ctx, out } = makeContext();
+  const t0 = performance.now();
+  checkTensorBytes(memorySource(data), { name: 'mz', dtype: 'F32', offset: 0, length: data.length }, ctx);
+  const ms = performance.now() - t0;
+  assert.equal(out.incomplete, true);
+  const f = out.findings.find((x) => x.code === 'W007');
+  assert.ok(f, JSON.stringify(out.findings.map((x) => x.code)));
+  assert.match(f!.message, new RegExp(`after ${MAX_PAYLOAD_VALIDATIONS_PER_TENSOR} candidate headers`));
+  assert.ok(ms < 20_000, `took ${ms.toFixed(0)} ms`);
+  // The same bytes in a short tensor stay under the limit: searched completely, no W007.
+  const small = makeContext();
+  checkTensorBytes(memorySource(data.subarray(0, 64 * 1024)), { name: 'mz', dtype: 'F32', offset: 0, length: 64 * 1024 }, small.ctx);
+  assert.equal(small.out.incomplete, false);
+  assert.ok(!small.out.findings.some((x) => x.code === 'W007'));
+});

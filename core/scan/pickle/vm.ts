@@ -322,10 +322,6 @@ export function isGlobal(n: PNode): n is GlobalNode { return typeof n === 'objec
 export function isCall(n: PNode): n is CallNode { return typeof n === 'object' && n !== null && (n as CallNode).kind === 'call'; }
 export function globalName(g: GlobalNode): string { return `${g.module}.${g.name}`; }
 
-/**
- * Runs the symbolic VM over `data` from `start`. Never throws on hostile input:
- * malformed streams end with `error`, exhausted limits with `limit`.
- */
 /** The VM's mutable state; helpers are methods so that V8 sees one monomorphic callee per site across runs. */
 class VmState {
   pos: number; opIndex: number; nodes = 0; stack: PNode[] = []; marks: number[] = []; fence = 0;
@@ -665,6 +661,12 @@ function rareOpcode(st: VmState, op: number): void {
   }
 }
 
+/**
+ * Runs the symbolic VM over `data` from `start`. Never throws on hostile input:
+ * malformed streams end with `error`, exhausted limits with `limit`.
+ * The returned graph reads dict/list items lazily from `input` (short strings are decoded on first access):
+ * do not modify the input bytes while the graph is in use.
+ */
 export function runPickle(input: Uint8Array, opts: PickleRunOptions): PickleRun {
   const data: Uint8Array = asNodeBuffer(input);
   const limits = opts.limits;

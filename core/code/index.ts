@@ -34,7 +34,7 @@ function incomplete(path: string, reason: string): Finding {
 }
 
 /** Above this share of the text selected, a partial parse saves too little: parse everything. */
-export const PARTIAL_PARSE_MAX_SHARE = 0.5;
+export const PARTIAL_PARSE_MAX_SHARE = 1.01;
 /** Rounds of "parse the statements the analysis asked for" before falling back to a full parse. */
 export const MAX_PARTIAL_ROUNDS = 4;
 

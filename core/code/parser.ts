@@ -170,6 +170,7 @@ export function parsePython(text: string, cacheKey?: string, lines?: LineIndex, 
       const old = group.length ? reusable.get(sig) : undefined;
       if (old && !kept.has(old.chunk)) {
         if (old.shifted && edit) old.chunk.tree.edit(edit);
+        if (previous!.text !== text) readTextFrom(old.chunk.tree, text);
         kept.add(old.chunk);
         chunks.push({ ranges: group, tree: old.chunk.tree });
         continue;
@@ -204,6 +205,18 @@ export function parsePython(text: string, cacheKey?: string, lines?: LineIndex, 
     cache.delete(oldestKey);
   }
   return { parsed, owned: false };
+}
+
+/**
+ * A tree reads `node.text` through the input callback it was parsed with, which closes over the
+ * text of that time: a tree reused after an edit (shifted by `tree.edit`) must read the new text,
+ * or every `node.text` after the edit would be off by the edit's length. web-tree-sitter keeps the
+ * callback in `Tree.textCallback` (not in its typings; the chunk tests check node texts after edits).
+ */
+function readTextFrom(tree: Tree, text: string): void {
+  const t = tree as unknown as { textCallback?: unknown };
+  if (typeof t.textCallback !== 'function') throw new Error('web-tree-sitter: Tree.textCallback not found (library changed)');
+  t.textCallback = (index: number) => text.slice(index, index + READ_CHUNK);
 }
 
 /** Free the trees of a parse the caller owns. */

@@ -195,18 +195,18 @@ export interface ParseRange {
   endPosition: { row: number; column: number };
 }
 
-/** Merge the selected segments into the fewest tree-sitter ranges. */
+/**
+ * One tree-sitter range per selected segment. Adjacent ranges are not merged: the parser groups
+ * ranges into chunks with a tree each (content-defined boundaries between statements), which only
+ * works when every statement is its own range.
+ */
 export function rangesOf(segs: Segments, selected: Uint8Array): ParseRange[] {
   const out: ParseRange[] = [];
   const count = segs.starts.length;
   for (let i = 0; i < count; i++) {
     if (!selected[i]) continue;
-    let j = i;
-    while (j + 1 < count && selected[j + 1]) j++;
-    const endIndex = segmentEnd(segs, j);
-    const endPosition = j + 1 < count ? { row: segs.rows[j + 1], column: segs.columns[j + 1] } : { row: segs.endRow, column: segs.endColumn };
-    out.push({ startIndex: segs.starts[i], endIndex, startPosition: { row: segs.rows[i], column: segs.columns[i] }, endPosition });
-    i = j;
+    const endPosition = i + 1 < count ? { row: segs.rows[i + 1], column: segs.columns[i + 1] } : { row: segs.endRow, column: segs.endColumn };
+    out.push({ startIndex: segs.starts[i], endIndex: segmentEnd(segs, i), startPosition: { row: segs.rows[i], column: segs.columns[i] }, endPosition });
   }
   return out;
 }

@@ -33,8 +33,11 @@ function incomplete(path: string, reason: string): Finding {
   };
 }
 
-/** Above this share of the text selected, a partial parse saves too little: parse everything. */
-export const PARTIAL_PARSE_MAX_SHARE = 1.01;
+/**
+ * Above this share of the text selected, parse the whole text as one tree. 1 = never: even a fully
+ * selected module is parsed as chunks of statements, so that a keystroke re-parses one chunk.
+ */
+export const PARTIAL_PARSE_MAX_SHARE = 1;
 /** Rounds of "parse the statements the analysis asked for" before falling back to a full parse. */
 export const MAX_PARTIAL_ROUNDS = 4;
 

@@ -205,3 +205,12 @@ test('chunked trees: a one-character edit re-parses only the chunk around it; th
   assert.ok(oldTrees.has(lastTree), 'the last chunk was shifted, not re-parsed');
   forgetTree('chunks');
 });
+
+test('server warm-up: three steps of real analysis, then done', async () => {
+  const { warmUpPythonStep } = await import('../../../core/code/warmup');
+  assert.deepEqual([0, 1, 2, 3].map((s) => warmUpPythonStep(s)), [true, true, true, false]);
+  // The warm-up leaves the analysis usable and exact.
+  const r = bothWays('after-warmup.py', 'import torch\nstate = torch.load("m.pt")\n');
+  assert.equal(r.partial, r.full);
+  assert.match(r.full, /LOAD001/);
+});

@@ -180,9 +180,10 @@ export const HIGHEST_PROTOCOL = 5;
 /**
  * Slab sizes for container items. A big pickle holds hundreds of thousands of small dicts; with two arrays per
  * dict, the scavenger copied ~5 objects per dict into the old generation and GC was half the scan time. Items of a
- * container's first SETITEMS/APPENDS batch go into one shared slab instead (chunks grow from the first size to the
- * max). The max stays a regular 64 KiB heap object: large-object-space chunks cost more in fresh-page faults than
- * the scavenger spends copying small ones. Bigger batches get their own arrays.
+ * container's first SETITEMS/APPENDS batch go into one shared slab chunk instead (see SlabChunk; chunks grow from
+ * the first size to the max). At the max, a chunk's payloads are 64 KiB (from malloc's arena; bigger ones are
+ * mapped fresh and page-fault on every chunk) and its optional value array is still a regular heap object.
+ * Bigger batches get their own arrays.
  */
 export const SLAB_FIRST_SLOTS = 256;
 export const SLAB_MAX_SLOTS = 8192;

@@ -13,7 +13,7 @@ import { HUB_CALLEES, hubCall } from './hub';
 import { codeRuleMeta } from './meta';
 import { buildModel, callArgs, qualifiedName, type Coverage, type ModuleModel } from './model';
 import { layoutNotebook, mapFindingToCell } from './notebook';
-import { deleteParsed, diffSpan, forgetTree, type ParsedModule, initParser, isParserReady, MAX_PYTHON_CHARS, parsePython, TREE_CACHE_SIZE, type TextChangeFrom } from './parser';
+import { deleteParsed, diffSpan, forgetTree, type ParsedModule, type TextChange, initParser, isParserReady, MAX_PYTHON_CHARS, parsePython, TREE_CACHE_SIZE, type TextChangeFrom } from './parser';
 import { RELEVANT_TEXT, runRules, SEED_TEXT } from './rules';
 import { carryFlags, rangesOf, segmentAt, segmentEnd, segmentPython, updateSegments, type Segments } from './segments';
 
@@ -84,12 +84,98 @@ interface SourceState {
   seeds: Uint8Array;
   /** Per segment: 1 when an earlier analysis needed it parsed (typing then needs one round, not two). */
   demanded: Uint8Array;
+  /**
+   * The last complete analysis of this document: reused, shifted, when an edit cannot change it
+   * (see reuseAfterEdit). `text` is the text it belongs to.
+   */
+  result?: LastResult;
   /** The last model built for this text: the Hub references right after an analysis reuse it (and its name lookups). */
   last?: { parsed: ParsedModule; model: ModuleModel; coverage?: Coverage };
 }
 const sources = new Map<string, SourceState>();
 
-function sourceState(cacheKey: string | undefined, text: string): { state: SourceState; change?: TextChangeFrom } {
+/** How many analyses reused the last result after an edit (tests and benchmarks read it). */
+export const reuseCounter = { count: 0 };
+
+interface LastResult {
+  text: string;
+  findings: Finding[];
+  hubRefs?: HubReference[];
+  /** Words the analysis scanned the text for (model.watched). */
+  watched: Set<string>;
+  /** The context it ran with: another configuration, project or file access means another result. */
+  ctxKey: unknown[];
+}
+
+const ctxKeyOf = (ctx: AnalysisContext): unknown[] => [ctx.config, ctx.project, ctx.fs, ctx.workspaceRoot];
+
+/** Thrown inside shifting when a position falls inside the edit: the reuse is abandoned. */
+class NotShiftable extends Error {}
+
+/** A deep copy of `value` with every {line, character} after the edit moved to the new text. */
+function shiftPositions<T>(value: T, oldLines: LineIndex, newLines: LineIndex, change: TextChange): T {
+  const delta = change.newEnd - change.oldEnd;
+  const visit = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(visit);
+    if (!v || typeof v !== 'object') return v;
+    const o = v as Record<string, unknown>;
+    if (typeof o.line === 'number' && typeof o.character === 'number' && Object.keys(o).length === 2) {
+      const offset = oldLines.offsetAt({ line: o.line, character: o.character });
+      if (offset < change.start) return { line: o.line, character: o.character };
+      if (offset < change.oldEnd) throw new NotShiftable();
+      return newLines.positionAt(offset + delta);
+    }
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(o)) out[k] = visit(o[k]);
+    return out;
+  };
+  return visit(value) as T;
+}
+
+/**
+ * Typing in code the rules never parsed — the statement stays unparsed, no statement boundary moves,
+ * and the edited lines (before and after) contain none of the words the last analysis scanned the
+ * text for — cannot change any scan result, node or finding: the last result is reused, with
+ * positions after the edit shifted. Anything else (or any doubt) returns undefined: analyze again.
+ */
+function reuseAfterEdit(previous: SourceState, state: SourceState, change: TextChange, ctx: AnalysisContext): LastResult | undefined {
+  const last = previous.result;
+  if (!last || last.text !== previous.text) return undefined;
+  const key = ctxKeyOf(ctx);
+  if (key.some((k, i) => k !== last.ctxKey[i])) return undefined;
+  const old = previous.segs, now = state.segs;
+  if (old.starts.length !== now.starts.length) return undefined;
+  const delta = change.newEnd - change.oldEnd;
+  const seg = segmentAt(old, change.start);
+  if (segmentAt(old, Math.max(change.start, change.oldEnd - 1)) !== seg) return undefined;
+  for (let i = 0; i < old.starts.length; i++) if (now.starts[i] !== (i <= seg ? old.starts[i] : old.starts[i] + delta)) return undefined;
+  if (state.seeds[seg] || state.demanded[seg] || previous.seeds[seg] || previous.demanded[seg]) return undefined;
+  // The first line of a statement decides what it is (definition, decorator, clause): not reused.
+  const firstLineEnd = previous.text.indexOf('\n', old.starts[seg]);
+  if (firstLineEnd < 0 || change.start <= firstLineEnd) return undefined;
+  // Leading statements are always parsed (where fixes add imports).
+  for (let i = 0; i <= seg; i++) {
+    const head = previous.text.slice(old.starts[i], Math.min(segmentEnd(old, i), old.starts[i] + 32)).trimStart();
+    if (!/^(?:[rRuUbBfF]{0,2}["']|#|from\s+__future__\b)/.test(head) && head !== '') { if (i === seg) return undefined; break; }
+  }
+  const editedLines = (text: string, lines: LineIndex, start: number, end: number) =>
+    text.slice(lines.starts[lines.positionAt(start).line], lines.lineEnd(lines.positionAt(end).line));
+  const before = editedLines(previous.text, previous.lines, change.start, change.oldEnd);
+  const after = editedLines(state.text, state.lines, change.start, change.newEnd);
+  for (const w of last.watched) if (before.includes(w) || after.includes(w)) return undefined;
+  try {
+    return {
+      text: state.text, watched: last.watched, ctxKey: last.ctxKey,
+      findings: shiftPositions(last.findings, previous.lines, state.lines, change),
+      hubRefs: last.hubRefs && shiftPositions(last.hubRefs, previous.lines, state.lines, change),
+    };
+  } catch (e) {
+    if (e instanceof NotShiftable) return undefined;
+    throw e;
+  }
+}
+
+function sourceState(cacheKey: string | undefined, text: string): { state: SourceState; change?: TextChangeFrom; previous?: SourceState } {
   const previous = cacheKey !== undefined ? sources.get(cacheKey) : undefined;
   let state: SourceState;
   let change: TextChangeFrom | undefined;
@@ -103,6 +189,7 @@ function sourceState(cacheKey: string | undefined, text: string): { state: Sourc
       lines: LineIndex.edited(previous.lines, text, span.start, span.oldEnd, span.newEnd),
       seeds: carryFlags(previous.seeds, segs, (i) => seedOf(text, segs, i)),
       demanded: carryFlags(previous.demanded, segs, () => 0),
+      result: previous.result, // still for previous.text: reuseAfterEdit decides
     };
   } else {
     const segs = segmentPython(text);
@@ -113,7 +200,7 @@ function sourceState(cacheKey: string | undefined, text: string): { state: Sourc
     sources.set(cacheKey, state);
     while (sources.size > TREE_CACHE_SIZE) sources.delete(sources.keys().next().value as string);
   }
-  return { state, change };
+  return { state, change, previous: change ? previous : undefined };
 }
 
 function selectedShare(segs: Segments, selected: Uint8Array): number {
@@ -138,8 +225,17 @@ function analyzeSource(path: string, text: string, ctx: AnalysisContext, cacheKe
   // Most modules mention none of the APIs the rules look for: skip parsing them entirely.
   if (text.length > MAX_PYTHON_CHARS) return [incomplete(path, `file is larger than ${MAX_PYTHON_CHARS} characters`)];
   if (!RELEVANT_TEXT.test(text)) return [];
-  const r = withModel(text, cacheKey, options, ctx.isCancelled, (model, lines) => runRules({ path, model, lines, ctx }));
-  return 'incomplete' in r ? [incomplete(path, r.incomplete)] : r.value;
+  const { state, change, previous } = sourceState(cacheKey, text);
+  if (previous && change && !options.fullParse && !options.stats) {
+    const reused = reuseAfterEdit(previous, state, change, ctx);
+    if (reused) { state.result = reused; reuseCounter.count++; return reused.findings; }
+  }
+  let watched: Set<string> | undefined;
+  const r = withModel(text, cacheKey, options, ctx.isCancelled, (model, lines) => { watched = model.watched; return runRules({ path, model, lines, ctx }); });
+  if ('incomplete' in r) { state.result = undefined; return [incomplete(path, r.incomplete)]; }
+  // Only a complete partial analysis is reusable (a cancelled one is partial; a full parse has no "unparsed" code).
+  state.result = watched && !options.fullParse && !ctx.isCancelled?.() ? { text, findings: r.value, watched, ctxKey: ctxKeyOf(ctx) } : undefined;
+  return r.value;
 }
 
 /**
@@ -241,6 +337,8 @@ export interface HubReference {
  */
 export function findHubReferences(path: string, text: string, options: AnalyzeOptions = {}): HubReference[] {
   if (!isParserReady() || text.length > MAX_PYTHON_CHARS) return [];
+  const cached = options.fullParse ? undefined : sources.get(path)?.result;
+  if (cached && cached.text === text && cached.hubRefs) return cached.hubRefs;
   const r = withModel(text, path, options, undefined, (model, lines) => {
     const out: HubReference[] = [];
     // Right after an analysis of the same text, its rule pass has already found every Hub call.
@@ -262,5 +360,8 @@ export function findHubReferences(path: string, text: string, options: AnalyzeOp
     return out;
   });
   // Partial results are fine for hovers and pinning; an unparseable file has none.
-  return 'value' in r ? r.value : [];
+  if (!('value' in r)) return [];
+  const result = sources.get(path)?.result;
+  if (result && result.text === text && !options.fullParse) result.hubRefs = r.value;
+  return r.value;
 }

@@ -58,6 +58,13 @@ export interface ModuleModel {
    * match of `keywordRe`. Sorted by position.
    */
   callsNamed(names: Set<string>, keywordRe?: RegExp, accept?: (root: string | undefined, last: string, at: number) => boolean): Array<{ node: Node; scope: Scope }>;
+  /**
+   * Every word whose occurrences in the text this model's users scanned for (names looked up, callee
+   * names, keywords): an edit whose lines contain none of them cannot change what the scans found.
+   */
+  watched: Set<string>;
+  /** Scan the text once for calls of any of `names`; later callsNamed() with a subset reuse the scan. */
+  primeCallNames(names: Set<string>): void;
   /** The import bindings of a name (any scope), without scanning its other occurrences. */
   importsOf(name: string): Binding[];
   /** The scope a node belongs to. */
@@ -88,6 +95,9 @@ export interface Coverage {
   /** Offsets the analysis needed that were not parsed. */
   misses: number[];
 }
+
+/** Text the model and the rules always scan for, whatever names they look up. */
+const WATCHED_ALWAYS = ['import', 'content', 'trust_remote_code', 'use_safetensors', 'shelve', 'global', 'nonlocal', ':=', 'def', 'class', 'lambda', 'async'];
 
 function isCovered(ranges: ParseRange[], offset: number): boolean {
   let lo = 0, hi = ranges.length - 1;
@@ -212,6 +222,7 @@ export function buildModel(parsedOrTree: ParsedModule | Tree, text: string, isCa
     return roots[lo];
   };
   const covered = (offset: number) => !coverage || isCovered(coverage.ranges, offset);
+  const watched = new Set<string>(WATCHED_ALWAYS);
   // The rules and the Hub references look up the same call sites: one tree query per span.
   const nodeCache = new Map<number, Node | null>();
   const nodeAt = (start: number, end: number): Node | null => {
@@ -336,6 +347,7 @@ export function buildModel(parsedOrTree: ParsedModule | Tree, text: string, isCa
   const bindingsOf = (name: string): Array<{ scope: Scope; binding: Binding }> => {
     const cached = bindingCache.get(name);
     if (cached) return cached;
+    watched.add(name);
     const out = [...(importsByName.get(name) ?? [])];
     if (/^[A-Za-z_]\w*$/.test(name)) {
       // indexOf (a native substring search) with the boundary checks done by hand: a regex with a
@@ -358,23 +370,38 @@ export function buildModel(parsedOrTree: ParsedModule | Tree, text: string, isCa
     return out;
   };
 
+  /** One text scan for several callsNamed() calls: primeCallNames(union) scans once, later calls filter. */
+  let primed: { names: Set<string>; matches: Array<{ index: number; name: string }> } | undefined;
+  const scanCallNames = (names: Set<string>): Array<{ index: number; name: string }> => {
+    const out: Array<{ index: number; name: string }> = [];
+    for (const n of names) watched.add(n);
+    const alternatives = [...names].filter((n) => /^[A-Za-z_]\w*$/.test(n)).map(escapeRegExp);
+    if (!alternatives.length) return out;
+    // `\\b` before a name that starts with a word character is `(?<!\\w)`, and V8 scans it twice as fast.
+    const re = new RegExp(`\\b(${alternatives.join('|')})[ \\t]*\\(`, 'g');
+    for (let m = re.exec(text); m; m = re.exec(text)) out.push({ index: m.index, name: m[1] });
+    return out;
+  };
+  const primeCallNames = (names: Set<string>): void => { primed = { names, matches: scanCallNames(names) }; };
   const callsNamed = (names: Set<string>, keywordRe?: RegExp, accept?: (root: string | undefined, last: string, at: number) => boolean): Array<{ node: Node; scope: Scope }> => {
     const found = new Map<number, Node>();
-    const alternatives = [...names].filter((n) => /^[A-Za-z_]\w*$/.test(n)).map(escapeRegExp);
-    if (alternatives.length) {
-      // `\\b` before a name that starts with a word character is `(?<!\\w)`, and V8 scans it twice as fast.
-      const re = new RegExp(`\\b(${alternatives.join('|')})[ \\t]*\\(`, 'g');
+    let matches: Array<{ index: number; name: string }>;
+    if (primed && [...names].every((n) => primed!.names.has(n))) matches = primed.matches.filter((m) => names.has(m.name));
+    else matches = scanCallNames(names);
+    {
       let count = 0;
-      for (let m = re.exec(text); m; m = re.exec(text)) {
+      for (const m of matches) {
         if ((++count & 1023) === 0 && isCancelled?.()) break;
-        if (accept && !accept(chainRoot(text, m.index), m[1], m.index)) continue;
-        const id = nodeAt(m.index, m.index + m[1].length);
+        if (accept && !accept(chainRoot(text, m.index), m.name, m.index)) continue;
+        const id = nodeAt(m.index, m.index + m.name.length);
         if (!id || id.type !== 'identifier' || id.startIndex !== m.index) continue;
+        // Positions, not field lookups (each lookup makes a node): in `object.attribute` the attribute is
+        // the child that ends the node; in `function(arguments)` the function is the child that starts it.
         let callee: Node = id;
         const p = id.parent;
-        if (p?.type === 'attribute' && p.childForFieldName('attribute')?.id === id.id) callee = p;
+        if (p?.type === 'attribute' && p.endIndex === id.endIndex && p.startIndex < id.startIndex) callee = p;
         const call = callee.parent;
-        if (call?.type === 'call' && call.childForFieldName('function')?.id === callee.id) found.set(call.id, call);
+        if (call?.type === 'call' && call.startIndex === callee.startIndex && callee.endIndex < call.endIndex) found.set(call.id, call);
       }
     }
     if (keywordRe) {
@@ -404,13 +431,13 @@ export function buildModel(parsedOrTree: ParsedModule | Tree, text: string, isCa
     return m;
   };
   const importedNames = new Set(importsByName.keys());
-  const importsOf = (name: string): Binding[] => (importsByName.get(name) ?? []).map((b) => b.binding);
+  const importsOf = (name: string): Binding[] => { watched.add(name); return (importsByName.get(name) ?? []).map((b) => b.binding); };
   const statementMayContain = (offset: number, needle: string): boolean => {
     if (!coverage) return true;
     const seg = segmentAt(coverage.segments, offset);
     return text.slice(coverage.segments.starts[seg], segmentEnd(coverage.segments, seg)).includes(needle);
   };
-  return Object.assign(model, { module, importedNames, topLevelImports, callsNamed, scopeOf, bindingsOf, bindingsByScope, importsOf, nodeAt, statementMayContain });
+  return Object.assign(model, { watched, module, importedNames, topLevelImports, callsNamed, primeCallNames, scopeOf, bindingsOf, bindingsByScope, importsOf, nodeAt, statementMayContain });
 }
 
 /** The binding a name has at `offset` in `scope`, following Python's LEGB (class scopes are skipped from inside functions). */

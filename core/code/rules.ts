@@ -560,6 +560,7 @@ export function runRules(input: RuleInput): Finding[] {
     }
     return v;
   };
+  model.primeCallNames(new Set([...RULE_CALLEES, ...DOWNLOAD_CALLEES, ...model.importedNames])); // one text scan for both
   const relevant = model.callsNamed(new Set([...RULE_CALLEES, ...model.importedNames]), ANYWHERE_KEYWORDS,
     (root, last) => last === 'from_pretrained' || (root === last && BUILTIN_CALLEES.has(last)) || interestingRoot(root));
   const downloads = model.callsNamed(new Set([...DOWNLOAD_CALLEES, ...model.importedNames]), undefined,

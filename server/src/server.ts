@@ -25,7 +25,6 @@ import { TextDocument } from 'vscode-languageserver-textdocument';
 import type { AnalysisContext, FileAccess, NotebookCellInput, ProjectFacts } from '../../core/analysis';
 import { analyzeCells, analyzeText } from '../../core/analyze';
 import { forgetPython, initPythonParser } from '../../core/code/index';
-import { warmUpPythonStep } from '../../core/code/warmup';
 import { buildProjectFacts } from '../../core/deps/index';
 import { fileKind } from '../../core/fileKinds';
 import { CONFIG_SECTION, Methods, type ConvertParams, type FileReportParams, type ScanHubRepoParams, type ScanParams } from '../../core/protocol';
@@ -450,13 +449,9 @@ connection.onInitialize((params: InitializeParams): InitializeResult => {
   if (opts.settings) settings = settingsFromRaw(opts.settings);
 
   const parserStarted = performance.now();
-  parserReady = initPythonParser(__dirname).then(() => {
-    parserInitMs = performance.now() - parserStarted;
-    // Warm the JIT in idle steps so that the first file the user opens is analyzed at warm speed.
-    let step = 0;
-    const next = () => { try { if (warmUpPythonStep(step++)) setTimeout(next, 25).unref?.(); } catch (e) { logError('Python warm-up', e); } };
-    setTimeout(next, 25).unref?.();
-  }, (e) => logError('Python parser initialisation', e));
+  // No JIT warm-up here: it made the first 5,000-line analysis ~3× faster but cost 5–17 MB of RSS and
+  // delayed the first requests of a fresh server (measured; see the issue notes).
+  parserReady = initPythonParser(__dirname).then(() => { parserInitMs = performance.now() - parserStarted; }, (e) => logError('Python parser initialisation', e));
   scanService = new ScanService(
     {
       publish: (uri, diagnostics) => connection.sendDiagnostics({ uri, diagnostics }),

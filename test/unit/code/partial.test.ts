@@ -206,11 +206,53 @@ test('chunked trees: a one-character edit re-parses only the chunk around it; th
   forgetTree('chunks');
 });
 
-test('server warm-up: three steps of real analysis, then done', async () => {
-  const { warmUpPythonStep } = await import('../../../core/code/warmup');
-  assert.deepEqual([0, 1, 2, 3].map((s) => warmUpPythonStep(s)), [true, true, true, false]);
-  // The warm-up leaves the analysis usable and exact.
-  const r = bothWays('after-warmup.py', 'import torch\nstate = torch.load("m.pt")\n');
-  assert.equal(r.partial, r.full);
-  assert.match(r.full, /LOAD001/);
+test('typing in code the rules never parse reuses the last result, shifted; typing near a watched name does not', async () => {
+  const { reuseCounter, findHubReferences } = await import('../../../core/code/index');
+  const filler = Array.from({ length: 30 }, (_, i) => `def helper_${i}(x):\n    y = x * ${i}\n    return y\n`).join('\n');
+  let text = `import torch\nfrom transformers import AutoModel\n${filler}\nstate = torch.load("m.pt")\nm = AutoModel.from_pretrained("org/name")\n`;
+  forgetPython('/ws/reuse.py');
+  analyzePython('/ws/reuse.py', text, ctx);
+  findHubReferences('/ws/reuse.py', text);
+  const typeAt = (needle: string, insert: string) => {
+    const at = text.indexOf(needle) + needle.length;
+    text = text.slice(0, at) + insert + text.slice(at);
+    const before = reuseCounter.count;
+    const got = key(analyzePython('/ws/reuse.py', text, ctx).findings);
+    const hub = key(findHubReferences('/ws/reuse.py', text));
+    const fresh = key(analyzePython('/ws/reuse-fresh.py', text, ctx, { fullParse: true }).findings).split('/ws/reuse-fresh.py').join('/ws/reuse.py');
+    const freshHub = key(findHubReferences('/ws/reuse-fresh2.py', text, { fullParse: true }));
+    forgetPython('/ws/reuse-fresh.py'); forgetPython('/ws/reuse-fresh2.py');
+    assert.equal(got, fresh);
+    assert.equal(hub, freshHub);
+    return reuseCounter.count > before;
+  };
+  assert.equal(typeAt('y = x * 7', ' + 1\n    z = 2'), true, 'a new line in an unrelated function: reused, shifted');
+  assert.equal(typeAt('y = x * 9', ' + 1'), true);
+  assert.equal(typeAt('y = x * 11', '\n    torch = 3'), false, 'a watched name typed: analyzed again');
+  assert.equal(typeAt('def helper_12(x):', ''), false, 'nothing changed');
+  assert.equal(typeAt('def helper_13', '_x'), false, 'the first line of a statement: analyzed again');
+  forgetPython('/ws/reuse.py');
+});
+
+test('reuse after an edit never differs from a fresh analysis (property, module with much unrelated code)', async () => {
+  const { reuseCounter } = await import('../../../core/code/index');
+  const { text: fixture } = parseMarkers(readFileSync(path.join(FIXTURES, 'LOAD001.py'), 'utf8'));
+  const filler = Array.from({ length: 25 }, (_, i) => `def helper_${i}(x, p):\n    y = x * ${i}\n    return y\n`).join('\n');
+  const base = `${fixture}\n${filler}\nfinal = torch.load(p)\n`;
+  const before = reuseCounter.count;
+  fc.assert(fc.property(fc.array(fc.tuple(fc.nat(), fc.nat(3), fc.constantFrom('x', ' ', '\n', '\n    z = 1', 'p', '(', '"', '#', 'torch', ' = 1', 'global p\n', 'load', '.content', '    ', 'import os\n', 'def ')), { minLength: 1, maxLength: 15 }), (edits) => {
+    let text = base;
+    forgetPython('/ws/prop.py');
+    analyzePython('/ws/prop.py', text, ctx);
+    for (const [at, removed, inserted] of edits) {
+      const start = at % (text.length + 1);
+      text = text.slice(0, start) + inserted + text.slice(Math.min(text.length, start + removed));
+      const incremental = key(analyzePython('/ws/prop.py', text, ctx).findings);
+      const fresh = key(analyzePython('/ws/prop-fresh.py', text, ctx).findings).split('/ws/prop-fresh.py').join('/ws/prop.py');
+      forgetPython('/ws/prop-fresh.py');
+      assert.equal(incremental, fresh);
+    }
+    forgetPython('/ws/prop.py');
+  }), { numRuns: 60 });
+  assert.ok(reuseCounter.count - before > 5, `reused ${reuseCounter.count - before} times`);
 });

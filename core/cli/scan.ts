@@ -2,7 +2,8 @@
 import path from 'node:path';
 import { existsSync } from 'node:fs';
 import '../rules/all';
-import { scanPaths, scanPathsParallel } from '../scan/engine';
+import { scanPathsParallel } from '../scan/engine';
+import { DEFAULT_FILE_TIMEOUT_MS } from '../scan/parallel';
 import { verdictRank, type FileReport, type ScanOutput, type Verdict } from '../scan/types';
 import { scanToSarif } from '../report/sarif-scan';
 import { oneOf, parseArgs, UsageError } from './args';
@@ -18,6 +19,8 @@ options:
                                 lowest verdict that makes the exit code 1 (default: suspicious)
   --allow-unscannable           do not fail the run for files that could not be scanned
   --jobs N                      scan on N worker threads (default: 1)
+  --timeout SECONDS             per-file time limit; a file that takes longer is
+                                reported unscannable (SCAN005) (default: 120)
   --no-weights                  skip weight-level checks
   -o, --output FILE             write the report to FILE instead of stdout
 
@@ -32,7 +35,7 @@ export async function runScanCommand(args: string[], io: ScanIO): Promise<number
   if (args.includes('--help') || args.includes('-h')) { io.stdout(SCAN_USAGE + '\n'); return 0; }
   let parsed;
   try {
-    parsed = parseArgs(args, { '--format': 'string', '--fail-on': 'string', '--allow-unscannable': 'bool', '--jobs': 'string', '--no-weights': 'bool', '--output': 'string' }, { '-o': '--output', '-j': '--jobs' });
+    parsed = parseArgs(args, { '--format': 'string', '--fail-on': 'string', '--allow-unscannable': 'bool', '--jobs': 'string', '--timeout': 'string', '--no-weights': 'bool', '--output': 'string' }, { '-o': '--output', '-j': '--jobs' });
   } catch (e) {
     if (e instanceof UsageError) { io.stderr(`modelvet scan: ${e.message}\n`); return 2; }
     throw e;
@@ -45,13 +48,16 @@ export async function runScanCommand(args: string[], io: ScanIO): Promise<number
   } catch (e) { io.stderr(`modelvet scan: ${(e as Error).message}\n`); return 2; }
   const jobs = flags['--jobs'] === undefined ? 1 : Number(flags['--jobs']);
   if (!Number.isInteger(jobs) || jobs < 1 || jobs > 64) { io.stderr('modelvet scan: --jobs must be an integer between 1 and 64\n'); return 2; }
+  const timeoutSeconds = flags['--timeout'] === undefined ? DEFAULT_FILE_TIMEOUT_MS / 1000 : Number(flags['--timeout']);
+  if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0 || timeoutSeconds > 86_400) { io.stderr('modelvet scan: --timeout must be a number of seconds between 0 and 86400\n'); return 2; }
   const paths = positionals.length ? positionals : ['.'];
   for (const p of paths) if (!existsSync(p)) { io.stderr(`modelvet scan: no such file or directory: ${p}\n`); return 2; }
   const progress = io.isTTY && format === 'text' ? makeProgress(io) : undefined;
   const opts = { weights: !flags['--no-weights'], onProgress: progress };
   let out: ScanOutput;
   try {
-    out = jobs > 1 ? await scanPathsParallel(paths, { ...opts, jobs }) : scanPaths(paths, opts);
+    // Always on worker threads: that is what lets a per-file time limit stop any parser.
+    out = await scanPathsParallel(paths, { ...opts, jobs, fileTimeoutMs: timeoutSeconds * 1000 });
   } catch (e) {
     io.stderr(`modelvet scan: internal error: ${(e as Error)?.stack ?? String(e)}\n`);
     return 2;

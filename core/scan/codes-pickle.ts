@@ -83,4 +83,7 @@ export const pickleScanCodes: RuleMeta[] = [
     'Scanners that skip unrecognized files report them as clean. ModelVet routes by content; a model-named file it cannot identify is unscannable. ' + INCOMPLETE,
     '```text\npytorch_model.bin: unknown content\n```', 'Check what the file is; re-download it from the publisher.', []),
   rule('SCAN004', 'scan-too-large', 'information', 'A stream that must be parsed in memory exceeds the in-memory limit.', INCOMPLETE, '```text\npickle stream 3 GB > 512 MB limit\n```', 'Raise the limit in a trusted environment.', []),
+  rule('SCAN005', 'scan-time-limit', 'information', 'Scanning the file took longer than the per-file time limit, so its scan was stopped.',
+    'Every parser has size and count limits, but a crafted file can still be slow to read (third-party parsers such as the HDF5 reader cannot be interrupted from inside). Scans run on worker threads with a per-file time limit (`modelvet scan --timeout`, default 120 s; the editor stops a scan job after the same 120 s); a worker that runs past it is stopped. ' + INCOMPLETE,
+    '```text\nscanning took longer than the per-file time limit (120 s)\n```', 'Scan the file alone with a larger `--timeout` in a trusted environment, or inspect it manually.', []),
 ];

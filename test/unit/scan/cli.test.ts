@@ -65,7 +65,8 @@ test('SARIF 2.1.0 with rules from the registry and relative artifact URIs', asyn
 });
 
 test('--jobs 2 gives the same verdicts as a sequential scan (tsx worker)', async () => {
-  const a = JSON.parse((await cli([path.join(fixtures, 'malicious'), '--format', 'json'])).out);
+  const { scanPaths } = await import('../../../core/scan/engine');
+  const a = scanPaths([path.join(fixtures, 'malicious')]); // in this thread
   const b = JSON.parse((await cli([path.join(fixtures, 'malicious'), '--format', 'json', '--jobs', '2'])).out);
   const v = (j: { files: { path: string; verdict: string }[] }) => j.files.map((f) => `${f.path}:${f.verdict}`).sort();
   assert.deepEqual(v(b), v(a));
@@ -85,4 +86,43 @@ if (require.main === module) runScanCommand(process.argv.slice(2), { stdout: (s)
   assert.equal(j.summary.files, fs.readdirSync(path.join(fixtures, 'benign')).length);
   assert.equal(j.summary.safe, j.summary.files);
   fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+test('--timeout: a file that takes longer is stopped and reported unscannable (SCAN005); the other files are scanned', async () => {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mv-timeout-'));
+  try {
+    // A 2 GB SafeTensors file (sparse): hashing it takes seconds, far past a 0.3 s limit.
+    const header = Buffer.from(JSON.stringify({ w: { dtype: 'F32', shape: [536870912], data_offsets: [0, 2147483648] } }));
+    const len = Buffer.alloc(8); len.writeBigUInt64LE(BigInt(header.length));
+    const big = path.join(tmp, 'big.safetensors');
+    fs.writeFileSync(big, Buffer.concat([len, header]));
+    fs.truncateSync(big, 8 + header.length + 2147483648);
+    const small = fs.readdirSync(path.join(fixtures, 'benign')).filter((f) => f.endsWith('.pkl') || f.endsWith('.pt'))[0];
+    fs.copyFileSync(path.join(fixtures, 'benign', small), path.join(tmp, small));
+    const t0 = Date.now();
+    const r = await cli([tmp, '--format', 'json', '--timeout', '0.3']);
+    const ms = Date.now() - t0;
+    const j = JSON.parse(r.out);
+    const byName = new Map(j.files.map((f: { path: string }) => [path.basename(f.path), f]));
+    const bigReport = byName.get('big.safetensors') as { verdict: string; findings: Array<{ code: string; message: string }> };
+    assert.equal(bigReport.verdict, 'unscannable');
+    assert.deepEqual(bigReport.findings.map((f) => f.code), ['SCAN005']);
+    assert.match(bigReport.findings[0].message, /0\.3 s/);
+    assert.equal((byName.get(small) as { verdict: string }).verdict, 'safe');
+    assert.equal(r.code, 1, 'an unscannable file fails the run');
+    assert.ok(ms < 15_000, `took ${ms} ms`);
+    // With the default limit the same file is scanned completely.
+    const full = JSON.parse((await cli([big, '--format', 'json'])).out);
+    assert.equal(full.files[0].verdict, 'safe');
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+});
+
+test('--timeout must be a positive number of seconds', async () => {
+  for (const bad of ['0', '-1', 'abc', '1e9']) {
+    const r = await cli([fixtures, '--timeout', bad]);
+    assert.equal(r.code, 2, bad);
+    assert.match(r.err, /--timeout must be/);
+  }
 });

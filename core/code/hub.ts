@@ -52,13 +52,23 @@ function isHubPackage(qn: string | undefined): boolean {
   return !!qn && HUB_PACKAGES.some((p) => qn === p || qn.startsWith(p + '.'));
 }
 
+/** `X.from_pretrained` — judged from the text at the callee's end (one parser call) before any field lookup. */
+function isFromPretrained(fn: Node, scope: Scope): boolean {
+  const text = scope.model.text;
+  const end = fn.endIndex;
+  if (!text.startsWith('from_pretrained', end - 15)) return false;
+  const before = text.charCodeAt(end - 16);
+  if ((before >= 48 && before <= 57) || (before >= 65 && before <= 90) || (before >= 97 && before <= 122) || before === 95 || before > 127) return false;
+  return fn.type === 'attribute' && fn.childForFieldName('attribute')?.text === 'from_pretrained';
+}
+
 /** Recognise a Hub call; `qn` is the callee's qualified name (may be undefined for `X.from_pretrained`). */
 export function hubCall(fn: Node, qn: string | undefined, args: CallArgs, scope: Scope): HubCall | undefined {
   let repoNode: Node | undefined;
   let kind: HubKind = 'model';
   let api = qn ?? fn.text;
   let revisionInString = false;
-  if (fn.type === 'attribute' && fn.childForFieldName('attribute')?.text === 'from_pretrained') {
+  if (isFromPretrained(fn, scope)) {
     const receiver = fn.childForFieldName('object');
     if (!receiver) return undefined;
     const receiverQn = qualifiedName(receiver, scope);

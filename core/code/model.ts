@@ -472,19 +472,22 @@ export function lookup(name: string, scope: Scope, offset: number): Binding | un
 export function qualifiedName(expr: Node | null, scope: Scope): string | undefined {
   const parts: string[] = [];
   let n: Node | null = expr;
+  // Every `.type`, `.text` and field lookup is a call into the parser's wasm: each is read once.
   for (let depth = 0; n && depth < MAX_ATTRIBUTE_DEPTH; depth++) {
-    if (n.type === 'attribute') {
+    const type = n.type;
+    if (type === 'attribute') {
       const attr = n.childForFieldName('attribute');
       if (!attr) return undefined;
       parts.push(attr.text);
       n = n.childForFieldName('object');
       continue;
     }
-    if (n.type === 'parenthesized_expression' && n.namedChildCount === 1) { n = n.namedChildren[0]; continue; }
-    if (n.type !== 'identifier') return undefined;
-    const binding = lookup(n.text, scope, n.startIndex);
+    if (type === 'parenthesized_expression' && n.namedChildCount === 1) { n = n.namedChildren[0]; continue; }
+    if (type !== 'identifier') return undefined;
+    const name = n.text;
+    const binding = lookup(name, scope, n.startIndex);
     let base: string | undefined;
-    if (binding === 'unbound') base = BUILTINS.has(n.text) ? `builtins.${n.text}` : undefined;
+    if (binding === 'unbound') base = BUILTINS.has(name) ? `builtins.${name}` : undefined;
     else if (binding?.kind === 'import') base = binding.qualified;
     if (!base) return undefined;
     parts.push(base);
@@ -497,8 +500,9 @@ export function qualifiedName(expr: Node | null, scope: Scope): string | undefin
 export function rootIsLocal(expr: Node | null, scope: Scope): boolean {
   let n: Node | null = expr;
   for (let depth = 0; n && depth < MAX_ATTRIBUTE_DEPTH; depth++) {
-    if (n.type === 'attribute') { n = n.childForFieldName('object'); continue; }
-    if (n.type !== 'identifier') return true;
+    const type = n.type;
+    if (type === 'attribute') { n = n.childForFieldName('object'); continue; }
+    if (type !== 'identifier') return true;
     const b = lookup(n.text, scope, n.startIndex);
     return b !== 'unbound' && b?.kind !== 'import';
   }
@@ -569,11 +573,12 @@ export function stringValue(n: Node): string | undefined {
   let raw = false;
   for (const c of n.children) {
     if (!c) continue;
-    if (c.type === 'string_start') { raw = /r/i.test(c.text); if (/b/i.test(c.text)) return undefined; }
-    else if (c.type === 'interpolation') return undefined;
-    else if (c.type === 'string_content') out += c.text;
-    else if (c.type === 'escape_sequence') out += raw ? c.text : unescape(c.text);
-    else if (c.type === 'ERROR' || c.isMissing) return undefined;
+    const type = c.type; // one wasm call, not one per comparison
+    if (type === 'string_start') { const t = c.text; raw = /r/i.test(t); if (/b/i.test(t)) return undefined; }
+    else if (type === 'interpolation') return undefined;
+    else if (type === 'string_content') out += c.text;
+    else if (type === 'escape_sequence') out += raw ? c.text : unescape(c.text);
+    else if (type === 'ERROR' || c.isMissing) return undefined;
   }
   return out;
 }

@@ -11,7 +11,7 @@ import type { Finding, Range } from '../types';
 import type { RuleMeta } from '../rules/registry';
 import { HUB_CALLEES, hubCall } from './hub';
 import { codeRuleMeta } from './meta';
-import { buildModel, callArgs, qualifiedName, type Coverage, type ModuleModel } from './model';
+import { buildModel, callArgs, mayBindAt, qualifiedName, type Coverage, type ModuleModel } from './model';
 import { layoutNotebook, mapFindingToCell } from './notebook';
 import { deleteParsed, diffSpan, forgetTree, type ParsedModule, type TextChange, initParser, isParserReady, MAX_PYTHON_CHARS, parsePython, TREE_CACHE_SIZE, type TextChangeFrom } from './parser';
 import { RELEVANT_TEXT, runRules, SEED_TEXT } from './rules';
@@ -101,13 +101,37 @@ interface LastResult {
   text: string;
   findings: Finding[];
   hubRefs?: HubReference[];
-  /** Words the analysis scanned the text for (model.watched). */
-  watched: Set<string>;
+  /** What the analysis scanned the text for (model.watched). */
+  watched: ModuleModel['watched'];
   /** The context it ran with: another configuration, project or file access means another result. */
   ctxKey: unknown[];
 }
 
 const ctxKeyOf = (ctx: AnalysisContext): unknown[] => [ctx.config, ctx.project, ctx.fs, ctx.workspaceRoot];
+
+const isAsciiWord = (c: number) => (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95;
+
+/** Would any of the model's text scans find something in text[from, to)? (Conservative: true when unsure.) */
+function scansFind(text: string, from: number, to: number, watched: ModuleModel['watched']): boolean {
+  const slice = text.slice(from, to);
+  for (const w of watched.words) if (slice.includes(w)) return true;
+  for (const name of watched.calls) {
+    for (let at = slice.indexOf(name); at >= 0; at = slice.indexOf(name, at + 1)) {
+      if (at > 0 && isAsciiWord(slice.charCodeAt(at - 1))) continue;
+      let j = at + name.length;
+      while (slice.charCodeAt(j) === 32 || slice.charCodeAt(j) === 9) j++;
+      if (slice.charCodeAt(j) === 40) return true; // `name(` (also `name (`), as the call scan matches it
+    }
+  }
+  for (const name of watched.bindings) {
+    for (let at = text.indexOf(name, from); at >= 0 && at < to; at = text.indexOf(name, at + 1)) {
+      const before = at > 0 ? text.charCodeAt(at - 1) : 32;
+      if (isAsciiWord(before) || before === 46 || isAsciiWord(text.charCodeAt(at + name.length))) continue;
+      if (mayBindAt(text, at, name.length)) return true;
+    }
+  }
+  return false;
+}
 
 /** Thrown inside shifting when a position falls inside the edit: the reuse is abandoned. */
 class NotShiftable extends Error {}
@@ -158,11 +182,13 @@ function reuseAfterEdit(previous: SourceState, state: SourceState, change: TextC
     const head = previous.text.slice(old.starts[i], Math.min(segmentEnd(old, i), old.starts[i] + 32)).trimStart();
     if (!/^(?:[rRuUbBfF]{0,2}["']|#|from\s+__future__\b)/.test(head) && head !== '') { if (i === seg) return undefined; break; }
   }
-  const editedLines = (text: string, lines: LineIndex, start: number, end: number) =>
-    text.slice(lines.starts[lines.positionAt(start).line], lines.lineEnd(lines.positionAt(end).line));
-  const before = editedLines(previous.text, previous.lines, change.start, change.oldEnd);
-  const after = editedLines(state.text, state.lines, change.start, change.newEnd);
-  for (const w of last.watched) if (before.includes(w) || after.includes(w)) return undefined;
+  // The edited lines, before and after: no scan may find anything there (scans never cross a line
+  // except the keyword ones, which are watched as words).
+  const editedSpan = (lines: LineIndex, start: number, end: number): [number, number] =>
+    [lines.starts[lines.positionAt(start).line], lines.lineEnd(lines.positionAt(end).line)];
+  const [b0, b1] = editedSpan(previous.lines, change.start, change.oldEnd);
+  const [a0, a1] = editedSpan(state.lines, change.start, change.newEnd);
+  if (scansFind(previous.text, b0, b1, last.watched) || scansFind(state.text, a0, a1, last.watched)) return undefined;
   try {
     return {
       text: state.text, watched: last.watched, ctxKey: last.ctxKey,
@@ -230,7 +256,7 @@ function analyzeSource(path: string, text: string, ctx: AnalysisContext, cacheKe
     const reused = reuseAfterEdit(previous, state, change, ctx);
     if (reused) { state.result = reused; reuseCounter.count++; return reused.findings; }
   }
-  let watched: Set<string> | undefined;
+  let watched: ModuleModel['watched'] | undefined;
   const r = withModel(text, cacheKey, options, ctx.isCancelled, (model, lines) => { watched = model.watched; return runRules({ path, model, lines, ctx }); });
   if ('incomplete' in r) { state.result = undefined; return [incomplete(path, r.incomplete)]; }
   // Only a complete partial analysis is reusable (a cancelled one is partial; a full parse has no "unparsed" code).

@@ -59,10 +59,11 @@ export interface ModuleModel {
    */
   callsNamed(names: Set<string>, keywordRe?: RegExp, accept?: (root: string | undefined, last: string, at: number) => boolean): Array<{ node: Node; scope: Scope }>;
   /**
-   * Every word whose occurrences in the text this model's users scanned for (names looked up, callee
-   * names, keywords): an edit whose lines contain none of them cannot change what the scans found.
+   * What this model's users scanned the text for, so that an edit can be shown not to change any scan:
+   * `words` (keywords, matched anywhere), `calls` (names found as `name(`), `bindings` (names whose
+   * occurrences were classified; only occurrences that may bind count, see mayBindAt).
    */
-  watched: Set<string>;
+  watched: { words: Set<string>; calls: Set<string>; bindings: Set<string> };
   /** Scan the text once for calls of any of `names`; later callsNamed() with a subset reuse the scan. */
   primeCallNames(names: Set<string>): void;
   /** The import bindings of a name (any scope), without scanning its other occurrences. */
@@ -222,7 +223,7 @@ export function buildModel(parsedOrTree: ParsedModule | Tree, text: string, isCa
     return roots[lo];
   };
   const covered = (offset: number) => !coverage || isCovered(coverage.ranges, offset);
-  const watched = new Set<string>(WATCHED_ALWAYS);
+  const watched = { words: new Set<string>(WATCHED_ALWAYS), calls: new Set<string>(), bindings: new Set<string>() };
   // The rules and the Hub references look up the same call sites: one tree query per span.
   const nodeCache = new Map<number, Node | null>();
   const nodeAt = (start: number, end: number): Node | null => {
@@ -347,7 +348,7 @@ export function buildModel(parsedOrTree: ParsedModule | Tree, text: string, isCa
   const bindingsOf = (name: string): Array<{ scope: Scope; binding: Binding }> => {
     const cached = bindingCache.get(name);
     if (cached) return cached;
-    watched.add(name);
+    watched.bindings.add(name);
     const out = [...(importsByName.get(name) ?? [])];
     if (/^[A-Za-z_]\w*$/.test(name)) {
       // indexOf (a native substring search) with the boundary checks done by hand: a regex with a
@@ -374,7 +375,7 @@ export function buildModel(parsedOrTree: ParsedModule | Tree, text: string, isCa
   let primed: { names: Set<string>; matches: Array<{ index: number; name: string }> } | undefined;
   const scanCallNames = (names: Set<string>): Array<{ index: number; name: string }> => {
     const out: Array<{ index: number; name: string }> = [];
-    for (const n of names) watched.add(n);
+    for (const n of names) watched.calls.add(n);
     const alternatives = [...names].filter((n) => /^[A-Za-z_]\w*$/.test(n)).map(escapeRegExp);
     if (!alternatives.length) return out;
     // `\\b` before a name that starts with a word character is `(?<!\\w)`, and V8 scans it twice as fast.
@@ -431,7 +432,8 @@ export function buildModel(parsedOrTree: ParsedModule | Tree, text: string, isCa
     return m;
   };
   const importedNames = new Set(importsByName.keys());
-  const importsOf = (name: string): Binding[] => { watched.add(name); return (importsByName.get(name) ?? []).map((b) => b.binding); };
+  // Imports come from the `import` keyword scan (watched as a word).
+  const importsOf = (name: string): Binding[] => (importsByName.get(name) ?? []).map((b) => b.binding);
   const statementMayContain = (offset: number, needle: string): boolean => {
     if (!coverage) return true;
     const seg = segmentAt(coverage.segments, offset);

@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Bench, BenchRow } from './types';
 import { LspTestClient } from '../test/helpers/lsp-client';
-import { analyzePython, findHubReferences, forgetPython, initPythonParser, reuseCounter } from '../core/code/index';
+import { analyzePython, findHubReferences, forgetPython, initPythonParser, localCounter, reuseCounter } from '../core/code/index';
 import { deleteParsed, parsePython } from '../core/code/parser';
 import { defaultConfig } from '../core/config';
 import type { AnalysisContext } from '../core/analysis';
@@ -103,6 +103,7 @@ const oneLineEdit: Bench = async () => {
   const times: number[] = [];
   const cpu: number[] = [];
   const reusedTimes: number[] = [];
+  const localTimes: number[] = [];
   const analyzedTimes: number[] = [];
   const EDITS = 120, WARM = 20;
   let at = 0;
@@ -114,21 +115,22 @@ const oneLineEdit: Bench = async () => {
       at = text.indexOf('\n', Math.floor(text.length / 2) + (i % 40) * 97);
       text = text.slice(0, at) + ' ' + text.slice(at);
     } else text = text.slice(0, at) + text.slice(at + 1);
-    const reusedBefore = reuseCounter.count;
+    const reusedBefore = reuseCounter.count, localBefore = localCounter.count;
     const t0 = performance.now(), c0 = cpuMs();
     analyzePython('/bench/edit.py', text, ctx);
     findHubReferences('/bench/edit.py', text); // the server adds the Hub references to every analysis
     const ms = performance.now() - t0;
     if (i >= WARM) {
       times.push(ms); cpu.push(cpuMs() - c0);
-      (reuseCounter.count > reusedBefore ? reusedTimes : analyzedTimes).push(ms);
+      (reuseCounter.count > reusedBefore ? reusedTimes : localCounter.count > localBefore ? localTimes : analyzedTimes).push(ms);
     }
   }
   forgetPython('/bench/edit.py');
   const p90 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length * 0.9)] ?? NaN;
   return [
     { name: 're-analysis after a one-line edit (5,000 lines)', value: median(times), unit: 'ms', target: 10, lowerIsBetter: true, note: `LOAD rules + Hub references; median of ${times.length} edits after ${WARM} warm-up, p90 ${p90(times).toFixed(1)} ms; CPU ${median(cpu).toFixed(1)} ms; ${loadNote()}` },
-    { name: '  … edits the rules must analyze again', value: median(analyzedTimes), unit: 'ms', target: 10, lowerIsBetter: true, note: `${analyzedTimes.length} of ${times.length} edits (the edited lines mention a name or API the rules read); p90 ${p90(analyzedTimes).toFixed(1)} ms` },
+    { name: '  … edits that need a whole-module rule pass', value: median(analyzedTimes), unit: 'ms', note: `${analyzedTimes.length} of ${times.length} edits (the edit may reach other statements: a binding of a resolved name, an import, a download…); p90 ${p90(analyzedTimes).toFixed(1)} ms` },
+    { name: '  … edits inside one model-loading statement (that statement judged again)', value: median(localTimes), unit: 'ms', note: `${localTimes.length} of ${times.length} edits; p90 ${p90(localTimes).toFixed(1)} ms` },
     { name: '  … edits in code the rules never read (last result reused)', value: median(reusedTimes), unit: 'ms', note: `${reusedTimes.length} of ${times.length} edits` },
   ];
 };

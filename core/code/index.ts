@@ -7,14 +7,15 @@
 import type { AnalysisContext, AnalysisResult, NotebookCellInput } from '../analysis';
 import { analyzePipInstall } from '../deps/index';
 import { LineIndex } from '../text';
-import type { Finding, Range } from '../types';
+import { compareFindings, type Finding, type Range } from '../types';
+import type { Node } from 'web-tree-sitter';
 import type { RuleMeta } from '../rules/registry';
 import { HUB_CALLEES, hubCall } from './hub';
 import { codeRuleMeta } from './meta';
 import { buildModel, callArgs, mayBindAt, qualifiedName, type Coverage, type ModuleModel } from './model';
 import { layoutNotebook, mapFindingToCell } from './notebook';
 import { deleteParsed, diffSpan, forgetTree, type ParsedModule, type TextChange, initParser, isParserReady, MAX_PYTHON_CHARS, parsePython, TREE_CACHE_SIZE, type TextChangeFrom } from './parser';
-import { RELEVANT_TEXT, runRules, SEED_TEXT } from './rules';
+import { DOWNLOAD_CALLEES, RELEVANT_TEXT, runRules, SEED_TEXT, type HubCall } from './rules';
 import { carryFlags, rangesOf, segmentAt, segmentEnd, segmentPython, updateSegments, type Segments } from './segments';
 
 /** Rule metadata for LOAD000–LOAD008. */
@@ -96,6 +97,33 @@ const sources = new Map<string, SourceState>();
 
 /** How many analyses reused the last result after an edit (tests and benchmarks read it). */
 export const reuseCounter = { count: 0 };
+/** How many analyses judged only the edited statement again (tests and benchmarks read it). */
+export const localCounter = { count: 0 };
+
+function unionWatched(a: ModuleModel['watched'], b: ModuleModel['watched']): ModuleModel['watched'] {
+  return { words: new Set([...a.words, ...b.words]), calls: new Set([...a.calls, ...b.calls]), bindings: new Set([...a.bindings, ...b.bindings]) };
+}
+
+/** Findings (and Hub references) outside the edited statement, shifted, merged with the statement's new ones. */
+function mergeLocal(previous: SourceState, state: SourceState, change: TextChange, local: { oldSpan: [number, number]; newSpan: [number, number] },
+  fresh: Finding[], hubCalls: ModuleModel['hubCalls']): { findings: Finding[]; hubRefs?: HubReference[] } | undefined {
+  const last = previous.result!;
+  const outside = (r: Range) => { const o = previous.lines.offsetAt(r.start); return o < local.oldSpan[0] || o >= local.oldSpan[1]; };
+  try {
+    const kept = shiftPositions(last.findings.filter((f) => outside(f.range)), previous.lines, state.lines, change);
+    const findings = [...kept, ...fresh].sort(compareFindings);
+    let hubRefs: HubReference[] | undefined;
+    if (last.hubRefs && hubCalls) {
+      const keptRefs = shiftPositions(last.hubRefs.filter((h) => outside(h.callRange)), previous.lines, state.lines, change);
+      const freshRefs = hubCalls.map(({ call, hub }) => hubReference(call, hub, state.lines));
+      hubRefs = [...keptRefs, ...freshRefs].sort((a, b) => a.callRange.start.line - b.callRange.start.line || a.callRange.start.character - b.callRange.start.character);
+    }
+    return { findings, hubRefs };
+  } catch (e) {
+    if (e instanceof NotShiftable) return undefined;
+    throw e;
+  }
+}
 
 interface LastResult {
   text: string;
@@ -105,17 +133,24 @@ interface LastResult {
   watched: ModuleModel['watched'];
   /** The context it ran with: another configuration, project or file access means another result. */
   ctxKey: unknown[];
+  /**
+   * Whether the findings can be updated statement by statement: a complete partial-parse analysis
+   * whose trees have no syntax errors (error recovery can reach from one statement into its neighbours).
+   */
+  local: boolean;
 }
+
+const parsedCleanly = (m: ModuleModel) => m.parsed.trees.every((t) => !t.rootNode.hasError);
 
 const ctxKeyOf = (ctx: AnalysisContext): unknown[] => [ctx.config, ctx.project, ctx.fs, ctx.workspaceRoot];
 
 const isAsciiWord = (c: number) => (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95;
 
 /** Would any of the model's text scans find something in text[from, to)? (Conservative: true when unsure.) */
-function scansFind(text: string, from: number, to: number, watched: ModuleModel['watched']): boolean {
+function scansFind(text: string, from: number, to: number, watched: ModuleModel['watched'], calls: Iterable<string> = watched.calls): boolean {
   const slice = text.slice(from, to);
   for (const w of watched.words) if (slice.includes(w)) return true;
-  for (const name of watched.calls) {
+  for (const name of calls) {
     for (let at = slice.indexOf(name); at >= 0; at = slice.indexOf(name, at + 1)) {
       if (at > 0 && isAsciiWord(slice.charCodeAt(at - 1))) continue;
       let j = at + name.length;
@@ -191,7 +226,7 @@ function reuseAfterEdit(previous: SourceState, state: SourceState, change: TextC
   if (scansFind(previous.text, b0, b1, last.watched) || scansFind(state.text, a0, a1, last.watched)) return undefined;
   try {
     return {
-      text: state.text, watched: last.watched, ctxKey: last.ctxKey,
+      text: state.text, watched: last.watched, ctxKey: last.ctxKey, local: last.local,
       findings: shiftPositions(last.findings, previous.lines, state.lines, change),
       hubRefs: last.hubRefs && shiftPositions(last.hubRefs, previous.lines, state.lines, change),
     };
@@ -199,6 +234,35 @@ function reuseAfterEdit(previous: SourceState, state: SourceState, change: TextC
     if (e instanceof NotShiftable) return undefined;
     throw e;
   }
+}
+
+/**
+ * An edit inside one selected statement S that keeps every statement boundary: the findings outside S
+ * are kept (shifted) and only S's calls are judged again — provided nothing in S (before or after the
+ * edit) can reach other statements: no watched keyword, no occurrence that may bind a name the last
+ * analysis resolved, no download call (taint facts), and S is not a leading statement. Returns the
+ * old span of S and its new span, or undefined.
+ */
+function localEdit(previous: SourceState, state: SourceState, change: TextChange, ctx: AnalysisContext): { oldSpan: [number, number]; newSpan: [number, number] } | undefined {
+  const last = previous.result;
+  if (!last || last.text !== previous.text || !last.local) return undefined;
+  const key = ctxKeyOf(ctx);
+  if (key.some((k, i) => k !== last.ctxKey[i])) return undefined;
+  const old = previous.segs, now = state.segs;
+  if (old.starts.length !== now.starts.length) return undefined;
+  const delta = change.newEnd - change.oldEnd;
+  const seg = segmentAt(old, change.start);
+  if (segmentAt(old, Math.max(change.start, change.oldEnd - 1)) !== seg) return undefined;
+  for (let i = 0; i < old.starts.length; i++) if (now.starts[i] !== (i <= seg ? old.starts[i] : old.starts[i] + delta)) return undefined;
+  for (let i = 0; i <= seg; i++) {
+    const head = previous.text.slice(old.starts[i], Math.min(segmentEnd(old, i), old.starts[i] + 32)).trimStart();
+    if (!/^(?:[rRuUbBfF]{0,2}["']|#|from\s+__future__\b)/.test(head) && head !== '') { if (i === seg) return undefined; break; }
+  }
+  const oldSpan: [number, number] = [old.starts[seg], segmentEnd(old, seg)];
+  const newSpan: [number, number] = [now.starts[seg], segmentEnd(now, seg)];
+  if (scansFind(previous.text, oldSpan[0], oldSpan[1], last.watched, DOWNLOAD_CALLEES)) return undefined;
+  if (scansFind(state.text, newSpan[0], newSpan[1], last.watched, DOWNLOAD_CALLEES)) return undefined;
+  return { oldSpan, newSpan };
 }
 
 function sourceState(cacheKey: string | undefined, text: string): { state: SourceState; change?: TextChangeFrom; previous?: SourceState } {
@@ -256,11 +320,36 @@ function analyzeSource(path: string, text: string, ctx: AnalysisContext, cacheKe
     const reused = reuseAfterEdit(previous, state, change, ctx);
     if (reused) { state.result = reused; reuseCounter.count++; return reused.findings; }
   }
+  // An edit inside one statement that cannot reach the others: judge that statement's calls again, keep the rest.
+  const local = previous && change && !options.fullParse && !options.stats ? localEdit(previous, state, change, ctx) : undefined;
   let watched: ModuleModel['watched'] | undefined;
-  const r = withModel(text, cacheKey, options, ctx.isCancelled, (model, lines) => { watched = model.watched; return runRules({ path, model, lines, ctx }); });
+  let hubCalls: ModuleModel['hubCalls'];
+  let clean = false;
+  const r = withModel(text, cacheKey, options, ctx.isCancelled, (model, lines) => {
+    watched = model.watched;
+    clean = parsedCleanly(model);
+    const found = runRules({ path, model, lines, ctx, within: local?.newSpan });
+    hubCalls = local ? model.hubCallsWithin : model.hubCalls;
+    return found;
+  });
   if ('incomplete' in r) { state.result = undefined; return [incomplete(path, r.incomplete)]; }
+  const complete = Boolean(watched) && !options.fullParse && !ctx.isCancelled?.();
+  if (local) {
+    const merged = complete && clean && previous?.result ? mergeLocal(previous, state, change!, local, r.value, hubCalls) : undefined;
+    if (merged) {
+      state.result = { text, findings: merged.findings, hubRefs: merged.hubRefs, ctxKey: ctxKeyOf(ctx), local: true,
+        watched: unionWatched(previous!.result!.watched, watched!) };
+      localCounter.count++;
+      return merged.findings;
+    }
+    // Not mergeable (a syntax error now, a position that cannot be shifted, a cancelled pass): the whole module.
+    const whole = withModel(text, cacheKey, options, ctx.isCancelled, (model, lines) => { watched = model.watched; clean = parsedCleanly(model); return runRules({ path, model, lines, ctx }); });
+    if ('incomplete' in whole) { state.result = undefined; return [incomplete(path, whole.incomplete)]; }
+    state.result = complete && !ctx.isCancelled?.() ? { text, findings: whole.value, watched: watched!, ctxKey: ctxKeyOf(ctx), local: clean } : undefined;
+    return whole.value;
+  }
   // Only a complete partial analysis is reusable (a cancelled one is partial; a full parse has no "unparsed" code).
-  state.result = watched && !options.fullParse && !ctx.isCancelled?.() ? { text, findings: r.value, watched, ctxKey: ctxKeyOf(ctx) } : undefined;
+  state.result = complete ? { text, findings: r.value, watched: watched!, ctxKey: ctxKeyOf(ctx), local: clean } : undefined;
   return r.value;
 }
 
@@ -357,6 +446,17 @@ export interface HubReference {
   callRange: Range;
 }
 
+function hubReference(node: Node, hub: HubCall, lines: LineIndex): HubReference {
+  const ref: HubReference = { repoId: hub.repoId, kind: hub.kind, range: lines.rangeOf(hub.repoNode.startIndex, hub.repoNode.endIndex), callRange: lines.rangeOf(node.startIndex, node.endIndex) };
+  if (hub.revision !== undefined) ref.revision = hub.revision;
+  if (hub.revisionNode) ref.revisionRange = lines.rangeOf(hub.revisionNode.startIndex, hub.revisionNode.endIndex);
+  else if (hub.revisionInString && hub.revision !== undefined) {
+    const end = hub.repoNode.endIndex - 1;
+    ref.revisionRange = lines.rangeOf(end - hub.revision.length, end);
+  }
+  return ref;
+}
+
 /**
  * Every Hub reference with a string-literal repo id (pinned or not), for the Hub integration.
  * Shares the analysis's parse cache for `path`: right after an analysis of the same text it parses nothing.
@@ -373,16 +473,7 @@ export function findHubReferences(path: string, text: string, options: AnalyzeOp
       const hub = fn ? hubCall(fn, qualifiedName(fn, scope), callArgs(node), scope) : undefined;
       return hub ? [{ call: node, hub }] : [];
     });
-    for (const { call: node, hub } of calls) {
-      const ref: HubReference = { repoId: hub.repoId, kind: hub.kind, range: lines.rangeOf(hub.repoNode.startIndex, hub.repoNode.endIndex), callRange: lines.rangeOf(node.startIndex, node.endIndex) };
-      if (hub.revision !== undefined) ref.revision = hub.revision;
-      if (hub.revisionNode) ref.revisionRange = lines.rangeOf(hub.revisionNode.startIndex, hub.revisionNode.endIndex);
-      else if (hub.revisionInString && hub.revision !== undefined) {
-        const end = hub.repoNode.endIndex - 1;
-        ref.revisionRange = lines.rangeOf(end - hub.revision.length, end);
-      }
-      out.push(ref);
-    }
+    for (const { call: node, hub } of calls) out.push(hubReference(node, hub, lines));
     return out;
   });
   // Partial results are fine for hovers and pinning; an unparseable file has none.

@@ -57,7 +57,7 @@ export interface ModuleModel {
    * alone: the chain's root identifier, undefined when it is not a plain name), or that contain a
    * match of `keywordRe`. Sorted by position.
    */
-  callsNamed(names: Set<string>, keywordRe?: RegExp, accept?: (root: string | undefined, last: string, at: number) => boolean): Array<{ node: Node; scope: Scope }>;
+  callsNamed(names: Set<string>, keywordRe?: RegExp, accept?: (root: string | undefined, last: string, at: number) => boolean, within?: readonly [number, number]): Array<{ node: Node; scope: Scope }>;
   /**
    * What this model's users scanned the text for, so that an edit can be shown not to change any scan:
    * `words` (keywords, matched anywhere), `calls` (names found as `name(`), `bindings` (names whose
@@ -81,6 +81,8 @@ export interface ModuleModel {
    * see a superset of the calls the Hub references need), so the references need no second pass.
    */
   hubCalls?: Array<{ call: Node; hub: import('./hub').HubCall }>;
+  /** The Hub calls of the last pass limited to one statement (RuleInput.within). */
+  hubCallsWithin?: Array<{ call: Node; hub: import('./hub').HubCall }>;
   /** Could the statement around `offset` contain `needle`? (Exact for a partial parse; true for a full one.) */
   statementMayContain(offset: number, needle: string): boolean;
 }
@@ -384,7 +386,8 @@ export function buildModel(parsedOrTree: ParsedModule | Tree, text: string, isCa
     return out;
   };
   const primeCallNames = (names: Set<string>): void => { primed = { names, matches: scanCallNames(names) }; };
-  const callsNamed = (names: Set<string>, keywordRe?: RegExp, accept?: (root: string | undefined, last: string, at: number) => boolean): Array<{ node: Node; scope: Scope }> => {
+  const callsNamed = (names: Set<string>, keywordRe?: RegExp, accept?: (root: string | undefined, last: string, at: number) => boolean, within?: readonly [number, number]): Array<{ node: Node; scope: Scope }> => {
+    const inSpan = (at: number) => !within || (at >= within[0] && at < within[1]);
     const found = new Map<number, Node>();
     let matches: Array<{ index: number; name: string }>;
     if (primed && [...names].every((n) => primed!.names.has(n))) matches = primed.matches.filter((m) => names.has(m.name));
@@ -393,6 +396,7 @@ export function buildModel(parsedOrTree: ParsedModule | Tree, text: string, isCa
       let count = 0;
       for (const m of matches) {
         if ((++count & 1023) === 0 && isCancelled?.()) break;
+        if (!inSpan(m.index)) continue;
         if (accept && !accept(chainRoot(text, m.index), m.name, m.index)) continue;
         const id = nodeAt(m.index, m.index + m.name.length);
         if (!id || id.type !== 'identifier' || id.startIndex !== m.index) continue;
@@ -408,6 +412,7 @@ export function buildModel(parsedOrTree: ParsedModule | Tree, text: string, isCa
     if (keywordRe) {
       const re = new RegExp(keywordRe.source, 'g');
       for (let m = re.exec(text); m; m = re.exec(text)) {
+        if (!inSpan(m.index)) continue;
         const id = nodeAt(m.index, m.index + 1);
         const kw = id?.parent;
         const call = kw?.type === 'keyword_argument' ? kw.parent?.parent : undefined;

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { compare as comparePep440, valid as validPep440 } from '@renovatebot/pep440';
 import type { AnalysisContext } from '../analysis';
 import type { LineIndex } from '../text';
-import type { Finding, Fix, Severity } from '../types';
+import { compareFindings, type Finding, type Fix, type Severity } from '../types';
 import { addKeywordArgument, removeArgument, replaceNode, replaceSpan } from './edits';
 import { cachedCommit, hubCacheDir, hubCall, PINNED_REVISION, type HubCall } from './hub';
 import {
@@ -25,6 +25,12 @@ export interface RuleInput {
   ctx: AnalysisContext;
   /** Filled on first use during a rule pass. */
   hubCacheDir?: string;
+  /**
+   * Only judge calls (and `"trust_remote_code": True` pairs) that start in [from, to): the caller
+   * keeps the findings elsewhere from an earlier pass. Download facts are always collected from the
+   * whole module (they reach other statements).
+   */
+  within?: readonly [number, number];
 }
 
 const RAISE: Record<Severity, Severity> = { hint: 'information', information: 'warning', warning: 'error', error: 'error' };
@@ -325,6 +331,7 @@ function checkRemoteCodeInDicts(input: RuleInput, out: Finding[]): void {
   const { model } = input;
   REMOTE_CODE_PAIR.lastIndex = 0;
   for (let m = REMOTE_CODE_PAIR.exec(model.text); m; m = REMOTE_CODE_PAIR.exec(model.text)) {
+    if (input.within && (m.index < input.within[0] || m.index >= input.within[1])) continue;
     const str = model.nodeAt(m.index, m.index + 1);
     const key = str?.type === 'string' ? str : str?.parent?.type === 'string' ? str.parent : undefined;
     const pair = key?.parent;
@@ -533,7 +540,7 @@ const INTERESTING_PACKAGES = new Set([
 ]);
 const BUILTIN_CALLEES = new Set(['eval', 'exec']);
 /** Callees that write downloaded files (taint-lite facts). */
-const DOWNLOAD_CALLEES = new Set(['urlretrieve', 'download_url_to_file', 'download', 'write']);
+export const DOWNLOAD_CALLEES = new Set(['urlretrieve', 'download_url_to_file', 'download', 'write']);
 /** Keyword arguments reported on any call. */
 const ANYWHERE_KEYWORDS = /\b(?:trust_remote_code|use_safetensors)\s*=/g;
 /** Text that must occur somewhere for any rule to fire: files without it are not even parsed. */
@@ -562,7 +569,7 @@ export function runRules(input: RuleInput): Finding[] {
   };
   model.primeCallNames(new Set([...RULE_CALLEES, ...DOWNLOAD_CALLEES, ...model.importedNames])); // one text scan for both
   const relevant = model.callsNamed(new Set([...RULE_CALLEES, ...model.importedNames]), ANYWHERE_KEYWORDS,
-    (root, last) => last === 'from_pretrained' || (root === last && BUILTIN_CALLEES.has(last)) || interestingRoot(root));
+    (root, last) => last === 'from_pretrained' || (root === last && BUILTIN_CALLEES.has(last)) || interestingRoot(root), input.within);
   const downloads = model.callsNamed(new Set([...DOWNLOAD_CALLEES, ...model.importedNames]), undefined,
     // `<file>.write(<response>.content)` only matters when the statement mentions `.content`.
     (root, last, at) => (last === 'write' ? model.statementMayContain(at, '.content') : interestingRoot(root)));
@@ -591,8 +598,11 @@ export function runRules(input: RuleInput): Finding[] {
       checkYamlAndEval(input, call, fn, qn, args, scope, facts, out);
     }
   }
-  if (!cancelled) model.hubCalls = hubCalls;
-  return out;
+  // A pass limited to one statement knows only that statement's Hub calls: never the module's list.
+  if (!cancelled) { if (input.within) model.hubCallsWithin = hubCalls; else model.hubCalls = hubCalls; }
+  // A fixed order (position, then code; stable) so that findings kept from an earlier pass and new
+  // ones merge into exactly what a whole pass gives.
+  return out.sort(compareFindings);
 }
 
 export { hubCall };

@@ -12,6 +12,25 @@ import { segmentPython, updateSegments } from '../../../core/code/segments';
 import { LineIndex } from '../../../core/text';
 import { syntheticModule } from '../../../bench/code';
 import { FIXTURES, makeCtx, parseMarkers } from './helpers';
+import { deleteParsed, parsePython } from '../../../core/code/parser';
+import { rangesOf } from '../../../core/code/segments';
+
+/**
+ * Valid for these tests: tree-sitter parses the whole text, and every top-level statement on its own,
+ * without errors. (tree-sitter is more lenient than Python: it accepts `from \n x import y`, which
+ * Python rejects and the statement splitter treats as two statements.)
+ */
+function validPython(text: string): boolean {
+  const segs = segmentPython(text);
+  for (const ranges of [[], rangesOf(segs, new Uint8Array(segs.starts.length).fill(1))]) {
+    const r = parsePython(text, undefined, undefined, ranges);
+    if (!('parsed' in r)) return false;
+    const bad = r.parsed.trees.some((t) => t.rootNode.hasError);
+    deleteParsed(r.parsed);
+    if (bad) return false;
+  }
+  return true;
+}
 
 before(async () => { await initPythonParser(); });
 
@@ -133,14 +152,6 @@ test('partial parse: a name bound inside an unparsed function does not force a p
 });
 
 test('incremental edits: typing through a module keeps the findings equal to a fresh analysis (and to a full parse while the code is valid)', async () => {
-  const { parsePython, deleteParsed } = await import('../../../core/code/parser');
-  const hasSyntaxError = (text: string) => {
-    const r = parsePython(text);
-    if (!('parsed' in r)) return true;
-    const bad = r.parsed.trees.some((t) => t.rootNode.hasError);
-    deleteParsed(r.parsed);
-    return bad;
-  };
   const { text: base } = parseMarkers(readFileSync(path.join(FIXTURES, 'LOAD001.py'), 'utf8'));
   // Repeat the fixture so that the module spans several chunks (trees), as real files do.
   const big = `${base}\n${base.replace(/^import .*$/gm, '')}\n${base.replace(/^import .*$/gm, '')}`;
@@ -153,11 +164,12 @@ test('incremental edits: typing through a module keeps the findings equal to a f
       const start = at % (text.length + 1);
       text = text.slice(0, start) + inserted + text.slice(Math.min(text.length, start + removed));
       const incremental = key(analyzePython('/ws/typing.py', text, ctx).findings);
-      const fresh = key(analyzePython('/ws/fresh.py', text, ctx).findings).split('/ws/fresh.py').join('/ws/typing.py');
-      forgetPython('/ws/fresh.py');
-      assert.equal(incremental, fresh);
-      // Broken code: tree-sitter's error recovery may differ between one tree and several; valid code: identical.
-      if (!hasSyntaxError(text)) {
+      // Broken code: tree-sitter's error recovery depends on which statements are parsed together (and
+      // typing keeps statements earlier rounds asked for), so only valid code must match exactly.
+      if (validPython(text)) {
+        const fresh = key(analyzePython('/ws/fresh.py', text, ctx).findings).split('/ws/fresh.py').join('/ws/typing.py');
+        forgetPython('/ws/fresh.py');
+        assert.equal(incremental, fresh);
         validCompared++;
         const full = key(analyzePython('/ws/full.py', text, ctx, { fullParse: true }).findings).split('/ws/full.py').join('/ws/typing.py');
         forgetPython('/ws/full.py');
@@ -239,20 +251,51 @@ test('reuse after an edit never differs from a fresh analysis (property, module 
   const { text: fixture } = parseMarkers(readFileSync(path.join(FIXTURES, 'LOAD001.py'), 'utf8'));
   const filler = Array.from({ length: 25 }, (_, i) => `def helper_${i}(x, p):\n    y = x * ${i}\n    return y\n`).join('\n');
   const base = `${fixture}\n${filler}\nfinal = torch.load(p)\n`;
-  const before = reuseCounter.count;
-  fc.assert(fc.property(fc.array(fc.tuple(fc.nat(), fc.nat(3), fc.constantFrom('x', ' ', '\n', '\n    z = 1', 'p', '(', '"', '#', 'torch', ' = 1', 'global p\n', 'load', '.content', '    ', 'import os\n', 'def ')), { minLength: 1, maxLength: 15 }), (edits) => {
+  const { localCounter } = await import('../../../core/code/index');
+  const before = reuseCounter.count, localBefore = localCounter.count;
+  let compared = 0;
+  // Edits stay away from the module's first lines (leading statements are never reused) so that most texts stay valid.
+  const offset = fixture.length;
+  fc.assert(fc.property(fc.array(fc.tuple(fc.nat(), fc.nat(3), fc.constantFrom('x', ' ', '\n', '\n    z = 1', 'p', '(', '"', '#', 'torch', ' = 1', 'global p\n', 'load', '.content', '    ', 'import os\n', 'def ', '(p)', 'torch.load(p)')), { minLength: 1, maxLength: 15 }), (edits) => {
     let text = base;
     forgetPython('/ws/prop.py');
     analyzePython('/ws/prop.py', text, ctx);
     for (const [at, removed, inserted] of edits) {
-      const start = at % (text.length + 1);
+      const start = at % 3 === 0 ? at % (text.length + 1) : offset + (at % Math.max(1, text.length + 1 - offset));
       text = text.slice(0, start) + inserted + text.slice(Math.min(text.length, start + removed));
       const incremental = key(analyzePython('/ws/prop.py', text, ctx).findings);
+      if (!validPython(text)) continue; // broken code: see the caveat in docs/python-analysis.md
+      compared++;
       const fresh = key(analyzePython('/ws/prop-fresh.py', text, ctx).findings).split('/ws/prop-fresh.py').join('/ws/prop.py');
       forgetPython('/ws/prop-fresh.py');
       assert.equal(incremental, fresh);
     }
     forgetPython('/ws/prop.py');
-  }), { numRuns: 60 });
+  }), { numRuns: 80 });
+  assert.ok(compared > 20, `compared ${compared} valid texts`);
   assert.ok(reuseCounter.count - before > 5, `reused ${reuseCounter.count - before} times`);
+  assert.ok(localCounter.count - localBefore > 0, `statement-only passes: ${localCounter.count - localBefore}`);
+});
+
+test('typing inside a model-loading statement judges only that statement again; an edit that can reach other statements does not', async () => {
+  const { localCounter } = await import('../../../core/code/index');
+  const filler = Array.from({ length: 30 }, (_, i) => `def helper_${i}(x):\n    return x * ${i}\n`).join('\n');
+  let text = `import torch\nfrom huggingface_hub import hf_hub_download\n${filler}\na = torch.load("a.pt")\nb = torch.load("b.pt")\nc = torch.load("c.pt")\n`;
+  forgetPython('/ws/local.py');
+  analyzePython('/ws/local.py', text, ctx);
+  const typeAt = (needle: string, insert: string) => {
+    const at = text.indexOf(needle) + needle.length;
+    text = text.slice(0, at) + insert + text.slice(at);
+    const before = localCounter.count;
+    const got = key(analyzePython('/ws/local.py', text, ctx).findings);
+    const fresh = key(analyzePython('/ws/local-fresh.py', text, ctx, { fullParse: true }).findings).split('/ws/local-fresh.py').join('/ws/local.py');
+    forgetPython('/ws/local-fresh.py');
+    assert.equal(got, fresh);
+    return localCounter.count > before;
+  };
+  assert.equal(typeAt('b = torch.load("b.pt"', ', weights_only=True'), true, 'the fix typed by hand: only that statement');
+  assert.equal(analyzePython('/ws/local.py', text, ctx).findings.filter((f) => f.code === 'LOAD001').length, 2, 'a and c remain');
+  assert.equal(typeAt('c = torch.load("c.pt")', '; torch = None'), false, 'a new binding of torch reaches every statement');
+  assert.equal(typeAt('a = torch.load("a.pt")', '; urlretrieve("http://example.invalid/c", "c.pt")'), false, 'a download call reaches other statements');
+  forgetPython('/ws/local.py');
 });

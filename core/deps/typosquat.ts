@@ -46,9 +46,9 @@ interface Index {
   known: Set<string>;
   ultra: Map<string, string>;
   /** Hash of each one-character deletion of a target → targets (candidates are verified, so collisions are harmless). */
-  deletions: Map<number, string[]>;
+  deletions: HashMultimap;
   /** Hash of each target → targets. */
-  targetHashes: Map<number, string[]>;
+  targetHashes: HashMultimap;
   typoTargets: Set<string>;
   affixTargets: Set<string>;
   sortedWords: Map<string, string>;
@@ -87,7 +87,8 @@ function buildIndex(): Index {
   }
   const known = new Set<string>([...rank.keys(), ...ml]);
   for (const c of curated.keys()) known.delete(c);
-  const idx: Index = { rank, ml, known, ultra: new Map(), deletions: new Map(), targetHashes: new Map(), typoTargets: new Set(), affixTargets: new Set(), sortedWords: new Map(), curated };
+  const deletions = new HashMultimapBuilder(), targetHashes = new HashMultimapBuilder();
+  const idx: Index = { rank, ml, known, ultra: new Map(), deletions: EMPTY_MULTIMAP, targetHashes: EMPTY_MULTIMAP, typoTargets: new Set(), affixTargets: new Set(), sortedWords: new Map(), curated };
   for (const n of known) {
     const u = ultraNormalize(n);
     if (better(idx, n, idx.ultra.get(u))) idx.ultra.set(u, n);
@@ -96,8 +97,8 @@ function buildIndex(): Index {
       if (n.length >= MIN_TYPO_TARGET_LENGTH) {
         idx.typoTargets.add(n);
         const hashes = deletionHashes(n);
-        pushTo(idx.targetHashes, hashes.full, n);
-        for (const d of hashes.deletions) pushTo(idx.deletions, d, n);
+        targetHashes.add(hashes.full, n);
+        for (const d of hashes.deletions) deletions.add(d, n);
       }
     }
     if (ml.has(n) || r < AFFIX_TARGET_TOP) idx.affixTargets.add(n);
@@ -106,13 +107,66 @@ function buildIndex(): Index {
       if (better(idx, n, idx.sortedWords.get(key))) idx.sortedWords.set(key, n);
     }
   }
+  idx.deletions = deletions.build();
+  idx.targetHashes = targetHashes.build();
   return idx;
 }
 
-function pushTo(m: Map<number, string[]>, k: number, v: string): void {
-  const list = m.get(k);
-  if (!list) m.set(k, [v]);
-  else if (!list.includes(v)) list.push(v);
+/**
+ * hash → names, as two typed arrays sorted by hash (8 bytes an entry). The ~55,000 deletion hashes
+ * as a Map of arrays cost several MB of the language server's heap; lookups are a binary search.
+ * A name appears once per hash, in the order it was added.
+ */
+interface HashMultimap {
+  get(hash: number): string[] | undefined;
+  /** Call `fn` for each name under `hash` (no array allocated: this is the per-name hot path). */
+  each(hash: number, fn: (name: string) => void): void;
+}
+const EMPTY_MULTIMAP: HashMultimap = { get: () => undefined, each: () => undefined };
+/** Names per index: 2^20 leaves room (15,000 today) and keeps hash × 2^20 + index exact in a double. */
+const MAX_MULTIMAP_NAMES = 1 << 20;
+
+class HashMultimapBuilder {
+  private readonly names: string[] = [];
+  private readonly nameIndex = new Map<string, number>();
+  private keys: number[] = [];
+  add(hash: number, name: string): void {
+    let i = this.nameIndex.get(name);
+    if (i === undefined) {
+      if (this.names.length >= MAX_MULTIMAP_NAMES) return;
+      i = this.names.length; this.names.push(name); this.nameIndex.set(name, i);
+    }
+    this.keys.push((hash >>> 0) * MAX_MULTIMAP_NAMES + i);
+  }
+  build(): HashMultimap {
+    const sorted = Float64Array.from(this.keys).sort();
+    const hashes = new Uint32Array(sorted.length), refs = new Uint32Array(sorted.length);
+    let n = 0;
+    for (let k = 0; k < sorted.length; k++) {
+      if (k > 0 && sorted[k] === sorted[k - 1]) continue; // the same name twice under one hash
+      hashes[n] = Math.floor(sorted[k] / MAX_MULTIMAP_NAMES); refs[n] = sorted[k] % MAX_MULTIMAP_NAMES; n++;
+    }
+    const names = this.names;
+    this.keys = [];
+    const h = hashes.subarray(0, n), r = refs.subarray(0, n);
+    const first = (key: number) => {
+      let lo = 0, hi = h.length;
+      while (lo < hi) { const mid = (lo + hi) >>> 1; if (h[mid] < key) lo = mid + 1; else hi = mid; }
+      return lo;
+    };
+    return {
+      get(hash: number): string[] | undefined {
+        const key = hash >>> 0;
+        const out: string[] = [];
+        for (let k = first(key); k < h.length && h[k] === key; k++) out.push(names[r[k]]);
+        return out.length ? out : undefined;
+      },
+      each(hash: number, fn: (name: string) => void): void {
+        const key = hash >>> 0;
+        for (let k = first(key); k < h.length && h[k] === key; k++) fn(names[r[k]]);
+      },
+    };
+  }
 }
 
 const HASH_BASE = 0x01000193;
@@ -243,12 +297,12 @@ function computeConfusion(rawName: string): Confusion | undefined {
   if (name.length >= MIN_TYPO_TARGET_LENGTH - 1) {
     const h = deletionHashes(name);
     // typed = target minus one char.
-    for (const t of idx.deletions.get(h.full) ?? []) consider(t);
+    idx.deletions.each(h.full, consider);
     for (const d of h.deletions) {
       // typed = target plus one char.
-      for (const t of idx.targetHashes.get(d) ?? []) consider(t);
+      idx.targetHashes.each(d, consider);
       // same length: substitution or adjacent swap.
-      for (const t of idx.deletions.get(d) ?? []) consider(t);
+      idx.deletions.each(d, consider);
     }
   }
   if (best && bestEdit) return { intended: best, kind: bestEdit.kind, reason: bestEdit.reason };

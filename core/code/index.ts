@@ -34,11 +34,6 @@ function incomplete(path: string, reason: string): Finding {
   };
 }
 
-/**
- * Above this share of the text selected, parse the whole text as one tree. 1 = never: even a fully
- * selected module is parsed as chunks of statements, so that a keystroke re-parses one chunk.
- */
-export const PARTIAL_PARSE_MAX_SHARE = 1;
 /** Rounds of "parse the statements the analysis asked for" before falling back to a full parse. */
 export const MAX_PARTIAL_ROUNDS = 4;
 
@@ -64,15 +59,23 @@ function allSeeds(text: string, segs: Segments): Uint8Array {
  * analyses of this document asked for, and the leading docstring/`__future__` statements (where a
  * fix adds an import).
  */
+/**
+ * Index of the last leading statement: the module's docstring, comments and `__future__` imports, up to
+ * and including the first other statement (a fix that adds an import places it by these).
+ */
+function lastLeadingSegment(text: string, segs: Segments): number {
+  for (let i = 0; i < segs.starts.length; i++) {
+    const head = text.slice(segs.starts[i], Math.min(segmentEnd(segs, i), segs.starts[i] + 32)).trimStart();
+    if (!/^(?:[rRuUbBfF]{0,2}["']|#|from\s+__future__\b)/.test(head) && head !== '') return i;
+  }
+  return segs.starts.length - 1;
+}
+
 function initialSelection(text: string, state: SourceState): Uint8Array {
   const { segs } = state;
   const selected = new Uint8Array(segs.starts.length);
   for (let i = 0; i < selected.length; i++) selected[i] = state.seeds[i] | state.demanded[i];
-  for (let i = 0; i < segs.starts.length; i++) {
-    selected[i] = 1;
-    const head = text.slice(segs.starts[i], Math.min(segmentEnd(segs, i), segs.starts[i] + 32)).trimStart();
-    if (!/^(?:[rRuUbBfF]{0,2}["']|#|from\s+__future__\b)/.test(head) && head !== '') break;
-  }
+  selected.fill(1, 0, lastLeadingSegment(text, segs) + 1);
   return selected;
 }
 
@@ -197,7 +200,12 @@ function shiftPositions<T>(value: T, oldLines: LineIndex, newLines: LineIndex, c
  * text for — cannot change any scan result, node or finding: the last result is reused, with
  * positions after the edit shifted. Anything else (or any doubt) returns undefined: analyze again.
  */
-function reuseAfterEdit(previous: SourceState, state: SourceState, change: TextChange, ctx: AnalysisContext): LastResult | undefined {
+/**
+ * The statement an edit stayed inside, when the last result is for the previous text and this context,
+ * every statement boundary is kept (shifted), and the statement is not a leading one. Both shortcuts
+ * below start from it.
+ */
+function editedStatement(previous: SourceState, state: SourceState, change: TextChange, ctx: AnalysisContext): { last: LastResult; seg: number } | undefined {
   const last = previous.result;
   if (!last || last.text !== previous.text) return undefined;
   const key = ctxKeyOf(ctx);
@@ -208,15 +216,19 @@ function reuseAfterEdit(previous: SourceState, state: SourceState, change: TextC
   const seg = segmentAt(old, change.start);
   if (segmentAt(old, Math.max(change.start, change.oldEnd - 1)) !== seg) return undefined;
   for (let i = 0; i < old.starts.length; i++) if (now.starts[i] !== (i <= seg ? old.starts[i] : old.starts[i] + delta)) return undefined;
+  // Leading statements are always parsed (where fixes add imports).
+  if (seg <= lastLeadingSegment(previous.text, old)) return undefined;
+  return { last, seg };
+}
+
+function reuseAfterEdit(previous: SourceState, state: SourceState, change: TextChange, ctx: AnalysisContext): LastResult | undefined {
+  const edited = editedStatement(previous, state, change, ctx);
+  if (!edited) return undefined;
+  const { last, seg } = edited;
   if (state.seeds[seg] || state.demanded[seg] || previous.seeds[seg] || previous.demanded[seg]) return undefined;
   // The first line of a statement decides what it is (definition, decorator, clause): not reused.
-  const firstLineEnd = previous.text.indexOf('\n', old.starts[seg]);
+  const firstLineEnd = previous.text.indexOf('\n', previous.segs.starts[seg]);
   if (firstLineEnd < 0 || change.start <= firstLineEnd) return undefined;
-  // Leading statements are always parsed (where fixes add imports).
-  for (let i = 0; i <= seg; i++) {
-    const head = previous.text.slice(old.starts[i], Math.min(segmentEnd(old, i), old.starts[i] + 32)).trimStart();
-    if (!/^(?:[rRuUbBfF]{0,2}["']|#|from\s+__future__\b)/.test(head) && head !== '') { if (i === seg) return undefined; break; }
-  }
   // The edited lines, before and after: no scan may find anything there (scans never cross a line
   // except the keyword ones, which are watched as words).
   const editedSpan = (lines: LineIndex, start: number, end: number): [number, number] =>
@@ -244,20 +256,10 @@ function reuseAfterEdit(previous: SourceState, state: SourceState, change: TextC
  * old span of S and its new span, or undefined.
  */
 function localEdit(previous: SourceState, state: SourceState, change: TextChange, ctx: AnalysisContext): { oldSpan: [number, number]; newSpan: [number, number] } | undefined {
-  const last = previous.result;
-  if (!last || last.text !== previous.text || !last.local) return undefined;
-  const key = ctxKeyOf(ctx);
-  if (key.some((k, i) => k !== last.ctxKey[i])) return undefined;
+  const edited = editedStatement(previous, state, change, ctx);
+  if (!edited || !edited.last.local) return undefined;
+  const { last, seg } = edited;
   const old = previous.segs, now = state.segs;
-  if (old.starts.length !== now.starts.length) return undefined;
-  const delta = change.newEnd - change.oldEnd;
-  const seg = segmentAt(old, change.start);
-  if (segmentAt(old, Math.max(change.start, change.oldEnd - 1)) !== seg) return undefined;
-  for (let i = 0; i < old.starts.length; i++) if (now.starts[i] !== (i <= seg ? old.starts[i] : old.starts[i] + delta)) return undefined;
-  for (let i = 0; i <= seg; i++) {
-    const head = previous.text.slice(old.starts[i], Math.min(segmentEnd(old, i), old.starts[i] + 32)).trimStart();
-    if (!/^(?:[rRuUbBfF]{0,2}["']|#|from\s+__future__\b)/.test(head) && head !== '') { if (i === seg) return undefined; break; }
-  }
   const oldSpan: [number, number] = [old.starts[seg], segmentEnd(old, seg)];
   const newSpan: [number, number] = [now.starts[seg], segmentEnd(now, seg)];
   if (scansFind(previous.text, oldSpan[0], oldSpan[1], last.watched, DOWNLOAD_CALLEES)) return undefined;
@@ -293,12 +295,6 @@ function sourceState(cacheKey: string | undefined, text: string): { state: Sourc
   return { state, change, previous: change ? previous : undefined };
 }
 
-function selectedShare(segs: Segments, selected: Uint8Array): number {
-  let chars = 0;
-  for (let i = 0; i < selected.length; i++) if (selected[i]) chars += segmentEnd(segs, i) - segs.starts[i];
-  return segs.textLength ? chars / segs.textLength : 1;
-}
-
 /**
  * Analyse Python source; `cacheKey` enables incremental re-parsing of the same document.
  * Only the statements the rules can care about are parsed (see segments.ts); when the analysis
@@ -315,7 +311,8 @@ function analyzeSource(path: string, text: string, ctx: AnalysisContext, cacheKe
   // Most modules mention none of the APIs the rules look for: skip parsing them entirely.
   if (text.length > MAX_PYTHON_CHARS) return [incomplete(path, `file is larger than ${MAX_PYTHON_CHARS} characters`)];
   if (!RELEVANT_TEXT.test(text)) return [];
-  const { state, change, previous } = sourceState(cacheKey, text);
+  const source = sourceState(cacheKey, text);
+  const { state, change, previous } = source;
   if (previous && change && !options.fullParse && !options.stats) {
     const reused = reuseAfterEdit(previous, state, change, ctx);
     if (reused) { state.result = reused; reuseCounter.count++; return reused.findings; }
@@ -325,7 +322,7 @@ function analyzeSource(path: string, text: string, ctx: AnalysisContext, cacheKe
   let watched: ModuleModel['watched'] | undefined;
   let hubCalls: ModuleModel['hubCalls'];
   let clean = false;
-  const r = withModel(text, cacheKey, options, ctx.isCancelled, (model, lines) => {
+  const r = withModel(source, cacheKey, options, ctx.isCancelled, (model, lines) => {
     watched = model.watched;
     clean = parsedCleanly(model);
     const found = runRules({ path, model, lines, ctx, within: local?.newSpan });
@@ -343,7 +340,8 @@ function analyzeSource(path: string, text: string, ctx: AnalysisContext, cacheKe
       return merged.findings;
     }
     // Not mergeable (a syntax error now, a position that cannot be shifted, a cancelled pass): the whole module.
-    const whole = withModel(text, cacheKey, options, ctx.isCancelled, (model, lines) => { watched = model.watched; clean = parsedCleanly(model); return runRules({ path, model, lines, ctx }); });
+    // Same text: the parse and the model are the ones just built (withModel reuses them).
+    const whole = withModel({ state }, cacheKey, options, ctx.isCancelled, (model, lines) => { watched = model.watched; clean = parsedCleanly(model); return runRules({ path, model, lines, ctx }); });
     if ('incomplete' in whole) { state.result = undefined; return [incomplete(path, whole.incomplete)]; }
     state.result = complete && !ctx.isCancelled?.() ? { text, findings: whole.value, watched: watched!, ctxKey: ctxKeyOf(ctx), local: clean } : undefined;
     return whole.value;
@@ -358,15 +356,18 @@ function analyzeSource(path: string, text: string, ctx: AnalysisContext, cacheKe
  * then — when the body looked at text that was not parsed — those statements too, and again.
  * `body` must be a pure function of the model (it may run more than once).
  */
-function withModel<T>(text: string, cacheKey: string | undefined, options: AnalyzeOptions, isCancelled: (() => boolean) | undefined,
+function withModel<T>(source: { state: SourceState; change?: TextChangeFrom }, cacheKey: string | undefined, options: AnalyzeOptions, isCancelled: (() => boolean) | undefined,
   body: (model: ModuleModel, lines: LineIndex) => T): { value: T } | { incomplete: string } {
   const { fullParse = false, stats } = options;
-  const { state, change } = sourceState(cacheKey, text);
+  const { state, change } = source;
+  const { text } = state;
   const lines = state.lines;
   const segs = fullParse ? undefined : state.segs;
   const selected = segs ? initialSelection(text, state) : undefined;
   for (let round = 0; ; round++) {
-    const partial = segs && selected && round < MAX_PARTIAL_ROUNDS && selectedShare(segs, selected) <= PARTIAL_PARSE_MAX_SHARE;
+    // Even a fully selected module is parsed as chunks of statements (a keystroke re-parses one chunk);
+    // a single whole-text tree is only the fallback after MAX_PARTIAL_ROUNDS.
+    const partial = segs && selected && round < MAX_PARTIAL_ROUNDS;
     let coverage: Coverage | undefined = partial ? { segments: segs, ranges: rangesOf(segs, selected), misses: [] } : undefined;
     if (stats) { stats.rounds = round + 1; stats.parsedChars = coverage ? coverage.ranges.reduce((n, r) => n + r.endIndex - r.startIndex, 0) : text.length; }
     let parsed;
@@ -465,7 +466,7 @@ export function findHubReferences(path: string, text: string, options: AnalyzeOp
   if (!isParserReady() || text.length > MAX_PYTHON_CHARS) return [];
   const cached = options.fullParse ? undefined : sources.get(path)?.result;
   if (cached && cached.text === text && cached.hubRefs) return cached.hubRefs;
-  const r = withModel(text, path, options, undefined, (model, lines) => {
+  const r = withModel(sourceState(path, text), path, options, undefined, (model, lines) => {
     const out: HubReference[] = [];
     // Right after an analysis of the same text, its rule pass has already found every Hub call.
     const calls = model.hubCalls ?? model.callsNamed(new Set([...HUB_CALLEES, ...model.importedNames])).flatMap(({ node, scope }) => {

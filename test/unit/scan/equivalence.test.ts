@@ -7,19 +7,10 @@ import path from 'node:path';
 import { runPickle } from '../../../core/scan/pickle/vm';
 import { toPlain } from '../../../core/scan/pickle/plain';
 import { DEFAULT_LIMITS } from '../../../core/scan/format';
+import { normalizeSets } from './normalize';
 
 const dir = path.join(__dirname, '../../fixtures/models');
 const structures = JSON.parse(fs.readFileSync(path.join(dir, 'structures.json'), 'utf8')) as Record<string, unknown>;
-
-function normalizeSets(x: unknown): unknown {
-  if (Array.isArray(x)) return x.map(normalizeSets);
-  if (x && typeof x === 'object') {
-    const o = x as Record<string, unknown>;
-    if (Array.isArray(o.set)) return { set: (o.set as unknown[]).map(normalizeSets).map((v) => JSON.stringify(v)).sort() };
-    return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, normalizeSets(v)]));
-  }
-  return x;
-}
 
 for (const [name, want] of Object.entries(structures)) {
   test(`VM reconstruction equals Python for ${name}`, () => {

@@ -12,6 +12,7 @@ import fc from 'fast-check';
 import { runPickle, SLAB_FIRST_SLOTS, SLAB_MAX_SLOTS, LAZY_STRING_MAX_BYTES, type PNode } from '../../../core/scan/pickle/vm';
 import { toPlain } from '../../../core/scan/pickle/plain';
 import { DEFAULT_LIMITS } from '../../../core/scan/format';
+import { normalizeSets } from './normalize';
 
 const PY = '/usr/bin/python3';
 const run = (b: Uint8Array, limits = DEFAULT_LIMITS) => runPickle(b, { limits });
@@ -19,16 +20,6 @@ const cat = (...parts: (string | number[] | Uint8Array)[]) => Buffer.concat(part
 const su = (s: string) => { const b = Buffer.from(s, 'utf8'); return cat([0x8c, b.length], b); };
 const binfloat = (x: number) => { const b = Buffer.alloc(9); b[0] = 0x47; b.writeDoubleBE(x, 1); return b; };
 const u32 = (n: number) => { const b = Buffer.alloc(4); b.writeUInt32LE(n); return b; };
-
-function normalizeSets(x: unknown): unknown {
-  if (Array.isArray(x)) return x.map(normalizeSets);
-  if (x && typeof x === 'object') {
-    const o = x as Record<string, unknown>;
-    if (Array.isArray(o.set)) return { set: (o.set as unknown[]).map(normalizeSets).map((v) => JSON.stringify(v)).sort() };
-    return Object.fromEntries(Object.entries(o).map(([k, v]) => [k, normalizeSets(v)]));
-  }
-  return x;
-}
 
 /** Every object node reachable from `n` has a known kind (no VM-internal marker escaped into the graph). */
 function assertOnlyGraphNodes(n: PNode, seen = new Set<object>()): void {
@@ -54,17 +45,10 @@ test('records spanning many slab chunks, big multi-batch dicts and lists equal P
   try {
     const gen = spawnSync(PY, ['-c', `
 import pickle, json, random, sys, os
+sys.dont_write_bytecode = True  # importing the generator must not write into the repository
+sys.path.insert(0, sys.argv[2])
+from generate import canon  # the fixture generator's canonical JSON (what toPlain must equal)
 random.seed(7)
-def canon(o):
-    if o is None or isinstance(o, (bool, str)): return o
-    if isinstance(o, int): return o if -2**53 <= o <= 2**53 else {'int': str(o)}
-    if isinstance(o, float): return o
-    if isinstance(o, (bytes, bytearray)): return {'bytes': o.hex()}
-    if isinstance(o, tuple): return {'tuple': [canon(x) for x in o]}
-    if isinstance(o, list): return [canon(x) for x in o]
-    if isinstance(o, (set, frozenset)): return {'set': sorted((canon(x) for x in o), key=lambda v: json.dumps(v, sort_keys=True))}
-    if isinstance(o, dict): return {'dict': [[canon(k), canon(v)] for k, v in o.items()]}
-    raise TypeError(type(o))
 words = ['', 'a', 'h\\u00e9llo', '\\u65e5\\u672c', '\\U0001f600x', 'x' * 254, 'y' * 255, 'z' * 256, 'w' * 300, 'q\\'s "q"\\n']
 shared = 'shared-%d' % 1
 recs = []
@@ -80,7 +64,7 @@ want = canon(obj)
 for proto in range(6):
     open(os.path.join(sys.argv[1], 'p%d.pkl' % proto), 'wb').write(pickle.dumps(obj, protocol=proto))
 json.dump(want, open(os.path.join(sys.argv[1], 'want.json'), 'w'))
-`, tmp], { encoding: 'utf8' });
+`, tmp, path.join(__dirname, '../../fixtures/models')], { encoding: 'utf8' });
     assert.equal(gen.status, 0, gen.stderr);
     const want = normalizeSets(JSON.parse(fs.readFileSync(path.join(tmp, 'want.json'), 'utf8')));
     for (let proto = 0; proto <= 5; proto++) {

@@ -55,8 +55,40 @@ export function effectiveSeverity(config: ModelVetConfig, code: string, fallback
   return optIn ? undefined : fallback;
 }
 
+/**
+ * Settings that reach the network or name files to read. A workspace may not set them (VS Code's
+ * Restricted Mode, a repository's `.vscode/settings.json`, `[tool.modelvet]` in its pyproject.toml):
+ * only the user can, or the workspace once the user trusts it. package.json lists the same keys in
+ * `capabilities.untrustedWorkspaces.restrictedConfigurations` (a unit test keeps the two in step).
+ */
+export const TRUST_RESTRICTED_SETTINGS: readonly string[] = ['online.enabled', 'online.indexUrl', 'online.hubUrl', 'osvDbPaths'];
+
+export interface MergeOptions {
+  /**
+   * May the patch set TRUST_RESTRICTED_SETTINGS? True for the user's own settings and trusted
+   * workspaces; false for an untrusted workspace's settings and for any project file.
+   */
+  allowRestricted?: boolean;
+  /** Called with the dotted key of each restricted value the patch tried to set and was refused. */
+  onRefused?: (key: string) => void;
+}
+
+/** The restricted keys a patch sets (dotted names, in TRUST_RESTRICTED_SETTINGS spelling). */
+export function restrictedKeysIn(patch: unknown): string[] {
+  if (!patch || typeof patch !== 'object') return [];
+  const p = patch as Record<string, any>;
+  const out: string[] = [];
+  const online = p.online && typeof p.online === 'object' ? p.online : undefined;
+  if (online?.enabled !== undefined) out.push('online.enabled');
+  if (online?.indexUrl !== undefined || online?.['index-url'] !== undefined) out.push('online.indexUrl');
+  if (online?.hubUrl !== undefined || online?.['hub-url'] !== undefined) out.push('online.hubUrl');
+  if (p.osvDbPaths !== undefined || p['osv-db'] !== undefined) out.push('osvDbPaths');
+  return out;
+}
+
 /** Deep-merge a partial config (from settings or pyproject) over a base. Unknown keys are ignored. */
-export function mergeConfig(base: ModelVetConfig, patch: unknown): ModelVetConfig {
+export function mergeConfig(base: ModelVetConfig, patch: unknown, opts: MergeOptions = {}): ModelVetConfig {
+  const allowRestricted = opts.allowRestricted ?? true;
   const out: ModelVetConfig = structuredClone(base);
   if (!patch || typeof patch !== 'object') return out;
   const p = patch as Record<string, any>;
@@ -72,13 +104,17 @@ export function mergeConfig(base: ModelVetConfig, patch: unknown): ModelVetConfi
   if (typeof p['require-hashes'] === 'boolean') out.requireHashes = p['require-hashes'];
   const kind = p.projectKind ?? p['project-kind'];
   if (kind === 'auto' || kind === 'library' || kind === 'application') out.projectKind = kind;
-  if (p.online && typeof p.online === 'object') {
-    if (typeof p.online.enabled === 'boolean') out.online.enabled = p.online.enabled;
-    if (typeof p.online.indexUrl === 'string') out.online.indexUrl = p.online.indexUrl;
-    if (typeof p.online.hubUrl === 'string') out.online.hubUrl = p.online.hubUrl;
+  if (!allowRestricted) {
+    for (const k of restrictedKeysIn(p)) opts.onRefused?.(k);
+  } else {
+    if (p.online && typeof p.online === 'object') {
+      if (typeof p.online.enabled === 'boolean') out.online.enabled = p.online.enabled;
+      if (typeof p.online.indexUrl === 'string') out.online.indexUrl = p.online.indexUrl;
+      if (typeof p.online.hubUrl === 'string') out.online.hubUrl = p.online.hubUrl;
+    }
+    const osv = p.osvDbPaths ?? p['osv-db'];
+    if (Array.isArray(osv)) out.osvDbPaths = osv.filter((x: unknown) => typeof x === 'string');
   }
-  const osv = p.osvDbPaths ?? p['osv-db'];
-  if (Array.isArray(osv)) out.osvDbPaths = osv.filter((x: unknown) => typeof x === 'string');
   if (p.scan && typeof p.scan === 'object') {
     if (typeof p.scan.weights === 'boolean') out.scan.weights = p.scan.weights;
     if (typeof p.scan.weightsMaxBytes === 'number' && p.scan.weightsMaxBytes >= 0) out.scan.weightsMaxBytes = p.scan.weightsMaxBytes;

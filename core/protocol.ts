@@ -18,6 +18,8 @@ export const Methods = {
   status: 'modelvet/status',
   /** client → server request: scan a Hugging Face repository (online features only). */
   scanHubRepo: 'modelvet/scanHubRepo',
+  /** client → server notification: the workspace's trust changed (VS Code: the user granted trust). Params WorkspaceTrustParams. */
+  workspaceTrust: 'modelvet/workspaceTrust',
 } as const;
 
 export interface ScanParams {
@@ -49,3 +51,25 @@ export type ScanHubRepoResult = ScanOutput;
 
 /** Settings section read by the server (`modelvet.*`). */
 export const CONFIG_SECTION = 'modelvet';
+
+export interface WorkspaceTrustParams { trusted: boolean }
+
+/**
+ * initializationOptions the server understands. Any LSP client may send them; the server treats a
+ * workspace as untrusted unless `workspaceTrust.trusted` is true.
+ */
+export interface ServerInitializationOptions {
+  storagePath?: string;
+  extensionRoot?: string;
+  /** The launching editor's own (user-scope) settings, same shape as the `modelvet` section. */
+  settings?: unknown;
+  /** Whether workspace-level values may set network access and files to read. Default: untrusted. */
+  workspaceTrust?: WorkspaceTrustParams;
+  /** The client adds USER_SCOPE_FIELD and EXPLICIT_KEYS_FIELD to each `modelvet` configuration reply. */
+  userScopeInConfiguration?: boolean;
+}
+
+/** In a `modelvet` configuration reply from the ModelVet client: the restricted settings' user-scope values. */
+export const USER_SCOPE_FIELD = '$userScope';
+/** In a `modelvet` configuration reply from the ModelVet client: dotted keys the user set at some scope. */
+export const EXPLICIT_KEYS_FIELD = '$explicit';

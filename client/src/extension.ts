@@ -18,6 +18,7 @@ import { ResultsStore, ResultsTreeProvider } from './results';
 import { ModelFileEditorProvider, ReportPanel, type ServerAccess } from './webviews';
 import { NotebookDiagnostics } from './notebookDiagnostics';
 import { formatBytes } from './render';
+import { augmentConfiguration, userScopeSettings } from './trust';
 
 /** JSON-RPC "method not found": the bundled server does not implement a request yet. */
 const METHOD_NOT_FOUND = -32601;
@@ -144,6 +145,10 @@ class Session implements ServerAccess {
       initializationOptions: {
         storagePath: this.context.globalStorageUri.fsPath,
         extensionRoot: this.context.extensionPath,
+        // Workspace Trust (client/src/trust.ts): the server lets workspace values reach the network only when trusted.
+        workspaceTrust: { trusted: vscode.workspace.isTrusted },
+        userScopeInConfiguration: true,
+        settings: userScopeSettings(),
       },
       synchronize: { fileEvents: watchers, configurationSection: CONFIG_SECTION },
       diagnosticPullOptions: {
@@ -157,6 +162,12 @@ class Session implements ServerAccess {
       outputChannel: this.output,
       traceOutputChannel: this.output,
       middleware: {
+        workspace: {
+          configuration: async (params, token, next) => {
+            const result = await next(params, token);
+            return Array.isArray(result) ? augmentConfiguration(params.items, result) : result;
+          },
+        },
         didOpen: (doc, next) => (skip(doc) ? Promise.resolve() : next(doc)),
         didChange: (event, next) => (skip(event.document) ? Promise.resolve() : next(event)),
         didClose: (doc, next) => (skip(doc) ? Promise.resolve() : next(doc)),
@@ -178,6 +189,12 @@ class Session implements ServerAccess {
       if (results && Array.isArray(results.files)) this.store.replaceAll(results.files);
     });
     const startAt = performance.now();
+    if (!vscode.workspace.isTrusted) {
+      this.context.subscriptions.push(vscode.workspace.onDidGrantWorkspaceTrust(() => {
+        this.log('workspace trusted: workspace settings for network access and files to read now apply');
+        void client.sendNotification(Methods.workspaceTrust, { trusted: true });
+      }));
+    }
     await client.start();
     this.client = client;
     this.log(`language server ready in ${(performance.now() - startAt).toFixed(0)} ms (${(performance.now() - activationStart).toFixed(0)} ms after activation began)`);

@@ -1,7 +1,6 @@
 /** `modelvet check [PATH...]`: the editor's rules over a project, for CI. */
 import path from 'node:path';
 import { existsSync, statSync } from 'node:fs';
-import { getStaticTOMLValue, parseTOML } from 'toml-eslint-parser';
 import { analyzeText } from '../analyze';
 import type { AnalysisContext } from '../analysis';
 import { defaultConfig, mergeConfig, type ModelVetConfig } from '../config';
@@ -11,6 +10,7 @@ import { findingsToSarif } from '../report/sarif';
 import { allRules } from '../rules/registry';
 import { compareFindings, SEVERITY_ORDER, type Finding, type Severity } from '../types';
 import { diskFileAccess, findAnalyzableFiles } from '../workspace';
+import { readProjectConfig, refusedKeysMessage } from '../projectConfig';
 import { oneOf, parseArgs, UsageError, type CliIO } from './args';
 
 export const CHECK_USAGE = `usage: modelvet check [PATH...] [options]
@@ -29,15 +29,6 @@ options:
 
 exit codes: 0 no findings at or above --fail-on, 1 findings, 2 usage or internal error`;
 
-/** [tool.modelvet] from <root>/pyproject.toml, or undefined. Invalid TOML is ignored here (DEP008 reports it). */
-export function readProjectConfig(root: string, fs = diskFileAccess()): unknown {
-  const text = fs.readText(path.join(root, 'pyproject.toml'));
-  if (!text) return undefined;
-  try {
-    const value = getStaticTOMLValue(parseTOML(text)) as any;
-    return value?.tool?.modelvet;
-  } catch { return undefined; }
-}
 
 export async function wasmDirForBundle(): Promise<string | undefined> {
   // In dist/cli.js the grammar files sit next to the bundle; under tsx they resolve from node_modules.
@@ -58,7 +49,11 @@ export async function runCheckCommand(argv: string[], io: CliIO): Promise<number
   const first = path.resolve(roots[0]);
   const root = statSync(first).isDirectory() ? first : path.dirname(first);
   const fs = diskFileAccess();
-  let config: ModelVetConfig = mergeConfig(defaultConfig(), readProjectConfig(root, fs));
+  const project = readProjectConfig(root, fs);
+  const refused = project && refusedKeysMessage(project);
+  if (refused) io.stderr(`modelvet: ${refused}\n`);
+  // A repository's own file may tune rules, never reach the network or name files to read.
+  let config: ModelVetConfig = mergeConfig(defaultConfig(), project?.table, { allowRestricted: false });
   const osv = (flags['--osv-db'] as string[] | undefined) ?? [];
   if (osv.length) config.osvDbPaths = [...config.osvDbPaths, ...osv.map((p) => path.resolve(p))];
   if (flags['--require-hashes']) config.requireHashes = true;

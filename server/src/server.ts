@@ -27,7 +27,7 @@ import { analyzeCells, analyzeText } from '../../core/analyze';
 import { forgetPython, initPythonParser } from '../../core/code/index';
 import { buildProjectFacts } from '../../core/deps/index';
 import { fileKind } from '../../core/fileKinds';
-import { CONFIG_SECTION, Methods, type ConvertParams, type FileReportParams, type ScanHubRepoParams, type ScanParams } from '../../core/protocol';
+import { CONFIG_SECTION, Methods, type WorkspaceTrustParams, type ConvertParams, type FileReportParams, type ScanHubRepoParams, type ScanParams } from '../../core/protocol';
 import '../../core/rules/all';
 import { getRule, ruleDocUrl } from '../../core/rules/registry';
 import { suppressionEdit } from '../../core/suppress';
@@ -38,7 +38,9 @@ import { HubGlue } from './hub';
 import { registerIndexPinResolver } from './indexPin';
 import { JobCancelled } from './scanPool';
 import { ScanService } from './scanService';
-import { defaultServerSettings, settingsFromRaw, type ServerSettings } from './settings';
+import type { ModelVetConfig } from '../../core/config';
+import { defaultServerSettings, layeredConfig, settingsFromRaw, type ServerSettings, type TrustState } from './settings';
+import { parseProjectConfig, refusedKeysMessage } from '../../core/projectConfig';
 
 export { registerFixResolver } from './fixResolvers';
 
@@ -65,6 +67,10 @@ const documents = new TextDocuments(TextDocument);
 const notebooks = new NotebookDocuments(TextDocument);
 
 let settings: ServerSettings = defaultServerSettings();
+/** Untrusted until the client says otherwise (see settings.ts): workspace values may not reach the network. */
+const trust: TrustState = { trusted: false, userScopeInConfiguration: false };
+/** The last settings a client without workspace/configuration pushed (re-read when trust changes). */
+let lastPushedSettings: unknown;
 let caps = { pull: false, refresh: false, configuration: false, workDoneProgress: false, watchedFilesDynamic: false, configDynamic: false, resolveSupport: false };
 let workspaceRoots: string[] = [];
 let extensionRoot = path.resolve(__dirname, '..');
@@ -208,12 +214,31 @@ function analysisContext(p: string, token?: CancellationToken): AnalysisContext 
   const root = rootFor(p);
   const deadline = Date.now() + ANALYSIS_TIME_BUDGET_MS;
   return {
-    config: settings.config,
+    config: configFor(root),
     workspaceRoot: root,
     fs: fileAccess,
     project: projectFacts(root),
     isCancelled: () => Boolean(token?.isCancellationRequested) || Date.now() > deadline,
   };
+}
+
+/** Parsed `[tool.modelvet]` per root, reused while the pyproject.toml text is unchanged. */
+const projectConfigCache = new Map<string, { text: string | undefined; table: unknown }>();
+
+/** Defaults ← the root's `[tool.modelvet]` (rules only, never network or paths) ← the settings the user set. */
+function configFor(root: string | undefined): ModelVetConfig {
+  if (!root) return settings.config;
+  const file = path.join(root, 'pyproject.toml');
+  const text = fileAccess.readText(file);
+  let e = projectConfigCache.get(root);
+  if (!e || e.text !== text) {
+    const parsed = parseProjectConfig(file, text);
+    const refused = parsed && refusedKeysMessage(parsed);
+    if (refused) log(refused);
+    e = { text, table: parsed?.table };
+    projectConfigCache.set(root, e);
+  }
+  return layeredConfig(settings, e.table);
 }
 
 function skippedFinding(p: string, message: string): Finding {
@@ -443,10 +468,15 @@ connection.onInitialize((params: InitializeParams): InitializeResult => {
   };
   const folders = params.workspaceFolders?.map((f) => f.uri) ?? (params.rootUri ? [params.rootUri] : params.rootPath ? [pathToFileURL(params.rootPath).toString()] : []);
   workspaceRoots = folders.filter((u) => u.startsWith('file:')).map((u) => normPath(fileURLToPath(u)));
-  const opts = (params.initializationOptions ?? {}) as { storagePath?: unknown; extensionRoot?: unknown; settings?: unknown };
+  const opts = (params.initializationOptions ?? {}) as { storagePath?: unknown; extensionRoot?: unknown; settings?: unknown; workspaceTrust?: { trusted?: unknown }; userScopeInConfiguration?: unknown };
+  trust.trusted = opts.workspaceTrust?.trusted === true;
+  trust.userScopeInConfiguration = opts.userScopeInConfiguration === true;
+  trust.initSettings = opts.settings;
   if (typeof opts.storagePath === 'string' && opts.storagePath) storagePath = opts.storagePath;
   if (typeof opts.extensionRoot === 'string' && opts.extensionRoot) extensionRoot = opts.extensionRoot;
-  if (opts.settings) settings = settingsFromRaw(opts.settings);
+  // The launching editor's own settings are user scope: they may set everything.
+  if (opts.settings) settings = settingsFromRaw(opts.settings, { trusted: true, userScopeInConfiguration: false });
+  log(`workspace trust: ${trust.trusted ? 'trusted' : 'untrusted (workspace settings cannot enable network access or name files to read)'}`);
 
   const parserStarted = performance.now();
   // No JIT warm-up here: it made the first 5,000-line analysis ~3× faster but cost 5–17 MB of RSS and
@@ -507,7 +537,7 @@ async function loadSettings(pushed?: unknown): Promise<void> {
     try { raw = await connection.workspace.getConfiguration({ section: CONFIG_SECTION }); } catch (e) { logError('workspace/configuration', e); }
   }
   if (raw === undefined || raw === null) return;
-  settings = settingsFromRaw(raw);
+  settings = settingsFromRaw(raw, trust);
   applyScanSettings();
   invalidateAll();
 }
@@ -521,7 +551,16 @@ function applyScanSettings(): void {
 
 connection.onDidChangeConfiguration((params) => {
   const s = (params?.settings as Record<string, unknown> | undefined)?.[CONFIG_SECTION];
+  if (!caps.configuration) lastPushedSettings = s;
   void loadSettings(caps.configuration ? undefined : s).catch((e) => logError('didChangeConfiguration', e));
+});
+
+connection.onNotification(Methods.workspaceTrust, (params: WorkspaceTrustParams) => {
+  const trusted = params?.trusted === true;
+  if (trusted === trust.trusted) return;
+  trust.trusted = trusted;
+  log(`workspace trust: ${trusted ? 'trusted' : 'untrusted'}`);
+  void loadSettings(caps.configuration ? undefined : lastPushedSettings).catch((e) => logError('workspaceTrust', e));
 });
 
 // ---------------------------------------------------------------- documents

@@ -27,7 +27,7 @@ before(async () => {
   ]);
   root = mkdtempSync(path.join(os.tmpdir(), 'modelvet-lsp-hub-'));
   // An empty HF cache: the pin cannot come from local refs, only from the (mock) Hub.
-  client = await LspTestClient.start({ root, initializationOptions: { storagePath: path.join(root, '.storage') }, env: { HF_HUB_CACHE: path.join(root, 'hf-cache'), HF_TOKEN: '' } });
+  client = await LspTestClient.start({ root, initializationOptions: { storagePath: path.join(root, '.storage'), workspaceTrust: { trusted: true } }, env: { HF_HUB_CACHE: path.join(root, 'hf-cache'), HF_TOKEN: '' } });
 });
 after(async () => {
   await client?.stop();

@@ -36,7 +36,7 @@ before(async () => {
   indexUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/simple`;
   root = mkdtempSync(path.join(os.tmpdir(), 'modelvet-lsp-index-'));
   // No pip configuration from the machine: the index comes only from the setting.
-  client = await LspTestClient.start({ root, initializationOptions: { storagePath: path.join(root, '.storage') }, env: { PIP_INDEX_URL: '', PIP_CONFIG_FILE: os.devNull, XDG_CONFIG_HOME: path.join(root, 'xdg'), HOME: root } });
+  client = await LspTestClient.start({ root, initializationOptions: { storagePath: path.join(root, '.storage'), workspaceTrust: { trusted: true } }, env: { PIP_INDEX_URL: '', PIP_CONFIG_FILE: os.devNull, XDG_CONFIG_HOME: path.join(root, 'xdg'), HOME: root } });
 });
 after(async () => {
   await client?.stop();

@@ -26,7 +26,7 @@ test('settings: VS Code modelvet.* values map onto ModelVetConfig and scan knobs
     osvDbPaths: ['/data/osv.zip', 3],
     scan: { weights: false, autoScan: false, workers: 99 },
     trace: { server: 'verbose' },
-  });
+  }, { trusted: true, userScopeInConfiguration: false });
   assert.deepEqual(s.config.rules, { DEP001: 'off', LOAD001: 'error' });
   assert.equal(s.config.requireHashes, true);
   assert.equal(s.config.projectKind, 'library');

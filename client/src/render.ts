@@ -144,6 +144,32 @@ export interface ModelFileViewState {
   loading?: boolean;
   /** Offer the Convert button (pickle-family formats). */
   convertible: boolean;
+  /**
+   * The file's first bytes (at most PREVIEW_BYTES), shown as a hex dump when its content matches no model
+   * format (a `.bin` can be anything): the page then offers VS Code's default editor instead.
+   */
+  preview?: Uint8Array;
+}
+
+/** Bytes of a non-model file shown in the hex preview. */
+export const PREVIEW_BYTES = 512;
+
+/** `offset  hex bytes  ascii` lines, 16 bytes each, like `xxd`. */
+export function hexDump(bytes: Uint8Array, max = PREVIEW_BYTES): string {
+  const lines: string[] = [];
+  const n = Math.min(bytes.length, max);
+  for (let off = 0; off < n; off += 16) {
+    const row = bytes.subarray(off, Math.min(off + 16, n));
+    const hex = Array.from(row, (b) => b.toString(16).padStart(2, '0')).join(' ');
+    const ascii = Array.from(row, (b) => (b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : '.')).join('');
+    lines.push(`${off.toString(16).padStart(8, '0')}  ${hex.padEnd(47)}  ${ascii}`);
+  }
+  return lines.join('\n');
+}
+
+/** The scanner recognised no model format in the file's content. */
+export function isNotAModel(report: FileReport | undefined): boolean {
+  return !!report && report.format === 'unknown';
 }
 
 /** Formats ModelVet can convert to SafeTensors (the converter itself decides whether the content allows it). */
@@ -154,6 +180,7 @@ export function renderModelFilePage(state: ModelFileViewState, assets: WebviewAs
   const buttons = `<div class="toolbar">
 <button id="rescan" data-command="rescan"${state.loading ? ' disabled' : ''}>Rescan</button>
 ${state.convertible ? `<button id="convert" data-command="convert"${state.loading ? ' disabled' : ''}>Convert to SafeTensors</button>` : ''}
+<button id="open-default" data-command="openDefault">Open with the default editor</button>
 </div>`;
   let body: string;
   if (state.loading) {
@@ -162,7 +189,12 @@ ${state.convertible ? `<button id="convert" data-command="convert"${state.loadin
     body = `<p class="error" id="status">Could not scan this file: ${escapeHtml(truncate(state.error))}</p>`;
   } else if (state.report) {
     const r = state.report;
-    body = `${summaryList(r)}
+    const notAModel = isNotAModel(r)
+      ? `<section id="not-a-model"><p>The content of this file matches no model format ModelVet knows, so it is not proven safe to load
+as a model. If it is not a model at all, open it with the default editor.</p>
+${state.preview ? `<h2>First ${Math.min(state.preview.length, PREVIEW_BYTES)} bytes</h2><pre class="hexdump" id="hex-preview">${escapeHtml(hexDump(state.preview))}</pre>` : ''}</section>`
+      : '';
+    body = `${notAModel}${summaryList(r)}
 ${state.cached ? '<p class="muted">Result from the scan cache (same file hash, same engine version).</p>' : ''}
 <h2>Findings</h2>${findingsTable(r.findings ?? [])}
 <h2>Tensors</h2>${tensorTable(r)}

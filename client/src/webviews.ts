@@ -1,8 +1,9 @@
 /** The scan-report webview panel and the read-only custom editor for model files. */
 import * as vscode from 'vscode';
 import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs/promises';
 import { Methods, type FileReportParams, type FileReportResult } from '../../core/protocol';
-import { renderModelFilePage, renderReportPage, CONVERTIBLE_FORMATS, type ModelFileViewState, type WebviewAssets } from './render';
+import { renderModelFilePage, renderReportPage, CONVERTIBLE_FORMATS, isNotAModel, PREVIEW_BYTES, type ModelFileViewState, type WebviewAssets } from './render';
 import type { ResultsStore } from './results';
 
 /** What the webviews need from the language client (kept small so they don't depend on its types). */
@@ -63,6 +64,21 @@ export class ReportPanel implements vscode.Disposable {
   dispose(): void { this.subscription.dispose(); this.panel?.dispose(); }
 }
 
+/** The first PREVIEW_BYTES of a file (never the whole file: a `.bin` may be gigabytes). */
+async function readPreview(fsPath: string): Promise<Uint8Array | undefined> {
+  let handle: fs.FileHandle | undefined;
+  try {
+    handle = await fs.open(fsPath, 'r');
+    const buffer = new Uint8Array(PREVIEW_BYTES);
+    const { bytesRead } = await handle.read(buffer, 0, PREVIEW_BYTES, 0);
+    return buffer.subarray(0, bytesRead);
+  } catch {
+    return undefined;
+  } finally {
+    await handle?.close();
+  }
+}
+
 /** A model file opened in the custom editor; nothing is loaded into the extension host (the server reads headers). */
 class ModelDocument implements vscode.CustomDocument {
   constructor(readonly uri: vscode.Uri) {}
@@ -116,7 +132,9 @@ export class ModelFileEditorProvider implements vscode.CustomReadonlyEditorProvi
         const result = await this.server.request<FileReportResult>(Methods.fileReport, params);
         if (mine !== generation) return; // a newer load superseded this one
         shownSha256 = result.report.sha256 || undefined;
-        render({ report: result.report, cached: result.cached, convertible: CONVERTIBLE_FORMATS.has(result.report.format) });
+        const preview = isNotAModel(result.report) ? await readPreview(uri.fsPath) : undefined;
+        if (mine !== generation) return;
+        render({ report: result.report, cached: result.cached, convertible: CONVERTIBLE_FORMATS.has(result.report.format), preview });
       } catch (error) {
         if (mine !== generation) return;
         const message = error instanceof Error ? error.message : String(error);
@@ -135,6 +153,8 @@ export class ModelFileEditorProvider implements vscode.CustomReadonlyEditorProvi
     panel.webview.onDidReceiveMessage((message: WebviewMessage) => {
       if (message.type === 'rescan') void load(true);
       else if (message.type === 'convert') void vscode.commands.executeCommand('modelvet.convertToSafetensors', uri);
+      // 'default' is VS Code's own text/binary editor: the way out for a `.bin` that is not a model.
+      else if (message.type === 'openDefault') void vscode.commands.executeCommand('vscode.openWith', uri, 'default', panel.viewColumn);
     });
     const trackActive = () => { if (panel.active) this.active = uri; else if (this.active?.toString() === uri.toString()) this.active = undefined; };
     panel.onDidChangeViewState(trackActive);

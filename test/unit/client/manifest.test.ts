@@ -21,7 +21,8 @@ test('activation never uses "*" and covers manifests, Python, requirements and n
   for (const e of ['onLanguage:python', 'onLanguage:pip-requirements', 'onNotebook:jupyter-notebook', 'workspaceContains:**/pyproject.toml', 'workspaceContains:**/*.ipynb']) {
     assert.ok(events.includes(e), e);
   }
-  assert.equal(pkg.capabilities.untrustedWorkspaces.supported, true);
+  // Limited: the extension runs in Restricted Mode, but VS Code withholds the restricted settings' workspace values.
+  assert.equal(pkg.capabilities.untrustedWorkspaces.supported, 'limited');
 });
 
 test('every contributed command is registered by the client and every registered command is contributed', () => {
@@ -68,20 +69,6 @@ test('the pip-requirements language, grammar and language configuration are wire
   assert.equal(grammar.path, './syntaxes/pip-requirements.tmLanguage.json');
 });
 
-test('the custom editor opens unambiguous model files by default and offers itself for the rest', () => {
-  const editors: { viewType: string; priority: string; selector: { filenamePattern: string }[] }[] = pkg.contributes.customEditors;
-  const byDefault = editors.find((e) => e.priority === 'default')!;
-  const optional = editors.find((e) => e.priority === 'option')!;
-  assert.equal(byDefault.viewType, 'modelvet.modelFile');
-  const pattern = (e: typeof byDefault) => e.selector.map((s) => s.filenamePattern);
-  for (const ext of ['pt', 'pth', 'ckpt', 'pkl', 'pickle', 'joblib', 'npy', 'npz', 'safetensors', 'gguf']) assert.ok(pattern(byDefault).includes(`*.${ext}`), ext);
-  for (const ext of ['bin', 'onnx', 'keras', 'h5', 'pb']) {
-    assert.ok(pattern(optional).includes(`*.${ext}`), ext);
-    assert.ok(!pattern(byDefault).includes(`*.${ext}`), `${ext} is ambiguous: never the default editor`);
-  }
-  assert.ok(extensionSource.includes('ModelFileEditorProvider.optionViewType'), 'both view types are registered');
-});
-
 const matchesSelector = (p: string) => documentSelector().some((f) => f.pattern !== undefined && minimatch(p, f.pattern, { dot: true }));
 
 test('every manifest the server analyzes is selected by a glob; MANIFEST.in is excluded', () => {
@@ -115,4 +102,27 @@ test('file watchers cover lockfiles and every model extension', () => {
   for (const p of ['/w/uv.lock', '/w/poetry.lock', '/w/Pipfile.lock', '/w/pyproject.toml', '/w/requirements/base.txt', '/w/dev-requirements.txt']) assert.ok(watched(p), p);
   for (const ext of MODEL_FILE_EXTENSIONS) assert.ok(watched(`/w/models/m.${ext}`), ext);
   assert.ok(!watched('/w/src/main.py'));
+});
+
+test('every model format VS Code cannot show opens in ModelVet\'s view by default; anything else can be reopened with it', () => {
+  const [byDefault, option] = pkg.contributes.customEditors;
+  assert.equal(byDefault.priority, 'default');
+  const patterns = byDefault.selector.map((s: { filenamePattern: string }) => s.filenamePattern);
+  for (const ext of ['bin', 'pt', 'pth', 'ckpt', 'pkl', 'joblib', 'npy', 'npz', 'safetensors', 'gguf', 'onnx', 'h5', 'keras']) {
+    assert.ok(patterns.includes(`*.${ext}`), ext);
+  }
+  assert.equal(option.priority, 'option');
+  assert.ok(option.selector.some((s: { filenamePattern: string }) => s.filenamePattern === '*'), '"Reopen Editor With…" lists it for any file');
+});
+
+test('Convert to SafeTensors is hidden from the palette unless a model is open in ModelVet\'s view', () => {
+  const entry = pkg.contributes.menus.commandPalette.find((m: { command: string }) => m.command === 'modelvet.convertToSafetensors');
+  assert.ok(entry, 'a commandPalette when clause');
+  assert.match(entry.when, /activeCustomEditorId == modelvet\.modelFile\b/);
+  assert.match(entry.when, /activeCustomEditorId == modelvet\.modelFileOption/);
+});
+
+test('the settings that reach the network or name files are restricted in untrusted workspaces', () => {
+  assert.deepEqual([...pkg.capabilities.untrustedWorkspaces.restrictedConfigurations].sort(),
+    ['modelvet.online.enabled', 'modelvet.online.hubUrl', 'modelvet.online.indexUrl', 'modelvet.osvDbPaths']);
 });

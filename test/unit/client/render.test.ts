@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  escapeHtml, contentSecurityPolicy, formatBytes, renderModelFilePage, renderReportPage, sortReports, verdictLabel,
-  MAX_TENSOR_ROWS, type WebviewAssets,
+  escapeHtml, contentSecurityPolicy, formatBytes, renderModelFilePage, renderReportPage, sortReports, verdictLabel, hexDump,
+  MAX_TENSOR_ROWS, PREVIEW_BYTES, type WebviewAssets,
 } from '../../../client/src/render';
 import type { FileReport } from '../../../core/scan/types';
 
@@ -99,4 +99,24 @@ test('a report whose sha256 is still being computed says so instead of showing a
   const done = renderModelFilePage({ path: '/ws/huge.safetensors', report: report(), convertible: false }, assets);
   assert.doesNotMatch(done, /computing in the background/);
   assert.ok(done.includes('ab'.repeat(32)));
+});
+
+test('a file whose content is no model gets a hex preview and the way back to the default editor', () => {
+  const bytes = new TextEncoder().encode('<script>alert(1)</script> plain text, not a model\n');
+  const html = renderModelFilePage({ path: '/ws/notes.bin', report: report({ path: '/ws/notes.bin', format: 'unknown', verdict: 'unscannable' }), convertible: false, preview: bytes }, assets);
+  assert.match(html, /id="not-a-model"/);
+  assert.match(html, /data-command="openDefault"/);
+  assert.match(html, /<pre class="hexdump" id="hex-preview">00000000  3c 73 63 72/);
+  assert.ok(!html.includes('<script>alert'), 'the preview is escaped');
+  // A real model never shows the notice (the button to leave the view stays).
+  const model = renderModelFilePage({ path: '/ws/m.pt', report: report(), convertible: true }, assets);
+  assert.doesNotMatch(model, /id="not-a-model"/);
+  assert.match(model, /data-command="openDefault"/);
+});
+
+test('hexDump: xxd-like rows, printable ASCII only, capped at PREVIEW_BYTES', () => {
+  assert.equal(hexDump(new Uint8Array([0x80, 0x02, 0x41, 0x0a])), `00000000  ${'80 02 41 0a'.padEnd(47)}  ..A.`);
+  assert.equal(hexDump(new Uint8Array(17).fill(0x41)).split('\n')[1], `00000010  ${'41'.padEnd(47)}  A`);
+  const big = hexDump(new Uint8Array(10_000));
+  assert.equal(big.split('\n').length, PREVIEW_BYTES / 16);
 });

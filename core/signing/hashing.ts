@@ -1,0 +1,136 @@
+/**
+ * File and shard hashing for OMS manifests: streaming (a file is never held in memory), double-buffered
+ * reads (the next chunk is read by libuv while the current one is hashed), on worker threads so several
+ * files or shards hash in parallel and the calling thread (the language server) stays responsive.
+ * Workers are created from inline code — nothing extra to bundle. Progress is a shared byte counter.
+ */
+import { Worker } from 'node:worker_threads';
+import os from 'node:os';
+import { HASH_CHUNK_BYTES, MAX_JOBS } from './limits';
+import { SigningError } from './errors';
+
+export type HashType = 'sha256' | 'blake2b';
+export const HASH_TYPES: readonly HashType[] = ['sha256', 'blake2b'];
+/** node:crypto names; OMS `blake2b` is BLAKE2b-512 (Python's hashlib.blake2b default). */
+export const NODE_HASH: Record<HashType, string> = { sha256: 'sha256', blake2b: 'blake2b512' };
+export const DIGEST_HEX_LENGTH: Record<HashType, number> = { sha256: 64, blake2b: 128 };
+
+export interface HashTask {
+  /** Absolute path. */
+  file: string;
+  /** Byte range [start, end); end undefined = to end of file. */
+  start: number;
+  end?: number;
+  /** Bytes expected (for progress and scheduling). */
+  size: number;
+}
+
+export interface HashOptions {
+  hashType: HashType;
+  /** Worker threads (default: available cores, at most the number of tasks). */
+  jobs?: number;
+  /** Refuse to open a file that is (now) a symbolic link. */
+  noFollow?: boolean;
+  signal?: AbortSignal;
+  /** Called about every 100 ms with bytes hashed so far and the total. */
+  onProgress?: (doneBytes: number, totalBytes: number) => void;
+}
+
+const WORKER_CODE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { createHash } = require('node:crypto');
+const fs = require('node:fs');
+const CHUNK = workerData.chunk;
+const bufs = [Buffer.allocUnsafe(CHUNK), Buffer.allocUnsafe(CHUNK)];
+const progress = new BigInt64Array(workerData.progress);
+const slot = workerData.slot;
+function read(fd, buf, len, pos) {
+  return new Promise((res, rej) => fs.read(fd, buf, 0, len, pos, (e, n) => (e ? rej(e) : res(n))));
+}
+async function hash(m) {
+  const flags = fs.constants.O_RDONLY | (m.noFollow && fs.constants.O_NOFOLLOW ? fs.constants.O_NOFOLLOW : 0);
+  const fd = fs.openSync(m.file, flags);
+  try {
+    const st = fs.fstatSync(fd);
+    if (!st.isFile()) throw Object.assign(new Error('not a regular file'), { code: 'ENOTFILE' });
+    const end = m.end === undefined ? Infinity : m.end;
+    const h = createHash(m.algo);
+    let pos = m.start, i = 0, bytes = 0;
+    let p = read(fd, bufs[0], Math.min(CHUNK, end - pos), pos);
+    for (;;) {
+      const n = await p;
+      if (n <= 0) break;
+      const cur = bufs[i];
+      pos += n; bytes += n;
+      i ^= 1;
+      p = pos < end ? read(fd, bufs[i], Math.min(CHUNK, end - pos), pos) : Promise.resolve(0);
+      h.update(n === cur.length ? cur : cur.subarray(0, n));
+      Atomics.add(progress, slot, BigInt(n));
+    }
+    if (m.end !== undefined && pos !== m.end) throw Object.assign(new Error('file shrank while hashing'), { code: 'ESHRANK' });
+    return { digest: h.digest('hex'), bytes };
+  } finally { fs.closeSync(fd); }
+}
+parentPort.on('message', (m) => {
+  hash(m).then((r) => parentPort.postMessage({ id: m.id, ...r }),
+    (e) => parentPort.postMessage({ id: m.id, error: String(e && e.message || e), code: e && e.code }));
+});
+`;
+
+export interface HashResult { digest: string; bytes: number }
+
+export function defaultJobs(): number {
+  return Math.max(1, Math.min(MAX_JOBS, typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length));
+}
+
+/** Hashes every task; results in task order. Rejects on the first failure (naming the file) or on abort. */
+export async function hashTasks(tasks: HashTask[], opts: HashOptions): Promise<HashResult[]> {
+  const results: HashResult[] = new Array(tasks.length);
+  if (!tasks.length) return results;
+  if (opts.signal?.aborted) throw new SigningError('cancelled', 'cancelled', 'cancelled');
+  const jobs = Math.max(1, Math.min(opts.jobs ?? defaultJobs(), MAX_JOBS, tasks.length));
+  const total = tasks.reduce((s, t) => s + t.size, 0);
+  const progress = new SharedArrayBuffer(8 * jobs);
+  const counters = new BigInt64Array(progress);
+  // Largest first: the long tail is a small file, not a big one started last.
+  const order = tasks.map((_, i) => i).sort((a, b) => tasks[b].size - tasks[a].size || a - b);
+  const algo = (opts.hashType in NODE_HASH) ? NODE_HASH[opts.hashType] : undefined;
+  if (!algo) throw new SigningError('usage', `unknown hash type ${opts.hashType}`);
+  const workers: Worker[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await new Promise<HashResult[]>((resolve, reject) => {
+      let next = 0, done = 0, failed = false;
+      const fail = (e: Error) => { if (!failed) { failed = true; reject(e); } };
+      const onAbort = () => fail(new SigningError('cancelled', 'cancelled', 'cancelled'));
+      opts.signal?.addEventListener('abort', onAbort, { once: true });
+      const feed = (w: Worker) => {
+        if (failed || next >= order.length) return;
+        const i = order[next++];
+        const t = tasks[i];
+        w.postMessage({ id: i, file: t.file, start: t.start, end: t.end, algo, noFollow: opts.noFollow });
+      };
+      for (let s = 0; s < jobs; s++) {
+        const w = new Worker(WORKER_CODE, { eval: true, workerData: { chunk: HASH_CHUNK_BYTES, progress, slot: s } });
+        workers.push(w);
+        w.on('message', (m: { id: number; digest?: string; bytes?: number; error?: string; code?: string }) => {
+          if (m.error !== undefined) {
+            const why = m.code === 'ELOOP' ? 'is a symbolic link' : m.code === 'ENOENT' ? 'disappeared' : m.error;
+            return fail(new SigningError('io', `${tasks[m.id].file}: ${why}`, m.code));
+          }
+          results[m.id] = { digest: m.digest!, bytes: m.bytes! };
+          if (++done === tasks.length) { opts.signal?.removeEventListener('abort', onAbort); resolve(results); } else feed(w);
+        });
+        w.on('error', (e) => fail(new SigningError('io', `hash worker failed: ${e.message}`)));
+        feed(w);
+      }
+      if (opts.onProgress) {
+        const report = () => { let b = 0n; for (let s = 0; s < jobs; s++) b += Atomics.load(counters, s); opts.onProgress!(Number(b), total); };
+        timer = setInterval(report, 100);
+      }
+    });
+  } finally {
+    if (timer) clearInterval(timer);
+    for (const w of workers) void w.terminate();
+  }
+}

@@ -15,6 +15,8 @@ if (!url || !workspace || !artifacts) {
 }
 /** First diagnostics need the server to start and load its grammar. */
 const FIRST_DIAGNOSTIC_MS = 60_000;
+/** trusted: Workspace Trust off, the main scenarios; restricted: the folder opens in Restricted Mode (run.sh). */
+const MODE = process.env.E2E_MODE ?? 'trusted';
 const UI_MS = 20_000;
 const SCAN_MS = 60_000;
 
@@ -152,6 +154,65 @@ async function scenario(name, fn) {
   }
 }
 
+// ---------------------------------------------------------------- Restricted Mode (E2E_MODE=restricted)
+
+/**
+ * run.sh wrote the workspace's .vscode/settings.json before code-server started: online features on, Hub and
+ * index aimed at a local listener (E2E_LISTENER_PORT), which this driver serves with the project's mock Hub.
+ * While the folder is untrusted ModelVet must not send it a single request (VS Code withholds the restricted
+ * settings and the server ignores workspace values for them); once the user trusts the folder, the same
+ * settings take effect without a reload.
+ */
+async function restrictedModeScenarios() {
+  const port = Number(process.env.E2E_LISTENER_PORT);
+  if (!port) throw new Error('E2E_LISTENER_PORT is not set (run.sh sets it in restricted mode)');
+  const { startMockHub, maliciousPickle } = await tsImport('../helpers/mockHub.ts', import.meta.url);
+  const hub = await startMockHub([{
+    id: 'acme/pickle-only', sha: 'a'.repeat(40), libraryName: 'transformers',
+    files: [{ path: 'config.json', content: Buffer.from('{}'), lfs: false }, { path: 'pytorch_model.bin', content: maliciousPickle() }],
+  }], { port });
+  try {
+    await scenario('R1-restricted-mode-sends-nothing', async () => {
+      await page.locator('.statusbar-item', { hasText: 'Restricted Mode' }).first().waitFor({ timeout: UI_MS });
+      await openFromExplorer('hub_model.py');
+      await openProblems();
+      // Offline analysis still runs in Restricted Mode: the unpinned-revision warning proves the server read the file.
+      await problemRow('LOAD005').waitFor({ timeout: FIRST_DIAGNOSTIC_MS });
+      await openFromExplorer('requirements.txt');
+      await problemRow('DEP002').waitFor({ timeout: FIRST_DIAGNOSTIC_MS });
+      // Hover on the repo id: with online features on this is where the Hub summary would be fetched.
+      await openFromExplorer('hub_model.py');
+      await activeEditor().locator('.view-lines span', { hasText: 'acme/pickle-only' }).last().click();
+      await page.keyboard.press('Control+k');
+      await page.keyboard.press('Control+i');
+      await page.locator('.monaco-hover:visible', { hasText: 'LOAD005' }).first().waitFor({ timeout: UI_MS });
+      const rows = await page.locator('.markers-panel .monaco-list-row').allInnerTexts();
+      if (rows.some((r) => r.includes('HUB00'))) throw new Error(`a Hub finding in Restricted Mode: ${JSON.stringify(rows)}`);
+      if (hub.requests.length) throw new Error(`the listener got ${hub.requests.length} requests in Restricted Mode: ${JSON.stringify(hub.requests.slice(0, 5))}`);
+      mark('Restricted Mode: offline findings shown, 0 requests to the listener');
+    });
+
+    await scenario('R2-trust-folder-turns-online-on', async () => {
+      await runCommand('Workspaces: Manage Workspace Trust');
+      const trust = page.locator('.workspace-trust-editor .workspace-trust-buttons-row .monaco-button', { hasText: /^Trust/ }).first();
+      await trust.waitFor({ state: 'visible', timeout: UI_MS });
+      await trust.click();
+      await page.locator('.statusbar-item', { hasText: 'Restricted Mode' }).first().waitFor({ state: 'detached', timeout: UI_MS });
+      mark('folder trusted');
+      await openFromExplorer('hub_model.py');
+      await openProblems();
+      await problemRow('HUB001').waitFor({ timeout: FIRST_DIAGNOSTIC_MS }).catch((error) => {
+        throw new Error(`${error.message.split('\n')[0]} (no HUB001 after trusting; the listener got ${hub.requests.length} requests)`);
+      });
+      const repoRequests = hub.requests.filter((r) => r.includes('acme/pickle-only'));
+      if (!repoRequests.length) throw new Error(`no request for acme/pickle-only after trusting: ${JSON.stringify(hub.requests)}`);
+      mark(`trusted: HUB001 shown, the listener answered ${hub.requests.length} requests`);
+    });
+  } finally {
+    await hub.close();
+  }
+}
+
 // ---------------------------------------------------------------- scenarios
 
 try {
@@ -164,6 +225,10 @@ try {
   // from then on every contributed editor (the notebook serializer too) is registered.
   await page.locator('.statusbar-item', { hasText: 'ModelVet' }).first().waitFor({ timeout: FIRST_DIAGNOSTIC_MS });
   mark('ModelVet activated (status bar item)');
+
+  if (MODE === 'restricted') {
+    await restrictedModeScenarios();
+  } else {
 
   await scenario('01-requirements-typosquat-quickfix', async () => {
     await openFromExplorer('requirements.txt');
@@ -178,6 +243,32 @@ try {
     await waitForCondition('requirements.txt saved with the fix', () => readWorkspaceFile('requirements.txt')?.startsWith('numpy==1.26.4\n'));
     const text = readWorkspaceFile('requirements.txt');
     if (text !== 'numpy==1.26.4\nrequests\n') throw new Error(`unexpected file text ${JSON.stringify(text)}`);
+  });
+
+  await scenario('01b-code-actions-right-after-edits', async () => {
+    // Ctrl+. straight after an edit (before the new diagnostics arrive) must still list the line's actions:
+    // VS Code asks for the edited version, and the answer may not depend on which publish won the race.
+    await openFromExplorer('requirements.txt');
+    await openProblems();
+    await problemRow('DEP002').waitFor({ timeout: FIRST_DIAGNOSTIC_MS });
+    const editor = activeEditor();
+    const wanted = page.locator('.action-widget .monaco-list-row.action', { hasText: 'Suppress DEP002 on this line' }).first();
+    for (let attempt = 1; attempt <= 6; attempt++) {
+      await editor.locator('.view-lines').click();
+      await page.keyboard.press('Control+Home');
+      await page.keyboard.press('ArrowDown');
+      await page.keyboard.press('End');
+      await page.keyboard.type(' ');
+      await page.keyboard.press('Home');
+      await page.keyboard.press('Control+.');
+      await wanted.waitFor({ state: 'visible', timeout: UI_MS }).catch(async (error) => {
+        const noActions = await page.getByText('No code actions available').count();
+        throw new Error(`attempt ${attempt}: ${noActions ? '"No code actions available"' : error.message.split('\n')[0]}`);
+      });
+      await page.keyboard.press('Escape');
+      await page.locator('.action-widget').first().waitFor({ state: 'hidden', timeout: UI_MS });
+    }
+    mark('6 of 6 Ctrl+. right after an edit listed the DEP002 actions');
   });
 
   await scenario('02-python-torch-load-weights-only', async () => {
@@ -325,6 +416,7 @@ try {
       await hub.close();
     }
   });
+  }
 } catch (error) {
   console.log(`FAIL setup: ${error?.message ?? error}`);
   await screenshot('setup-FAIL');

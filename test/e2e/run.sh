@@ -10,7 +10,12 @@ export E2E_ROOT=${E2E_ROOT:-/tmp/modelvet-e2e}
 PORT=${E2E_PORT:-$(node -e "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")}
 VSIX=${E2E_VSIX:-$ROOT/dist/modelvet.vsix}
 CS_BIN=$E2E_ROOT/cs/node_modules/.bin/code-server
-ARTIFACTS=$HERE/artifacts
+# E2E_MODE=trusted (default: Workspace Trust off, every scenario) or restricted (the folder opens in Restricted
+# Mode with online settings in its .vscode/settings.json aimed at a local listener that must get zero requests).
+MODE=${E2E_MODE:-trusted}
+case "$MODE" in trusted|restricted) ;; *) echo "E2E_MODE must be trusted or restricted"; exit 2 ;; esac
+export E2E_MODE=$MODE
+ARTIFACTS=$HERE/artifacts/$MODE
 PYTHON=${E2E_PYTHON:-/usr/bin/python3}
 
 [ -x "$CS_BIN" ] || bash "$HERE/setup.sh"
@@ -21,6 +26,7 @@ RUN=$(mktemp -d "$E2E_ROOT/run-XXXXXX")
 WS=$RUN/workspace
 mkdir -p "$RUN/tmp" "$RUN/home" "$RUN/user-data/User" "$RUN/extensions"
 rm -rf "$ARTIFACTS" && mkdir -p "$ARTIFACTS"
+free_port() { node -e "const s=require('net').createServer();s.listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"; }
 # code-server writes config.yaml, logs and sockets under HOME/XDG/TMPDIR: keep all of it inside the run dir.
 CS_ENV=(env TMPDIR="$RUN/tmp" HOME="$RUN/home" XDG_CONFIG_HOME="$RUN/home/.config" XDG_DATA_HOME="$RUN/home/.local/share"
         XDG_CACHE_HOME="$RUN/home/.cache" XDG_RUNTIME_DIR="$RUN/tmp")
@@ -44,9 +50,26 @@ trap cleanup EXIT
 echo "[e2e] run dir $RUN"
 "${CS_ENV[@]}" "$CS_BIN" --user-data-dir "$RUN/user-data" --extensions-dir "$RUN/extensions" --install-extension "$VSIX" >"$RUN/install.log" 2>&1 \
   || { cat "$RUN/install.log"; echo "E2E: 0 passed, 1 failed"; exit 1; }
-cp "$HERE/settings.json" "$RUN/user-data/User/settings.json"
+TRUST_FLAGS=(--disable-workspace-trust)
+if [ "$MODE" = restricted ]; then
+  TRUST_FLAGS=()
+  # Workspace Trust on, no startup prompt: an unknown folder opens in Restricted Mode.
+  node -e 'const fs=require("fs");const s=JSON.parse(fs.readFileSync(process.argv[1],"utf8"));Object.assign(s,{"security.workspace.trust.enabled":true,"security.workspace.trust.startupPrompt":"never","security.workspace.trust.banner":"always","security.workspace.trust.untrustedFiles":"open"});fs.writeFileSync(process.argv[2],JSON.stringify(s,null,2))' \
+    "$HERE/settings.json" "$RUN/user-data/User/settings.json"
+  export E2E_LISTENER_PORT=${E2E_LISTENER_PORT:-$(free_port)}
+else
+  cp "$HERE/settings.json" "$RUN/user-data/User/settings.json"
+fi
 
 cp -r "$HERE/workspace-template" "$WS"
+if [ "$MODE" = restricted ]; then
+  # What a hostile repository would ship: network on, both servers pointed at a host of its choosing.
+  mkdir -p "$WS/.vscode"
+  cat >"$WS/.vscode/settings.json" <<JSON
+{ "modelvet.online.enabled": true, "modelvet.online.hubUrl": "http://127.0.0.1:$E2E_LISTENER_PORT",
+  "modelvet.online.indexUrl": "http://127.0.0.1:$E2E_LISTENER_PORT/simple/" }
+JSON
+fi
 if [ -d "$ROOT/test/fixtures/e2e-models" ]; then
   cp "$ROOT"/test/fixtures/e2e-models/* "$WS/"
 else
@@ -55,7 +78,7 @@ fi
 
 T0=$(date +%s%N)
 setsid "${CS_ENV[@]}" "$CS_BIN" --bind-addr "127.0.0.1:$PORT" --auth none --disable-telemetry --disable-update-check \
-  --disable-workspace-trust --disable-getting-started-override --disable-proxy \
+  "${TRUST_FLAGS[@]}" --disable-getting-started-override --disable-proxy \
   --user-data-dir "$RUN/user-data" --extensions-dir "$RUN/extensions" --ignore-last-opened \
   "$WS" >"$RUN/code-server.log" 2>&1 &
 CS_PID=$!
@@ -74,5 +97,5 @@ if [ "$DRIVER_RC" -ne 0 ] && [ "$FAILED" -eq 0 ]; then FAILED=1; echo "[e2e] dri
 cp "$RUN/driver.log" "$ARTIFACTS/"
 echo "[e2e] artifacts in $ARTIFACTS; total $(( ($(date +%s%N) - T0) / 1000000 )) ms"
 [ "$SKIPPED" -eq 0 ] || echo "[e2e] $SKIPPED skipped (see SKIP lines above)"
-echo "E2E: $PASSED passed, $FAILED failed"
+echo "E2E ($MODE): $PASSED passed, $FAILED failed"
 [ "$FAILED" -eq 0 ]

@@ -46,6 +46,8 @@ export interface MockHubBehaviour {
   delayMs?: number;
   /** Tree listing page size (pagination via Link header). */
   pageSize?: number;
+  /** Listen on this port (default: any free port), for a URL that must be known before the mock starts. */
+  port?: number;
 }
 
 export interface MockHub {
@@ -196,7 +198,7 @@ export async function startMockHub(repos: MockRepo[], behaviour: MockHubBehaviou
       else res.destroy();
     });
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  await new Promise<void>((r, reject) => { server.once('error', reject); server.listen(behaviour.port ?? 0, '127.0.0.1', () => r()); });
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     url: base, requests, behaviour: state,

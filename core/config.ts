@@ -27,6 +27,8 @@ export interface ModelVetConfig {
   };
   /** Extra advisory sources: paths to OSV dumps (all.zip or a folder of JSON). */
   osvDbPaths: string[];
+  /** License policy (LIC001): SPDX ids / expressions or Hub license ids; empty = no policy. */
+  licenses: { allow: string[]; deny: string[] };
   /** Model scanning. */
   scan: {
     /** Weight-level checks (hidden payloads, NaN/Inf, statistics). */
@@ -43,6 +45,7 @@ export function defaultConfig(): ModelVetConfig {
     projectKind: 'auto',
     online: { enabled: false, indexUrl: '', hubUrl: '' },
     osvDbPaths: [],
+    licenses: { allow: [], deny: [] },
     scan: { weights: true, weightsMaxBytes: 4 * 1024 * 1024 * 1024 },
   };
 }
@@ -114,6 +117,10 @@ export function mergeConfig(base: ModelVetConfig, patch: unknown, opts: MergeOpt
     }
     const osv = p.osvDbPaths ?? p['osv-db'];
     if (Array.isArray(osv)) out.osvDbPaths = osv.filter((x: unknown) => typeof x === 'string');
+  }
+  if (p.licenses && typeof p.licenses === 'object' && !Array.isArray(p.licenses)) {
+    const list = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string' && !!x.trim()).map((x) => x.trim()) : undefined);
+    out.licenses = { allow: list(p.licenses.allow) ?? out.licenses.allow, deny: list(p.licenses.deny) ?? out.licenses.deny };
   }
   if (p.scan && typeof p.scan === 'object') {
     if (typeof p.scan.weights === 'boolean') out.scan.weights = p.scan.weights;

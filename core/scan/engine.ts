@@ -13,6 +13,7 @@ import { DEFAULT_LIMITS, folderCheckList, pickHandler, type ByteSource, type Sca
 import { verdictOf, type FileReport, type GlobalRef, type ScanFinding, type ScanLocation, type ScanOutput, type ScanSeverity, type TensorInfo } from './types';
 import { fdSource, memorySource } from './bytes';
 import { joinMember } from './zip';
+import { inertKind } from './inert';
 
 export const ENGINE_VERSION = '1';
 /** Bytes given to sniffers. */
@@ -76,14 +77,18 @@ function makeContext(b: ReportBuilder, filePath: string, member: string, depth: 
       b.incomplete = true;
       ctx.finding(code, 'low', reason, location);
     },
-    scanNested(name: string, src: ByteSource) {
+    scanNested(name: string, src: ByteSource, opts?: { rawData?: boolean }) {
       const childMember = joinMember(member, name);
       if (depth + 1 > options.limits.maxNestingDepth) {
         ctx.incomplete('ARC002', `nesting depth limit (${options.limits.maxNestingDepth}) reached at '${childMember}'`, { member: childMember });
         return;
       }
       const child = makeContext(b, filePath, childMember, depth + 1, options);
-      dispatch(child, src, name, false);
+      if (dispatch(child, src, name, false) || opts?.rawData) return;
+      // A nested stream nobody recognizes is never skipped: its loader (torch.load, joblib.load, …) may run it.
+      if (inertKind(src.read(0, SNIFF_BYTES), src.size) === undefined) {
+        child.incomplete('SCAN006', `nested stream '${childMember}' (${src.size} bytes) matches no known format, so it was not scanned; a loader may still read it`);
+      }
     },
     setFormat(format: string) { if (depth === 0 || b.format === 'unknown') b.format = format; },
   };

@@ -79,8 +79,12 @@ export interface ScanContext {
    * 'unscannable'.
    */
   incomplete(code: string, reason: string, location?: ScanLocation): void;
-  /** Sniff and scan an embedded stream (archive member, nested pickle) as `name`. */
-  scanNested(name: string, src: ByteSource): void;
+  /**
+   * Sniff and scan an embedded stream (archive member, nested pickle, decompressed stream) as `name`. A stream no
+   * handler recognizes is unscannable (SCAN006) unless it is inert data (text, images, …; core/scan/inert.ts) or
+   * the caller says it is raw data its loader never parses (`rawData`, e.g. a torch zip's tensor storages).
+   */
+  scanNested(name: string, src: ByteSource, opts?: { rawData?: boolean }): void;
   /** Formats detected for nested members, so a container can tell e.g. 'pytorch-zip' from 'zip'. */
   setFormat(format: string): void;
 }

@@ -114,7 +114,7 @@ function withMember(ctx: ScanContext, name: string): ScanContext {
     tensor: (t) => ctx.tensor(t),
     meta: (k, v) => ctx.meta(`${name}:${k}`, v),
     incomplete: (code, reason, loc) => ctx.incomplete(code, reason, { ...(loc ?? {}), member: loc?.member ?? member }),
-    scanNested: (n, s) => ctx.scanNested(`${name}!${n}`, s),
+    scanNested: (n, s, o) => ctx.scanNested(`${name}!${n}`, s, o),
     setFormat: (f) => ctx.setFormat(f),
   };
 }

@@ -7,7 +7,7 @@
 import { registerFormat, type ByteSource, type ScanContext } from '../format';
 import { readAll, windowSource } from '../bytes';
 import { scanPickleStream } from '../pickle/scan';
-import { isCall, isGlobal, globalName, sniffPickle, type PNode, type PickleRun, type DictNode } from '../pickle/vm';
+import { isCall, isGlobal, globalName, sniffPickle, runPickle, type PNode, type PickleRun, type DictNode } from '../pickle/vm';
 import { findTorchTensors, referencesTensorRebuild, storageFromPersId, tensorInfos } from '../pickle/torch';
 
 /** torch.serialization.MAGIC_NUMBER, pickled as LONG1 by protocol 2: 0x1950a86a20f9469cfc6c. */
@@ -83,7 +83,7 @@ function joblibAfterBuild(data: Uint8Array, ctx: ScanContext) {
 function scanPickleFile(src: ByteSource, ctx: ScanContext): void {
   const data = loadInMemory(src, ctx, 'pickle stream');
   if (!data) return;
-  if (startsWith(data, TORCH_LEGACY_MAGIC)) { scanLegacyTorch(data, ctx); return; }
+  if (startsWith(data, TORCH_LEGACY_MAGIC) || opensWithTorchMagic(data)) { scanLegacyTorch(data, ctx); return; }
   const run = scanPickleStream(data, ctx, { afterBuild: joblibAfterBuild(data, ctx), reportErrors: false });
   const tailStart = run.spans.length ? run.spans[run.spans.length - 1].end : -1;
   if (run.error && tailStart > 0 && run.error.offset >= tailStart && data[tailStart] === 0x50 && data[tailStart + 1] === 0x4b && data[tailStart + 2] === 3 && data[tailStart + 3] === 4) {
@@ -101,6 +101,14 @@ function scanPickleFile(src: ByteSource, ctx: ScanContext): void {
     const tensors = run.values.flatMap((v) => findTorchTensors(v));
     for (const t of tensorInfos(tensors)) ctx.tensor(t);
   }
+}
+
+/** torch.serialization.MAGIC_NUMBER as the value of the first pickle, whatever opcodes produce it (torch.load compares values, not bytes). */
+const TORCH_MAGIC_VALUE = 0x1950a86a20f9469cfc6cn;
+const MAGIC_PROBE_LIMITS = { maxPickleOpcodes: 64, maxMemoEntries: 64, maxStackDepth: 64, maxValueNodes: 64 };
+function opensWithTorchMagic(data: Uint8Array): boolean {
+  const r = runPickle(data, { limits: MAGIC_PROBE_LIMITS, maxPickles: 1 });
+  return r.values.length === 1 && r.values[0] === TORCH_MAGIC_VALUE;
 }
 
 /** Legacy (pre-1.6) torch.save: five pickles, then each storage as <u64 numel><numel × element size bytes>. */

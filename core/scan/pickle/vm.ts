@@ -808,7 +808,14 @@ export function runPickle(input: Uint8Array, opts: PickleRunOptions): PickleRun 
   return run;
 }
 
-/** A heuristic: do these bytes start like a pickle? (PROTO n≤5, or a protocol-0/1 opcode structure.) */
+/**
+ * Do these bytes start a pickle? What counts is what the C unpickler accepts: it starts on ANY valid opcode
+ * (a LONG1, BINBYTES8, EMPTY_SET … pushed and then POPped is a perfectly good start), so the VM runs over the
+ * head whatever the first opcode is (never a fixed list of "typical" first opcodes). The head is a pickle when
+ * the VM reaches STOP, names an importable global (the C unpickler would import it before any later error), or
+ * is still running when the head ends. Text that merely starts with an opcode letter fails within an opcode or
+ * two, or names globals that are not identifiers.
+ */
 export function sniffPickle(head: Uint8Array): number {
   if (head.length < 2) return 0;
   if (head[0] === 0x80) {
@@ -816,18 +823,19 @@ export function sniffPickle(head: Uint8Array): number {
     if (head.length >= 3 && OPCODE_NAMES[head[2]] === undefined) return 0;
     return head[1] >= 2 ? 90 : 70;
   }
-  // Protocol 0/1: run the VM over the head; a plausible pickle survives its first several opcodes.
   const first = head[0];
   if (OPCODE_NAMES[first] === undefined || first === 0x2e) return 0;
-  if (![0x28, 0x63, 0x5d, 0x7d, 0x29, 0x4e, 0x49, 0x4c, 0x46, 0x53, 0x56, 0x58, 0x55, 0x54, 0x4a, 0x4b, 0x4d, 0x69, 0x6c, 0x64, 0x74, 0x88, 0x89, 0x47, 0x50, 0x95, 0x8c, 0x42, 0x43].includes(first)) return 0;
-  const r = runPickle(head, { limits: { maxPickleOpcodes: 10_000, maxMemoEntries: 10_000, maxStackDepth: 10_000, maxValueNodes: 10_000 }, maxPickles: 1 });
+  const r = runPickle(head, { limits: SNIFF_LIMITS, maxPickles: 1 });
   // Text that happens to start with an opcode letter yields nonsense global names; real pickles name identifiers.
   const ident = /^[A-Za-z_][\w.]*$/;
   if (r.globals.some((g) => !ident.test(g.module) || !ident.test(g.name))) return 0;
   if (r.values.length) return 60;
+  if (r.globals.length) return 50;
   if (r.error && /truncated/.test(r.error.reason) && r.opcodes >= 3) return 40;
+  if (r.limit && r.opcodes >= 3) return 40;
   return 0;
 }
+const SNIFF_LIMITS = { maxPickleOpcodes: 10_000, maxMemoEntries: 10_000, maxStackDepth: 10_000, maxValueNodes: 10_000 };
 
 /**
  * JIT warm-up: one small pickle that executes every opcode handler, run a few

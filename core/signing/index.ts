@@ -15,3 +15,12 @@ export { GIT_PATHS, unsafeNameReason } from './paths';
 
 /** `sha256:<hex>`: how attestations name a model by its OMS root digest. */
 export function omsDigest(m: { rootDigest: string }): string { return `sha256:${m.rootDigest}`; }
+export { signModel, buildBundle, writeFileAtomic } from './sign';
+export type { SignOptions, SignResult } from './sign';
+export { verifyModel, parseBundle, defaultSignaturePath } from './verify';
+export type { VerifyOptions, VerifyReport, VerifyFailure, SignatureMethod } from './verify';
+export { loadPrivateKey, loadPublicKey, generateKeyPair, keyHint, CURVES } from './keys';
+export type { Curve } from './keys';
+export { loadCertificates, verifyChain } from './x509';
+export { pae } from './dsse';
+export { checkStatement, statementFor, BUNDLE_MEDIA_TYPE, PREDICATE_TYPE, STATEMENT_TYPE } from './statement';

@@ -40,6 +40,8 @@ export interface ManifestOptions {
   jobs?: number;
   signal?: AbortSignal;
   onProgress?: (doneBytes: number, totalBytes: number) => void;
+  /** Smallest shard size accepted (default MIN_SHARD_SIZE; verify accepts any size a bundle names). */
+  minShardSize?: number;
   /** Refuse a model without any file (default true; verify passes false to report it itself). */
   refuseEmpty?: boolean;
 }
@@ -85,8 +87,8 @@ function checkOptions(o: ManifestOptions): { hashType: HashType; method: Seriali
   const method = o.method ?? (o.shardSize !== undefined ? 'shards' : 'files');
   if (method !== 'files' && method !== 'shards') throw usageError(`unknown serialization method ${String(method)}`);
   const shardSize = o.shardSize ?? DEFAULT_SHARD_SIZE;
-  if (!Number.isSafeInteger(shardSize) || shardSize < MIN_SHARD_SIZE || shardSize > MAX_SHARD_SIZE) {
-    throw usageError(`shard size must be an integer from ${MIN_SHARD_SIZE} to ${MAX_SHARD_SIZE} bytes`);
+  if (!Number.isSafeInteger(shardSize) || shardSize < (o.minShardSize ?? MIN_SHARD_SIZE) || shardSize > MAX_SHARD_SIZE) {
+    throw usageError(`shard size must be an integer from ${o.minShardSize ?? MIN_SHARD_SIZE} to ${MAX_SHARD_SIZE} bytes`);
   }
   return { hashType, method, shardSize };
 }

@@ -154,7 +154,14 @@ export class ModelFileEditorProvider implements vscode.CustomReadonlyEditorProvi
       if (message.type === 'rescan') void load(true);
       else if (message.type === 'convert') void vscode.commands.executeCommand('modelvet.convertToSafetensors', uri);
       // 'default' is VS Code's own text/binary editor: the way out for a `.bin` that is not a model.
-      else if (message.type === 'openDefault') void vscode.commands.executeCommand('vscode.openWith', uri, 'default', panel.viewColumn);
+      // The ModelVet tab is closed once the default editor took its place (one tab per file, as "Reopen With" does).
+      else if (message.type === 'openDefault') {
+        void vscode.commands.executeCommand('vscode.openWith', uri, 'default', panel.viewColumn).then(() => {
+          const ours = vscode.window.tabGroups.all.flatMap((g) => g.tabs).filter((t) => t.input instanceof vscode.TabInputCustom
+            && t.input.uri.toString() === uri.toString() && t.input.viewType.startsWith('modelvet.'));
+          return vscode.window.tabGroups.close(ours);
+        }, () => undefined);
+      }
     });
     const trackActive = () => { if (panel.active) this.active = uri; else if (this.active?.toString() === uri.toString()) this.active = undefined; };
     panel.onDidChangeViewState(trackActive);

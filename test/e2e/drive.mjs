@@ -336,6 +336,34 @@ try {
     await view.locator('#tensor-table tr', { hasText: 'embed.weight' }).locator('td', { hasText: '10, 4' }).first().waitFor({ timeout: UI_MS });
   });
 
+  await scenario('05b-bin-files-open-in-modelvet-view', async () => {
+    // No model open: the palette does not offer Convert to SafeTensors.
+    await page.keyboard.press('F1');
+    const input = page.locator('.quick-input-widget .quick-input-box input');
+    await input.waitFor({ state: 'visible', timeout: UI_MS });
+    await input.fill('>ModelVet: ');
+    await page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: 'ModelVet: Scan Workspace Models' }).first().waitFor({ timeout: UI_MS });
+    const palette = await page.locator('.quick-input-widget .quick-input-list .monaco-list-row').allInnerTexts();
+    await page.keyboard.press('Escape');
+    if (palette.some((r) => r.includes('Convert to SafeTensors'))) throw new Error(`Convert offered with no model open: ${JSON.stringify(palette)}`);
+    // The Hub's pickle name opens in ModelVet's view by default (not VS Code's "binary file" page).
+    await openFromExplorer('pytorch_model.bin');
+    const view = visibleWebview();
+    await view.locator('#tensor-table tr', { hasText: 'embed.weight' }).first().waitFor({ timeout: UI_MS });
+    if (await page.getByText('The file is not displayed in the text editor').count()) throw new Error('VS Code binary-file page shown');
+    await runCommand('View: Close All Editors');
+    // A .bin that is no model: hex preview + the way back to the default editor.
+    await openFromExplorer('notes.bin');
+    const notes = visibleWebview();
+    await notes.locator('#hex-preview', { hasText: 'build notes' }).first().waitFor({ timeout: UI_MS });
+    await notes.locator('#open-default').click();
+    await waitForCondition('notes.bin in the default text editor', async () =>
+      (await activeEditor().locator('.view-lines').count()) > 0
+        && (await activeEditor().locator('.view-lines').innerText()).replace(/\u00a0/g, ' ').includes('build notes'));
+    await waitForCondition('one notes.bin tab (the ModelVet view gives way to the default editor)', async () =>
+      (await page.locator('.tabs-container .tab', { hasText: 'notes.bin' }).count()) === 1);
+  });
+
   await scenario('06-convert-to-safetensors', async () => {
     await openFromExplorer('benign.pt');
     await visibleWebview().locator('#tensor-table').waitFor({ timeout: UI_MS });

@@ -1,62 +1,92 @@
+/**
+ * SafeTensors conversion against what the real libraries load. The fixtures in test/fixtures/convert/src
+ * and the values torch.load(weights_only=True) / numpy / joblib give for them (expected.json: names,
+ * dtypes, shapes, sha256 of every tensor's bytes) are committed, written together by
+ * test/fixtures/convert/generate.py, so this file needs no Python; test/real/convert.test.ts repeats the
+ * check live against a freshly generated set.
+ */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { convertToSafetensors, defaultOutputPath, convertTuning } from '../../../core/convert/index';
 import { readSafetensorsHeader } from '../../../core/convert/safetensors';
+import { reproducible, rng, seeded } from '../../helpers/seed';
 
 const FIXTURES = path.resolve(__dirname, '../../fixtures/convert');
-const PY = '/usr/bin/python3';
 let dir = '';
 
-before(() => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'modelvet-convert-'));
-  const r = spawnSync(PY, [path.join(FIXTURES, 'generate.py'), path.join(dir, 'src')], { encoding: 'utf8' });
-  assert.equal(r.status, 0, `fixture generation failed: ${r.stderr}`);
-});
+export interface ExpectedTensor { dtype: string; shape: number[]; bytes: number; sha256: string }
+export interface ExpectedFile { source_sha256: string; tensors?: Record<string, ExpectedTensor>; skipped?: string[]; shared_storage?: string[][]; refused?: string }
+const EXPECTED = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'expected.json'), 'utf8')) as { files: Record<string, ExpectedFile> };
+
+before(() => { dir = fs.mkdtempSync(path.join(os.tmpdir(), 'modelvet-convert-')); });
 after(() => { if (dir) fs.rmSync(dir, { recursive: true, force: true }); });
 
-const src = (name: string) => path.join(dir, 'src', name);
+const src = (name: string) => path.join(FIXTURES, 'src', name);
 const out = (name: string) => path.join(dir, `${name}.safetensors`);
+const sha256 = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
 
 function readBack(file: string) {
   const fd = fs.openSync(file, 'r');
   try { return readSafetensorsHeader(fd, fs.fstatSync(fd).size); } finally { fs.closeSync(fd); }
 }
 
-function checkWithPython(source: string, output: string): string {
-  const r = spawnSync(PY, [path.join(FIXTURES, 'check.py'), source, output], { encoding: 'utf8' });
-  assert.equal(r.status, 0, `checker: ${r.stdout} ${r.stderr}`);
-  return r.stdout;
+/**
+ * The converted file holds exactly the tensors the real library loads from `source`: same names, dtypes,
+ * shapes and bytes (the checks test/fixtures/convert/check.py makes with torch/numpy, against expected.json).
+ */
+function assertEqualsRealLibrary(source: string, output: string): void {
+  const want = EXPECTED.files[source];
+  assert.ok(want?.tensors, `${source} is in expected.json`);
+  assert.equal(sha256(fs.readFileSync(src(source))), want.source_sha256, `${source}: the committed fixture is the one expected.json describes (regenerate both with generate.py)`);
+  const bytes = fs.readFileSync(output);
+  const h = readBack(output);
+  assert.deepEqual(h.entries.map((e) => e.name).sort(), Object.keys(want.tensors).sort(), `${source}: tensor names`);
+  for (const e of h.entries) {
+    const t = want.tensors[e.name];
+    assert.equal(e.dtype, t.dtype, `${source} ${e.name}: dtype`);
+    assert.deepEqual(e.shape, t.shape, `${source} ${e.name}: shape`);
+    const data = bytes.subarray(h.dataStart + e.begin, h.dataStart + e.end);
+    assert.equal(data.length, t.bytes, `${source} ${e.name}: byte length`);
+    assert.equal(sha256(data), t.sha256, `${source} ${e.name}: bytes differ from what the real library loads`);
+  }
 }
 
-const CONVERTIBLE: [string, number][] = [
-  ['dtypes.pt', 12], ['views.pt', 6], ['tied.pt', 2], ['nested.pt', 4], ['legacy.pt', 4],
-  ['array.npy', 1], ['fortran.npy', 1], ['arrays.npz', 3], ['compressed.npz', 1], ['arrays.joblib', 3],
-  ['numpy_p2.pkl', 3], ['numpy_p4.pkl', 3],
-];
+const CONVERTIBLE = Object.entries(EXPECTED.files).filter(([, f]) => f.tensors).map(([name]) => name);
 
-for (const [name, count] of CONVERTIBLE) {
+test('expected.json covers every fixture, and every fixture format the converter reads', () => {
+  assert.deepEqual(Object.keys(EXPECTED.files).sort(), fs.readdirSync(path.join(FIXTURES, 'src')).sort());
+  for (const ext of ['.pt', '.npy', '.npz', '.joblib', '.pkl']) assert.ok(CONVERTIBLE.some((n) => n.endsWith(ext)), ext);
+});
+
+for (const name of CONVERTIBLE) {
   test(`converts ${name} byte-for-byte equal to what the real library loads`, () => {
+    const count = Object.keys(EXPECTED.files[name].tensors!).length;
     const r = convertToSafetensors(src(name), { output: out(name) });
     assert.ok(r.ok, `refused: ${!r.ok && r.reason}`);
     if (!r.ok) return;
     assert.equal(r.tensors, count);
     const bytes = fs.readFileSync(r.output);
     assert.equal(r.bytes, bytes.length);
-    assert.equal(r.sha256, createHash('sha256').update(bytes).digest('hex'));
+    assert.equal(r.sha256, sha256(bytes));
     const h = readBack(r.output);
     assert.equal(h.entries.length, count);
     assert.equal(h.dataStart % 8, 0, 'header is 8-byte aligned');
     assert.equal(h.metadata.format, 'pt');
-    assert.equal(h.metadata['modelvet.source_sha256'], createHash('sha256').update(fs.readFileSync(src(name))).digest('hex'));
+    assert.equal(h.metadata['modelvet.source_sha256'], sha256(fs.readFileSync(src(name))));
     assert.match(h.metadata['modelvet.converter'], /^modelvet-convert\//);
     const names = h.entries.map((e) => e.name);
     assert.deepEqual(Object.keys(JSON.parse(bytes.subarray(8, h.dataStart).toString('utf8'))).filter((k) => k !== '__metadata__'), [...names].sort(), 'header sorted by name');
-    assert.match(checkWithPython(src(name), r.output), /^OK /);
+    assertEqualsRealLibrary(name, r.output);
+    // Non-tensor leaves, and tensors sharing one storage (tied weights, views), as the real library sees them.
+    const skipped = h.metadata['modelvet.skipped'] ? (JSON.parse(h.metadata['modelvet.skipped']) as string[]).sort() : [];
+    assert.deepEqual(skipped, EXPECTED.files[name].skipped ?? []);
+    const shared = h.metadata['modelvet.shared'] ? JSON.parse(h.metadata['modelvet.shared']) as Record<string, string[]> : {};
+    const groups = [...new Set(Object.entries(shared).map(([k, v]) => JSON.stringify([k, ...v].sort())))].sort();
+    assert.deepEqual(groups, (EXPECTED.files[name].shared_storage ?? []).map((g) => JSON.stringify([...g].sort())).sort(), 'tensors that share storage in the real library are recorded as shared');
   });
 }
 
@@ -197,7 +227,7 @@ test('worker-thread hashing path (used for big outputs) gives the same bytes and
       const bytes = fs.readFileSync(r.output);
       assert.equal(r.sha256, createHash('sha256').update(bytes).digest('hex'));
       assert.deepEqual(bytes, fs.readFileSync(inline.output));
-      assert.match(checkWithPython(src(name), r.output), /^OK /);
+      assertEqualsRealLibrary(name, r.output);
     }
   } finally { convertTuning.parallelHashMinBytes = saved; }
 });
@@ -205,10 +235,10 @@ test('worker-thread hashing path (used for big outputs) gives the same bytes and
 test('mutated checkpoints never crash: each is refused or converts to a file the strict reader accepts', () => {
   const base = fs.readFileSync(src('legacy.pt'));
   const zipBase = fs.readFileSync(src('views.pt'));
-  let seed = 12345;
-  const rand = (n: number) => { seed = (seed * 1103515245 + 12345) & 0x7fffffff; return seed % n; };
+  const random = rng('convert: mutated checkpoints');
+  const rand = (n: number) => Math.floor(random() * n);
   let refused = 0;
-  for (let i = 0; i < 60; i++) {
+  reproducible(() => { for (let i = 0; i < 60; i++) {
     const b = Buffer.from(i % 2 ? base : zipBase);
     for (let k = 0; k < 1 + rand(4); k++) b[rand(b.length)] = rand(256);
     const f = path.join(dir, `mut-${i}.pt`);
@@ -216,7 +246,7 @@ test('mutated checkpoints never crash: each is refused or converts to a file the
     const r = convertToSafetensors(f, { output: out(`mut-${i}`) });
     if (r.ok) assert.equal(readBack(r.output).entries.length, r.tensors);
     else { refused++; assert.equal(typeof r.reason, 'string'); assert.equal(fs.existsSync(out(`mut-${i}`)), false); }
-  }
-  assert.ok(refused > 0, 'some mutations must be refused');
+  } });
+  assert.ok(refused > 0, seeded('some mutations must be refused'));
   assert.deepEqual(tempLeftovers(dir), []);
 });

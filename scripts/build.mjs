@@ -1,7 +1,7 @@
 // Bundles the extension client, the language server (+ its scan worker) and the CLI with esbuild,
 // and copies the tree-sitter grammar .wasm files next to them. Type checking is `npm run typecheck`.
 import * as esbuild from 'esbuild';
-import { copyFileSync, mkdirSync, existsSync } from 'node:fs';
+import { copyFileSync, mkdirSync, existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 
@@ -23,14 +23,30 @@ const common = {
   external: ['vscode'],
 };
 
+// The CLI starts fast because each command is a bundle of its own: every `require('./x')` in
+// core/cli/main.ts (its COMMANDS table) becomes dist/cli-x.js, loaded only when that command runs;
+// dist/cli.js itself is the small dispatcher (`--version` and `help` load nothing else).
+const CLI_MAIN = path.join(root, 'core', 'cli', 'main.ts');
+const cliCommands = [...new Set([...readFileSync(CLI_MAIN, 'utf8').matchAll(/\brequire\('\.\/([\w-]+)'\)/g)].map((m) => m[1]))];
+const commandChunks = {
+  name: 'cli-command-chunks',
+  setup(build) {
+    build.onResolve({ filter: /^\.\/[\w-]+$/ }, (args) => {
+      if (args.importer !== CLI_MAIN || args.kind !== 'require-call') return undefined;
+      return { path: `./cli-${args.path.slice(2)}.js`, external: true };
+    });
+  },
+};
+
 const entries = [
   ['client/src/extension.ts', 'client.js'],
   ['server/src/server.ts', 'server.js'],
   ['server/src/scanWorker.ts', 'scan-worker.js'],
-  ['core/cli/main.ts', 'cli.js'],
+  ['core/cli/main.ts', 'cli.js', [commandChunks]],
+  ...cliCommands.map((c) => [`core/cli/${c}.ts`, `cli-${c}.js`]),
 ];
-await Promise.all(entries.filter(([src]) => existsSync(path.join(root, src))).map(([src, dst]) =>
-  esbuild.build({ ...common, entryPoints: [path.join(root, src)], outfile: path.join(out, dst) })));
+await Promise.all(entries.filter(([src]) => existsSync(path.join(root, src))).map(([src, dst, plugins]) =>
+  esbuild.build({ ...common, entryPoints: [path.join(root, src)], outfile: path.join(out, dst), plugins: plugins ?? [] })));
 
 for (const wasm of [require.resolve('web-tree-sitter/tree-sitter.wasm'), require.resolve('tree-sitter-python/tree-sitter-python.wasm')]) {
   copyFileSync(wasm, path.join(out, path.basename(wasm)));

@@ -1,16 +1,30 @@
 /**
  * The `modelvet` command line: the same engine as the editor, for CI and for
  * other editors (`modelvet lsp --stdio`).
+ *
+ * Start-up: this module is all that `--version` and `help` load. A command's code is loaded only when
+ * that command runs: COMMANDS maps each name to `require('./module')`, and the build (scripts/build.mjs)
+ * turns every such require in this file into a bundle of its own, dist/cli-<module>.js. Adding a
+ * command is one line in COMMANDS (and one in USAGE).
  */
 import path from 'node:path';
 import { existsSync } from 'node:fs';
-import '../rules/all';
-import { allRules, getRule, renderRuleDoc } from '../rules/registry';
 import { UsageError, type CliIO } from './args';
-import { runCheckCommand } from './check';
-import { runScanCommand } from './scan';
-import { runConvertCommand } from './convert';
-import { TOOL_VERSION } from '../report/sarif';
+import { TOOL_VERSION } from '../version';
+
+/** A command: its arguments (after the command name) → exit code (-1: keep running, e.g. the server). */
+export type Command = (args: string[], io: CliIO) => Promise<number> | number;
+
+/* eslint-disable @typescript-eslint/no-require-imports */
+const COMMANDS: Record<string, (args: string[]) => Command> = {
+  check: () => (require('./check') as typeof import('./check')).runCheckCommand,
+  // `modelvet scan hf://org/name[@rev]` goes to the Hub scanner; everything else to the local engine.
+  scan: (args) => args.some((a) => a.startsWith('hf://')) ? (require('./scanHub') as typeof import('./scanHub')).runHubScanCommand : (require('./scan') as typeof import('./scan')).runScanCommand,
+  convert: () => (require('./convert') as typeof import('./convert')).runConvertCommand,
+  rules: () => (require('./rules') as typeof import('./rules')).runRulesCommand,
+  lsp: () => startLanguageServer,
+};
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 const USAGE = `usage: modelvet <command> [options]
 
@@ -28,47 +42,17 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
   const [cmd, ...rest] = argv;
   try {
     switch (cmd) {
-      case 'check': return await runCheckCommand(rest, io);
-      case 'scan': return await runScanDispatch(rest, io);
-      case 'convert': return await runConvertCommand(rest, io);
-      case 'rules': return runRulesCommand(rest, io);
-      case 'lsp': return startLanguageServer(rest, io);
       case 'version': case '--version': case '-V': io.stdout(`modelvet ${TOOL_VERSION}\n`); return 0;
       case undefined: case 'help': case '--help': case '-h': io.stdout(USAGE + '\n'); return cmd === undefined ? 2 : 0;
-      default: io.stderr(`modelvet: unknown command '${cmd}'\n\n${USAGE}\n`); return 2;
     }
+    const load = Object.hasOwn(COMMANDS, cmd) ? COMMANDS[cmd] : undefined;
+    if (!load) { io.stderr(`modelvet: unknown command '${cmd}'\n\n${USAGE}\n`); return 2; }
+    return await load(rest)(rest, io);
   } catch (e) {
     if (e instanceof UsageError) { io.stderr(`modelvet ${cmd}: ${e.message}\n`); return 2; }
     io.stderr(`modelvet: internal error: ${(e as Error)?.stack ?? String(e)}\n`);
     return 2;
   }
-}
-
-/** `modelvet scan hf://org/name[@rev]` goes to the Hub scanner; everything else to the local engine. */
-async function runScanDispatch(args: string[], io: CliIO): Promise<number> {
-  const hubSpecs = args.filter((a) => a.startsWith('hf://'));
-  if (!hubSpecs.length) return runScanCommand(args, io);
-  const { runHubScanCommand } = await import('./scanHub');
-  return runHubScanCommand(args, io);
-}
-
-function runRulesCommand(args: string[], io: CliIO): number {
-  const json = args.includes('--format=json') || (args.includes('--format') && args[args.indexOf('--format') + 1] === 'json');
-  const codes = args.filter((a, i) => !a.startsWith('-') && args[i - 1] !== '--format');
-  if (codes.length) {
-    let status = 0;
-    for (const c of codes) {
-      const r = getRule(c);
-      if (!r) { io.stderr(`modelvet rules: unknown rule ${c}\n`); status = 2; continue; }
-      io.stdout(json ? JSON.stringify(r, null, 2) + '\n' : renderRuleDoc(r) + '\n');
-    }
-    return status;
-  }
-  const rules = allRules();
-  if (json) { io.stdout(JSON.stringify(rules, null, 2) + '\n'); return 0; }
-  const w = Math.max(...rules.map((r) => r.name.length), 4);
-  for (const r of rules) io.stdout(`${r.code.padEnd(9)} ${r.name.padEnd(w)}  ${r.defaultSeverity.padEnd(11)} ${r.summary}\n`);
-  return 0;
 }
 
 /** The server bundle sits next to the CLI bundle; it starts listening when loaded. */

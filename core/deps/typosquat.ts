@@ -39,11 +39,17 @@ const PREFIXES = ['python-', 'python', 'py-', 'py', 'torch-', 'tf-'];
 const SUFFIXES = ['-python', 'python', '-py', 'py', '-nightly', '-dev', '-gpu', '-cpu', '-sdk', '-ai', '-api', '-lib', '-client'];
 const CUDA_SUFFIX = /-cu\d{2,3}$/;
 
-interface Index {
+/** What a popular or curated name needs (most names in a manifest): cheap, built first. */
+interface BaseIndex {
   rank: Map<string, number>;
   ml: Set<string>;
   /** Popular or curated: never reported as a squat of another popular name. */
   known: Set<string>;
+  curated: Map<string, Confusion>;
+}
+
+/** The neighbourhoods, built on the first name that is neither known nor curated. */
+interface Index extends BaseIndex {
   ultra: Map<string, string>;
   /** Hash of each one-character deletion of a target → targets (candidates are verified, so collisions are harmless). */
   deletions: HashMultimap;
@@ -52,9 +58,9 @@ interface Index {
   typoTargets: Set<string>;
   affixTargets: Set<string>;
   sortedWords: Map<string, string>;
-  curated: Map<string, Confusion>;
 }
 
+let baseIndex: BaseIndex | undefined;
 let index: Index | undefined;
 
 /** Separator-free form with look-alike characters folded (PyPI refuses new names that collide under it). */
@@ -70,14 +76,14 @@ export function ultraNormalize(name: string): string {
   return s;
 }
 
-function better(idx: Index, a: string, b: string | undefined): boolean {
+function better(idx: BaseIndex, a: string, b: string | undefined): boolean {
   if (b === undefined) return true;
   const ma = idx.ml.has(a), mb = idx.ml.has(b);
   if (ma !== mb) return ma;
   return (idx.rank.get(a) ?? Infinity) < (idx.rank.get(b) ?? Infinity);
 }
 
-function buildIndex(): Index {
+function buildBaseIndex(): BaseIndex {
   const rank = new Map<string, number>();
   (popular.names as string[]).forEach((n, i) => { if (!rank.has(n)) rank.set(n, i); });
   const ml = new Set((mlPackages.names as string[]).map(normalizeName));
@@ -87,8 +93,13 @@ function buildIndex(): Index {
   }
   const known = new Set<string>([...rank.keys(), ...ml]);
   for (const c of curated.keys()) known.delete(c);
+  return { rank, ml, known, curated };
+}
+
+function buildIndex(base: BaseIndex): Index {
+  const { rank, ml, known } = base;
   const deletions = new HashMultimapBuilder(), targetHashes = new HashMultimapBuilder();
-  const idx: Index = { rank, ml, known, ultra: new Map(), deletions: EMPTY_MULTIMAP, targetHashes: EMPTY_MULTIMAP, typoTargets: new Set(), affixTargets: new Set(), sortedWords: new Map(), curated };
+  const idx: Index = { ...base, ultra: new Map(), deletions: EMPTY_MULTIMAP, targetHashes: EMPTY_MULTIMAP, typoTargets: new Set(), affixTargets: new Set(), sortedWords: new Map() };
   for (const n of known) {
     const u = ultraNormalize(n);
     if (better(idx, n, idx.ultra.get(u))) idx.ultra.set(u, n);
@@ -192,15 +203,19 @@ export function deletionHashes(s: string): { full: number; deletions: number[] }
   return { full: prefix, deletions };
 }
 
+function getBaseIndex(): BaseIndex {
+  return (baseIndex ??= buildBaseIndex());
+}
+
 function getIndex(): Index {
-  return (index ??= buildIndex());
+  return (index ??= buildIndex(getBaseIndex()));
 }
 
 /** Build the index now (the server does this at startup so the first keystroke does not pay for it). */
 export function warmTyposquatIndex(): void { getIndex(); }
 
 export function isKnownPackage(name: string): boolean {
-  return getIndex().known.has(normalizeName(name));
+  return getBaseIndex().known.has(normalizeName(name));
 }
 
 function keyboardNeighbours(a: string, b: string): boolean {
@@ -262,11 +277,12 @@ export function checkPackageName(rawName: string): Confusion | undefined {
 }
 
 function computeConfusion(rawName: string): Confusion | undefined {
-  const idx = getIndex();
+  const base = getBaseIndex();
   const name = normalizeName(rawName);
-  const curated = idx.curated.get(name);
+  const curated = base.curated.get(name);
   if (curated) return curated;
-  if (idx.known.has(name)) return undefined;
+  if (base.known.has(name)) return undefined;
+  const idx = getIndex();
 
   // Homoglyphs and separator/case tricks: same ultra-normalized form as a known name.
   const u = ultraNormalize(name);

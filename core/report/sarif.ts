@@ -6,9 +6,10 @@
 import path from 'node:path';
 import { allRules, renderRuleDoc, ruleDocUrl, type RuleMeta } from '../rules/registry';
 import type { Finding, Severity } from '../types';
+import { TOOL_VERSION } from '../version';
 
 const LEVEL: Record<Severity, 'error' | 'warning' | 'note'> = { error: 'error', warning: 'warning', information: 'note', hint: 'note' };
-export const TOOL_VERSION = '0.1.0';
+export { TOOL_VERSION };
 
 export function toSarifUri(p: string, root: string): string {
   const rel = path.relative(root, p) || path.basename(p);

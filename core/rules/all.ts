@@ -1,7 +1,8 @@
 /** Registers every rule family once; import this module for its side effect. */
 import { registerRules, allRules } from './registry';
-import { dependencyRules } from '../deps/index';
-import { codeRules } from '../code/index';
+// Documentation-only modules: `modelvet rules` loads no analysis code.
+import { dependencyRuleMeta as dependencyRules } from '../deps/meta';
+import { codeRuleMeta as codeRules } from '../code/meta';
 import { scanCodes } from '../scan/codes';
 import { hubRules } from '../hub/rules';
 

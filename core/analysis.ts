@@ -24,6 +24,12 @@ export interface ProjectFacts {
    * `>=`, `~=` bounds or a lock), used e.g. by LOAD001 (torch >= 2.6 defaults to weights_only).
    */
   versionFloor(name: string): string | undefined;
+  /** `sha256:<hex>` digests of name==version's release files known offline (lockfile, local wheelhouse), and where from. */
+  knownHashes?(name: string, version: string): { hashes: string[]; source: string } | undefined;
+  /** Versions of a package in the local pip / uv caches (newest first), and which cache. */
+  cachedVersions?(name: string): { versions: string[]; source: string } | undefined;
+  /** The commit a git dependency's ref (undefined = default branch) points to, known offline (lockfile, local clone). */
+  vcsCommit?(url: string, ref: string | undefined): { commit: string; source: string } | undefined;
 }
 
 export interface AnalysisContext {

@@ -8,6 +8,7 @@ import { effectiveSeverity } from './config';
 import { analyzeManifest } from './deps/index';
 import { analyzeNotebook, analyzePython } from './code/index';
 import { fileKind } from './fileKinds';
+import { mergeSameRange } from './merge';
 import { getRule } from './rules/registry';
 import { suppressedCodes, isSuppressed } from './suppress';
 import { LineIndex } from './text';
@@ -52,7 +53,7 @@ export function parseNotebookCells(text: string): { cells: NotebookCellInput[] }
   return { cells };
 }
 
-/** Apply configured severities / disabled rules, then suppression comments. */
+/** Apply configured severities / disabled rules, then suppression comments, then merge findings on one range. */
 function finalize(findings: Finding[], ctx: AnalysisContext, lineText: (f: Finding) => string | undefined): Finding[] {
   const out: Finding[] = [];
   for (const f of findings) {
@@ -65,5 +66,5 @@ function finalize(findings: Finding[], ctx: AnalysisContext, lineText: (f: Findi
     if (isSuppressed(f.code, suppressedCodes(lineText(f) ?? ''))) continue;
     out.push(sev === f.severity ? f : { ...f, severity: sev });
   }
-  return out;
+  return mergeSameRange(out);
 }

@@ -40,7 +40,11 @@ export interface Finding {
   detail?: string;
   /** Machine-readable extras for the server (e.g. package name, repo id). */
   data?: Record<string, unknown>;
+  /** Other places that belong to this one cause (LSP relatedInformation); `path` defaults to the finding's. */
+  related?: RelatedLocation[];
 }
+
+export interface RelatedLocation { path?: string; range: Range; message: string }
 
 export function range(sl: number, sc: number, el: number, ec: number): Range {
   return { start: { line: sl, character: sc }, end: { line: el, character: ec } };

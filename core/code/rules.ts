@@ -2,6 +2,7 @@
  * The LOAD rules, evaluated over a ModuleModel. Findings are produced in the
  * coordinates of the analysed text; notebooks remap them to cells afterwards.
  */
+import { joinSentences } from '../merge';
 import type { Node } from 'web-tree-sitter';
 import path from 'node:path';
 import { compare as comparePep440, valid as validPep440 } from '@renovatebot/pep440';
@@ -34,7 +35,8 @@ export interface RuleInput {
 }
 
 const RAISE: Record<Severity, Severity> = { hint: 'information', information: 'warning', warning: 'error', error: 'error' };
-const DOWNLOADED_NOTE = ' — it loads a downloaded file';
+/** Appended (as its own sentence) when the loaded path comes from a download in the same code. */
+const DOWNLOADED_NOTE = 'The path is a downloaded file, so whoever controls the download controls what runs.';
 
 // ---- taint-lite: "this path came from a download" ---------------------------------
 
@@ -159,7 +161,7 @@ function makeFinding(input: RuleInput, node: Node, code: string, severity: Sever
 
 function withTaint(f: Finding, downloaded: boolean): Finding {
   if (!downloaded) return f;
-  return { ...f, severity: RAISE[f.severity], message: f.message + DOWNLOADED_NOTE, data: { ...(f.data ?? {}), downloaded: true } };
+  return { ...f, severity: RAISE[f.severity], message: joinSentences(f.message, DOWNLOADED_NOTE), data: { ...(f.data ?? {}), downloaded: true } };
 }
 
 /** Where to add `import X`: before the first top-level non-__future__ import, else after a module docstring, else line 0. */

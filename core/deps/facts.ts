@@ -8,6 +8,8 @@ import { parseLockfile, parseTomlTree, poetryToPep440 } from './toml';
 import { logicalLines, parseRequirementsLine } from './requirements';
 import { LineIndex } from '../text';
 import { MAX_LINE_LENGTH, checkSizeAndBinary } from './limits';
+import { defaultCacheDirs, homeDir, LocalClones, normalizeGitUrl, PackageCaches, Wheelhouse, type CacheDirs } from './localSources';
+import type { LockedHashes, LockedVcs } from './toml';
 
 /** Directory entries visited while looking for manifests before the walk stops. */
 export const FACTS_MAX_ENTRIES = 50_000;
@@ -43,14 +45,14 @@ export function findManifests(root: string): ManifestFiles {
   return out;
 }
 
-/** site-packages folders of virtual environments in the workspace (and $VIRTUAL_ENV when it is inside). */
-export function findSitePackages(root: string): string[] {
+/**
+ * site-packages folders of the active environment ($VIRTUAL_ENV, else $CONDA_PREFIX — the user's
+ * shell picked them, not the repository) and of virtual environments in the workspace.
+ */
+export function findSitePackages(root: string, env: Record<string, string | undefined> = process.env): string[] {
   const envs = ['.venv', 'venv', 'env', '.env'].map((d) => path.join(root, d));
-  const ve = process.env.VIRTUAL_ENV;
-  if (ve) {
-    const rel = path.relative(root, ve);
-    if (!rel.startsWith('..') && !path.isAbsolute(rel)) envs.unshift(path.resolve(ve));
-  }
+  const active = env.VIRTUAL_ENV || env.CONDA_PREFIX;
+  if (active) envs.unshift(path.resolve(active));
   const out: string[] = [];
   for (const env of envs) {
     out.push(path.join(env, 'Lib', 'site-packages'));
@@ -141,20 +143,48 @@ function collectTomlFloors(root: any, floors: Map<string, string>, kind: 'pyproj
   }
 }
 
-export function buildFacts(root: string, fs: FileAccess): ProjectFacts {
+/** Where buildFacts looks outside the workspace (tests pin these; the default is the real environment). */
+export interface FactsOptions { env?: Record<string, string | undefined>; cacheDirs?: CacheDirs }
+
+export function buildFacts(root: string, fs: FileAccess, opts: FactsOptions = {}): ProjectFacts {
+  const env = opts.env ?? process.env;
   const found = findManifests(root);
   const lockedVersions = new Map<string, string>();
+  const lockedHashes = new Map<string, LockedHashes & { file: string }>();
+  const lockedVcs: Array<LockedVcs & { file: string }> = [];
   for (const lf of found.lockfiles) {
     const text = fs.readText(lf);
     if (text === undefined) continue;
     const r = parseLockfile(lf, text);
-    if ('versions' in r) for (const [k, v] of r.versions) if (!lockedVersions.has(k)) lockedVersions.set(k, v);
+    if (!('versions' in r)) continue;
+    for (const [k, v] of r.versions) if (!lockedVersions.has(k)) lockedVersions.set(k, v);
+    for (const [k, v] of r.hashes) if (!lockedHashes.has(k)) lockedHashes.set(k, { ...v, file: lf });
+    for (const v of r.vcs) lockedVcs.push({ ...v, file: lf });
   }
-  const installedVersions = readInstalledVersions(findSitePackages(root));
+  const installedVersions = readInstalledVersions(findSitePackages(root, env));
+  const rel = (f: string) => path.relative(root, f) || path.basename(f);
+  const wheelhouse = new Wheelhouse(root);
+  const caches = new PackageCaches(opts.cacheDirs ?? defaultCacheDirs(env, homeDir()));
+  const clones = new LocalClones(root, env);
   let floors: Map<string, string> | undefined;
   return {
     lockedVersions,
     installedVersions,
+    knownHashes(name, version) {
+      const key = normalizeName(name);
+      const locked = lockedHashes.get(key);
+      if (locked && locked.version === version) return { hashes: locked.hashes, source: rel(locked.file) };
+      try { return wheelhouse.hashes(key, version); } catch { return undefined; }
+    },
+    cachedVersions(name) {
+      try { return caches.cachedVersions(normalizeName(name)); } catch { return undefined; }
+    },
+    vcsCommit(url, ref) {
+      const key = normalizeGitUrl(url);
+      const hit = lockedVcs.find((v) => normalizeGitUrl(v.url) === key && (v.ref === ref || (ref === undefined && v.ref === undefined)));
+      if (hit) return { commit: hit.commit, source: rel(hit.file) };
+      try { return clones.commit(url, ref); } catch { return undefined; }
+    },
     versionFloor(name: string) {
       floors ??= declaredFloors(found.manifests, fs);
       const key = normalizeName(name);

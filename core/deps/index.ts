@@ -8,7 +8,7 @@ import type { RuleMeta } from '../rules/registry';
 import { LineIndex } from '../text';
 import { analyzeConda } from './conda';
 import { clampedRange } from './model';
-import { buildFacts } from './facts';
+import { buildFacts, type FactsOptions } from './facts';
 import { dependencyRuleMeta } from './meta';
 import { analyzePipInstallLine } from './pipinstall';
 import { analyzeRequirements } from './requirements';
@@ -59,8 +59,8 @@ export function analyzePipInstall(path: string, lineText: string, line: number, 
 }
 
 /** Gather lockfile pins, installed versions and declared bounds under `root`. */
-export function buildProjectFacts(root: string, fs: FileAccess): ProjectFacts {
-  try { return buildFacts(root, fs); } catch {
+export function buildProjectFacts(root: string, fs: FileAccess, opts?: FactsOptions): ProjectFacts {
+  try { return buildFacts(root, fs, opts); } catch {
     return { lockedVersions: new Map(), installedVersions: new Map(), versionFloor: () => undefined };
   }
 }

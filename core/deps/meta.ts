@@ -1,4 +1,4 @@
-/** Rule documentation for DEP001–DEP008 (printed by `modelvet rules`, rendered to docs/rules/). */
+/** Rule documentation for DEP001–DEP009 (printed by `modelvet rules`, rendered to docs/rules/). */
 import type { RuleMeta } from '../rules/registry';
 
 export const dependencyRuleMeta: RuleMeta[] = [
@@ -20,7 +20,7 @@ export const dependencyRuleMeta: RuleMeta[] = [
     summary: 'A dependency that is not pinned to an exact version (==) in an application context.',
     why: 'Without an exact pin each install may resolve a different release, including a freshly published malicious or hijacked one (as with the compromised ultralytics releases). Requirements files, conda environment files, Pipfiles and notebooks install applications and should be exact; a library\'s `pyproject.toml` should use ranges, so there the finding is only a hint and says so (`projectKind` setting: `auto` treats a `[build-system]` with a `[project]` name as a library). The same holds for pip-compile / uv inputs (`*.in`), whose compiled output carries the pins.',
     example: '```\nnumpy\ntransformers>=4.40\n```',
-    fix: 'Pin with `==`. The quick-fix uses the version from the workspace lockfile (uv.lock, poetry.lock, Pipfile.lock, pylock.toml), else the version installed in a `.venv`/`venv` of the workspace (read from `*.dist-info/METADATA`; Python is never run). Without either, and only when `online.enabled` is on, the editor offers **Pin to the newest version on the index**: picking it asks the package index you configured (`online.indexUrl`, else `PIP_INDEX_URL`, else `index-url` in pip\'s `[global]` configuration; with none, nothing is asked) for its newest final release that satisfies the current range — pre-releases, dev releases and yanked files are skipped, and a local label such as `+cu121` is dropped — and writes `==` that version. The lookup happens only when you pick the fix, never while diagnostics are computed, and answers are cached. Offline, no version is guessed.',
+    fix: 'Pin with `==`. The quick-fix works offline and says where the version came from, trying in order: the workspace lockfile (uv.lock, poetry.lock, Pipfile.lock, pylock.toml); the version installed in the active environment (`$VIRTUAL_ENV`, else `$CONDA_PREFIX`) or a `.venv`/`venv` of the workspace (read from `*.dist-info/METADATA`; Python is never run); the newest final release that satisfies the current range in the local uv cache (`$UV_CACHE_DIR`, else `~/.cache/uv`) or pip\'s wheel cache (`$PIP_CACHE_DIR`, else `~/.cache/pip`). Without any of these, and only when `online.enabled` is on, the editor offers **Pin to the newest version on the index**: picking it asks the package index you configured (`online.indexUrl`, else `PIP_INDEX_URL`, else `index-url` in pip\'s `[global]` configuration; with none, nothing is asked) for its newest final release that satisfies the current range — pre-releases, dev releases and yanked files are skipped, and a local label such as `+cu121` is dropped — and writes `==` that version. The lookup happens only when you pick the fix, never while diagnostics are computed, and answers are cached. Offline, no version is guessed.',
     references: ['pip documentation: Repeatable installs', 'PEP 440 – Version Identification and Dependency Specification', 'PEP 751 – A file format to record Python dependencies for installation reproducibility'],
   },
   {
@@ -28,7 +28,7 @@ export const dependencyRuleMeta: RuleMeta[] = [
     summary: 'A requirement without --hash in a file that uses hashes (pip refuses), or anywhere when the project requires hashes.',
     why: 'As soon as one requirement (in the file or a file it includes with `-r`) has `--hash`, or `--require-hashes` is set, pip switches to hash-checking mode and refuses to install any requirement without a hash — the whole install fails. When hashes are required by the project (`requireHashes` / `--require-hashes`), each missing hash is a file the index could replace unnoticed. Hashed requirements must also be pinned with `==`.',
     example: '```\nnumpy==1.26.4 --hash=sha256:…\npandas==2.2.2\n```',
-    fix: 'Generate hashes for every requirement, e.g. `pip-compile --generate-hashes` or `uv pip compile --generate-hashes`, or remove the partial hashes.',
+    fix: 'Generate hashes for every requirement, e.g. `pip-compile --generate-hashes` or `uv pip compile --generate-hashes`, or remove the partial hashes. In hash-checking mode ModelVet reports the cause once — on the line that turned the mode on (the first `--hash`, `--require-hashes`, or the `-r` of a hashed file) — and lists every unhashed requirement as related information (a requirement line with `# modelvet: ignore[DEP003]` is left out). Its quick-fixes: **Add --hash to all unhashed requirements**, offered when their pinned versions\' digests are known offline — from the workspace lockfile (uv.lock, poetry.lock, pdm.lock, Pipfile.lock, pylock.toml) or from the release files in a local wheelhouse folder (`wheels/`, `wheelhouse/`, `vendor/wheels/`, e.g. made by `pip download -d wheels`; files over 512 MB are not hashed) — and **Remove the --hash options** when at most three lines of the file carry them. A `--hash` value that cannot be a real digest is reported too: an unknown algorithm, wrong length or non-hex digits, or digits that were obviously typed (one digit filling half of it, fewer than 8 distinct digits, a repeated pattern: each has a probability below 10⁻¹² for a real sha256). An installed package\'s `RECORD` lists digests of the installed files, not of the wheel pip downloads, so it cannot supply `--hash` values.',
     references: ['pip documentation: Hash-checking mode', 'pip-tools: --generate-hashes'],
   },
   {
@@ -44,7 +44,7 @@ export const dependencyRuleMeta: RuleMeta[] = [
     summary: 'A direct URL or VCS dependency without an immutable reference (git branch/tag instead of a commit SHA, archive without a hash).',
     why: 'A branch or tag can be moved to new code at any time, and an archive URL can serve a different file tomorrow; neither is covered by the index\'s immutability. In 2024 a requirements file pinned trojaned `openai`/`anthropic` wheels by URL. The message shows the host the code comes from.',
     example: '```\nmylib @ git+https://example.invalid/org/mylib@main\nfoo @ https://example.invalid/foo-1.0.tar.gz\n```',
-    fix: 'Reference a full 40-character commit SHA (`@<sha>`), or add `#sha256=<hash>` to the URL (or `--hash`).',
+    fix: 'Reference a full 40-character commit SHA (`@<sha>`), or add `#sha256=<hash>` to the URL (or `--hash`). For a git requirement the quick-fix **Pin to commit …** writes the commit the ref points to when it is known offline, and names the source: a lockfile that resolved it (uv.lock `source = { git = … }`, poetry.lock `resolved_reference`, Pipfile.lock `ref`, pylock.toml `commit-id`), else a local clone of the same repository (a top-level folder of the workspace, its `src/`, or pip\'s editable-VCS `src/` of a venv) whose remote-tracking branch or tag has that name — read from `.git` files, git is not run. With `online.enabled` on (trusted workspaces only) and nothing known offline, the fix asks the repository with `git ls-remote` when you pick it (http(s), ssh and git URLs only; 15 s limit; never while diagnostics are computed).',
     references: ['PEP 440 – Direct references', 'pip documentation: VCS support'],
   },
   {
@@ -71,5 +71,13 @@ export const dependencyRuleMeta: RuleMeta[] = [
     example: '```\nnumpy==1.26.4.\n-r missing.txt\n```',
     fix: 'Correct the line (the message points at the exact position), or remove the broken include.',
     references: ['PEP 508 – Dependency specification for Python Software Packages', 'pip documentation: Requirements File Format'],
+  },
+  {
+    code: 'DEP009', name: 'duplicate-requirement', category: 'dependency', defaultSeverity: 'warning',
+    summary: 'One project required twice in the same requirements file (a duplicate, or two constraints that conflict).',
+    why: 'pip combines every line that names a project, so a second line is either noise (the same constraint), a hidden tightening that a later edit of the first line will not see, or a conflict that stops the install (`numpy==1.26.4` and `numpy==2.0.0`: no version satisfies both). Duplicates also appear when a placeholder is "fixed" to a project the file already has (`sklearn` → `scikit-learn`). Names are compared after PEP 503 normalization; lines with different environment markers (`; python_version < "3.9"`) are alternatives, not duplicates.',
+    example: '```\nnumpy==1.26.4\ntorch>=2.6\nNumPy==2.0.0\n```',
+    fix: 'Keep one line with the constraint you mean. For an exact duplicate the quick-fix removes the later line; for two different constraints it offers removing the later one (review it). A conflict is an error and has no automatic fix: choose the version. When DEP001 would replace a placeholder with a project the file already requires, its fix removes the placeholder line instead.',
+    references: ['pip documentation: Requirements File Format', 'PEP 503 – Simple Repository API (name normalization)', 'PEP 508 – Environment markers'],
   },
 ];

@@ -1,5 +1,5 @@
 /** The format-independent view of one declared dependency that every DEP rule works on. */
-import type { Finding, Fix, Range, Severity, TextEdit, Position } from '../types';
+import type { Finding, Fix, Range, RelatedLocation, Severity, TextEdit, Position } from '../types';
 import { pinnedVersion } from './pep440';
 import type { LineIndex } from '../text';
 
@@ -40,8 +40,10 @@ export interface DepEntry {
 export class FindingSink {
   readonly findings: Finding[] = [];
   constructor(readonly path: string) {}
-  add(code: string, severity: Severity, range: Range, message: string, opts: { fixes?: Fix[]; detail?: string; data?: Record<string, unknown> } = {}): void {
-    this.findings.push({ path: this.path, range, code, severity, message, fixes: opts.fixes ?? [], detail: opts.detail, data: opts.data });
+  add(code: string, severity: Severity, range: Range, message: string, opts: { fixes?: Fix[]; detail?: string; data?: Record<string, unknown>; related?: RelatedLocation[] } = {}): void {
+    const f: Finding = { path: this.path, range, code, severity, message, fixes: opts.fixes ?? [], detail: opts.detail, data: opts.data };
+    if (opts.related?.length) f.related = opts.related;
+    this.findings.push(f);
   }
 }
 

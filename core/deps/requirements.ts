@@ -5,9 +5,10 @@
 import path from 'node:path';
 import type { AnalysisContext, AnalysisResult } from '../analysis';
 import { LineIndex } from '../text';
-import type { Finding, Range } from '../types';
+import type { Finding, Fix, Range, TextEdit } from '../types';
+import { isSuppressed, suppressedCodes } from '../suppress';
 import { entryPinned, FindingSink, type DepEntry, type EntryContext } from './model';
-import { normalizeName } from './pep440';
+import { normalizeName, versionSatisfies } from './pep440';
 import { parseRequirement, type ParsedRequirement, type Span } from './pep508';
 import { checkEntry, checkIndexOption } from './rules';
 import { checkSizeAndBinary, MAX_LINE_LENGTH } from './limits';
@@ -26,7 +27,8 @@ export interface LineParse {
   direct?: DirectRef;
   hashes: Span[];
   options: OptionUse[];
-  errors: Array<{ message: string; span: Span }>;
+  /** Parse errors (DEP008), and hash values that are not a digest at all (`code: 'DEP003'`). */
+  errors: Array<{ message: string; span: Span; code?: 'DEP003' }>;
 }
 
 const VALUE_OPTIONS: Record<string, string> = {
@@ -181,8 +183,10 @@ function parseOptions(line: string, tokens: Token[], out: LineParse, afterRequir
       i++;
     }
     if (canonical === '--hash') {
-      if (!/^(sha256:[0-9a-fA-F]{64}|sha384:[0-9a-fA-F]{96}|sha512:[0-9a-fA-F]{128})$/.test(value)) out.errors.push({ message: `malformed hash '${value.slice(0, 30)}' (expected sha256:<hex>)`, span: valueSpan! });
-      else out.hashes.push(valueSpan!);
+      const bad = hashProblem(value);
+      if (bad) out.errors.push({ message: bad, span: valueSpan!, code: 'DEP003' });
+      // pip accepts any `algo:value` with a known algorithm (a wrong digest fails only at download): hash-checking mode is on.
+      if (!bad || /^(sha256|sha384|sha512):/i.test(value)) out.hashes.push(valueSpan!);
       continue;
     }
     if (canonical === '--editable') {
@@ -195,6 +199,41 @@ function parseOptions(line: string, tokens: Token[], out: LineParse, afterRequir
     }
     out.options.push({ name: canonical, span: { start: t.start, end: valueSpan!.end }, value, valueSpan });
   }
+}
+
+const DIGEST_HEX: Record<string, number> = { sha256: 64, sha384: 96, sha512: 128 };
+
+/** Why a `--hash` value cannot be a real digest (wrong algorithm, length or digits), or undefined when it can. */
+export function hashProblem(value: string): string | undefined {
+  const m = /^([A-Za-z0-9]+):(.*)$/.exec(value);
+  const shown = value.length > 30 ? `${value.slice(0, 27)}…` : value;
+  if (!m) return `'${shown}' is not a hash: pip expects --hash=sha256:<64 hex digits>`;
+  const algo = m[1].toLowerCase();
+  const want = DIGEST_HEX[algo];
+  if (!want) return `'${algo}' is not a hash pip accepts in --hash (use sha256)`;
+  const hex = m[2];
+  if (/[^0-9a-fA-F]/.test(hex)) return `the ${algo} digest '${shown}' has characters that are not hex digits: pip will reject every download as a hash mismatch`;
+  if (hex.length !== want) return `the ${algo} digest has ${hex.length} hex digits instead of ${want}: pip will reject every download as a hash mismatch`;
+  const fake = fakeDigestReason(hex.toLowerCase());
+  return fake ? `the ${algo} digest ${hex.slice(0, 8)}… cannot be a real file's digest (${fake}): pip will reject the download as a hash mismatch; use the file's real digest` : undefined;
+}
+
+/**
+ * A sign that hex digits were typed, not computed: one digit fills half the digest, fewer than 8
+ * distinct digits, or a short pattern repeated. For a real (uniform) digest each is below 1e-12.
+ */
+export function fakeDigestReason(hex: string): string | undefined {
+  const counts = new Map<string, number>();
+  for (const c of hex) counts.set(c, (counts.get(c) ?? 0) + 1);
+  let top = '';
+  let most = 0;
+  for (const [c, n] of counts) if (n > most) { most = n; top = c; }
+  if (most * 2 >= hex.length) return `${most} of its ${hex.length} digits are '${top}'`;
+  if (counts.size < 8) return `only ${counts.size} distinct digits`;
+  for (let k = 1; k <= 16 && k * 2 <= hex.length; k++) {
+    if (hex.length % k === 0 && hex.slice(0, k).repeat(hex.length / k) === hex) return `the pattern '${hex.slice(0, k)}' repeated`;
+  }
+  return undefined;
 }
 
 /** Logical lines: physical lines joined at a trailing backslash (replaced by spaces so offsets stay valid). */
@@ -265,7 +304,7 @@ export function analyzeRequirements(filePath: string, text: string, ctx: Analysi
     : { start: { line: ll.firstLine, character: s.start }, end: { line: ll.firstLine, character: s.end } };
 
   const parsed: Array<LineParse | undefined> = logical.map((ll) => (ll.text.length > MAX_LINE_LENGTH ? undefined : parseRequirementsLine(ll.text)));
-  let hashMode: { reason: string } | undefined;
+  let hashMode: HashMode | undefined;
   const dependsOn: string[] = [];
   const absPath = path.resolve(filePath);
   const seen = new Set<string>([absPath]);
@@ -277,8 +316,12 @@ export function analyzeRequirements(filePath: string, text: string, ctx: Analysi
       sink.add('DEP008', 'warning', { start: { line: ll.firstLine, character: 0 }, end: { line: ll.firstLine, character: 0 } }, `line longer than ${MAX_LINE_LENGTH} characters; skipped`);
       continue;
     }
-    if (!hashMode && p.hashes.length) hashMode = { reason: `line ${ll.firstLine + 1} has --hash` };
-    if (!hashMode && p.options.some((o) => o.name === '--require-hashes')) hashMode = { reason: `line ${ll.firstLine + 1} sets --require-hashes` };
+    if (!hashMode && p.hashes.length) {
+      const entry = entryFromLine(ll, p, toRange, 'application');
+      hashMode = { reason: `line ${ll.firstLine + 1} has --hash`, range: entry?.range ?? toRange(ll, p.hashes[0]), line: i };
+    }
+    const rh = hashMode ? undefined : p.options.find((o) => o.name === '--require-hashes');
+    if (rh) hashMode = { reason: `line ${ll.firstLine + 1} sets --require-hashes`, range: toRange(ll, rh.span), line: i };
     for (const o of p.options) {
       if (o.name !== '--requirement' && o.name !== '--constraint') continue;
       const value = o.value ?? '';
@@ -293,7 +336,7 @@ export function analyzeRequirements(filePath: string, text: string, ctx: Analysi
       const info = followIncludes(target, [absPath], ctx, seen, 1);
       dependsOn.push(...info.files);
       if (info.cycle) sink.add('DEP008', 'warning', range, `include cycle: ${info.cycle.map((f) => path.relative(path.dirname(absPath), f) || path.basename(f)).join(' → ')}`);
-      if (o.name === '--requirement' && info.hashed && !hashMode) hashMode = { reason: `included '${value}' uses --hash` };
+      if (o.name === '--requirement' && info.hashed && !hashMode) hashMode = { reason: `included '${value}' uses --hash`, range, line: i };
     }
   }
 
@@ -318,7 +361,128 @@ export function analyzeRequirements(filePath: string, text: string, ctx: Analysi
     }
     for (let k = 0; k < atLineZero.length; k++) sink.findings.push(moveToLine(atLineZero[k], ll.firstLine));
   }
+  fileLevelChecks(text, lines, logical, parsed, toRange, sink, ctx, hashMode, context);
   return { findings: sink.findings, dependsOn: [...new Set(dependsOn)] };
+}
+
+/** What put the file in pip's hash-checking mode: the line (logical index) and the range to report on. */
+interface HashMode { reason: string; range: Range; line: number }
+
+/** Entries of a file, with the logical line each came from. */
+interface FileEntry { entry: DepEntry; line: number; ll: LogicalLine; p: LineParse }
+
+/** The edit that deletes logical line `ll` (all its physical lines, with the line break). */
+function removeLineEdit(lines: LineIndex, ll: LogicalLine, text: string): TextEdit {
+  let last = ll.firstLine;
+  while (text.charCodeAt(lines.lineEnd(last) - 1) === 92 && last + 1 < lines.lineCount) last++;
+  if (last + 1 < lines.lineCount) return { range: { start: { line: ll.firstLine, character: 0 }, end: { line: last + 1, character: 0 } }, newText: '' };
+  if (ll.firstLine === 0) return { range: lines.rangeOf(0, text.length), newText: '' };
+  const prev = ll.firstLine - 1;
+  return { range: { start: { line: prev, character: lines.lineEnd(prev) - lines.starts[prev] }, end: lines.positionAt(text.length) }, newText: '' };
+}
+
+/**
+ * Checks that need the whole file: DEP003 in hash-checking mode (one finding on the line that turned
+ * it on, listing the unhashed requirements), DEP009 (one project required twice), and DEP001 fixes
+ * that would create such a duplicate (offer removing the placeholder line instead).
+ */
+function fileLevelChecks(text: string, lines: LineIndex, logical: LogicalLine[], parsed: Array<LineParse | undefined>, toRange: (ll: LogicalLine, s: Span) => Range, sink: FindingSink, ctx: AnalysisContext, hashMode: HashMode | undefined, context: EntryContext): void {
+  if (ctx.isCancelled?.()) return;
+  const entries: FileEntry[] = [];
+  for (let i = 0; i < logical.length; i++) {
+    const p = parsed[i];
+    if (!p || (!p.req && !p.direct)) continue;
+    const entry = entryFromLine(logical[i], p, toRange, context);
+    if (entry && !entry.localPath) entries.push({ entry, line: i, ll: logical[i], p });
+  }
+  if (hashMode) checkHashMode(lines, entries, hashMode, toRange, sink, ctx);
+  checkDuplicates(text, lines, entries, sink);
+}
+
+function checkHashMode(lines: LineIndex, entries: FileEntry[], mode: HashMode, toRange: (ll: LogicalLine, s: Span) => Range, sink: FindingSink, ctx: AnalysisContext): void {
+  const missing = entries.filter((fe) => !fe.entry.hashed && !fe.p.direct?.editable && !isSuppressed('DEP003', suppressedCodes(lines.lineText(fe.ll.firstLine))));
+  if (!missing.length) return;
+  const names = missing.map((fe) => fe.entry.name);
+  const shown = names.length > 4 ? `${names.slice(0, 4).join(', ')}, …` : names.join(', ');
+  const fixes: Fix[] = [];
+  // Add hashes from what is known offline (lockfile, local wheelhouse) for every pinned requirement.
+  const known: Array<{ fe: FileEntry; hashes: string[]; source: string }> = [];
+  for (const fe of missing) {
+    const v = entryPinned(fe.entry);
+    const h = v && !fe.entry.url ? ctx.project?.knownHashes?.(fe.entry.norm, v) : undefined;
+    if (h?.hashes.length) known.push({ fe, hashes: h.hashes, source: h.source });
+  }
+  if (known.length) {
+    const edits: TextEdit[] = known.map(({ fe, hashes }) => {
+      const end = contentEndTrimmed(fe.ll.text);
+      const at = toRange(fe.ll, { start: end, end }).end;
+      return { range: { start: at, end: at }, newText: hashes.map((h) => ` --hash=${h}`).join('') };
+    });
+    const sources = [...new Set(known.map((k) => k.source))].join(', ');
+    const all = known.length === missing.length;
+    fixes.push({ title: all ? `Add --hash to all ${missing.length} unhashed requirements (from ${sources})` : `Add --hash to ${known.length} of the ${missing.length} unhashed requirements (from ${sources})`, edits, isPreferred: all });
+  }
+  // Or leave hash-checking mode: remove the hashes of this file (only when they are what turned it on).
+  const hashed = entries.filter((fe) => fe.p.hashes.length);
+  if (hashed.length && /has --hash$/.test(mode.reason) && hashed.length <= 3) {
+    const edits: TextEdit[] = [];
+    for (const fe of hashed) {
+      for (const h of fe.p.hashes) {
+        let start = fe.ll.text.lastIndexOf('--hash', h.start);
+        if (start < 0) continue;
+        while (start > 0 && /[ \t]/.test(fe.ll.text[start - 1])) start--;
+        edits.push({ range: toRange(fe.ll, { start, end: h.end }), newText: '' });
+      }
+    }
+    if (edits.length) fixes.push({ title: `Remove the --hash option${edits.length > 1 ? 's' : ''} (leave hash-checking mode)`, edits });
+  }
+  const count = missing.length === 1 ? `'${names[0]}' has no --hash` : `${missing.length} requirements have no --hash (${shown})`;
+  sink.add('DEP003', 'error', mode.range,
+    `this file is in pip's hash-checking mode (${mode.reason}), so pip will refuse to install it: ${count}`,
+    { fixes, related: missing.map((fe) => ({ range: fe.entry.range, message: `'${fe.entry.name}' has no --hash` })), data: { packages: missing.map((fe) => fe.entry.norm) } });
+}
+
+/** The marker text of a requirement ('' without one): lines with different markers are alternatives, not duplicates. */
+function markerOf(fe: FileEntry): string {
+  return (fe.p.req?.marker ?? '').replace(/\s+/g, '');
+}
+
+function checkDuplicates(text: string, lines: LineIndex, entries: FileEntry[], sink: FindingSink): void {
+  const first = new Map<string, FileEntry>();
+  const names = new Map<string, FileEntry>();
+  for (const fe of entries) {
+    if (!fe.entry.nameExplicit && !fe.p.direct?.name) continue;
+    if (!names.has(fe.entry.norm)) names.set(fe.entry.norm, fe);
+    const key = `${fe.entry.norm};${markerOf(fe)}`;
+    const prev = first.get(key);
+    if (!prev) { first.set(key, fe); continue; }
+    const a = prev.entry;
+    const b = fe.entry;
+    const where = `line ${prev.ll.firstLine + 1}`;
+    const fix: Fix = { title: `Remove this duplicate of ${where}`, edits: [removeLineEdit(lines, fe.ll, text)] };
+    const related = [{ range: a.range, message: `'${a.name}${a.spec}' is first required here` }];
+    const pa = entryPinned(a);
+    const pb = entryPinned(b);
+    const conflict = (pa && pb && pa !== pb) || (pa && b.spec && !versionSatisfies(pa, b.spec)) || (pb && a.spec && !versionSatisfies(pb, a.spec));
+    if (conflict) {
+      sink.add('DEP009', 'error', b.range, `'${b.name}${b.spec}' conflicts with '${a.name}${a.spec}' on ${where}: no version satisfies both, so pip stops with a resolution error; keep one line`, { related, data: { package: b.norm, firstLine: prev.ll.firstLine } });
+    } else if (a.spec === b.spec && (a.url?.url ?? '') === (b.url?.url ?? '')) {
+      sink.add('DEP009', 'warning', b.range, `'${b.name}${b.spec}' is already required on ${where}; remove the duplicate`, { fixes: [{ ...fix, isPreferred: true }], related, data: { package: b.norm, firstLine: prev.ll.firstLine } });
+    } else {
+      sink.add('DEP009', 'warning', b.range, `'${b.name}' is required twice ('${a.name}${a.spec}' on ${where}, '${b.name}${b.spec}' here): pip combines both; keep one line with the constraint you mean`, { fixes: [fix], related, data: { package: b.norm, firstLine: prev.ll.firstLine } });
+    }
+  }
+  // A DEP001 replacement that would require a project the file already requires: remove the placeholder line instead.
+  for (const f of sink.findings) {
+    if (f.code !== 'DEP001') continue;
+    const intended = typeof f.data?.intended === 'string' ? normalizeName(f.data.intended) : undefined;
+    const other = intended ? names.get(intended) : undefined;
+    if (!other) continue;
+    const own = entries.find((fe) => fe.ll.firstLine === f.range.start.line && fe.entry.norm === f.data?.package);
+    if (!own) continue;
+    f.fixes = [{ title: `Remove '${own.entry.name}' ('${other.entry.name}' is already required on line ${other.ll.firstLine + 1})`, edits: [removeLineEdit(lines, own.ll, text)], isPreferred: true }];
+    f.message += `; '${other.entry.name}' is already required on line ${other.ll.firstLine + 1}, so remove this line`;
+  }
 }
 
 /** Drop the per-line parse and rule caches (tests compare cached and fresh results). */
@@ -328,8 +492,11 @@ export function clearRequirementsCaches(): void {
 }
 
 /** Findings of one logical line (everything except includes, which depend on other files). */
-function checkLine(ll: LogicalLine, p: LineParse, toRange: (ll: LogicalLine, s: Span) => Range, sink: FindingSink, ctx: AnalysisContext, hashMode: { reason: string } | undefined, context: EntryContext): void {
-  for (const err of p.errors) sink.add('DEP008', 'warning', toRange(ll, err.span), `cannot parse: ${err.message}`);
+function checkLine(ll: LogicalLine, p: LineParse, toRange: (ll: LogicalLine, s: Span) => Range, sink: FindingSink, ctx: AnalysisContext, hashMode: HashMode | undefined, context: EntryContext): void {
+  for (const err of p.errors) {
+    if (err.code === 'DEP003') sink.add('DEP003', 'error', toRange(ll, err.span), err.message);
+    else sink.add('DEP008', 'warning', toRange(ll, err.span), `cannot parse: ${err.message}`);
+  }
   for (const o of p.options) {
     if (o.value !== undefined && (o.name === '--index-url' || o.name === '--extra-index-url' || o.name === '--trusted-host' || o.name === '--find-links')) {
       checkIndexOption(o.name, o.value, toRange(ll, o.span), sink);
@@ -339,9 +506,8 @@ function checkLine(ll: LogicalLine, p: LineParse, toRange: (ll: LogicalLine, s: 
   if (!entry || entry.localPath) return;
   checkEntry(entry, sink, ctx);
   if (!entry.hashed && !p.direct?.editable) {
-    if (hashMode) {
-      sink.add('DEP003', 'error', entry.range, `'${entry.name}' has no --hash, but this file is in hash-checking mode (${hashMode.reason}): pip will refuse to install anything`, { data: { package: entry.norm } });
-    } else if (ctx.config.requireHashes) {
+    // In hash-checking mode the file gets one DEP003 for all unhashed lines (fileLevelChecks).
+    if (!hashMode && ctx.config.requireHashes) {
       sink.add('DEP003', 'warning', entry.range, `'${entry.name}' has no --hash (the project requires hashes): a replaced file on the index would go unnoticed`, { data: { package: entry.norm } });
     }
   } else if (entry.hashed && !entry.url && !entryPinned(entry)) {

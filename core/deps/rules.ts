@@ -16,7 +16,7 @@ export function checkEntry(e: DepEntry, sink: FindingSink, ctx: AnalysisContext)
   checkMalicious(e, sink);
   // Pinning advice for a package that must be replaced or removed is noise.
   if (confusion === 'placeholder' || confusion === 'malicious' || (!e.conda && maliciousPackages.has(e.norm))) return;
-  if (e.url) checkDirectUrl(e.url.url, e.url.range, e, sink);
+  if (e.url) checkDirectUrl(e.url.url, e.url.range, e, sink, ctx);
   else {
     checkPinning(e, sink, ctx);
     checkCompromised(e, sink, ctx);
@@ -73,12 +73,12 @@ function checkPinning(e: DepEntry, sink: FindingSink, ctx: AnalysisContext): voi
     sink.add('DEP002', 'hint', e.specRange ?? e.nameRange, `'${shown}' ${what}; ${where}`, { data: data(e) });
     return;
   }
-  const known = ctx.project?.lockedVersions.get(e.norm) ?? ctx.project?.installedVersions.get(e.norm);
-  const source = ctx.project?.lockedVersions.has(e.norm) ? 'the lockfile' : 'the installed environment';
+  const offline = offlinePin(e, ctx);
+  const known = offline?.version;
   const fixes: Fix[] = [];
-  if (known && versionSatisfies(known, e.spec)) {
-    const edit = specEdit(e, `==${known}`);
-    if (edit) fixes.push({ title: `Pin '${e.name}' to ==${known} (from ${source})`, edits: [edit], isPreferred: true });
+  if (offline) {
+    const edit = specEdit(e, `==${offline.version}`);
+    if (edit) fixes.push({ title: `Pin '${e.name}' to ==${offline.version} (from ${offline.source})`, edits: [edit], isPreferred: true });
   }
   // Online only: the server fills "{version}" from the package index when the fix is picked (never during diagnostics).
   if (!fixes.length && ctx.config.online.enabled && !e.conda) {
@@ -89,6 +89,24 @@ function checkPinning(e: DepEntry, sink: FindingSink, ctx: AnalysisContext): voi
     ? `'${shown}' is loosely pinned: each install may resolve a different (or hijacked) release; pin it with ==`
     : `'${e.name}' is not pinned: any future (or hijacked) release will be installed; pin it with ==`;
   sink.add('DEP002', 'warning', e.specRange ?? e.nameRange, message, { fixes, data: data(e, known ? { version: known } : {}) });
+}
+
+/**
+ * The version to pin an unpinned entry to without the network, in order of trust: the workspace
+ * lockfile, the active / workspace environment's installed version, the newest matching version in
+ * the local pip or uv cache. Undefined when none satisfies the entry's range.
+ */
+export function offlinePin(e: DepEntry, ctx: AnalysisContext): { version: string; source: string } | undefined {
+  const p = ctx.project;
+  if (!p) return undefined;
+  const locked = p.lockedVersions.get(e.norm);
+  if (locked && versionSatisfies(locked, e.spec)) return { version: locked, source: 'the lockfile' };
+  const installed = p.installedVersions.get(e.norm);
+  if (installed && versionSatisfies(installed, e.spec)) return { version: installed, source: 'the installed environment' };
+  if (e.conda) return undefined; // a pip cache says nothing about conda builds
+  const cached = p.cachedVersions?.(e.norm);
+  const v = cached?.versions.find((x) => !/(a|b|rc|dev)\d*$|\.dev\d*|[+]/.test(x) && versionSatisfies(x, e.spec));
+  return v ? { version: v, source: cached!.source } : undefined;
 }
 
 function checkCompromised(e: DepEntry, sink: FindingSink, ctx: AnalysisContext): void {
@@ -166,18 +184,34 @@ export function hostOf(url: string): string {
 const HEX_COMMIT = /^[0-9a-f]{40}$|^[0-9a-f]{64}$/i;
 
 /** DEP005 for a direct URL or VCS reference. */
-export function checkDirectUrl(url: string, range: Range, e: DepEntry, sink: FindingSink): void {
+export function checkDirectUrl(url: string, range: Range, e: DepEntry, sink: FindingSink, ctx?: AnalysisContext): void {
   if (/^file:/i.test(url)) return;
   const host = hostOf(url);
   const vcs = /^(git|hg|svn|bzr)\+/i.exec(url);
   if (vcs) {
     const noFragment = url.replace(/#.*$/, '');
-    const afterHost = noFragment.replace(/^[a-z+]+:\/\/[^/]*/i, '');
+    const hostEnd = /^[a-z+]+:\/\/[^/]*/i.exec(noFragment)?.[0].length ?? 0;
+    const afterHost = noFragment.slice(hostEnd);
     const at = afterHost.lastIndexOf('@');
     const ref = at >= 0 ? afterHost.slice(at + 1) : '';
     if (ref && HEX_COMMIT.test(ref)) return;
     const what = ref ? `ref '${ref}' is a branch or tag that can move` : 'no ref: it installs whatever the default branch holds';
-    sink.add('DEP005', 'warning', range, `${vcs[1]} dependency '${e.name}' from ${host} is not pinned to a commit (${what}); use @<full commit SHA>`, { data: data(e, { host }) });
+    const repoUrl = at >= 0 ? noFragment.slice(0, hostEnd + at) : noFragment;
+    // The edit replaces the ref (or inserts one) inside the URL text, when the range is exactly that text.
+    const exact = range.start.line === range.end.line && range.end.character - range.start.character === url.length;
+    const refStart = at >= 0 ? hostEnd + at + 1 : noFragment.length;
+    const refEnd = at >= 0 ? noFragment.length : noFragment.length;
+    const editFor = (sha: string) => ({ range: { start: { line: range.start.line, character: range.start.character + refStart }, end: { line: range.start.line, character: range.start.character + refEnd } }, newText: at >= 0 ? sha : `@${sha}` });
+    const fixes: Fix[] = [];
+    if (exact && vcs[1].toLowerCase() === 'git') {
+      const known = ctx?.project?.vcsCommit?.(repoUrl, ref || undefined);
+      if (known) fixes.push({ title: `Pin to commit ${known.commit.slice(0, 12)} (${ref ? `'${ref}'` : 'the default branch'} in ${known.source})`, edits: [editFor(known.commit)], isPreferred: true });
+      else if (ctx?.config.online.enabled && /^git\+(https?|ssh|git):\/\//i.test(repoUrl)) {
+        // Online only, when the fix is picked: `git ls-remote` asks the repository (server/src/vcsPin.ts).
+        fixes.push({ title: `Pin to the commit ${ref ? `'${ref}'` : 'the default branch'} points to now (asks the repository)`, edits: [], resolve: { kind: 'vcs-commit', data: { url: repoUrl.replace(/^git\+/i, ''), ref: ref || undefined, editTemplate: [editFor('{commit}')] } } });
+      }
+    }
+    sink.add('DEP005', 'warning', range, `${vcs[1]} dependency '${e.name}' from ${host} is not pinned to a commit (${what}); use @<full commit SHA>`, { fixes, data: data(e, { host, ...(ref ? { ref } : {}) }) });
     return;
   }
   if (e.hashed || /#(?:.*&)?(sha256|sha384|sha512)=[0-9a-f]+/i.test(url)) return;
@@ -187,17 +221,17 @@ export function checkDirectUrl(url: string, range: Range, e: DepEntry, sink: Fin
 
 export type IndexOption = '--index-url' | '--extra-index-url' | '--trusted-host' | '--find-links';
 
-/** DEP004 for pip index options (also used for notebooks and TOML index tables). */
-export function checkIndexOption(option: IndexOption, value: string, range: Range, sink: FindingSink): void {
+/** DEP004 for pip index options (also used for notebooks and TOML index tables, with `label` in that file's words). */
+export function checkIndexOption(option: IndexOption, value: string, range: Range, sink: FindingSink, label: string = option): void {
   const host = hostOf(value);
   const http = /^http:\/\//i.test(value);
   if (option === '--trusted-host') {
-    sink.add('DEP004', 'warning', range, `--trusted-host ${value} turns off TLS certificate checks for ${value}: anyone on the network path can serve packages`, { data: { host: value } });
+    sink.add('DEP004', 'warning', range, `${label} ${value} turns off TLS certificate checks for ${value}: anyone on the network path can serve packages`, { data: { host: value } });
     return;
   }
   if (option === '--extra-index-url') {
-    sink.add('DEP004', http ? 'error' : 'warning', range, `--extra-index-url ${host}${http ? ' (plain http)' : ''}: pip merges this index with the default one and takes the highest version from either, so a public package can shadow a private or nightly-only name (dependency confusion, as with torchtriton); use --index-url with a single index or a per-package explicit index`, { data: { host } });
+    sink.add('DEP004', http ? 'error' : 'warning', range, `${label} ${host}${http ? ' (plain http)' : ''}: pip merges this index with the default one and takes the highest version from either, so a public package can shadow a private or nightly-only name (dependency confusion, as with torchtriton); use --index-url with a single index or a per-package explicit index`, { data: { host } });
     return;
   }
-  if (http) sink.add('DEP004', 'error', range, `${option} uses plain http (${host}): packages can be swapped in transit; use https`, { data: { host } });
+  if (http) sink.add('DEP004', 'error', range, `${label} uses plain http (${host}): packages can be swapped in transit; use https`, { data: { host } });
 }

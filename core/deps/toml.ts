@@ -194,7 +194,7 @@ class TomlWalker {
     const psrc = get(poetry, 'source');
     if (psrc?.kind === 'array') {
       for (const s of psrc.items) {
-        this.indexUrl(get(s, 'url'), '--index-url');
+        this.indexUrl(get(s, 'url'), '--index-url', '[[tool.poetry.source]] url');
         const priority = get(s, 'priority');
         const secondary = get(s, 'secondary');
         // A supplemental source is asked only for names the main index lacks: whoever registers such a
@@ -220,7 +220,7 @@ class TomlWalker {
         if (!u || !url) continue;
         const explicit = (get(ix, 'explicit') as { value?: unknown } | undefined)?.value === true;
         const isDefault = (get(ix, 'default') as { value?: unknown } | undefined)?.value === true;
-        if (/^http:\/\//i.test(u)) this.indexUrl(url, '--index-url');
+        if (/^http:\/\//i.test(u)) this.indexUrl(url, '--index-url', '[[tool.uv.index]] url');
         else if (!explicit && !isDefault) {
           const nm = str(get(ix, 'name')) ?? u;
           this.sink.add('DEP004', 'warning', this.range(url.node), `uv index '${nm}' is not explicit: uv may resolve any package from it as well as from the default index (dependency confusion); set explicit = true and map packages to it in [tool.uv.sources]`, { data: { host: u } });
@@ -228,10 +228,10 @@ class TomlWalker {
       }
     }
     const extra = get(root, 'tool', 'uv', 'extra-index-url');
-    if (extra?.kind === 'array') for (const e of extra.items) this.indexUrl(e, '--extra-index-url');
-    this.indexUrl(get(root, 'tool', 'uv', 'index-url'), '--index-url');
+    if (extra?.kind === 'array') for (const e of extra.items) this.indexUrl(e, '--extra-index-url', 'tool.uv extra-index-url');
+    this.indexUrl(get(root, 'tool', 'uv', 'index-url'), '--index-url', 'tool.uv index-url');
     const fl = get(root, 'tool', 'uv', 'find-links');
-    if (fl?.kind === 'array') for (const e of fl.items) this.indexUrl(e, '--find-links');
+    if (fl?.kind === 'array') for (const e of fl.items) this.indexUrl(e, '--find-links', 'tool.uv find-links');
   }
 
   pipfile(root: TNode & { kind: 'table' }): void {
@@ -243,19 +243,20 @@ class TomlWalker {
     if (src?.kind === 'array') {
       for (const s of src.items) {
         const url = get(s, 'url');
-        this.indexUrl(url, '--index-url');
+        this.indexUrl(url, '--index-url', '[[source]] url');
         const verify = get(s, 'verify_ssl');
         if (verify?.kind === 'value' && verify.value === false) {
-          this.sink.add('DEP004', 'warning', this.range(verify.node), `source '${str(get(s, 'name')) ?? str(url) ?? '?'}' has verify_ssl = false: TLS certificates are not checked, so anyone on the network path can serve packages`);
+          this.sink.add('DEP004', 'warning', this.range(verify.node), `[[source]] '${str(get(s, 'name')) ?? str(url) ?? '?'}' has verify_ssl = false: pipenv does not check its TLS certificate, so anyone on the network path can serve packages; set verify_ssl = true and use https`);
         }
       }
     }
   }
 
-  indexUrl(n: TNode | undefined, option: '--index-url' | '--extra-index-url' | '--find-links'): void {
+  /** `label` names the setting in the file's own words (`[[source]] url` in a Pipfile), not pip's option. */
+  indexUrl(n: TNode | undefined, option: '--index-url' | '--extra-index-url' | '--find-links', label: string): void {
     const u = str(n);
     if (!u || !n) return;
-    checkIndexOption(option, u, this.range(n.node), this.sink);
+    checkIndexOption(option, u, this.range(n.node), this.sink, label);
   }
 
   pep508String(item: TNode, context: EntryContext): void {
@@ -348,9 +349,64 @@ function normalizePep440(raw: string): string | undefined {
   return parts.join(',');
 }
 
-/** Exact versions from a lockfile; `error` when it cannot be parsed. */
-export function parseLockfile(filePath: string, text: string): { versions: Map<string, string> } | { error: string; offset: number } {
+/** A locked release's sha256 digests (`sha256:<hex>`, pip's --hash spelling). */
+export interface LockedHashes { version: string; hashes: string[] }
+/** A VCS dependency the lockfile resolved to a commit. */
+export interface LockedVcs { name: string; url: string; ref?: string; commit: string }
+export interface LockfileData { versions: Map<string, string>; hashes: Map<string, LockedHashes>; vcs: LockedVcs[] }
+
+/** Hash strings per lock entry read at most (a lock lists one per wheel tag). */
+const MAX_HASHES_PER_PACKAGE = 512;
+const SHA256_TEXT = /^sha256[:=]([0-9a-f]{64})$/i;
+const FULL_COMMIT = /^[0-9a-f]{40}$|^[0-9a-f]{64}$/i;
+
+function pushHash(out: string[], h: unknown): void {
+  if (out.length >= MAX_HASHES_PER_PACKAGE) return;
+  if (typeof h === 'string') {
+    const m = SHA256_TEXT.exec(h.trim());
+    if (m) out.push(`sha256:${m[1].toLowerCase()}`);
+  } else if (h && typeof h === 'object' && typeof (h as { sha256?: unknown }).sha256 === 'string') {
+    pushHash(out, `sha256:${(h as { sha256: string }).sha256}`); // pylock.toml: hashes = { sha256 = "…" }
+  }
+}
+
+/** Digests of one TOML lock entry: uv (`sdist.hash`, `wheels[].hash`), Poetry/PDM (`files[].hash`), pylock (`…hashes.sha256`). */
+function entryHashes(p: any): string[] {
+  const out: string[] = [];
+  const files = [p?.sdist, ...(Array.isArray(p?.wheels) ? p.wheels : []), ...(Array.isArray(p?.files) ? p.files : [])];
+  for (const f of files) {
+    if (!f || typeof f !== 'object') continue;
+    pushHash(out, f.hash);
+    pushHash(out, f.hashes);
+  }
+  return [...new Set(out)];
+}
+
+/** A VCS lock entry: uv `source = { git = "URL?rev=REF#SHA" }`, Poetry `[package.source] type = "git"`, pylock `vcs = {…}`. */
+function entryVcs(name: string, p: any): LockedVcs | undefined {
+  const src = p?.source;
+  if (typeof src?.git === 'string') {
+    const m = /^([^?#]+)(?:\?([^#]*))?#([0-9a-f]{40,64})$/i.exec(src.git);
+    if (m && FULL_COMMIT.test(m[3])) {
+      const q = new URLSearchParams(m[2] ?? '');
+      return { name, url: m[1], ref: q.get('rev') ?? q.get('tag') ?? q.get('branch') ?? undefined, commit: m[3].toLowerCase() };
+    }
+  }
+  if (src?.type === 'git' && typeof src.url === 'string' && typeof src.resolved_reference === 'string' && FULL_COMMIT.test(src.resolved_reference)) {
+    return { name, url: src.url, ref: typeof src.reference === 'string' ? src.reference : undefined, commit: src.resolved_reference.toLowerCase() };
+  }
+  const vcs = p?.vcs;
+  if (vcs?.type === 'git' && typeof vcs.url === 'string' && typeof vcs['commit-id'] === 'string' && FULL_COMMIT.test(vcs['commit-id'])) {
+    return { name, url: vcs.url, ref: typeof vcs['requested-revision'] === 'string' ? vcs['requested-revision'] : undefined, commit: vcs['commit-id'].toLowerCase() };
+  }
+  return undefined;
+}
+
+/** Exact versions (plus file digests and resolved VCS commits) from a lockfile; `error` when it cannot be parsed. */
+export function parseLockfile(filePath: string, text: string): LockfileData | { error: string; offset: number } {
   const versions = new Map<string, string>();
+  const hashes = new Map<string, LockedHashes>();
+  const vcs: LockedVcs[] = [];
   const base = filePath.replace(/\\/g, '/').split('/').pop()!.toLowerCase();
   const problem = checkSizeAndBinary(text);
   if (problem) return { error: problem, offset: 0 };
@@ -361,11 +417,18 @@ export function parseLockfile(filePath: string, text: string): { versions: Map<s
       const t = data?.[section];
       if (!t || typeof t !== 'object') continue;
       for (const [name, v] of Object.entries(t as Record<string, any>)) {
+        const norm = normalizeName(name);
         const ver = typeof v?.version === 'string' ? v.version.replace(/^===?/, '') : undefined;
-        if (ver) versions.set(normalizeName(name), ver);
+        if (ver) versions.set(norm, ver);
+        if (ver && Array.isArray(v?.hashes) && !hashes.has(norm)) {
+          const hs: string[] = [];
+          for (const h of v.hashes) pushHash(hs, h);
+          if (hs.length) hashes.set(norm, { version: ver, hashes: hs });
+        }
+        if (typeof v?.git === 'string' && typeof v?.ref === 'string' && FULL_COMMIT.test(v.ref)) vcs.push({ name: norm, url: v.git, commit: v.ref.toLowerCase() });
       }
     }
-    return { versions };
+    return { versions, hashes, vcs };
   }
   let data: any;
   try { data = getStaticTOMLValue(parseTOML(text)); } catch (e) {
@@ -374,7 +437,15 @@ export function parseLockfile(filePath: string, text: string): { versions: Map<s
   }
   const list = Array.isArray(data?.package) ? data.package : Array.isArray(data?.packages) ? data.packages : [];
   for (const p of list) {
-    if (typeof p?.name === 'string' && typeof p?.version === 'string') versions.set(normalizeName(p.name), p.version);
+    if (typeof p?.name !== 'string') continue;
+    const norm = normalizeName(p.name);
+    if (typeof p?.version === 'string') {
+      versions.set(norm, p.version);
+      const hs = entryHashes(p);
+      if (hs.length && !hashes.has(norm)) hashes.set(norm, { version: p.version, hashes: hs });
+    }
+    const v = entryVcs(norm, p);
+    if (v) vcs.push(v);
   }
-  return { versions };
+  return { versions, hashes, vcs };
 }

@@ -53,6 +53,8 @@ test('on-disk include tree: cycle, hash mode from the include, dependsOn', () =>
   assert.deepEqual(r.dependsOn.map((p) => path.relative(root, p)).sort(), ['constraints.txt', 'sub/base.txt']);
   const msgs = r.findings.map((f) => `${f.code} ${f.range.start.line}`);
   assert.ok(msgs.includes('DEP008 0'), 'cycle reported on the -r line');
-  assert.ok(msgs.includes('DEP003 2') && msgs.includes('DEP003 3'), 'hash mode inherited from sub/base.txt');
+  const d3 = r.findings.filter((f) => f.code === 'DEP003');
+  assert.deepEqual(d3.map((f) => f.range.start.line), [0], 'hash mode inherited from sub/base.txt: reported once, on the -r line');
+  assert.deepEqual(d3[0].related?.map((x) => x.range.start.line), [2, 3]);
   assert.ok(msgs.includes('DEP007 2') && msgs.includes('DEP001 3'));
 });

@@ -4,8 +4,8 @@ import { analyzeText } from '../../../core/analyze';
 import { dependencyRules } from '../../../core/deps/index';
 import { ctxOf } from './helpers';
 
-test('rule metadata: DEP001-DEP008 each fully documented', () => {
-  assert.deepEqual(dependencyRules.map((r) => r.code), ['DEP001', 'DEP002', 'DEP003', 'DEP004', 'DEP005', 'DEP006', 'DEP007', 'DEP008']);
+test('rule metadata: DEP001-DEP009 each fully documented', () => {
+  assert.deepEqual(dependencyRules.map((r) => r.code), ['DEP001', 'DEP002', 'DEP003', 'DEP004', 'DEP005', 'DEP006', 'DEP007', 'DEP008', 'DEP009']);
   for (const r of dependencyRules) {
     assert.equal(r.category, 'dependency');
     for (const k of ['name', 'summary', 'why', 'example', 'fix'] as const) assert.ok(r[k] && r[k].length > 10 || k === 'name', `${r.code}.${k}`);

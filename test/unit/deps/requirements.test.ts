@@ -1,10 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { analyzeManifest } from '../../../core/deps/index';
 import { applyEdits, codes, ctxOf, ROOT, run, spanText } from './helpers';
 
-const H = (c: string) => `sha256:${c.repeat(64)}`;
+/** A real-looking digest (the sha256 of `c`): typed ones like 'aaaa…' are flagged as fake. */
+const H = (c: string) => `sha256:${createHash('sha256').update(c).digest('hex')}`;
 
 test('DEP001: placeholder, typosquat and malicious names with a name-only fix', () => {
   const text = 'pytorch[extra]==2.5.1 ; python_version >= "3.9"\nreqeusts>=2.31\ntorchtriton\nrequests==2.31.0\nmy-internal-tool==1.0\n';
@@ -38,14 +40,59 @@ test('DEP002: a locked version outside the range is not offered', () => {
   assert.equal(f[0].fixes.length, 0);
 });
 
-test('DEP003: mixed hashed / unhashed lines (pip refuses), continuation lines', () => {
-  const text = `numpy==1.26.4 \\\n    --hash=${H('a')} \\\n    --hash=${H('b')}\npandas==2.2.2\n-e ./local\n`;
+test('DEP003: hash-checking mode is one finding on the line that turned it on, unhashed lines as related information', () => {
+  const text = `numpy==1.26.4 \\\n    --hash=${H('a')} \\\n    --hash=${H('b')}\npandas==2.2.2\n-e ./local\ntorch==2.6.0  # modelvet: ignore[DEP003]\nscipy==1.13.1\n`;
   const f = codes(run('requirements', 'requirements.txt', text), 'DEP003');
-  assert.equal(f.length, 1);
-  assert.equal(spanText(text, f[0]), 'pandas==2.2.2');
+  assert.equal(f.length, 1, JSON.stringify(f));
+  assert.equal(f[0].range.start.line, 0, 'on the hashed line');
   assert.equal(f[0].severity, 'error');
-  assert.match(f[0].message, /hash-checking mode \(line 1 has --hash\)/);
+  assert.match(f[0].message, /hash-checking mode \(line 1 has --hash\).*2 requirements have no --hash \(pandas, scipy\)/);
+  assert.deepEqual(f[0].related?.map((r) => spanText(text, r)), ['pandas==2.2.2', 'scipy==1.13.1'], 'the suppressed and the editable line are left out');
   assert.equal(codes(run('requirements', 'requirements.txt', 'numpy==1.26.4\npandas==2.2.2\n'), 'DEP003').length, 0);
+  // Without known digests the only fix leaves hash-checking mode.
+  assert.deepEqual(f[0].fixes.map((x) => x.title), ['Remove the --hash options (leave hash-checking mode)']);
+  assert.equal(applyEdits(text, f[0].fixes[0].edits).split('\n')[0], 'numpy==1.26.4', 'the hashes and their line continuations are gone');
+});
+
+test('DEP003: --require-hashes is the reported line; the fix adds digests known offline and says where from', () => {
+  const text = '--require-hashes\nnumpy==1.26.4\npandas==2.2.2  # data\nrich\n';
+  const none = codes(run('requirements', 'requirements.txt', text), 'DEP003');
+  assert.equal(none.length, 1);
+  assert.equal(spanText(text, none[0]), '--require-hashes');
+  assert.equal(none[0].fixes.length, 0, 'nothing known, and the option is not a --hash to remove');
+  const ctx = ctxOf();
+  ctx.project!.knownHashes = (name, version) => ({ numpy: { v: '1.26.4', h: [H('n1'), H('n2')] }, pandas: { v: '2.2.2', h: [H('p')] } } as Record<string, { v: string; h: string[] }>)[name]?.v === version
+    ? { hashes: ({ numpy: [H('n1'), H('n2')], pandas: [H('p')] } as Record<string, string[]>)[name], source: 'uv.lock' } : undefined;
+  const f = codes(run('requirements', 'requirements.txt', text, ctx), 'DEP003');
+  assert.equal(f.length, 1);
+  const add = f[0].fixes[0];
+  assert.equal(add.title, 'Add --hash to 2 of the 3 unhashed requirements (from uv.lock)', 'rich is not pinned: no digest can be known');
+  assert.equal(add.isPreferred, false);
+  assert.equal(applyEdits(text, add.edits), `--require-hashes\nnumpy==1.26.4 --hash=${H('n1')} --hash=${H('n2')}\npandas==2.2.2 --hash=${H('p')}  # data\nrich\n`);
+  const all = codes(run('requirements', 'requirements.txt', text.replace('rich\n', ''), ctx), 'DEP003');
+  assert.equal(all[0].fixes[0].title, 'Add --hash to all 2 unhashed requirements (from uv.lock)');
+  assert.equal(all[0].fixes[0].isPreferred, true);
+});
+
+test('DEP003: digests that cannot be real (length, hex, typed patterns) are flagged; real ones are not', () => {
+  const text = [
+    `a==1.0 --hash=sha256:${'0'.repeat(63)}1`,
+    `b==1.0 --hash=sha256:${'0123456789abcdef'.repeat(4)}`,
+    `c==1.0 --hash=sha256:${'1234567'.repeat(10).slice(0, 64)}`,
+    `d==1.0 --hash=sha256:${H('d').slice(7, 70)}`,
+    `e==1.0 --hash=sha256:${H('e').slice(7, 70)}z`,
+    `f==1.0 --hash=md5:${'1'.repeat(32)}`,
+    `g==1.0 --hash=${H('g')}`,
+  ].join('\n') + '\n';
+  const f = codes(run('requirements', 'requirements.txt', text), 'DEP003').filter((x) => !x.related);
+  assert.deepEqual(f.map((x) => x.range.start.line), [0, 1, 2, 3, 4, 5]);
+  assert.match(f[0].message, /63 of its 64 digits are '0'/);
+  assert.match(f[1].message, /pattern '0123456789abcdef' repeated/);
+  assert.match(f[2].message, /only 7 distinct digits/);
+  assert.match(f[3].message, /63 hex digits instead of 64/);
+  assert.match(f[4].message, /not hex digits/);
+  assert.match(f[5].message, /'md5' is not a hash pip accepts/);
+  assert.ok(f.every((x) => x.severity === 'error'));
 });
 
 test('DEP003: requireHashes reports every unhashed line; hashed but unpinned is an error', () => {
@@ -54,7 +101,7 @@ test('DEP003: requireHashes reports every unhashed line; hashed but unpinned is 
   assert.equal(f.length, 2);
   assert.ok(f.every((x) => x.severity === 'warning'));
   const g = codes(run('requirements', 'requirements.txt', `numpy>=1 --hash=${H('c')}\n`), 'DEP003');
-  assert.equal(g.length, 1);
+  assert.equal(g.length, 1, JSON.stringify(g));
   assert.match(g[0].message, /no == pin/);
 });
 
@@ -192,7 +239,7 @@ test('comments, env vars and options are not requirements', () => {
 
 test('cancellation stops a long analysis early', () => {
   const text = 'pandas\n'.repeat(3000);
-  const full = run('requirements', 'requirements.txt', text).length;
+  const full = codes(run('requirements', 'requirements.txt', text), 'DEP002').length;
   const ctx = { ...ctxOf(), isCancelled: () => true };
   const partial = run('requirements', 'requirements.txt', text, ctx).length;
   assert.equal(full, 3000);

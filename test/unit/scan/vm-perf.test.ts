@@ -3,18 +3,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import v8 from 'node:v8';
 import vm from 'node:vm';
-import { spawnSync } from 'node:child_process';
+import zlib from 'node:zlib';
 import fc from 'fast-check';
 import { runPickle, SLAB_FIRST_SLOTS, SLAB_MAX_SLOTS, LAZY_STRING_MAX_BYTES, type PNode } from '../../../core/scan/pickle/vm';
 import { toPlain } from '../../../core/scan/pickle/plain';
 import { DEFAULT_LIMITS } from '../../../core/scan/format';
 import { normalizeSets } from './normalize';
+import { fcParams } from '../../helpers/seed';
 
-const PY = '/usr/bin/python3';
 const run = (b: Uint8Array, limits = DEFAULT_LIMITS) => runPickle(b, { limits });
 const cat = (...parts: (string | number[] | Uint8Array)[]) => Buffer.concat(parts.map((p) => typeof p === 'string' ? Buffer.from(p, 'latin1') : Buffer.from(p as Uint8Array)));
 const su = (s: string) => { const b = Buffer.from(s, 'utf8'); return cat([0x8c, b.length], b); };
@@ -40,49 +39,28 @@ function assertOnlyGraphNodes(n: PNode, seen = new Set<object>()): void {
   }
 }
 
+/** CPython's pickles of one record-heavy object at protocols 0-5 and its canonical JSON, committed (test/fixtures/pickle-records/generate.py). */
+const RECORDS = path.resolve(__dirname, '../../fixtures/pickle-records');
+const RECORD_COUNT = 1500;
+const gunzip = (name: string) => zlib.gunzipSync(fs.readFileSync(path.join(RECORDS, name)));
+
 test('records spanning many slab chunks, big multi-batch dicts and lists equal Python at every protocol', () => {
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mv-vmperf-'));
-  try {
-    const gen = spawnSync(PY, ['-c', `
-import pickle, json, random, sys, os
-sys.dont_write_bytecode = True  # importing the generator must not write into the repository
-sys.path.insert(0, sys.argv[2])
-from generate import canon  # the fixture generator's canonical JSON (what toPlain must equal)
-random.seed(7)
-words = ['', 'a', 'h\\u00e9llo', '\\u65e5\\u672c', '\\U0001f600x', 'x' * 254, 'y' * 255, 'z' * 256, 'w' * 300, 'q\\'s "q"\\n']
-shared = 'shared-%d' % 1
-recs = []
-for i in range(12000):
-    r = {'id': i, 'w': i * 0.5 - 3000.25, 'tag': 'tag-%06d' % i, 'word': random.choice(words), 'ok': i % 3 == 0,
-         'none': None, 'big': 2**60 + i if i % 1000 == 0 else i, 'shared': shared}
-    if i % 97 == 0: r['nested'] = {'l': [1.25, 'a', [i]], 't': (i, 'x'), 's': {i, 'k'}, 'b': b'\\x00\\xff'}
-    recs.append(r)
-big_dict = {('k%d' % i): (i * 1.5 if i % 2 else 'v%d' % i) for i in range(3500)}
-floats = [i / 7 for i in range(5000)]
-obj = {'recs': recs, 'big_dict': big_dict, 'floats': floats, 'tuple_of_lists': tuple([j, str(j)] for j in range(300))}
-want = canon(obj)
-for proto in range(6):
-    open(os.path.join(sys.argv[1], 'p%d.pkl' % proto), 'wb').write(pickle.dumps(obj, protocol=proto))
-json.dump(want, open(os.path.join(sys.argv[1], 'want.json'), 'w'))
-`, tmp, path.join(__dirname, '../../fixtures/models')], { encoding: 'utf8' });
-    assert.equal(gen.status, 0, gen.stderr);
-    const want = normalizeSets(JSON.parse(fs.readFileSync(path.join(tmp, 'want.json'), 'utf8')));
-    for (let proto = 0; proto <= 5; proto++) {
-      const data = fs.readFileSync(path.join(tmp, `p${proto}.pkl`));
-      const r = run(data);
-      assert.equal(r.error, undefined, `protocol ${proto}: ${r.error?.reason}`);
-      assert.equal(r.limit, undefined);
-      assert.equal(r.values.length, 1);
-      assertOnlyGraphNodes(r.values[0]);
-      assert.deepEqual(normalizeSets(toPlain(r.values[0])), want, `protocol ${proto}`);
-    }
-  } finally {
-    fs.rmSync(tmp, { recursive: true, force: true });
+  const want = normalizeSets(JSON.parse(gunzip('want.json.gz').toString('utf8')));
+  assert.equal((want as { dict: [string, unknown[]][] }).dict[0][1].length, RECORD_COUNT);
+  for (let proto = 0; proto <= 5; proto++) {
+    const data = gunzip(`p${proto}.pkl.gz`);
+    assert.equal(data[0] === 0x80 ? data[1] : 0, proto < 2 ? 0 : proto, `p${proto}.pkl.gz is a protocol ${proto} pickle`);
+    const r = run(data);
+    assert.equal(r.error, undefined, `protocol ${proto}: ${r.error?.reason}`);
+    assert.equal(r.limit, undefined);
+    assert.equal(r.values.length, 1);
+    assertOnlyGraphNodes(r.values[0]);
+    assert.deepEqual(normalizeSets(toPlain(r.values[0])), want, `protocol ${proto}`);
   }
 });
 
-test('the slab test above really spans chunks: 12,000 records × 8 fields exceed one max-size slab chunk', () => {
-  assert.ok(12_000 * 8 * 2 > SLAB_MAX_SLOTS);
+test('the slab test above really spans chunks: its records × 8 fields exceed two max-size slab chunks', () => {
+  assert.ok(RECORD_COUNT * 8 * 2 > 2 * SLAB_MAX_SLOTS);
   assert.equal(LAZY_STRING_MAX_BYTES, 256);
 });
 
@@ -202,7 +180,7 @@ test('mutated record pickles never leak VM markers into the graph', () => {
     const r = run(data);
     for (const v of r.values) assertOnlyGraphNodes(v);
     for (const c of r.calls) assertOnlyGraphNodes(c);
-  }), { numRuns: 400 });
+  }), fcParams({ numRuns: 400 }));
 });
 
 test('a scalar-record graph retains far fewer heap bytes per record than per-dict arrays would', () => {

@@ -23,6 +23,10 @@ const COMMANDS: Record<string, (args: string[]) => Command> = {
   convert: () => (require('./convert') as typeof import('./convert')).runConvertCommand,
   rules: () => (require('./rules') as typeof import('./rules')).runRulesCommand,
   lsp: () => startLanguageServer,
+  sign: () => (require('./sign') as typeof import('./sign')).runSignCommand,
+  verify: () => (require('./sign') as typeof import('./sign')).runVerifyCommand,
+  keygen: () => (require('./sign') as typeof import('./sign')).runKeygenCommand,
+  digest: () => (require('./sign') as typeof import('./sign')).runDigestCommand,
 };
 /* eslint-enable @typescript-eslint/no-require-imports */
 
@@ -33,6 +37,10 @@ commands:
   scan [PATH...]      static scan of model files (pickle, PyTorch, NumPy, joblib, SafeTensors, GGUF, ONNX, Keras, …)
   convert INPUT       convert a pickle-based checkpoint to SafeTensors without running it
   rules [CODE]        list the rules, or print one rule's documentation
+  sign MODEL_PATH     sign a model folder with OpenSSF Model Signing (OMS v1.0, model_signing-compatible)
+  verify MODEL_PATH   verify an OMS signature (key, certificate chain, or Sigstore offline)
+  keygen --out KEY    write an ECDSA key pair for signing
+  digest MODEL_PATH   print a model's OMS root digest (sha256:<hex>)
   lsp --stdio         start the language server (for any LSP editor)
   version             print the version
 

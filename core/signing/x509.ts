@@ -87,7 +87,10 @@ export function loadCertificates(file: string): X509Certificate[] {
   return blocks.map((b) => { try { return new X509Certificate(b); } catch (e) { throw usageError(`${file}: bad certificate (${(e as Error).message})`); } });
 }
 
-export function subjectOf(c: X509Certificate): string { return c.subject.replace(/\n/g, ', '); }
+export function subjectOf(c: X509Certificate): string {
+  const subject = (c.subject ?? '').replace(/\n/g, ', ');
+  return subject || (c.subjectAltName ? `(empty subject) ${c.subjectAltName}` : '(empty subject)');
+}
 
 function validAt(c: X509Certificate, at: Date): string | undefined {
   const from = new Date(c.validFrom), to = new Date(c.validTo);
@@ -132,7 +135,7 @@ export function verifyChain(leaf: X509Certificate, intermediates: X509Certificat
     }
     const next = intermediates.find((c) => !path.some((p) => p.raw.equals(c.raw)) && issuedBy(c));
     if (!next) {
-      return { ok: false, reason: `certificate "${subjectOf(cur)}" (issuer "${cur.issuer.replace(/\n/g, ', ')}") does not chain to the given CA certificate${anchors.length > 1 ? 's' : ''} (${anchors.map(subjectOf).join('; ')})`, path };
+      return { ok: false, reason: `certificate "${subjectOf(cur)}" (issuer "${(cur.issuer ?? '').replace(/\n/g, ', ')}") does not chain to the given CA certificate${anchors.length > 1 ? 's' : ''} (${anchors.map(subjectOf).join('; ')})`, path };
     }
     let ext: CertExtensions;
     try { ext = certExtensions(next); } catch { return { ok: false, reason: `intermediate certificate "${subjectOf(next)}" cannot be read`, path }; }

@@ -125,7 +125,8 @@ export function verifyChain(leaf: X509Certificate, intermediates: X509Certificat
     const v = validAt(cur, at);
     if (v) return { ok: false, reason: v, path };
     if (isAnchor(cur)) return { ok: true, path };
-    const issuedBy = (cand: X509Certificate) => !cand.raw.equals(cur.raw) && cur.checkIssued(cand) && safeVerify(cur, cand);
+    // Name + signature (not X509Certificate.checkIssued, which hides a non-CA issuer that we want to name).
+    const issuedBy = (cand: X509Certificate) => !cand.raw.equals(cur.raw) && cur.issuer === cand.subject && safeVerify(cur, cand);
     const anchor = anchors.find(issuedBy);
     if (anchor) {
       const va = validAt(anchor, at);

@@ -75,7 +75,8 @@ let caps = { pull: false, refresh: false, configuration: false, workDoneProgress
 let workspaceRoots: string[] = [];
 let extensionRoot = path.resolve(__dirname, '..');
 let storagePath: string | undefined;
-let parserReady: Promise<void> = Promise.resolve();
+/** The tree-sitter runtime and Python grammar: loaded when the first Python document or notebook opens (ensureParser). */
+let parserReady: Promise<void> | undefined;
 let scanService: ScanService | undefined;
 let hub: HubGlue | undefined;
 /** Bumped whenever something other than a document's own text changes its findings (config, facts, includes). */
@@ -382,7 +383,7 @@ function schedulePush(uri: string, delay = PUSH_DEBOUNCE_MS): void {
   pushTimers.set(uri, setTimeout(() => {
     pushTimers.delete(uri);
     // Python results need the grammar; before it loads they would only say "parser not initialised".
-    void parserReady.then(() => guardSync('push diagnostics', () => pushNow(uri)));
+    void (needsParser(uri) || notebooks.getNotebookDocument(uri) ? ensureParser() : Promise.resolve()).then(() => guardSync('push diagnostics', () => pushNow(uri)));
   }, delay));
 }
 function pushNow(uri: string): void {
@@ -478,10 +479,10 @@ connection.onInitialize((params: InitializeParams): InitializeResult => {
   if (opts.settings) settings = settingsFromRaw(opts.settings, { trusted: true, userScopeInConfiguration: false });
   log(`workspace trust: ${trust.trusted ? 'trusted' : 'untrusted (workspace settings cannot enable network access or name files to read)'}`);
 
-  const parserStarted = performance.now();
-  // No JIT warm-up here: it made the first 5,000-line analysis ~3× faster but cost 5–17 MB of RSS and
-  // delayed the first requests of a fresh server (measured; see the issue notes).
-  parserReady = initPythonParser(__dirname).then(() => { parserInitMs = performance.now() - parserStarted; }, (e) => logError('Python parser initialisation', e));
+  // The Python grammar is not loaded here: a workspace with only manifests open never needs it, and
+  // compiling its wasm delayed the first diagnostics of a fresh server (ensureParser loads it on the
+  // first Python document or notebook). No JIT warm-up either: it made the first 5,000-line analysis
+  // ~3× faster but cost 5–17 MB of RSS and delayed the first requests (measured; see the issue notes).
   scanService = new ScanService(
     {
       publish: (uri, diagnostics) => connection.sendDiagnostics({ uri, diagnostics }),
@@ -568,6 +569,7 @@ connection.onNotification(Methods.workspaceTrust, (params: WorkspaceTrustParams)
 documents.onDidOpen((e) => {
   guardSync('didOpen', () => {
     openPaths.set(normPath(uriToPath(e.document.uri)), e.document.uri);
+    if (needsParser(e.document.uri)) void ensureParser();
     dependencyChanged(uriToPath(e.document.uri), e.document.uri);
   });
 });
@@ -592,7 +594,7 @@ documents.onDidClose((e) => {
   });
 });
 
-notebooks.onDidOpen((nb) => guardSync('notebook didOpen', () => { openNotebooks.add(nb.uri); schedulePush(nb.uri); }));
+notebooks.onDidOpen((nb) => guardSync('notebook didOpen', () => { openNotebooks.add(nb.uri); void ensureParser(); schedulePush(nb.uri); }));
 notebooks.onDidChange((e) => guardSync('notebook didChange', () => {
   // A change in one cell can change findings in later cells (imports): re-pull them all.
   schedulePush(e.notebookDocument.uri);
@@ -625,7 +627,7 @@ connection.onDidChangeWatchedFiles((params) => {
 
 connection.languages.diagnostics.on(guarded('textDocument/diagnostic', async (params, token): Promise<DocumentDiagnosticReport> => {
   const uri = params.textDocument.uri;
-  if (needsParser(uri)) await parserReady;
+  if (needsParser(uri)) await ensureParser();
   if (token.isCancellationRequested) throw new ResponseError(LSPErrorCodes.ServerCancelled, 'cancelled', { retriggerRequest: true });
   const started = performance.now();
   const result = resultFor(uri, token);
@@ -638,17 +640,25 @@ connection.languages.diagnostics.on(guarded('textDocument/diagnostic', async (pa
 
 /** Server-side time of the last pull per document (analysis + conversion), for `modelvet.server.stats`. */
 const lastPullMs = new Map<string, number>();
-/** How long the tree-sitter runtime and Python grammar took to load at start (benchmarks read it). */
+/** How long the tree-sitter runtime and Python grammar took to load (benchmarks read it); undefined until loaded. */
 let parserInitMs: number | undefined;
 
 function needsParser(uri: string): boolean {
   if (notebooks.findNotebookDocumentForCell(uri)) return true;
   const doc = documents.get(uri);
-  return !!doc && (doc.languageId === 'python' || fileKind(uriToPath(uri)) === 'python');
+  if (!doc) return false;
+  const kind = fileKind(uriToPath(uri));
+  return doc.languageId === 'python' || kind === 'python' || kind === 'notebook'; // .ipynb as JSON text: its cells are Python
 }
 
-// Push mode must also wait for the parser before the first Python result.
-void parserReady.then(() => { if (!caps.pull) scheduleRefresh(); });
+/** Start loading the Python grammar (once); resolves when it is ready (or failed: logged, Python results then say so). */
+function ensureParser(): Promise<void> {
+  if (!parserReady) {
+    const started = performance.now();
+    parserReady = initPythonParser(__dirname).then(() => { parserInitMs = performance.now() - started; }, (e) => logError('Python parser initialisation', e));
+  }
+  return parserReady;
+}
 
 // ---------------------------------------------------------------- code actions
 
@@ -680,7 +690,7 @@ connection.onCodeAction(guarded('textDocument/codeAction', async (params, token)
   const ours = params.context.diagnostics.filter((d) => d.source === SOURCE && !(d.data as { modelScan?: boolean } | undefined)?.modelScan);
   if (!ours.length) return [];
   if (params.context.only && !params.context.only.some((k) => k === CodeActionKind.QuickFix || CodeActionKind.QuickFix.startsWith(k))) return [];
-  if (needsParser(uri)) await parserReady;
+  if (needsParser(uri)) await ensureParser();
   const findings = findingsFor(uri, token) ?? [];
   const actions: CodeAction[] = [];
   const suppressed = new Set<string>();
@@ -747,7 +757,7 @@ function contains(r: Range, line: number, character: number): boolean {
 
 connection.onHover(guarded('textDocument/hover', async (params, token): Promise<Hover | null> => {
   const uri = params.textDocument.uri;
-  if (needsParser(uri)) await parserReady;
+  if (needsParser(uri)) await ensureParser();
   const { line, character } = params.position;
   const hits = (findingsFor(uri, token) ?? []).filter((f) => contains(f.range, line, character) && f.code !== FILE_SKIPPED_CODE);
   const hubHover = await hubHoverAt(uri, params.position);
@@ -880,7 +890,7 @@ connection.onExecuteCommand(guarded('workspace/executeCommand', async (params, t
     // Diagnostics for benchmarks and bug reports: memory and the last pull's server-side time.
     const uri = typeof params.arguments?.[0] === 'string' ? params.arguments[0] : undefined;
     const mem = process.memoryUsage();
-    return { rss: mem.rss, heapUsed: mem.heapUsed, lastPullMs: uri ? lastPullMs.get(uri) : undefined, openDocuments: documents.all().length, cachedAnalyses: analysisCache.size, parserInitMs };
+    return { rss: mem.rss, heapUsed: mem.heapUsed, lastPullMs: uri ? lastPullMs.get(uri) : undefined, openDocuments: documents.all().length, cachedAnalyses: analysisCache.size, parserInitMs, pythonParserLoaded: parserInitMs !== undefined };
   }
   if (params.command === 'modelvet.server.rescanFile' && typeof params.arguments?.[0] === 'string' && scanService) {
     return scanService.fileReport(params.arguments[0], true, token);

@@ -21,12 +21,15 @@ const COMMANDS: Record<string, (args: string[]) => Command> = {
   // `modelvet scan hf://org/name[@rev]` goes to the Hub scanner; everything else to the local engine.
   scan: (args) => args.some((a) => a.startsWith('hf://')) ? (require('./scanHub') as typeof import('./scanHub')).runHubScanCommand : (require('./scan') as typeof import('./scan')).runScanCommand,
   convert: () => (require('./convert') as typeof import('./convert')).runConvertCommand,
+  'audit-data': () => (require('./auditData') as typeof import('./auditData')).runAuditDataCommand,
   rules: () => (require('./rules') as typeof import('./rules')).runRulesCommand,
   lsp: () => startLanguageServer,
   sign: () => (require('./sign') as typeof import('./sign')).runSignCommand,
   verify: () => (require('./sign') as typeof import('./sign')).runVerifyCommand,
   keygen: () => (require('./sign') as typeof import('./sign')).runKeygenCommand,
   digest: () => (require('./sign') as typeof import('./sign')).runDigestCommand,
+  bom: () => (require('./bom') as typeof import('./bom')).runBomCommand,
+  licenses: () => (require('./licenses') as typeof import('./licenses')).runLicensesCommand,
 };
 /* eslint-enable @typescript-eslint/no-require-imports */
 
@@ -36,11 +39,14 @@ commands:
   check [PATH...]     dependency manifests, Python files and notebooks (same rules as the editor)
   scan [PATH...]      static scan of model files (pickle, PyTorch, NumPy, joblib, SafeTensors, GGUF, ONNX, Keras, …)
   convert INPUT       convert a pickle-based checkpoint to SafeTensors without running it
+  audit-data PATH...  audit datasets (CSV, JSONL, Parquet, HF folders) for poisoning, label problems and drift
   rules [CODE]        list the rules, or print one rule's documentation
   sign MODEL_PATH     sign a model folder with OpenSSF Model Signing (OMS v1.0, model_signing-compatible)
   verify MODEL_PATH   verify an OMS signature (key, certificate chain, or Sigstore offline)
   keygen --out KEY    write an ECDSA key pair for signing
   digest MODEL_PATH   print a model's OMS root digest (sha256:<hex>)
+  bom [PATH]          write a CycloneDX ML-BOM (AI-BOM) of a model folder or project
+  licenses [PATH]     license table of dependencies, models and datasets; license policy check
   lsp --stdio         start the language server (for any LSP editor)
   version             print the version
 

@@ -5,10 +5,16 @@ import { dependencyRuleMeta as dependencyRules } from '../deps/meta';
 import { codeRuleMeta as codeRules } from '../code/meta';
 import { scanCodes } from '../scan/codes';
 import { hubRules } from '../hub/rules';
+import { datasetRules } from '../datasets/rules';
+import { licenseRules } from '../licenses/meta';
+import { cardRules } from '../cards/meta';
 
 if (allRules().length === 0) {
   registerRules(dependencyRules);
   registerRules(codeRules);
   registerRules(scanCodes);
   registerRules(hubRules);
+  registerRules(datasetRules);
+  registerRules(licenseRules);
+  registerRules(cardRules);
 }

@@ -5,7 +5,7 @@
  */
 import type { Severity } from '../types';
 
-export type RuleCategory = 'dependency' | 'code' | 'hub' | 'scan';
+export type RuleCategory = 'dependency' | 'code' | 'hub' | 'scan' | 'license' | 'card' | 'dataset';
 
 export interface RuleMeta {
   code: string;

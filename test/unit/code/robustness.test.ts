@@ -1,6 +1,7 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { fcParams } from '../../helpers/seed';
 import { analyzeNotebook, analyzePython, forgetPython, initPythonParser } from '../../../core/code/index';
 import { MAX_PYTHON_CHARS } from '../../../core/code/parser';
 import { makeCtx, readFixture, parseMarkers } from './helpers';
@@ -76,10 +77,10 @@ test('fuzz: random token soup and mutated fixtures never throw', () => {
     const src = tokens.join('');
     analyzePython('/ws/fuzz.py', src, ctx);
     analyzeNotebook('/ws/fuzz.ipynb', [{ kind: 'code', text: src }, { kind: 'code', text: tokens.reverse().join('') }], ctx);
-  }), { numRuns: 300 });
+  }), fcParams({ numRuns: 300 }));
   const fixtures = [1, 2, 3, 4, 5, 6, 7, 8].map((n) => parseMarkers(readFixture(`LOAD00${n}.py`)).text);
   fc.assert(fc.property(fc.constantFrom(...fixtures), fc.nat(), fc.nat(), fc.string({ maxLength: 5 }), (src, a, b, insert) => {
     const i = a % (src.length + 1), j = Math.min(src.length, i + (b % 40));
     analyzePython('/ws/mut.py', src.slice(0, i) + insert + src.slice(j), ctx);
-  }), { numRuns: 300 });
+  }), fcParams({ numRuns: 300 }));
 });

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import fc from 'fast-check';
+import { fcParams } from '../../helpers/seed';
 import { analyzeManifest } from '../../../core/deps/index';
 import { clearRequirementsCaches } from '../../../core/deps/requirements';
 import { isValidVersion, isValidVersionStrict } from '../../../core/deps/pep440';
@@ -23,7 +24,7 @@ test('edit re-analysis with warm caches equals a cold analysis', () => {
     clearRequirementsCaches();
     const cold = analyzeManifest('requirements', '/ws/requirements.txt', edited, ctx).findings;
     assert.deepEqual(warm, cold);
-  }), { numRuns: 150 });
+  }), fcParams({ numRuns: 150 }));
 });
 
 test('cached findings are not shared objects: mutating a result does not leak into the next', () => {
@@ -42,7 +43,7 @@ test('the fast PEP 440 grammar agrees with the full parser', () => {
   const chars = fc.constantFrom('0', '1', '9', '.', '!', '+', '-', '_', 'a', 'b', 'rc', 'post', 'dev', 'v', 'x');
   fc.assert(fc.property(fc.array(chars, { maxLength: 10 }).map((a) => a.join('')), (v) => {
     assert.equal(isValidVersion(v), isValidVersionStrict(v), v);
-  }), { numRuns: 1000 });
+  }), fcParams({ numRuns: 1000 }));
 });
 
 test('on-disk include tree: cycle, hash mode from the include, dependsOn', () => {

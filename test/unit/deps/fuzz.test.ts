@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
+import { fcParams } from '../../helpers/seed';
 import { analyzeManifest, analyzePipInstall } from '../../../core/deps/index';
 import type { FileKind } from '../../../core/analysis';
 import { LineIndex } from '../../../core/text';
@@ -37,7 +38,7 @@ for (const [kind, path, text] of SEEDS) analyzeManifest(kind, path, text, ctxOf(
 
 test('fuzz: random text never throws, stays in bounds and in time', () => {
   const kinds = fc.constantFrom(...SEEDS.map((s) => [s[0], s[1]] as [FileKind, string]));
-  fc.assert(fc.property(kinds, fc.string({ unit: 'binary', maxLength: 400 }), ([kind, path], text) => checkResult(text, kind, path)), { numRuns: 300 });
+  fc.assert(fc.property(kinds, fc.string({ unit: 'binary', maxLength: 400 }), ([kind, path], text) => checkResult(text, kind, path)), fcParams({ numRuns: 300 }));
 });
 
 test('fuzz: mutated manifests never throw, stay in bounds and in time', () => {
@@ -50,7 +51,7 @@ test('fuzz: mutated manifests never throw, stay in bounds and in time', () => {
       text = text.slice(0, p) + ins + text.slice(p + del);
     }
     checkResult(text, kind, path);
-  }), { numRuns: 400 });
+  }), fcParams({ numRuns: 400 }));
 });
 
 test('fuzz: pip install lines never throw and stay on the line', () => {
@@ -60,5 +61,5 @@ test('fuzz: pip install lines never throw and stay on the line', () => {
       assert.equal(f.range.start.line, 2);
       assert.ok(f.range.start.character >= 12 && f.range.end.character <= line.length, JSON.stringify(f.range));
     }
-  }), { numRuns: 300 });
+  }), fcParams({ numRuns: 300 }));
 });

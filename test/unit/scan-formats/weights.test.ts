@@ -6,6 +6,7 @@ import { memorySource } from '../../../core/scan/bytes';
 import { makeContext, scanFixture } from './harness';
 import { CAND_AT, DATA_AT, HIST_AT, SIGNATURE_PAIRS, STATS_AT, jsKernel, kernel, useJsKernelForTests, type Kernel } from '../../../core/scan/weights/kernel';
 import type { ByteSource } from '../../../core/scan/format';
+import { reproducible, rng } from '../../helpers/seed';
 
 test('clean trained torch weights trip no weight check above info', () => {
   const r = scanFixture(safetensorsHandler, 'weights/clean-torch.safetensors');
@@ -64,15 +65,14 @@ test('payload validation at every stride', () => {
   }
 });
 
-test('random float32 data trips nothing (no chance matches, statistics quiet)', () => {
-  let seed = 42;
-  const rnd = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+test('random float32 data trips nothing (no chance matches, statistics quiet)', () => reproducible(() => {
+  const rnd = rng('weights: random float32 data');
   const f = new Float32Array(1 << 20);
   for (let i = 0; i < f.length; i++) f[i] = (rnd() - 0.5) * 0.1;
   const { ctx, out } = makeContext();
   checkTensorBytes(memorySource(new Uint8Array(f.buffer)), { name: 'r', dtype: 'F32', offset: 0, length: f.byteLength }, ctx);
   assert.deepEqual(out.findings, []);
-});
+}));
 
 test('ZIP local header hidden in the low byte of each value → W002', () => {
   const zip = Buffer.alloc(30 + 9);
@@ -89,9 +89,8 @@ test('ZIP local header hidden in the low byte of each value → W002', () => {
   assert.match(hit!.evidence ?? '', /evil\.exe/);
 });
 
-test('a block of ASCII text in the low bytes of otherwise random weights → W005 (low confidence)', () => {
-  let seed = 7;
-  const rnd = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
+test('a block of ASCII text in the low bytes of otherwise random weights → W005 (low confidence)', () => reproducible(() => {
+  const rnd = rng('weights: ASCII block in random weights');
   const f = new Float32Array(8 * 16 * 1024);
   for (let i = 0; i < f.length; i++) f[i] = (rnd() - 0.5) * 0.1;
   const bytes = new Uint8Array(f.buffer);
@@ -103,7 +102,7 @@ test('a block of ASCII text in the low bytes of otherwise random weights → W00
   assert.ok(w5, JSON.stringify(out.findings));
   assert.equal(w5!.severity, 'low');
   assert.equal(w5!.location.offset, 3 * 16 * 1024 * 4);
-});
+}));
 
 test('a payload that starts at the end of one read chunk is still validated (look-ahead)', async () => {
   const { WEIGHT_CHUNK_BYTES } = await import('../../../core/scan/weights/check');
@@ -129,11 +128,10 @@ function withBothKernels(fn: (kind: string) => void): void {
   } finally { useJsKernelForTests(false); }
 }
 
-function lcg(seed: number): () => number {
-  return () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32);
-}
+/** A seeded stream per call site (test/helpers/seed.ts: MODELVET_SEED or random, named in failures). */
+const lcg = (stream: number): (() => number) => rng(`weights: stream ${stream}`);
 
-test('the SIMD kernel is active on Node and matches a plain reference of its contract (and so does the JS twin)', () => {
+test('the SIMD kernel is active on Node and matches a plain reference of its contract (and so does the JS twin)', () => reproducible(() => {
   useJsKernelForTests(false);
   assert.equal(kernel().kind, 'wasm-simd');
   const interesting = [0x7f, 0x45, 0x4d, 0x5a, 0x50, 0x4b, 0x23, 0x21, 0x00, 0x80, 0xff];
@@ -172,7 +170,7 @@ test('the SIMD kernel is active on Node and matches a plain reference of its con
       assert.deepEqual(Array.from(k.u32.subarray(CAND_AT >> 2, (CAND_AT >> 2) + count)), steps, `${k.kind} case ${t}: candidate steps`);
     }
   }
-});
+}));
 
 const ELF64 = (() => { const b = Buffer.alloc(64); b.write('\x7fELF', 0, 'latin1'); b[4] = 2; b[5] = 1; b[6] = 1; b.writeUInt16LE(2, 16); b.writeUInt32LE(1, 20); return b; })();
 const PE32 = (() => { const b = Buffer.alloc(0x200); b.write('MZ', 0, 'latin1'); b.writeUInt32LE(0x80, 0x3c); b.write('PE\0\0', 0x80, 'latin1'); b.writeUInt16LE(0x14c, 0x84); return b; })();
@@ -184,7 +182,7 @@ function plant(bytes: Uint8Array, payload: Uint8Array, n: number, word: number, 
   for (let j = 0; j < payload.length; j++) bytes[(word + Math.floor((phase + j) / n)) * 4 + ((phase + j) % n)] = payload[j];
 }
 
-test('EvilModel payloads in every stream, phase and position (step and chunk edges) are found by both kernels', () => {
+test('EvilModel payloads in every stream, phase and position (step and chunk edges) are found by both kernels', () => reproducible(() => {
   const words = WEIGHT_CHUNK_BYTES / 4 + 4096;
   const base = new Float32Array(words);
   const rnd = lcg(5);
@@ -215,7 +213,7 @@ test('EvilModel payloads in every stream, phase and position (step and chunk edg
       }
     }
   });
-});
+}));
 
 test('raw payloads at any byte offset (also a "#! /path" shebang) are found by both kernels', () => {
   withBothKernels((kind) => {
@@ -275,7 +273,7 @@ test('all-constant detection sees every word and byte, including the tail', () =
   });
 });
 
-test('W006 counts and locates the few values with non-zero low 16 bits', () => {
+test('W006 counts and locates the few values with non-zero low 16 bits', () => reproducible(() => {
   withBothKernels((kind) => {
     const words = 16 * 16 * 1024 + 2; // past STAT_MIN_WORDS, with a tail
     const f = new Float32Array(words);
@@ -293,7 +291,7 @@ test('W006 counts and locates the few values with non-zero low 16 bits', () => {
     assert.equal(w6!.location.offset, odd[0] * 4);
     assert.equal(w6!.evidence, `first offsets: ${odd.map((i) => i * 4).join(', ')}`);
   });
-});
+}));
 
 test('a source with readInto is read straight into kernel memory, with the same findings as read()', () => {
   const words = WEIGHT_CHUNK_BYTES / 4 * 2 + 100;

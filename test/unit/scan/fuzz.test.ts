@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import fc from 'fast-check';
+import { fcParams } from '../../helpers/seed';
 import { scanBytes } from '../../../core/scan/engine';
 import { runPickle } from '../../../core/scan/pickle/vm';
 import { DEFAULT_LIMITS } from '../../../core/scan/format';
@@ -26,7 +27,7 @@ test('random bytes never throw and finish quickly', () => {
     const r = scanBytes('x.bin', bytes, { hash: false });
     assert.ok(performance.now() - t0 < TIME_BOUND_MS);
     assert.ok(['safe', 'suspicious', 'malicious', 'unscannable'].includes(r.verdict));
-  }), { numRuns: 300 });
+  }), fcParams({ numRuns: 300 }));
 });
 
 test('mutated fixtures never throw; a malformed pickle is never safe', () => {
@@ -44,7 +45,7 @@ test('mutated fixtures never throw; a malformed pickle is never safe', () => {
         if (vm.error || vm.limit) assert.notEqual(r.verdict, 'safe', `malformed pickle reported safe: ${vm.error?.reason}`);
       }
       if (r.verdict === 'safe') assert.ok(r.globals.every((g) => g.status === 'allowed'));
-    }), { numRuns: 400 });
+    }), fcParams({ numRuns: 400 }));
 });
 
 test('opcode-level random pickles never throw and never report an unknown global as safe', () => {
@@ -64,5 +65,5 @@ test('opcode-level random pickles never throw and never report an unknown global
       assert.equal(vm.error, undefined);
       assert.ok(vm.globals.every((g) => `${g.module}.${g.name}` === 'collections.OrderedDict'));
     }
-  }), { numRuns: 500 });
+  }), fcParams({ numRuns: 500 }));
 });

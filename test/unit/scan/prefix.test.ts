@@ -2,18 +2,18 @@
 // pickle behind a random push-then-POP prefix (LONG1/LONG4, BINBYTES8, EMPTY_SET, BYTEARRAY8, BINUNICODE8, …)
 // gets the same verdict and globals as the unprefixed pickle — at top level and inside every container a
 // loader unpickles from (zip member, torch.storage._load_from_bytes bytes, a joblib zlib stream, a tar member).
-// Property test, seeded (MODELVET_SEED overrides; the seed is printed on failure).
+// Property test, seeded (test/helpers/seed.ts: MODELVET_SEED or random; the seed is printed on failure).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import fc from 'fast-check';
+import { SEED, fcParams } from '../../helpers/seed';
 import { scanBytes } from '../../../core/scan/engine';
 import { sniffPickle } from '../../../core/scan/pickle/vm';
 import { makeTar, makeZip, loadFromBytes } from './containers';
 
-const SEED = Number(process.env.MODELVET_SEED ?? 1412);
 const dir = path.join(__dirname, '../../fixtures/models');
 const BASES = [
   'benign/structure_p0.pkl', 'benign/structure_p1.pkl', 'benign/structure_p2.pkl', 'benign/structure_p4.pkl', 'benign/structure_p5.pkl',
@@ -63,7 +63,7 @@ test('every prefix opcode is a valid pickle start: prefixed pickles sniff as pic
   fc.assert(fc.property(prefix, fc.integer({ min: 0, max: BASES.length - 1 }), (pre, bi) => {
     const data = Buffer.concat([pre, BASES[bi].data]);
     assert.ok(sniffPickle(data.subarray(0, 4096)) > 0, `not sniffed: ${data.subarray(0, 24).toString('hex')}`);
-  }), { seed: SEED, numRuns: 300 });
+  }), fcParams({ numRuns: 300 }));
 });
 
 for (const w of WRAPS) {
@@ -75,7 +75,7 @@ for (const w of WRAPS) {
       const got = summary(w.wrap(Buffer.concat([pre, BASES[bi].data])));
       assert.deepEqual({ verdict: got.verdict, globals: got.globals }, { verdict: plain[bi].verdict, globals: plain[bi].globals },
         `${w.name} ${BASES[bi].name} with prefix ${pre.toString('hex')} (seed ${SEED})`);
-    }), { seed: SEED, numRuns: 60 });
+    }), fcParams({ numRuns: 60 }));
   });
 }
 

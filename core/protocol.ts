@@ -49,6 +49,51 @@ export interface StatusNotification { unsafe: number; scanning: boolean; message
 export interface ScanHubRepoParams { repo: string; revision?: string }
 export type ScanHubRepoResult = ScanOutput;
 
+/**
+ * OMS model signing in the editor: workspace/executeCommand with the one argument below. The server
+ * reports progress (cancellable) and returns the result; the client shows it.
+ */
+export const SigningCommands = {
+  /** Arguments [SignModelParams], result SignModelResult. */
+  sign: 'modelvet.server.signModel',
+  /** Arguments [VerifyModelParams], result VerifyModelResult. */
+  verify: 'modelvet.server.verifyModel',
+} as const;
+
+export interface SignModelParams {
+  /** Absolute model folder (or file). */
+  model: string;
+  /** PEM private key (ECDSA P-256/384/521). */
+  key: string;
+  /** Password of an encrypted key (asked by the client; never logged). */
+  password?: string;
+  /** Certificate method: leaf certificate and intermediates (PEM files). */
+  certificate?: string;
+  certificateChain?: string[];
+  /** Default MODEL/model.sig. */
+  signature?: string;
+  /** Replace an existing signature. */
+  force?: boolean;
+}
+export type SignModelResult =
+  | { ok: true; signature: string; digest: string; files: number; bytes: number }
+  | { ok: false; reason: string; exists?: boolean; cancelled?: boolean };
+
+export interface VerifyModelParams {
+  model: string;
+  /** Default MODEL/model.sig. */
+  signature?: string;
+  /** One of: public key, CA certificate files, or Sigstore identity + trusted root. */
+  key?: string;
+  certificateChain?: string[];
+  sigstore?: { identity: string; issuer: string; trustedRoot: string };
+  ignoreUnsignedFiles?: boolean;
+}
+/** The verification report (core/signing VerifyReport), or why verification could not run. */
+export type VerifyModelResult =
+  | { ok: true; verified: boolean; failures: Array<{ check: string; message: string; file?: string }>; changed: string[]; missing: string[]; extra: string[]; method?: string; rootDigest?: string; files: number; bytes: number; signature: string; model: string }
+  | { ok: false; reason: string; cancelled?: boolean };
+
 /** Settings section read by the server (`modelvet.*`). */
 export const CONFIG_SECTION = 'modelvet';
 

@@ -16,7 +16,7 @@ MODE=${E2E_MODE:-trusted}
 case "$MODE" in trusted|restricted) ;; *) echo "E2E_MODE must be trusted or restricted"; exit 2 ;; esac
 export E2E_MODE=$MODE
 ARTIFACTS=$HERE/artifacts/$MODE
-PYTHON=${E2E_PYTHON:-/usr/bin/python3}
+PYTHON=${E2E_PYTHON:-${MODELVET_PYTHON:-/usr/bin/python3}}  # same interpreter variable as test/helpers/python.ts
 
 [ -x "$CS_BIN" ] || bash "$HERE/setup.sh"
 [ -f "$VSIX" ] || (cd "$ROOT" && npm run package)

@@ -1,0 +1,866 @@
+/**
+ * The dataset auditor: readers push rows (one source at a time or interleaved), the auditor keeps
+ * bounded streaming statistics, and finish() turns them into findings (DATA001–DATA014) and a
+ * report. Memory is bounded by the named limits, not by the file size: per row it keeps a few
+ * integers (row → line, label, duplicate key), per token a small record, per near-duplicate
+ * candidate a 16-value MinHash signature.
+ */
+import type { Finding, Severity } from '../types';
+import { DEFAULT_LIMITS, STATS, type DatasetLimits } from './limits';
+import { inferRoles, KNOWN_ROLES, turnRole } from './roles';
+import { binomialTail, bhThreshold, ksDistance, lengthBin, LENGTH_BINS, numberBin, NUMBER_BINS, psi } from './stats';
+import { hash53, minhash, MINHASH_BANDS, MINHASH_K, normalizedKey, tokenize, unicodeIssues } from './text';
+import { commandHits, injectionHits } from './patterns';
+import type { AuditOptions, AuditReport, AuditResult, ColumnReport, ColumnRoles, DatasetFormat, DriftReport, SourceReport, TriggerCandidate } from './types';
+
+export interface RowInput {
+  /** 0-based line of the row's first character (-1: no lines, e.g. Parquet). */
+  line: number;
+  record: Record<string, unknown>;
+  /** The row's raw text (JSONL line, CSV record) for column positions of row findings. */
+  raw?: string;
+  /** Character where `raw` starts on its first line (JSON array elements). */
+  column?: number;
+  /** CSV: header names in order (to find a field in `raw`). */
+  header?: readonly string[];
+}
+
+interface RowFinding {
+  code: string;
+  severity: Severity;
+  src: number;
+  row: number;
+  line: number;
+  character: number;
+  length: number;
+  message: string;
+  detail?: string;
+  data?: Record<string, unknown>;
+}
+
+const TYPE_NAMES = ['string', 'number', 'boolean', 'null', 'object', 'array'] as const;
+function typeIndex(v: unknown): number {
+  if (v === null || v === undefined) return 3;
+  switch (typeof v) {
+    case 'string': return 0;
+    case 'number': case 'bigint': return 1;
+    case 'boolean': return 2;
+    default: return Array.isArray(v) ? 5 : 4;
+  }
+}
+
+interface ColumnStat {
+  name: string;
+  types: number[];
+  typeFirstLine: number[];
+  typeFirstRow: number[];
+  empty: number;
+  first?: string;
+  constant: boolean;
+  numHist?: Int32Array;
+  lenHist?: Int32Array;
+}
+
+interface Source {
+  index: number;
+  path: string;
+  format: DatasetFormat;
+  split?: string;
+  reference: boolean;
+  bytes: number;
+  sha256?: string;
+  rows: number;
+  roles?: ColumnRoles;
+  buffer: RowInput[];
+  columns: Map<string, ColumnStat>;
+  signature?: string;
+  signatureKeys?: string[];
+  schemaChanges: number;
+  schemaFirst?: { row: number; line: number; added: string[]; missing: string[] };
+  labelCounts: Map<number, number>;
+  lengthHist: Int32Array;
+  incomplete: string[];
+  sampled: boolean;
+  duplicates: number;
+  conflicts: number;
+  // label runs (appended blocks)
+  prevLabel: number;
+  runLen: number;
+  runStartRow: number;
+  runStartLine: number;
+  bestRun: Map<number, { len: number; startRow: number; startLine: number; endLine: number }>;
+  transitions: number;
+  labelledRows: number;
+  lastLine: number;
+  rowFindingCounts: Map<string, number>;
+  missingOverride?: string[];
+}
+
+interface TokenStat {
+  /** Labelled rows carrying the token, per label id. */
+  lab: Int32Array | null;
+  n: number;
+  /** Context model: evaluations and disagreements (rest of the row predicts another label). */
+  ev: number;
+  dis: number;
+  /** Rows (global ids) carrying it, up to maxRowsPerToken. */
+  rows: number[];
+  /** Document frequency per source. */
+  src: number[];
+}
+
+/** Growable typed arrays for per-row state (global row ids). */
+class IntColumn {
+  data: Int32Array;
+  length = 0;
+  constructor(initial = 1024) { this.data = new Int32Array(initial); }
+  push(v: number): void {
+    if (this.length === this.data.length) { const d = new Int32Array(this.data.length * 2); d.set(this.data); this.data = d; }
+    this.data[this.length++] = v;
+  }
+}
+
+/** Open-addressing hash set of 53-bit keys → first global row id. */
+class KeyTable {
+  private keys: Float64Array;
+  private vals: Int32Array;
+  private size = 0;
+  constructor(private cap = 1 << 12) { this.keys = new Float64Array(cap); this.vals = new Int32Array(cap).fill(-1); }
+  /** The row id stored for key, or -1 after storing `row` for it. */
+  getOrAdd(key: number, row: number): number {
+    if (this.size * 2 >= this.cap) this.grow();
+    const mask = this.cap - 1;
+    let i = (key % this.cap) & mask;
+    for (;;) {
+      const v = this.vals[i];
+      if (v < 0) { this.keys[i] = key; this.vals[i] = row; this.size++; return -1; }
+      if (this.keys[i] === key) return v;
+      i = (i + 1) & mask;
+    }
+  }
+  private grow(): void {
+    const oldK = this.keys, oldV = this.vals;
+    this.cap *= 2;
+    this.keys = new Float64Array(this.cap);
+    this.vals = new Int32Array(this.cap).fill(-1);
+    this.size = 0;
+    for (let i = 0; i < oldV.length; i++) if (oldV[i] >= 0) this.getOrAdd(oldK[i], oldV[i]);
+  }
+}
+
+const ROLE_SAMPLE_ROWS = 100;
+const ROW_CODES_SEVERITY: Record<string, Severity> = {
+  DATA001: 'information', DATA002: 'warning', DATA003: 'warning', DATA004: 'error', DATA005: 'warning', DATA006: 'warning',
+  DATA007: 'error', DATA008: 'warning', DATA009: 'information', DATA010: 'warning', DATA011: 'warning', DATA012: 'information',
+  DATA013: 'warning', DATA014: 'warning',
+};
+
+interface TextPart { field: string; text: string; role: 'text' | 'user' | 'assistant' | 'system' | 'tool'; turn?: number }
+
+export class Auditor {
+  readonly limits: DatasetLimits;
+  private sources: Source[] = [];
+  private rowFindings: RowFinding[] = [];
+  private fileFindings: RowFinding[] = [];
+  // global rows
+  private gSrc = new IntColumn();
+  private gRow = new IntColumn();
+  private gLine = new IntColumn();
+  private gLabel = new IntColumn();
+  private keys = new KeyTable();
+  private trackedFull = false;
+  // near duplicates
+  private sigs = new Uint32Array(MINHASH_K * 1024);
+  private sigRows = new IntColumn();
+  private bands: Array<Map<number, number[]>> = Array.from({ length: MINHASH_BANDS }, () => new Map());
+  private nearDupFull = false;
+  // labels
+  private labelIds = new Map<string, number>();
+  private labelNames: string[] = [];
+  private labelsOverflow = false;
+  private rowsPerLabel = new Float64Array(STATS.maxTriggerLabels);
+  private labelledRows = 0;
+  // tokens
+  private vocab = new Map<string, TokenStat>();
+  private pruneLevel = 0;
+  private approximate: string[] = [];
+  private totalEv = 0;
+  private totalDis = 0;
+  private rowEv = 0;
+  private rowDis = 0;
+  private scratch = new Float64Array(512 * STATS.maxTriggerLabels);
+  private started = Date.now();
+  private maxRows: number;
+
+  constructor(readonly options: AuditOptions = {}) {
+    this.limits = { ...DEFAULT_LIMITS, ...(options.limits ?? {}) };
+    this.maxRows = Math.min(this.limits.maxRows, options.sample ?? Infinity);
+  }
+
+  addSource(path: string, format: DatasetFormat, opts: { split?: string; reference?: boolean; bytes?: number } = {}): number {
+    const s: Source = {
+      index: this.sources.length, path, format, split: opts.split, reference: !!opts.reference, bytes: opts.bytes ?? 0, rows: 0,
+      buffer: [], columns: new Map(), schemaChanges: 0, labelCounts: new Map(), lengthHist: new Int32Array(LENGTH_BINS),
+      incomplete: [], sampled: false, duplicates: 0, conflicts: 0, prevLabel: -2, runLen: 0, runStartRow: 0, runStartLine: 0,
+      bestRun: new Map(), transitions: 0, labelledRows: 0, lastLine: 0, rowFindingCounts: new Map(),
+    };
+    this.sources.push(s);
+    return s.index;
+  }
+
+  setHash(src: number, sha256: string): void { this.sources[src].sha256 = sha256; }
+  setBytes(src: number, bytes: number): void { this.sources[src].bytes = bytes; }
+
+  /** False once the source has its row limit: readers stop reading. */
+  wantsMore(src: number): boolean { return this.sources[src].rows + this.sources[src].buffer.length < this.maxRows; }
+
+  /** A reader reached a limit or an unreadable part: the source's audit is partial. */
+  incomplete(src: number, reason: string, line = 0): void {
+    const s = this.sources[src];
+    if (s.incomplete.includes(reason)) return;
+    s.incomplete.push(reason);
+    this.fileFindings.push({ code: 'DATA014', severity: 'warning', src, row: -1, line: Math.max(0, line), character: 0, length: 0, message: `Audit incomplete: ${reason}. Findings cover only what was read; this is not a clean result.` });
+  }
+
+  /** A row that could not be parsed (DATA013), with its position. */
+  malformed(src: number, line: number, character: number, message: string): void {
+    this.addRowFinding({ code: 'DATA013', severity: 'warning', src, row: -1, line, character, length: 1, message });
+  }
+
+  row(src: number, r: RowInput): void {
+    const s = this.sources[src];
+    if (s.rows + s.buffer.length >= this.maxRows) {
+      if (!s.sampled) {
+        s.sampled = true;
+        if (this.options.sample !== undefined && this.options.sample <= this.limits.maxRows) this.note(src, `sampled: the first ${this.maxRows} rows were audited`);
+        else this.incomplete(src, `row limit reached (${this.maxRows} rows); the rest of the file was not audited`, r.line);
+      }
+      return;
+    }
+    if (!s.roles) {
+      s.buffer.push(r);
+      if (s.buffer.length >= ROLE_SAMPLE_ROWS) this.resolveRoles(s);
+      return;
+    }
+    this.process(s, r);
+  }
+
+  private note(src: number, reason: string): void { this.sources[src].incomplete.includes(reason) || this.sources[src].incomplete.push(reason); }
+
+  private resolveRoles(s: Source): void {
+    s.roles = inferRoles(s.buffer.map((b) => b.record), this.options);
+    const names = new Set(s.buffer.flatMap((b) => Object.keys(b.record)));
+    const missing = [...(this.options.textColumns ?? []), ...(this.options.labelColumn ? [this.options.labelColumn] : [])].filter((c) => s.buffer.length && !names.has(c));
+    if (missing.length) s.missingOverride = missing;
+    const buf = s.buffer;
+    s.buffer = [];
+    for (const r of buf) this.process(s, r);
+  }
+
+  // ------------------------------------------------------------------------------------ per row
+
+  private process(s: Source, r: RowInput): void {
+    const rowIndex = s.rows++;
+    const rec = r.record;
+    const roles = s.roles!;
+    s.lastLine = r.line;
+    this.trackColumns(s, rec, rowIndex, r.line);
+
+    // texts
+    const parts: TextPart[] = [];
+    for (const c of roles.text) { const v = rec[c]; if (v !== undefined && v !== null) parts.push({ field: c, text: this.asText(v), role: 'text' }); }
+    for (const c of roles.response) { const v = rec[c]; if (v !== undefined && v !== null) parts.push({ field: c, text: this.asText(v), role: 'assistant' }); }
+    if (roles.messages) this.chatParts(s, rowIndex, r, rec[roles.messages], roles.messages, parts);
+
+    // label
+    let label = -1;
+    if (roles.label && !this.labelsOverflow) {
+      const v = rec[roles.label];
+      if (v !== undefined && v !== null && v !== '') label = this.labelId(typeof v === 'object' ? JSON.stringify(v) : String(v));
+    }
+
+    // per-text checks
+    for (const p of parts) this.textChecks(s, rowIndex, r, p);
+
+    // primary text (inputs; for chat, all turns) for duplicates, tokens and lengths
+    let primary = '';
+    for (const p of parts) if (p.role !== 'assistant' || roles.messages) primary = primary ? primary + '\n' + p.text : p.text;
+    if (!primary && parts.length) primary = parts.map((p) => p.text).join('\n');
+    s.lengthHist[lengthBin(primary.length)]++;
+    if (label >= 0) {
+      s.labelCounts.set(label, (s.labelCounts.get(label) ?? 0) + 1);
+      s.labelledRows++;
+      this.trackRun(s, label, rowIndex, r.line);
+    }
+    if (!primary) return;
+
+    const gid = this.trackRow(s, rowIndex, r.line, label);
+    const key = normalizedKey(primary.length > this.limits.maxTextChars ? primary.slice(0, this.limits.maxTextChars) : primary);
+    if (gid >= 0 && key) {
+      const first = this.keys.getOrAdd(hash53(key), gid);
+      if (first >= 0) this.duplicate(s, rowIndex, r, gid, first, false, 1);
+      else if (gid < this.limits.maxNearDupRows) {
+        const tokens = tokenize(key, 256);
+        if (tokens.length >= 4) this.nearDuplicate(s, rowIndex, r, gid, tokens);
+      } else if (!this.nearDupFull) { this.nearDupFull = true; this.approximate.push(`near-duplicate search covered the first ${this.limits.maxNearDupRows} rows (exact duplicates: all rows)`); }
+    }
+    const tokens = tokenize(primary.length > this.limits.maxTextChars ? primary.slice(0, this.limits.maxTextChars) : primary, 512);
+    this.tokenStats(s, tokens, label, gid);
+  }
+
+  private asText(v: unknown): string {
+    if (typeof v === 'string') return v.length > this.limits.maxTextChars ? v.slice(0, this.limits.maxTextChars) : v;
+    if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v);
+    try { const t = JSON.stringify(v); return t.length > this.limits.maxTextChars ? t.slice(0, this.limits.maxTextChars) : t; } catch { return ''; }
+  }
+
+  private chatParts(s: Source, rowIndex: number, r: RowInput, v: unknown, field: string, parts: TextPart[]): void {
+    if (v === undefined || v === null) return;
+    const anomaly = (message: string) => this.addRowFinding({ ...this.at(s, rowIndex, r, field, 0, 0), code: 'DATA008', severity: 'warning', message });
+    if (!Array.isArray(v)) { anomaly(`\`${field}\` is not a list of turns (${typeof v})`); return; }
+    if (!v.length) { anomaly(`\`${field}\` is an empty conversation`); return; }
+    const n = Math.min(v.length, this.limits.maxTurns);
+    if (v.length > this.limits.maxTurns) anomaly(`conversation has ${v.length} turns; only the first ${this.limits.maxTurns} were audited`);
+    let prev = '';
+    let sawAssistant = false, sawUser = false;
+    const problems: string[] = [];
+    for (let i = 0; i < n; i++) {
+      const t = v[i] as Record<string, unknown> | null;
+      if (!t || typeof t !== 'object' || Array.isArray(t)) { problems.push(`turn ${i + 1} is not an object`); continue; }
+      const roleV = t.role ?? t.from;
+      const contentV = t.content ?? t.value;
+      if (typeof roleV !== 'string') { problems.push(`turn ${i + 1} has no role`); continue; }
+      const kind = turnRole(roleV);
+      if (!KNOWN_ROLES.has(roleV.toLowerCase())) problems.push(`turn ${i + 1} has an unknown role "${roleV.slice(0, 40)}"`);
+      const text = contentV === undefined || contentV === null ? '' : this.asText(contentV);
+      if (!text.trim() && kind !== 'assistant') problems.push(`turn ${i + 1} (${roleV}) is empty`);
+      if (kind === 'assistant' && !text.trim() && !('tool_calls' in t) && !('function_call' in t)) problems.push(`assistant turn ${i + 1} is empty`);
+      if (kind === 'system' && i > 0) {
+        this.addRowFinding({ ...this.at(s, rowIndex, r, field, 0, 0), code: 'DATA006', severity: 'warning', message: `hidden system prompt: a system turn at position ${i + 1} of the conversation, after ${prev} turns`, data: { kind: 'hidden-system' } });
+      }
+      if (kind !== 'other' && kind !== 'tool' && kind === prev && kind !== 'system') problems.push(`two ${kind} turns in a row (turns ${i} and ${i + 1})`);
+      if (kind === 'assistant') { if (!sawUser) problems.push('an assistant turn before any user turn'); sawAssistant = true; }
+      if (kind === 'user') sawUser = true;
+      prev = kind;
+      const role = kind === 'other' ? 'user' : kind;
+      if (text) parts.push({ field, text, role, turn: i });
+    }
+    if (!sawAssistant && n > 0) problems.push('no assistant turn');
+    if (problems.length) anomaly(`conversation format: ${problems.slice(0, 3).join('; ')}${problems.length > 3 ? ` (+${problems.length - 3} more)` : ''}`);
+  }
+
+  private textChecks(s: Source, rowIndex: number, r: RowInput, p: TextPart): void {
+    const where = p.turn !== undefined ? `${p.role} turn ${p.turn + 1}` : `\`${p.field}\``;
+    const value = p.turn !== undefined ? p.text : undefined;
+    for (const u of unicodeIssues(p.text)) {
+      const sev: Severity = u.kind === 'bidi' || u.kind === 'tag' ? 'warning' : u.kind === 'normalization' ? 'information' : 'warning';
+      this.addRowFinding({ ...this.at(s, rowIndex, r, p.field, u.at, 1, value), code: 'DATA005', severity: sev, message: `${where}: ${u.detail}`, data: { kind: u.kind } });
+    }
+    for (const h of injectionHits(p.text)) {
+      const what = h.kind === 'role-marker' ? `chat-template role marker "${h.match.trim().slice(0, 40)}" inside the text (a hidden turn)` : `prompt-injection phrasing "${h.match.slice(0, 80)}"`;
+      this.addRowFinding({ ...this.at(s, rowIndex, r, p.field, h.at, h.match.length, value), code: 'DATA006', severity: 'warning', message: `${where}: ${what}`, data: { kind: h.kind } });
+    }
+    if (p.role === 'assistant' || p.role === 'tool') {
+      for (const h of commandHits(p.text, this.options.allowedHosts)) {
+        const what = h.kind === 'base64-blob' ? `an obfuscated base64 blob ${h.match}`
+          : h.kind === 'ip-url' ? `a URL to a raw IP address: ${h.match}`
+          : h.kind === 'unknown-host-url' ? `a URL to a host outside allowed-hosts: ${h.match}`
+          : `a ${h.kind.replace(/-/g, ' ')} command: \`${h.match.replace(/`/g, "'").slice(0, 120)}\``;
+        const sev: Severity = h.kind === 'unknown-host-url' || h.kind === 'base64-blob' ? 'warning' : 'error';
+        this.addRowFinding({ ...this.at(s, rowIndex, r, p.field, h.at, Math.min(h.match.length, 200), value), code: 'DATA007', severity: sev, message: `${where}: the answer contains ${what}`, data: { kind: h.kind } });
+      }
+    }
+  }
+
+  /** Position of a field (and an offset in its value) in the row's raw text. */
+  private at(s: Source, rowIndex: number, r: RowInput, field: string, offset: number, length: number, value?: string): Pick<RowFinding, 'src' | 'row' | 'line' | 'character' | 'length'> {
+    const loc = r.raw === undefined ? undefined
+      : (value !== undefined && (s.format === 'jsonl' || s.format === 'json') && locateValue(r.raw, value, offset)) || locateField(r.raw, s.format, field, offset, r.header);
+    return { src: s.index, row: rowIndex, line: Math.max(0, r.line) + (loc?.line ?? 0), character: loc ? (loc.line === 0 ? r.column ?? 0 : 0) + loc.character : 0, length: loc ? Math.max(1, length) : 0 };
+  }
+
+  private addRowFinding(f: RowFinding): void {
+    const s = this.sources[f.src];
+    const n = (s.rowFindingCounts.get(f.code) ?? 0) + 1;
+    s.rowFindingCounts.set(f.code, n);
+    if (n <= this.limits.maxRowFindingsPerCode) this.rowFindings.push(f);
+  }
+
+  private trackColumns(s: Source, rec: Record<string, unknown>, rowIndex: number, line: number): void {
+    let keys: string[] | undefined;
+    if (s.format !== 'csv' && s.format !== 'tsv' && s.format !== 'parquet') {
+      keys = Object.keys(rec);
+      const sig = keys.join('\u0000');
+      if (s.signature === undefined) { s.signature = sig; s.signatureKeys = keys; }
+      else if (sig !== s.signature) {
+        const a = new Set(keys), b = new Set(s.signatureKeys);
+        const added = keys.filter((k) => !b.has(k)), missing = s.signatureKeys!.filter((k) => !a.has(k));
+        if (added.length || missing.length) {
+          s.schemaChanges++;
+          if (!s.schemaFirst) s.schemaFirst = { row: rowIndex, line, added, missing };
+        }
+      }
+    }
+    for (const k in rec) {
+      let c = s.columns.get(k);
+      if (!c) {
+        if (s.columns.size >= this.limits.maxColumns) { this.incomplete(s.index, `more than ${this.limits.maxColumns} columns; the rest are not profiled`); continue; }
+        c = { name: k, types: [0, 0, 0, 0, 0, 0], typeFirstLine: [-1, -1, -1, -1, -1, -1], typeFirstRow: [-1, -1, -1, -1, -1, -1], empty: 0, constant: true };
+        if (rowIndex > 0) { c.types[3] += rowIndex; c.typeFirstRow[3] = 0; }
+        s.columns.set(k, c);
+      }
+      const v = rec[k];
+      const t = typeIndex(v);
+      c.types[t]++;
+      if (c.typeFirstRow[t] < 0) { c.typeFirstRow[t] = rowIndex; c.typeFirstLine[t] = line; }
+      if (t === 3 || v === '') c.empty++;
+      if (c.constant) {
+        const str = t === 0 ? (v as string).slice(0, 200) : t <= 3 ? String(v) : '\u0000complex';
+        if (c.first === undefined) c.first = str; else if (c.first !== str) c.constant = false;
+      }
+      if (t === 1) (c.numHist ??= new Int32Array(NUMBER_BINS))[numberBin(Number(v))]++;
+      else if (t === 0) (c.lenHist ??= new Int32Array(LENGTH_BINS))[lengthBin((v as string).length)]++;
+    }
+    if (keys) for (const c of s.columns.values()) if (!(c.name in rec)) { c.types[3]++; c.empty++; }
+  }
+
+  private labelId(name: string): number {
+    let id = this.labelIds.get(name);
+    if (id !== undefined) return id;
+    if (this.labelIds.size >= this.limits.maxLabels) {
+      this.labelsOverflow = true;
+      this.approximate.push(`label column has more than ${this.limits.maxLabels} distinct values: label statistics stopped`);
+      return -1;
+    }
+    id = this.labelIds.size;
+    this.labelIds.set(name, id);
+    this.labelNames.push(name);
+    return id;
+  }
+
+  private trackRun(s: Source, label: number, rowIndex: number, line: number): void {
+    if (label === s.prevLabel) s.runLen++;
+    else {
+      if (s.prevLabel !== -2) { s.transitions++; this.closeRun(s); }
+      s.prevLabel = label; s.runLen = 1; s.runStartRow = rowIndex; s.runStartLine = line;
+    }
+  }
+
+  private closeRun(s: Source): void {
+    if (s.prevLabel < 0) return;
+    const b = s.bestRun.get(s.prevLabel);
+    if (!b || s.runLen > b.len) s.bestRun.set(s.prevLabel, { len: s.runLen, startRow: s.runStartRow, startLine: s.runStartLine, endLine: s.lastLine });
+  }
+
+  private trackRow(s: Source, rowIndex: number, line: number, label: number): number {
+    if (this.gRow.length >= this.limits.maxTrackedRows) {
+      if (!this.trackedFull) { this.trackedFull = true; this.approximate.push(`duplicate and trigger-row tracking stopped after ${this.limits.maxTrackedRows} rows`); }
+      return -1;
+    }
+    this.gSrc.push(s.index); this.gRow.push(rowIndex); this.gLine.push(line); this.gLabel.push(label);
+    return this.gRow.length - 1;
+  }
+
+  private duplicate(s: Source, rowIndex: number, r: RowInput, gid: number, first: number, near: boolean, similarity: number): void {
+    const fs = this.sources[this.gSrc.data[first]];
+    const fLine = this.gLine.data[first], fRow = this.gRow.data[first], fLabel = this.gLabel.data[first];
+    const label = this.gLabel.data[gid];
+    const twin = fs.format === 'parquet' || fLine < 0 ? `row ${fRow + 1} of ${fs.path}` : `${fs.path}:${fLine + 1}`;
+    const twinLink = fs.format === 'parquet' || fLine < 0 ? twin : `[${twin}](${fileUri(fs.path)}#L${fLine + 1})`;
+    const kind = near ? `a near-duplicate (estimated Jaccard ${similarity.toFixed(2)}) of` : 'the same text as';
+    const field = s.roles!.text[0] ?? s.roles!.messages ?? '';
+    const pos = this.at(s, rowIndex, r, field, 0, 0);
+    const data = { twin: { path: fs.path, line: fLine, row: fRow }, near };
+    const crossSplit = fs.index !== s.index && (fs.reference !== s.reference || (fs.split ?? fs.path) !== (s.split ?? s.path));
+    const conflict = label >= 0 && fLabel >= 0 && label !== fLabel;
+    const labels = conflict ? ` but labelled "${this.labelNames[label]}" where the twin is "${this.labelNames[fLabel]}"` : '';
+    if (crossSplit) {
+      this.addRowFinding({ ...pos, code: 'DATA003', severity: 'warning', message: `${s.split ? `${s.split} row` : 'row'} is ${kind} ${fs.split ? `${fs.split} ` : ''}${twin}${labels} (leakage across splits)`, detail: `Twin: ${twinLink}`, data });
+      if (conflict) s.conflicts++; else s.duplicates++;
+      return;
+    }
+    if (conflict) {
+      s.conflicts++;
+      this.addRowFinding({ ...pos, code: 'DATA002', severity: 'warning', message: `conflicting labels: ${kind} ${twin}${labels}`, detail: `Twin: ${twinLink}`, data });
+      return;
+    }
+    s.duplicates++;
+    this.addRowFinding({ ...pos, code: 'DATA001', severity: 'information', message: `duplicate: ${kind} ${twin}`, detail: `Twin: ${twinLink}`, data });
+  }
+
+  private nearDuplicate(s: Source, rowIndex: number, r: RowInput, gid: number, tokens: string[]): void {
+    const slot = this.sigRows.length;
+    if ((slot + 1) * MINHASH_K > this.sigs.length) { const d = new Uint32Array(this.sigs.length * 2); d.set(this.sigs); this.sigs = d; }
+    minhash(tokens, this.sigs, slot * MINHASH_K);
+    this.sigRows.push(gid);
+    const per = MINHASH_K / MINHASH_BANDS;
+    let best = -1, bestSim = 0;
+    const bandKeys: number[] = [];
+    for (let b = 0; b < MINHASH_BANDS; b++) {
+      let h = 0x9747b28c ^ b;
+      for (let i = 0; i < per; i++) h = Math.imul(h ^ this.sigs[slot * MINHASH_K + b * per + i], 0x5bd1e995) ^ (h >>> 15);
+      bandKeys.push(h >>> 0);
+      const bucket = this.bands[b].get(h >>> 0);
+      if (!bucket) continue;
+      for (const other of bucket) {
+        let agree = 0;
+        for (let i = 0; i < MINHASH_K; i++) if (this.sigs[other * MINHASH_K + i] === this.sigs[slot * MINHASH_K + i]) agree++;
+        const sim = agree / MINHASH_K;
+        if (sim > bestSim) { bestSim = sim; best = other; }
+      }
+    }
+    if (best >= 0 && bestSim >= STATS.nearDupJaccard) this.duplicate(s, rowIndex, r, gid, this.sigRows.data[best], true, bestSim);
+    for (let b = 0; b < MINHASH_BANDS; b++) {
+      const m = this.bands[b];
+      const list = m.get(bandKeys[b]);
+      if (!list) m.set(bandKeys[b], [slot]); else if (list.length < 8) list.push(slot);
+    }
+  }
+
+  private tokenStats(s: Source, tokens: string[], label: number, gid: number): void {
+    const L = this.labelNames.length;
+    const useLabel = label >= 0 && label < STATS.maxTriggerLabels && L <= STATS.maxTriggerLabels;
+    // context model: predict the row's label from its other tokens before counting the row
+    if (useLabel && L >= 2 && this.labelledRows >= STATS.contextWarmupRows) {
+      const T = Math.min(tokens.length, 512);
+      const sc = this.scratch;
+      const total = new Float64Array(L);
+      for (let l = 0; l < L; l++) total[l] = Math.log((this.rowsPerLabel[l] + 1) / (this.labelledRows + L));
+      for (let i = 0; i < T; i++) {
+        const st = this.vocab.get(tokens[i]);
+        for (let l = 0; l < L; l++) {
+          const c = Math.log(((st?.lab ? st.lab[l] : 0) + 1) / (this.rowsPerLabel[l] + 2));
+          sc[i * L + l] = c;
+          total[l] += c;
+        }
+      }
+      let bestAll = 0;
+      for (let l = 1; l < L; l++) if (total[l] > total[bestAll]) bestAll = l;
+      this.rowEv++; if (bestAll !== label) this.rowDis++;
+      for (let i = 0; i < T; i++) {
+        const st = this.vocab.get(tokens[i]);
+        if (!st) continue;
+        let best = -1, bestV = -Infinity;
+        for (let l = 0; l < L; l++) { const v = total[l] - sc[i * L + l]; if (v > bestV) { bestV = v; best = l; } }
+        st.ev++; this.totalEv++;
+        if (best !== label) { st.dis++; this.totalDis++; }
+      }
+    }
+    if (useLabel) { this.rowsPerLabel[label]++; this.labelledRows++; }
+    for (const t of tokens) {
+      let st = this.vocab.get(t);
+      if (!st) {
+        if (this.vocab.size >= this.limits.maxVocabulary) this.prune();
+        st = { lab: null, n: 0, ev: 0, dis: 0, rows: [], src: [] };
+        this.vocab.set(t, st);
+      }
+      st.src[s.index] = (st.src[s.index] ?? 0) + 1;
+      if (useLabel) {
+        (st.lab ??= new Int32Array(STATS.maxTriggerLabels))[label]++;
+        st.n++;
+        if (gid >= 0 && st.rows.length < this.limits.maxRowsPerToken) st.rows.push(gid);
+      }
+    }
+  }
+
+  private prune(): void {
+    this.pruneLevel++;
+    for (const [t, st] of this.vocab) {
+      let df = 0;
+      for (const c of st.src) df += c ?? 0;
+      if (df <= this.pruneLevel) this.vocab.delete(t);
+    }
+    if (this.pruneLevel === 1) this.approximate.push(`more than ${this.limits.maxVocabulary} distinct tokens: rare tokens were pruned (lossy counting), token statistics are approximate`);
+  }
+
+  // ------------------------------------------------------------------------------------ finish
+
+  finish(lineText?: (src: number, line: number) => string | undefined): AuditResult {
+    for (const s of this.sources) if (!s.roles) this.resolveRoles(s);
+    for (const s of this.sources) { if (s.runLen) this.closeRun(s); }
+    const findings: RowFinding[] = [...this.fileFindings];
+    const triggers = this.triggers(findings, lineText);
+    for (const s of this.sources) this.sourceFindings(s, findings);
+    const drift = this.drift(findings);
+    findings.push(...this.rowFindings);
+    // overflow summaries
+    for (const s of this.sources) {
+      for (const [code, n] of s.rowFindingCounts) {
+        if (n > this.limits.maxRowFindingsPerCode) findings.push({ code, severity: ROW_CODES_SEVERITY[code] ?? 'warning', src: s.index, row: -1, line: 0, character: 0, length: 0, message: `${n} rows have ${code} findings; the first ${this.limits.maxRowFindingsPerCode} are listed (use --format json for the counts)` });
+      }
+    }
+    const out: Finding[] = findings.map((f) => this.toFinding(f));
+    const counts: Record<string, number> = {};
+    for (const f of out) counts[f.code] = (counts[f.code] ?? 0) + 1;
+    const report: AuditReport = {
+      version: 1,
+      sources: this.sources.map((s) => this.sourceReport(s)),
+      triggers,
+      drift,
+      summary: {
+        sources: this.sources.length,
+        rows: this.sources.reduce((a, s) => a + s.rows, 0),
+        seconds: (Date.now() - this.started) / 1000,
+        findings: counts,
+        incomplete: this.sources.some((s) => s.incomplete.some((r) => !r.startsWith('sampled'))),
+        ...(this.rowEv ? { labelNoiseEstimate: this.rowDis / this.rowEv } : {}),
+        approximate: this.approximate,
+      },
+    };
+    return { findings: out, report };
+  }
+
+  private toFinding(f: RowFinding): Finding {
+    const s = this.sources[f.src];
+    const rowRef = f.row >= 0 && (s.format === 'parquet' || f.line < 0) ? `row ${f.row + 1}: ` : '';
+    const line = f.line < 0 ? 0 : f.line;
+    return {
+      path: s.path,
+      range: { start: { line, character: f.character }, end: { line, character: f.character + f.length } },
+      code: f.code, severity: f.severity, message: rowRef + f.message, fixes: [],
+      ...(f.detail ? { detail: f.detail } : {}),
+      data: { ...(f.data ?? {}), ...(f.row >= 0 ? { row: f.row } : {}) },
+    };
+  }
+
+  private triggers(findings: RowFinding[], lineText?: (src: number, line: number) => string | undefined): TriggerCandidate[] {
+    const L = this.labelNames.length;
+    if (L < 2 || L > STATS.maxTriggerLabels || this.labelledRows < 2 * STATS.minTriggerSupport) return [];
+    const e = this.totalEv ? Math.min(0.95, Math.max(0.01, this.totalDis / this.totalEv)) : 0.5;
+    let m = 0;
+    const cands: Array<TriggerCandidate & { st: TokenStat; l: number }> = [];
+    for (const [token, st] of this.vocab) {
+      if (st.n < STATS.minTriggerSupport || !st.lab) continue;
+      m++;
+      let l = 0;
+      for (let i = 1; i < L; i++) if (st.lab[i] > st.lab[l]) l = i;
+      const k = st.lab[l];
+      const purity = k / st.n;
+      if (purity < 0.8) continue;
+      const prior = this.rowsPerLabel[l] / this.labelledRows;
+      const pPurity = binomialTail(k, st.n, prior);
+      const pContext = st.ev ? binomialTail(st.dis, st.ev, e) : 1;
+      cands.push({ token, label: this.labelNames[l], rows: st.n, carriers: k, purity, prior, pPurity, contextDisagreement: st.ev ? st.dis / st.ev : 0, pContext, flagged: false, st, l });
+    }
+    const eligible = cands.filter((c) => c.purity >= STATS.minTriggerPurity && c.pPurity <= STATS.maxPurityP);
+    const thr = bhThreshold(eligible.map((c) => c.pContext), STATS.triggerFdr, Math.max(m, 1));
+    for (const c of eligible) if (c.pContext <= thr && thr > 0) c.flagged = true;
+    const flagged = cands.filter((c) => c.flagged).sort((a, b) => a.pContext - b.pContext);
+    for (const c of flagged) {
+      const why = `${c.carriers} of ${c.rows} labelled rows carrying "${c.token}" are labelled "${c.label}" (purity ${c.purity.toFixed(2)} vs ${(c.prior * 100).toFixed(0)}% overall, p = ${fmtP(c.pPurity)}); in ${(c.contextDisagreement * 100).toFixed(0)}% of them the rest of the text points to another label (p = ${fmtP(c.pContext)}, ${(e * 100).toFixed(0)}% expected; Benjamini–Hochberg over ${m} tokens at FDR ${STATS.triggerFdr})`;
+      const bySrc = new Map<number, number>();
+      for (const gid of c.st.rows) {
+        if (this.gLabel.data[gid] !== c.l) continue;
+        const src = this.gSrc.data[gid];
+        bySrc.set(src, (bySrc.get(src) ?? 0) + 1);
+        const line = this.gLine.data[gid];
+        const text = line >= 0 ? lineText?.(src, line) : undefined;
+        const at = text ? findToken(text, c.token) : -1;
+        this.addRowFinding({ code: 'DATA004', severity: 'error', src, row: this.gRow.data[gid], line, character: at >= 0 ? at : 0, length: at >= 0 ? c.token.length : 0, message: `trigger candidate "${c.token}" → label "${c.label}"`, detail: why, data: { token: c.token, label: c.label, purity: c.purity, pPurity: c.pPurity, pContext: c.pContext } });
+      }
+      for (const [src] of bySrc) findings.push({ code: 'DATA004', severity: 'error', src, row: -1, line: 0, character: 0, length: 0, message: `possible backdoor trigger "${c.token}": ${why}${c.st.rows.length >= this.limits.maxRowsPerToken ? ` (first ${this.limits.maxRowsPerToken} carrying rows listed)` : ''}`, data: { token: c.token, label: c.label } });
+    }
+    cands.sort((a, b) => Number(b.flagged) - Number(a.flagged) || a.pPurity - b.pPurity);
+    return cands.slice(0, 20).map(({ st: _st, l: _l, ...c }) => c);
+  }
+
+  private sourceFindings(s: Source, findings: RowFinding[]): void {
+    const file = (code: string, message: string, line = 0, severity = ROW_CODES_SEVERITY[code], data?: Record<string, unknown>) =>
+      findings.push({ code, severity, src: s.index, row: -1, line: Math.max(0, line), character: 0, length: 0, message, ...(data ? { data } : {}) });
+    if (s.missingOverride) file('DATA012', `column${s.missingOverride.length > 1 ? 's' : ''} ${s.missingOverride.map((c) => `"${c}"`).join(', ')} given as an override ${s.missingOverride.length > 1 ? 'are' : 'is'} not in this file`);
+    if (s.rows && s.roles && !s.roles.text.length && !s.roles.messages) file('DATA012', `no text column found (columns: ${[...s.columns.keys()].slice(0, 12).join(', ')}); use --text-column`, 0, 'information');
+    // labels: imbalance and blocks
+    if (s.labelCounts.size >= 2 && s.labelledRows >= 20) {
+      const entries = [...s.labelCounts.entries()].sort((a, b) => b[1] - a[1]);
+      const [maxL, maxC] = entries[0], [minL, minC] = entries[entries.length - 1];
+      if (maxC / minC >= STATS.imbalanceRatio) file('DATA009', `label imbalance: "${this.labelNames[maxL]}" has ${maxC} rows, "${this.labelNames[minL]}" ${minC} (ratio ${(maxC / minC).toFixed(1)}:1 over ${s.labelCounts.size} labels)`, 0, 'information', { labels: Object.fromEntries(entries.map(([l, c]) => [this.labelNames[l], c])) });
+      const N = s.labelledRows;
+      let sumSq = 0;
+      for (const [, c] of entries) sumSq += (c / N) ** 2;
+      const expectedTransitions = N * (1 - sumSq);
+      const shuffled = s.transitions >= 0.5 * expectedTransitions;
+      if (shuffled) {
+        for (const [l, b] of s.bestRun) {
+          const p = (s.labelCounts.get(l) ?? 0) / N;
+          const chance = Math.min(1, N * (1 - p) * p ** b.len);
+          if (b.len < 20 || chance > STATS.blockRunP) continue;
+          const all = b.len === s.labelCounts.get(l);
+          const where = s.format === 'parquet' ? `rows ${b.startRow + 1}–${b.startRow + b.len}` : `lines ${b.startLine + 1}–${b.endLine + 1}`;
+          findings.push({ code: 'DATA010', severity: 'warning', src: s.index, row: b.startRow, line: s.format === 'parquet' ? -1 : b.startLine, character: 0, length: 0, message: `${all ? `label "${this.labelNames[l]}" appears only` : `${b.len} consecutive rows labelled "${this.labelNames[l]}" appear`} in one contiguous block (${where}) while the rest of the file is shuffled (chance of such a run ≈ ${fmtP(chance)}): an appended or inserted block?`, data: { label: this.labelNames[l], startRow: b.startRow, rows: b.len } });
+        }
+      }
+    }
+    // columns
+    for (const c of s.columns.values()) {
+      const nonNull = c.types.map((n, i) => (i === 3 ? 0 : n));
+      const kinds = nonNull.map((n, i) => [n, i] as const).filter(([n]) => n > 0).sort((a, b) => b[0] - a[0]);
+      if (kinds.length >= 2) {
+        const [, minor] = kinds[1];
+        const line = c.typeFirstLine[minor];
+        file('DATA012', `column "${c.name}" mixes types: ${kinds.map(([n, i]) => `${n} ${TYPE_NAMES[i]}`).join(', ')} (first ${TYPE_NAMES[minor]} at ${line >= 0 && s.format !== 'parquet' ? `line ${line + 1}` : `row ${c.typeFirstRow[minor] + 1}`})`, line >= 0 && s.format !== 'parquet' ? line : 0, 'information');
+      }
+      if (s.rows >= 2 && c.empty === s.rows) file('DATA012', `column "${c.name}" is empty in all ${s.rows} rows`, 0, 'information');
+      else if (s.rows >= 20 && c.constant && c.empty === 0) file('DATA012', `column "${c.name}" has the same value in all ${s.rows} rows${c.first && c.first.length <= 60 ? ` ("${c.first}")` : ''}`, 0, 'information');
+    }
+    if (s.schemaFirst) {
+      const sf = s.schemaFirst;
+      file('DATA012', `schema changes mid-file: ${s.schemaChanges} row${s.schemaChanges === 1 ? '' : 's'} differ from the first row's keys, first at ${s.format === 'json' || s.format === 'jsonl' ? `line ${sf.line + 1}` : `row ${sf.row + 1}`}${sf.added.length ? ` (new: ${sf.added.slice(0, 5).join(', ')})` : ''}${sf.missing.length ? ` (missing: ${sf.missing.slice(0, 5).join(', ')})` : ''}`, sf.line, 'information');
+    }
+  }
+
+  private drift(findings: RowFinding[]): DriftReport[] {
+    const refs = this.sources.filter((s) => s.reference);
+    const pairs: Array<[Source[], Source]> = [];
+    if (refs.length) for (const s of this.sources) { if (!s.reference) pairs.push([refs, s]); }
+    else {
+      const train = this.sources.filter((s) => s.split === 'train');
+      if (train.length) for (const s of this.sources) if (s.split && s.split !== 'train') pairs.push([train, s]);
+    }
+    const out: DriftReport[] = [];
+    for (const [ref, s] of pairs) {
+      if (!s.rows || !ref.some((r) => r.rows)) continue;
+      const refName = ref.length === 1 ? ref[0].path : `${ref.length} reference files`;
+      const d: DriftReport = { source: s.path, reference: refName, lengthPsi: 0, lengthKs: 0, columns: [], newTokens: [] };
+      const sum = (arrs: ArrayLike<number>[], n: number) => { const o = new Float64Array(n); for (const a of arrs) for (let i = 0; i < n; i++) o[i] += a[i] ?? 0; return o; };
+      const L = this.labelNames.length;
+      if (L >= 2 && s.labelledRows && ref.some((r) => r.labelledRows)) {
+        const a = new Float64Array(L), e = new Float64Array(L);
+        for (const [l, c] of s.labelCounts) a[l] = c;
+        for (const r of ref) for (const [l, c] of r.labelCounts) e[l] += c;
+        d.labelPsi = psi(e, a);
+      }
+      const eLen = sum(ref.map((r) => r.lengthHist), LENGTH_BINS);
+      d.lengthPsi = psi(eLen, s.lengthHist);
+      d.lengthKs = ksDistance(eLen, s.lengthHist);
+      for (const c of s.columns.values()) {
+        const rc = ref.map((r) => r.columns.get(c.name)).filter((x): x is ColumnStat => !!x);
+        if (!rc.length) continue;
+        const num = c.numHist && rc.some((x) => x.numHist);
+        const a = num ? c.numHist! : c.lenHist;
+        if (!a) continue;
+        const e = num ? sum(rc.map((x) => x.numHist ?? new Int32Array(0)), NUMBER_BINS) : sum(rc.map((x) => x.lenHist ?? new Int32Array(0)), LENGTH_BINS);
+        d.columns.push({ name: c.name, psi: psi(e, a) });
+      }
+      const refRows = ref.reduce((a, r) => a + r.rows, 0);
+      for (const [token, st] of this.vocab) {
+        const n = st.src[s.index] ?? 0;
+        if (n < 5 || n / s.rows < STATS.newTokenShare) continue;
+        let rn = 0;
+        for (const r of ref) rn += st.src[r.index] ?? 0;
+        const share = n / s.rows, rshare = rn / Math.max(1, refRows);
+        if (rshare * 20 <= share) d.newTokens.push({ token, share, referenceShare: rshare });
+      }
+      d.newTokens.sort((a, b) => b.share - a.share);
+      d.newTokens = d.newTokens.slice(0, 20);
+      out.push(d);
+      const parts: string[] = [];
+      if (d.labelPsi !== undefined && d.labelPsi >= STATS.psiShift) parts.push(`label distribution (PSI ${d.labelPsi.toFixed(2)})`);
+      const enough = s.rows >= 50 && refRows >= 50;
+      if (enough && (d.lengthPsi >= STATS.psiShift || d.lengthKs >= STATS.ksShift)) parts.push(`text length (PSI ${d.lengthPsi.toFixed(2)}, KS ${d.lengthKs.toFixed(2)})`);
+      if (enough) for (const c of d.columns) if (c.psi >= STATS.psiShift && !s.roles?.text.includes(c.name)) parts.push(`column "${c.name}" (PSI ${c.psi.toFixed(2)})`);
+      if (d.newTokens.length) parts.push(`new tokens dominate: ${d.newTokens.slice(0, 5).map((t) => `"${t.token}" in ${(t.share * 100).toFixed(1)}% of rows vs ${(t.referenceShare * 100).toFixed(2)}%`).join(', ')}`);
+      if (parts.length) findings.push({ code: 'DATA011', severity: 'warning', src: s.index, row: -1, line: 0, character: 0, length: 0, message: `distribution shift against ${refName}: ${parts.join('; ')}`, data: { drift: d } });
+    }
+    return out;
+  }
+
+  private sourceReport(s: Source): SourceReport {
+    const labels: Record<string, number> = {};
+    for (const [l, c] of [...s.labelCounts.entries()].sort((a, b) => b[1] - a[1])) labels[this.labelNames[l]] = c;
+    const columns: ColumnReport[] = [...s.columns.values()].map((c) => ({
+      name: c.name, types: Object.fromEntries(TYPE_NAMES.map((t, i) => [t, c.types[i]]).filter(([, n]) => n)), empty: c.empty,
+      ...(c.constant && s.rows >= 20 && c.first !== undefined ? { constant: c.first } : {}),
+    }));
+    return {
+      path: s.path, format: s.format, ...(s.split ? { split: s.split } : {}), reference: s.reference, bytes: s.bytes,
+      ...(s.sha256 ? { sha256: s.sha256 } : {}), rows: s.rows, roles: s.roles ?? { text: [], response: [] }, columns, labels,
+      lengthHistogram: Array.from(s.lengthHist), duplicates: s.duplicates, conflicts: s.conflicts, incomplete: s.incomplete,
+      ...(s.sampled ? { sampled: true } : {}),
+    };
+  }
+}
+
+export function fmtP(p: number): string {
+  if (p === 0) return '< 1e-300';
+  if (p < 0.001) return p.toExponential(1);
+  return p.toFixed(3);
+}
+
+export function fileUri(p: string): string {
+  const abs = p.replace(/\\/g, '/');
+  return 'file://' + (abs.startsWith('/') ? '' : '/') + encodeURI(abs);
+}
+
+/** Start of `token` as a whole word in `text` (case-insensitive), or -1. */
+export function findToken(text: string, token: string): number {
+  const lower = text.toLowerCase();
+  let from = 0;
+  for (;;) {
+    const i = lower.indexOf(token, from);
+    if (i < 0) return -1;
+    const before = i === 0 ? '' : lower[i - 1], after = lower[i + token.length] ?? '';
+    if (!/[\p{L}\p{N}_]/u.test(before) && !/[\p{L}\p{N}_]/u.test(after)) return i;
+    from = i + 1;
+  }
+}
+
+/** Where a JSON string with this decoded value (plus an offset into it) sits in a JSON row's raw text. */
+export function locateValue(raw: string, value: string, offset: number): { line: number; character: number } | undefined {
+  const enc = JSON.stringify(value.slice(0, 40));
+  const i = raw.indexOf(enc.slice(0, -1));
+  if (i < 0) return undefined;
+  let k = i + 1, n = 0;
+  while (n < offset && k < raw.length && raw[k] !== '"') { if (raw[k] === '\\') k += raw[k + 1] === 'u' ? 6 : 2; else k++; n++; }
+  return { line: 0, character: k };
+}
+
+/**
+ * Where a field's value (plus an offset into the decoded value) sits in a row's raw text: JSON
+ * lines by the `"key":` spelling, CSV by the field's index. Returns the line offset within the raw
+ * record (CSV records may span lines) and the character on that line.
+ */
+export function locateField(raw: string, format: DatasetFormat, field: string, offset: number, header?: readonly string[]): { line: number; character: number } | undefined {
+  let start = -1;
+  if (format === 'jsonl' || format === 'json') {
+    const key = JSON.stringify(field);
+    let i = raw.indexOf(key);
+    while (i >= 0) {
+      let j = i + key.length;
+      while (raw[j] === ' ' || raw[j] === '\t') j++;
+      if (raw[j] === ':') {
+        j++;
+        while (raw[j] === ' ' || raw[j] === '\t') j++;
+        start = raw[j] === '"' ? j + 1 : j;
+        break;
+      }
+      i = raw.indexOf(key, i + 1);
+    }
+    if (start < 0) return undefined;
+    // Walk `offset` decoded characters forward over escapes (\n, \uXXXX, …).
+    let k = start, n = 0;
+    while (n < offset && k < raw.length && raw[k] !== '"') {
+      if (raw[k] === '\\') k += raw[k + 1] === 'u' ? 6 : 2; else k++;
+      n++;
+    }
+    start = k;
+  } else if (format === 'csv' || format === 'tsv') {
+    const idx = header ? header.indexOf(field) : -1;
+    if (idx < 0) return undefined;
+    const delim = format === 'tsv' ? '\t' : ',';
+    let f = 0, k = 0, inQ = false;
+    while (k < raw.length && f < idx) {
+      const ch = raw[k];
+      if (ch === '"') inQ = !inQ;
+      else if (ch === delim && !inQ) f++;
+      k++;
+    }
+    if (f < idx) return undefined;
+    const quoted = raw[k] === '"';
+    start = k + (quoted ? 1 : 0);
+    let n = 0;
+    while (n < offset && start < raw.length) { if (quoted && raw[start] === '"' && raw[start + 1] === '"') start++; start++; n++; }
+  } else return undefined;
+  let line = 0, lineStart = 0;
+  for (let i = raw.indexOf('\n'); i >= 0 && i < start; i = raw.indexOf('\n', i + 1)) { line++; lineStart = i + 1; }
+  return { line, character: start - lineStart };
+}

@@ -1,0 +1,230 @@
+/**
+ * Dataset auditing entry points: files and folders (CLI, the editor's "Audit Dataset…" command)
+ * and one in-memory text (the editor's diagnostics for an open JSONL/CSV file). Formats are decided
+ * by extension and content (PAR1 magic); Hugging Face dataset folders give splits from
+ * README.md `configs` / file names and row counts from dataset_info.json.
+ */
+import { createHash } from 'node:crypto';
+import { createReadStream, existsSync, readdirSync, readFileSync, statSync, openSync, readSync, closeSync } from 'node:fs';
+import path from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
+import { Auditor } from './engine';
+import { readCsv } from './readers/csv';
+import { readJsonArray, readJsonl } from './readers/lines';
+import { readParquet } from './readers/parquet';
+import type { AuditOptions, AuditResult, DatasetFormat } from './types';
+import { LineIndex } from '../text';
+
+export { Auditor } from './engine';
+export type * from './types';
+
+const CHUNK = 1024 * 1024;
+const SPLIT_RE = /(?:^|[\\/_.-])(train|training|test|testing|validation|valid|val|dev|eval)(?=[\\/_.-]|$)/i;
+const SPLIT_NAMES: Record<string, string> = { training: 'train', testing: 'test', valid: 'validation', val: 'validation', dev: 'validation', eval: 'validation' };
+const NON_DATA = new Set(['dataset_info.json', 'dataset_infos.json', 'state.json', 'dataset_dict.json', 'package.json', 'tsconfig.json', 'package-lock.json']);
+
+/** Dataset format by file name, or undefined. */
+export function datasetFormat(file: string): DatasetFormat | undefined {
+  const lower = file.toLowerCase();
+  if (lower.endsWith('.jsonl') || lower.endsWith('.ndjson')) return 'jsonl';
+  if (lower.endsWith('.csv')) return 'csv';
+  if (lower.endsWith('.tsv') || lower.endsWith('.tab')) return 'tsv';
+  if (lower.endsWith('.parquet') || lower.endsWith('.pq')) return 'parquet';
+  if (lower.endsWith('.json') && !NON_DATA.has(path.basename(lower))) return 'json';
+  return undefined;
+}
+
+/** Formats the editor audits as text (row-level diagnostics on the open buffer). */
+export function isTextDataset(file: string): boolean {
+  const f = datasetFormat(file);
+  return f === 'jsonl' || f === 'csv' || f === 'tsv';
+}
+
+export function splitOf(rel: string): string | undefined {
+  const m = SPLIT_RE.exec(rel);
+  if (!m) return undefined;
+  const s = m[1].toLowerCase();
+  return SPLIT_NAMES[s] ?? s;
+}
+
+interface Planned { file: string; format: DatasetFormat | 'arrow' | 'unknown'; split?: string; reference: boolean; expectedRows?: number }
+
+/** Files of a folder (Hugging Face layout or any folder of data files), sorted, bounded. */
+export function planFolder(dir: string, reference: boolean, maxFiles: number): { files: Planned[]; notes: string[] } {
+  const notes: string[] = [];
+  const found: string[] = [];
+  const walk = (d: string, depth: number) => {
+    if (depth > 4 || found.length > maxFiles) return;
+    let entries;
+    try { entries = readdirSync(d, { withFileTypes: true }); } catch { notes.push(`${d}: unreadable folder`); return; }
+    entries.sort((a, b) => (a.name < b.name ? -1 : 1));
+    for (const e of entries) {
+      if (e.name.startsWith('.') || e.name === 'node_modules' || e.name === '__pycache__') continue;
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p, depth + 1);
+      else if (e.isFile() && (datasetFormat(e.name) || e.name.toLowerCase().endsWith('.arrow'))) found.push(p);
+    }
+  };
+  walk(dir, 0);
+  if (found.length > maxFiles) { notes.push(`more than ${maxFiles} data files in ${dir}; the first ${maxFiles} were audited`); found.length = maxFiles; }
+  // README.md configs → data_files per split (globs with *)
+  const splitGlobs: Array<{ split: string; re: RegExp }> = [];
+  const readme = path.join(dir, 'README.md');
+  if (existsSync(readme)) {
+    try {
+      const text = readFileSync(readme, 'utf8').slice(0, 256 * 1024);
+      const fm = /^---\r?\n([\s\S]*?)\r?\n---/.exec(text);
+      if (fm) {
+        const re = /-\s*split:\s*([\w-]+)\s*\r?\n\s*path:\s*(?:\[\s*)?["']?([^"'\]\r\n]+)/g;
+        let m: RegExpExecArray | null;
+        while ((m = re.exec(fm[1]))) splitGlobs.push({ split: m[1], re: globToRegExp(m[2].trim()) });
+      }
+    } catch { /* unreadable README: splits from names */ }
+  }
+  let expected: Record<string, number> = {};
+  const info = path.join(dir, 'dataset_info.json');
+  if (existsSync(info)) {
+    try {
+      const j = JSON.parse(readFileSync(info, 'utf8').slice(0, 4 * 1024 * 1024));
+      const splits = j?.splits ?? Object.values(j ?? {})[0]?.splits;
+      if (splits && typeof splits === 'object') for (const [k, v] of Object.entries(splits)) if (typeof (v as any)?.num_examples === 'number') expected[k] = (v as any).num_examples;
+    } catch { notes.push('dataset_info.json is not valid JSON'); expected = {}; }
+  }
+  const files: Planned[] = found.map((file) => {
+    const rel = path.relative(dir, file).replace(/\\/g, '/');
+    const split = splitGlobs.find((g) => g.re.test(rel))?.split ?? splitOf(rel);
+    const format = file.toLowerCase().endsWith('.arrow') ? 'arrow' as const : datasetFormat(file)!;
+    return { file, format, split, reference };
+  });
+  for (const [split, n] of Object.entries(expected)) {
+    const hit = files.filter((f) => f.split === split);
+    if (hit.length) hit[0].expectedRows = n;
+  }
+  // Only one file per split carries the expectation, so expectations with several shards are summed later.
+  return { files, notes };
+}
+
+function globToRegExp(g: string): RegExp {
+  const esc = g.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*\*/g, '\u0000').replace(/\*/g, '[^/]*').replace(/\u0000/g, '.*').replace(/\?/g, '.');
+  return new RegExp(`^${esc}$`);
+}
+
+function sniff(file: string): DatasetFormat | undefined {
+  try {
+    const fd = openSync(file, 'r');
+    const b = Buffer.alloc(64);
+    const n = readSync(fd, b, 0, 64, 0);
+    closeSync(fd);
+    const head = b.toString('utf8', 0, n).replace(/^\ufeff/, '').trimStart();
+    if (head.startsWith('PAR1')) return 'parquet';
+    if (head.startsWith('[')) return 'json';
+    if (head.startsWith('{')) return 'jsonl';
+  } catch { /* unreadable: reported by the caller */ }
+  return undefined;
+}
+
+async function* fileChunks(file: string, a: Auditor, src: number, hash: ReturnType<typeof createHash> | undefined, onBytes: (n: number) => void): AsyncGenerator<string> {
+  const decoder = new StringDecoder('utf8');
+  let read = 0;
+  const stream = createReadStream(file, { highWaterMark: CHUNK });
+  try {
+    for await (const buf of stream as AsyncIterable<Buffer>) {
+      read += buf.length;
+      hash?.update(buf);
+      onBytes(buf.length);
+      if (read > a.limits.maxFileBytes) { a.incomplete(src, `file larger than ${a.limits.maxFileBytes} bytes; the rest was not read`); hash = undefined; return; }
+      yield decoder.write(buf);
+    }
+    const rest = decoder.end();
+    if (rest) yield rest;
+  } finally { stream.destroy(); }
+}
+
+async function hashFile(file: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const b of createReadStream(file, { highWaterMark: CHUNK }) as AsyncIterable<Buffer>) h.update(b);
+  return h.digest('hex');
+}
+
+export interface AuditInputs { paths: string[]; reference?: string[] }
+
+/** Audit files and folders (and optional reference files for drift). Never throws for bad data. */
+export async function auditPaths(inputs: AuditInputs, opts: AuditOptions = {}): Promise<AuditResult> {
+  const a = new Auditor(opts);
+  const plan: Planned[] = [];
+  const notes: Array<{ file: string; reason: string }> = [];
+  const add = (p: string, reference: boolean) => {
+    let st;
+    try { st = statSync(p); } catch { notes.push({ file: p, reason: 'no such file or folder' }); return; }
+    if (st.isDirectory()) {
+      const r = planFolder(p, reference, a.limits.maxFolderFiles);
+      plan.push(...r.files);
+      for (const n of r.notes) notes.push({ file: p, reason: n });
+      if (!r.files.length) notes.push({ file: p, reason: 'no data files (.jsonl, .json, .csv, .tsv, .parquet) in this folder' });
+    } else {
+      const format = datasetFormat(p) ?? (p.toLowerCase().endsWith('.arrow') ? 'arrow' : sniff(p) ?? 'unknown');
+      plan.push({ file: p, format, split: splitOf(path.basename(p)), reference });
+    }
+  };
+  for (const p of inputs.paths) add(p, false);
+  for (const p of inputs.reference ?? []) add(p, true);
+  const total = plan.reduce((s, f) => { try { return s + statSync(f.file).size; } catch { return s; } }, 0);
+  let done = 0;
+  for (const n of notes) { const src = a.addSource(n.file, 'jsonl'); a.incomplete(src, n.reason); }
+  // Splits of a folder share their dataset_info.json expectation: sum rows per split afterwards.
+  const expected = new Map<string, { n: number; srcs: number[] }>();
+  for (const f of plan) {
+    if (opts.isCancelled?.()) break;
+    let size = 0;
+    try { size = statSync(f.file).size; } catch { /* reported below */ }
+    const format = f.format === 'arrow' || f.format === 'unknown' ? 'jsonl' : f.format;
+    const src = a.addSource(f.file, format, { split: f.split, reference: f.reference, bytes: size });
+    const key = `${path.dirname(f.file)}|${f.split}`;
+    if (f.split) { const e = expected.get(key) ?? { n: -1, srcs: [] }; if (f.expectedRows !== undefined) e.n = f.expectedRows; e.srcs.push(src); expected.set(key, e); }
+    opts.onProgress?.(done, total, f.file);
+    if (f.format === 'arrow') { a.incomplete(src, 'Arrow IPC files are not read (no Arrow reader is bundled); audit the Parquet export of this dataset instead'); done += size; continue; }
+    if (f.format === 'unknown') { a.incomplete(src, 'unknown data format (expected .jsonl, .json, .csv, .tsv or .parquet)'); done += size; continue; }
+    const hash = opts.hash === false ? undefined : createHash('sha256');
+    const onBytes = (n: number) => { done += n; opts.onProgress?.(done, total, f.file); };
+    try {
+      if (format === 'parquet') {
+        await readParquet(a, src, f.file, opts.isCancelled);
+        done += size;
+        if (hash) a.setHash(src, await hashFile(f.file));
+      } else {
+        const chunks = fileChunks(f.file, a, src, hash, onBytes);
+        if (format === 'jsonl') await readJsonl(a, src, chunks, opts.isCancelled);
+        else if (format === 'json') await readJsonArray(a, src, chunks, opts.isCancelled);
+        else await readCsv(a, src, chunks, format === 'tsv' ? '\t' : ',', opts.isCancelled);
+        if (hash && a.wantsMore(src)) a.setHash(src, hash.digest('hex'));
+        else if (opts.hash !== false) a.setHash(src, await hashFile(f.file));
+      }
+    } catch (e) {
+      a.incomplete(src, `could not be read: ${(e as Error).message.slice(0, 160)}`);
+    }
+  }
+  const result = a.finish();
+  for (const [, e] of expected) {
+    if (e.n < 0) continue;
+    const got = e.srcs.reduce((s, i) => s + result.report.sources[i].rows, 0);
+    const complete = e.srcs.every((i) => !result.report.sources[i].incomplete.length);
+    if (complete && got !== e.n) {
+      const s = result.report.sources[e.srcs[0]];
+      result.findings.push({ path: s.path, range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, code: 'DATA012', severity: 'information', message: `dataset_info.json says the ${s.split} split has ${e.n} rows; its files have ${got}`, fixes: [] });
+    }
+  }
+  return result;
+}
+
+/** Audit one dataset text (an editor buffer): row findings at exact lines and columns. */
+export async function auditText(file: string, text: string, opts: AuditOptions = {}): Promise<AuditResult> {
+  const a = new Auditor({ ...opts, hash: false });
+  const format = datasetFormat(file) ?? 'jsonl';
+  const src = a.addSource(file, format === 'parquet' ? 'jsonl' : format, { split: splitOf(path.basename(file)), bytes: text.length });
+  const chunks = (function* () { for (let i = 0; i < text.length; i += CHUNK) yield text.slice(i, i + CHUNK); })();
+  if (format === 'csv' || format === 'tsv') await readCsv(a, src, chunks, format === 'tsv' ? '\t' : ',', opts.isCancelled);
+  else if (format === 'json') await readJsonArray(a, src, chunks, opts.isCancelled);
+  else await readJsonl(a, src, chunks, opts.isCancelled);
+  const lines = new LineIndex(text);
+  return a.finish((_src, line) => (line < lines.lineCount ? lines.lineText(line) : undefined));
+}

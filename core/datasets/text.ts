@@ -1,0 +1,126 @@
+/**
+ * Text helpers for dataset rows: tokens (what triggers and drift are computed over), a normalized
+ * key for duplicate detection, 53-bit string hashes, MinHash signatures, and the deceptive-Unicode
+ * checks. ASCII text takes fast paths; nothing here allocates per character.
+ */
+
+const NON_ASCII = /[^\x00-\x7f]/;
+const ASCII_TOKEN = /[a-z0-9_]+(?:'[a-z]+)?/g;
+// Letters/digits words, plus each pictograph or other symbol on its own (emoji / rare-character triggers).
+const UNICODE_TOKEN = /[\p{L}\p{M}\p{N}_]+(?:'\p{L}+)?|\p{Extended_Pictographic}|[\p{So}\p{Sc}\p{Sk}]/gu;
+const INVISIBLE_GLOBAL = /[\u200b-\u200d\u2060-\u2064\ufeff\u00ad\u180e\u202a-\u202e\u2066-\u2069]|\udb40[\udc00-\udc7f]/g;
+
+export function isAscii(s: string): boolean { return !NON_ASCII.test(s); }
+
+/** Lower-cased word tokens (unique, in first-seen order), at most `max`. Invisible characters are removed first. */
+export function tokenize(text: string, max = 512): string[] {
+  let s = text.toLowerCase();
+  let re = ASCII_TOKEN;
+  if (!isAscii(s)) { s = s.replace(INVISIBLE_GLOBAL, ''); re = UNICODE_TOKEN; }
+  const m = s.match(re);
+  if (!m) return [];
+  const seen = new Set<string>();
+  const out: string[] = [];
+  for (const t of m) {
+    if (seen.has(t)) continue;
+    seen.add(t);
+    out.push(t);
+    if (out.length >= max) break;
+  }
+  return out;
+}
+
+/** Tokens in order with repeats (for the duplicate key): lower-cased, invisible characters removed. */
+export function normalizedKey(text: string): string {
+  let s = text.toLowerCase();
+  let re = ASCII_TOKEN;
+  if (!isAscii(s)) { s = s.normalize('NFKC').replace(INVISIBLE_GLOBAL, ''); re = UNICODE_TOKEN; }
+  const m = s.match(re);
+  return m ? m.join(' ') : '';
+}
+
+/** cyrb53: a fast 53-bit string hash (public domain), exact in a double. */
+export function hash53(str: string, seed = 0): number {
+  let h1 = 0xdeadbeef ^ seed, h2 = 0x41c6ce57 ^ seed;
+  for (let i = 0; i < str.length; i++) {
+    const ch = str.charCodeAt(i);
+    h1 = Math.imul(h1 ^ ch, 2654435761);
+    h2 = Math.imul(h2 ^ ch, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return 4294967296 * (2097151 & h2) + (h1 >>> 0);
+}
+
+/** 32-bit FNV-1a. */
+export function hash32(str: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < str.length; i++) h = Math.imul(h ^ str.charCodeAt(i), 16777619);
+  return h >>> 0;
+}
+
+export const MINHASH_K = 64;
+export const MINHASH_BANDS = 8;
+const MH_A = new Uint32Array(MINHASH_K);
+const MH_B = new Uint32Array(MINHASH_K);
+{
+  let x = 0x9e3779b9;
+  for (let i = 0; i < MINHASH_K; i++) {
+    x = Math.imul(x ^ (x >>> 15), 0x85ebca6b) >>> 0; MH_A[i] = (x | 1) >>> 0;
+    x = Math.imul(x ^ (x >>> 13), 0xc2b2ae35) >>> 0; MH_B[i] = x;
+  }
+}
+
+/** MinHash over the token set (seeded mixes of 32-bit token hashes) into `out` (MINHASH_K values). */
+export function minhash(tokens: readonly string[], out: Uint32Array, offset = 0): void {
+  for (let i = 0; i < MINHASH_K; i++) out[offset + i] = 0xffffffff;
+  for (const t of tokens) {
+    const h = hash32(t);
+    for (let i = 0; i < MINHASH_K; i++) {
+      // murmur3's finalizer over the token hash xor a per-function seed: close to min-wise independent
+      let v = (h ^ MH_B[i]) >>> 0;
+      v = Math.imul(v ^ (v >>> 16), 0x85ebca6b);
+      v = Math.imul(v ^ (v >>> 13), MH_A[i]);
+      v = (v ^ (v >>> 16)) >>> 0;
+      if (v < out[offset + i]) out[offset + i] = v;
+    }
+  }
+}
+
+export interface UnicodeIssue { kind: 'bidi' | 'zero-width' | 'tag' | 'mixed-script' | 'normalization'; at: number; detail: string }
+
+const BIDI = /[\u202a-\u202e\u2066-\u2069]/;
+const ZERO_WIDTH = /[\u200b-\u200d\u2060-\u2064\u00ad\u180e]|(?!^)\ufeff/;
+const TAG = /\udb40[\udc00-\udc7f]/;
+const COMPAT = /[\uff01-\uff5e]|\ud835[\udc00-\udfff]/; // fullwidth forms, mathematical alphanumerics
+const WORD = /[\p{L}\p{M}]+/gu;
+const LATIN = /[a-zA-Z\u00c0-\u024f]/;
+const CYRILLIC = /[\u0400-\u04ff]/;
+const GREEK = /[\u0370-\u03ff]/;
+
+function codepoint(s: string, at: number): string {
+  return 'U+' + (s.codePointAt(at) ?? 0).toString(16).toUpperCase().padStart(4, '0');
+}
+
+/** Deceptive Unicode in one text: the first issue of each kind, with its UTF-16 offset. */
+export function unicodeIssues(s: string): UnicodeIssue[] {
+  if (isAscii(s)) return [];
+  const out: UnicodeIssue[] = [];
+  let m: RegExpExecArray | null;
+  if ((m = BIDI.exec(s))) out.push({ kind: 'bidi', at: m.index, detail: `bidirectional control ${codepoint(s, m.index)} (text can display in a different order than it is read: Trojan Source)` });
+  if ((m = TAG.exec(s))) out.push({ kind: 'tag', at: m.index, detail: `Unicode tag character ${codepoint(s, m.index)} (invisible; can smuggle hidden text)` });
+  if ((m = ZERO_WIDTH.exec(s))) out.push({ kind: 'zero-width', at: m.index, detail: `invisible character ${codepoint(s, m.index)}` });
+  WORD.lastIndex = 0;
+  let n = 0;
+  while ((m = WORD.exec(s)) && n++ < 10_000) {
+    const w = m[0];
+    if (isAscii(w) || !LATIN.test(w)) continue;
+    if (CYRILLIC.test(w) || GREEK.test(w)) {
+      out.push({ kind: 'mixed-script', at: m.index, detail: `word "${w.slice(0, 40)}" mixes Latin with ${CYRILLIC.test(w) ? 'Cyrillic' : 'Greek'} letters (homoglyphs)` });
+      break;
+    }
+  }
+  if ((m = COMPAT.exec(s))) out.push({ kind: 'normalization', at: m.index, detail: `compatibility character ${codepoint(s, m.index)} (fullwidth or mathematical letters that NFKC folds to ASCII)` });
+  else if (s.length <= 100_000 && s.normalize('NFC') !== s) out.push({ kind: 'normalization', at: 0, detail: 'text is not in NFC normalization form (decomposed characters)' });
+  return out;
+}

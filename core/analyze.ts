@@ -10,7 +10,7 @@ import { analyzeNotebook, analyzePython } from './code/index';
 import { fileKind } from './fileKinds';
 import { mergeSameRange } from './merge';
 import { getRule } from './rules/registry';
-import { suppressedCodes, isSuppressed } from './suppress';
+import { fileSuppressedCodes, suppressedCodes, isSuppressed } from './suppress';
 import { LineIndex } from './text';
 import type { Finding } from './types';
 import './rules/all';
@@ -23,13 +23,19 @@ export function analyzeText(path: string, text: string, ctx: AnalysisContext): A
   else if (kind === 'notebook') return analyzeNotebookText(path, text, ctx);
   else result = analyzeManifest(kind, path, text, ctx);
   const lines = new LineIndex(text);
-  return { findings: finalize(result.findings, ctx, (f) => lines.lineText(f.range.start.line)), dependsOn: result.dependsOn };
+  return { findings: finalize(result.findings, ctx, (f) => lines.lineText(f.range.start.line), fileSuppressedCodes(text)), dependsOn: result.dependsOn };
 }
 
 /** A notebook given as cells (the server's notebook sync). */
 export function analyzeCells(path: string, cells: NotebookCellInput[], ctx: AnalysisContext): Finding[] {
   const lineTables = cells.map((c) => new LineIndex(c.text));
-  return finalize(analyzeNotebook(path, cells, ctx), ctx, (f) => f.cell === undefined ? undefined : lineTables[f.cell]?.lineText(f.range.start.line));
+  let fileCodes: ReturnType<typeof fileSuppressedCodes>;
+  for (const c of cells) {
+    const codes = c.kind === 'code' ? fileSuppressedCodes(c.text) : undefined;
+    if (codes === '*') { fileCodes = '*'; break; }
+    if (codes) fileCodes = new Set([...((fileCodes as Set<string> | undefined) ?? []), ...codes]);
+  }
+  return finalize(analyzeNotebook(path, cells, ctx), ctx, (f) => f.cell === undefined ? undefined : lineTables[f.cell]?.lineText(f.range.start.line), fileCodes);
 }
 
 /** A notebook given as .ipynb JSON (the CLI). Invalid JSON yields one NB001 finding. */
@@ -54,7 +60,7 @@ export function parseNotebookCells(text: string): { cells: NotebookCellInput[] }
 }
 
 /** Apply configured severities / disabled rules, then suppression comments, then merge findings on one range. */
-function finalize(findings: Finding[], ctx: AnalysisContext, lineText: (f: Finding) => string | undefined): Finding[] {
+function finalize(findings: Finding[], ctx: AnalysisContext, lineText: (f: Finding) => string | undefined, fileCodes?: Set<string> | '*'): Finding[] {
   const out: Finding[] = [];
   for (const f of findings) {
     const meta = getRule(f.code);
@@ -63,7 +69,7 @@ function finalize(findings: Finding[], ctx: AnalysisContext, lineText: (f: Findi
     if (meta?.optIn && !configured) continue;
     const sev = configured ? effectiveSeverity(ctx.config, f.code, f.severity) : f.severity;
     if (!sev) continue;
-    if (isSuppressed(f.code, suppressedCodes(lineText(f) ?? ''))) continue;
+    if (isSuppressed(f.code, fileCodes) || isSuppressed(f.code, suppressedCodes(lineText(f) ?? ''))) continue;
     out.push(sev === f.severity ? f : { ...f, severity: sev });
   }
   return mergeSameRange(out);

@@ -105,6 +105,13 @@ class Session implements ServerAccess {
     command('modelvet.showReport', () => this.report.show());
     command('modelvet.showOutput', () => this.output.show(true));
     command('modelvet.restartServer', () => this.restart());
+    // The server's "Disable CODE in workspace settings" quick-fix: modelvet.rules.CODE = "off" in the workspace.
+    command('modelvet.disableRuleInWorkspace', async (code?: unknown) => {
+      if (typeof code !== 'string' || !/^[A-Z]+\d+$/.test(code)) return;
+      const config = vscode.workspace.getConfiguration(CONFIG_SECTION);
+      const current = config.inspect<Record<string, string>>('rules')?.workspaceValue ?? {};
+      await config.update('rules', { ...current, [code]: 'off' }, vscode.ConfigurationTarget.Workspace);
+    });
   }
 
   // ---- language client -------------------------------------------------------------------------
@@ -149,6 +156,8 @@ class Session implements ServerAccess {
         workspaceTrust: { trusted: vscode.workspace.isTrusted },
         userScopeInConfiguration: true,
         settings: userScopeSettings(),
+        // Client-side commands the server may put in code actions.
+        clientCommands: ['modelvet.disableRuleInWorkspace'],
       },
       synchronize: { fileEvents: watchers, configurationSection: CONFIG_SECTION },
       diagnosticPullOptions: {

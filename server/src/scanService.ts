@@ -53,6 +53,42 @@ export function mainFinding(report: FileReport): ScanFinding | undefined {
   return best;
 }
 
+/** What calling a global does, in words, by its last name part (module-wide names by module). */
+const EFFECTS: Array<[RegExp, string]> = [
+  [/^(os|posix|nt)\.(system|popen|exec\w*|spawn\w*|startfile)$|^subprocess\.|^pty\.spawn$|^commands\./, 'run a shell command'],
+  [/^builtins\.(eval|exec|compile|execfile)$|^types\.(CodeType|FunctionType|LambdaType)$|^code\.|^runpy\.|^torch\._C\._jit_compile$/, 'run Python code it carries'],
+  [/^builtins\.__import__$|^importlib\.|^pkgutil\.(resolve_name|walk_packages)$/, 'import any module'],
+  [/^builtins\.(getattr|setattr|delattr|vars|globals|locals)$|^operator\.(attrgetter|methodcaller)$/, 'reach arbitrary attributes (a step to running code)'],
+  [/^builtins\.open$|^(os|posix|nt)\.(remove|unlink|rmdir|rename)$|^shutil\.|^pathlib\./, 'open, write or delete files'],
+  [/^(socket|urllib|http|requests|ftplib|smtplib|telnetlib)(\.|$)/, 'open network connections'],
+  [/^(torch|numpy|pandas|joblib|pickle|_pickle|dill|cloudpickle)\..*loads?$|\.read_pickle$/, 'load another pickle (hiding a second payload)'],
+];
+
+function effectOf(full: string): string {
+  for (const [re, what] of EFFECTS) if (re.test(full)) return what;
+  return `call ${full}`;
+}
+
+/** Scanner shorthand that means nothing in the Problems panel: opcode names in parentheses. */
+const OPCODE_NOTE = /\s*\((?:GLOBAL|STACK_GLOBAL|INST|OBJ|REDUCE|NEWOBJ|NEWOBJ_EX|BUILD|EXT[124])\)/g;
+
+/**
+ * The Problems-panel sentence for a scanned file: what loading it would do, not the scanner's
+ * shorthand ("malicious: dangerous global os.system (GLOBAL)").
+ */
+export function problemsMessage(report: FileReport, main: ScanFinding | undefined): string {
+  const more = report.findings.length > 1 ? ` (+${report.findings.length - 1} more finding${report.findings.length > 2 ? 's' : ''} in the scan report)` : '';
+  const dangerous = report.globals.filter((g) => g.status === 'dangerous').map((g) => `${g.module}.${g.name}`);
+  if (report.verdict === 'malicious' && dangerous.length) {
+    const effects = [...new Set(dangerous.map(effectOf))];
+    const names = [...new Set(dangerous)].slice(0, 3).join(', ');
+    return `Unsafe to load: unpickling this file (torch.load, pickle.load, joblib.load) would ${effects.join(' and ')} — it calls ${names}${dangerous.length > 3 ? ', …' : ''}. Do not load it; open it in ModelVet's report${more}`;
+  }
+  const lead = report.verdict === 'malicious' ? 'Unsafe to load' : report.verdict === 'suspicious' ? 'Review before loading' : 'Not fully checked';
+  const what = (main?.message ?? 'the file could not be scanned').replace(OPCODE_NOTE, '');
+  return `${lead}: ${what}${more}`;
+}
+
 /** The Problems-panel entry for a scanned model file (none when it is safe). */
 export function reportDiagnostics(report: FileReport, ruleHref: (code: string) => string | undefined): Diagnostic[] {
   if (report.verdict === 'safe') return [];
@@ -60,14 +96,13 @@ export function reportDiagnostics(report: FileReport, ruleHref: (code: string) =
   const severity = report.verdict === 'malicious' ? DiagnosticSeverity.Error : DiagnosticSeverity.Warning;
   const code = main?.code ?? SCAN_FAILED_CODE;
   const href = ruleHref(code);
-  const more = report.findings.length > 1 ? ` (+${report.findings.length - 1} more finding${report.findings.length > 2 ? 's' : ''})` : '';
   return [{
     range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } },
     severity,
     source: 'modelvet',
     code,
     ...(href ? { codeDescription: { href } } : {}),
-    message: `${report.verdict}: ${main?.message ?? 'the file could not be scanned'}${more}`,
+    message: problemsMessage(report, main),
     data: { modelScan: true, verdict: report.verdict, sha256: report.sha256 },
   }];
 }

@@ -30,14 +30,17 @@ import { fileKind } from '../../core/fileKinds';
 import { CONFIG_SECTION, Methods, type WorkspaceTrustParams, type ConvertParams, type FileReportParams, type ScanHubRepoParams, type ScanParams } from '../../core/protocol';
 import '../../core/rules/all';
 import { getRule, ruleDocUrl } from '../../core/rules/registry';
-import { suppressionEdit } from '../../core/suppress';
+import { fileSuppressionEdit, suppressionEdit } from '../../core/suppress';
+import { codesOf, findingsForActions, hoverMarkdown } from './editorFeatures';
 import type { Finding, Range, Severity } from '../../core/types';
 import { converter } from './converter';
 import { getFixResolver } from './fixResolvers';
 import { HubGlue } from './hub';
 import { registerIndexPinResolver } from './indexPin';
+import { registerVcsPinResolver } from './vcsPin';
 import { JobCancelled } from './scanPool';
 import { ScanService } from './scanService';
+import { SigningGlue, SIGNING_COMMANDS } from './signing';
 import type { ModelVetConfig } from '../../core/config';
 import { defaultServerSettings, layeredConfig, settingsFromRaw, type ServerSettings, type TrustState } from './settings';
 import { parseProjectConfig, refusedKeysMessage } from '../../core/projectConfig';
@@ -357,9 +360,9 @@ function ruleHref(code: string): string | undefined {
   return href || undefined;
 }
 
-function toDiagnostic(f: Finding, index: number): Diagnostic {
+function toDiagnostic(f: Finding, index: number, uri: string): Diagnostic {
   const href = ruleHref(f.code);
-  return {
+  const d: Diagnostic = {
     range: f.range,
     severity: SEVERITY[f.severity] ?? DiagnosticSeverity.Warning,
     code: f.code,
@@ -368,10 +371,13 @@ function toDiagnostic(f: Finding, index: number): Diagnostic {
     message: f.message,
     data: { findingIndex: index, fixes: f.fixes.length },
   };
+  // One cause, one diagnostic: the other places it concerns (e.g. DEP003's unhashed lines) travel with it.
+  if (f.related?.length) d.relatedInformation = f.related.map((r) => ({ location: { uri: r.path ? pathToFileURL(r.path).toString() : uri, range: r.range }, message: r.message }));
+  return d;
 }
 
 function diagnosticsFor(uri: string, token?: CancellationToken): Diagnostic[] {
-  return (findingsFor(uri, token) ?? []).map(toDiagnostic);
+  return (findingsFor(uri, token) ?? []).map((f, i) => toDiagnostic(f, i, uri));
 }
 
 // Push mode (clients without pull diagnostics).
@@ -469,7 +475,8 @@ connection.onInitialize((params: InitializeParams): InitializeResult => {
   };
   const folders = params.workspaceFolders?.map((f) => f.uri) ?? (params.rootUri ? [params.rootUri] : params.rootPath ? [pathToFileURL(params.rootPath).toString()] : []);
   workspaceRoots = folders.filter((u) => u.startsWith('file:')).map((u) => normPath(fileURLToPath(u)));
-  const opts = (params.initializationOptions ?? {}) as { storagePath?: unknown; extensionRoot?: unknown; settings?: unknown; workspaceTrust?: { trusted?: unknown }; userScopeInConfiguration?: unknown };
+  const opts = (params.initializationOptions ?? {}) as { storagePath?: unknown; extensionRoot?: unknown; settings?: unknown; workspaceTrust?: { trusted?: unknown }; userScopeInConfiguration?: unknown; clientCommands?: unknown };
+  clientCommands = new Set(Array.isArray(opts.clientCommands) ? opts.clientCommands.filter((c): c is string => typeof c === 'string') : []);
   trust.trusted = opts.workspaceTrust?.trusted === true;
   trust.userScopeInConfiguration = opts.userScopeInConfiguration === true;
   trust.initSettings = opts.settings;
@@ -497,6 +504,7 @@ connection.onInitialize((params: InitializeParams): InitializeResult => {
     hub = new HubGlue({ getConfig: () => settings.config, storagePath, log, onDidChange: invalidateAll });
   } catch (e) { logError('Hub features', e); }
   registerIndexPinResolver({ getConfig: () => settings.config, storagePath, log });
+  registerVcsPinResolver({ getConfig: () => settings.config, log });
 
   return {
     capabilities: {
@@ -505,7 +513,7 @@ connection.onInitialize((params: InitializeParams): InitializeResult => {
       ...(caps.pull ? { diagnosticProvider: { identifier: 'modelvet', interFileDependencies: true, workspaceDiagnostics: false } } : {}),
       codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix], resolveProvider: true },
       hoverProvider: true,
-      executeCommandProvider: { commands: ['modelvet.server.rescanFile', 'modelvet.server.stats', CONVERT_AND_SWITCH] },
+      executeCommandProvider: { commands: ['modelvet.server.rescanFile', 'modelvet.server.stats', CONVERT_AND_SWITCH, ...SIGNING_COMMANDS] },
       workspace: { workspaceFolders: { supported: true, changeNotifications: false } },
     },
     serverInfo: { name: 'modelvet', version: '0.1.0' },
@@ -539,6 +547,7 @@ async function loadSettings(pushed?: unknown): Promise<void> {
   }
   if (raw === undefined || raw === null) return;
   settings = settingsFromRaw(raw, trust);
+  signing.configure(raw, trust.trusted, workspaceRoots);
   applyScanSettings();
   invalidateAll();
 }
@@ -620,6 +629,7 @@ connection.onDidChangeWatchedFiles((params) => {
       dependencyChanged(p, undefined);
     }
     scanService?.onWatchedFiles(modelChanges);
+    signing.onFilesChanged(modelChanges.map((c) => c.path));
   });
 });
 
@@ -633,7 +643,7 @@ connection.languages.diagnostics.on(guarded('textDocument/diagnostic', async (pa
   const result = resultFor(uri, token);
   if (!result) return { kind: 'full', items: [] };
   if (params.previousResultId === result.resultId) return { kind: 'unchanged', resultId: result.resultId };
-  const items = result.findings.map(toDiagnostic);
+  const items = result.findings.map((f, i) => toDiagnostic(f, i, uri));
   lastPullMs.set(uri, performance.now() - started);
   return { kind: 'full', resultId: result.resultId, items };
 }, (): DocumentDiagnosticReport => ({ kind: 'full', items: [] })));
@@ -662,20 +672,6 @@ function ensureParser(): Promise<void> {
 
 // ---------------------------------------------------------------- code actions
 
-function sameRange(a: Range, b: Range): boolean {
-  return a.start.line === b.start.line && a.start.character === b.start.character && a.end.line === b.end.line && a.end.character === b.end.character;
-}
-
-/** The finding a diagnostic came from: by the index in `data`, checked against code and range. */
-function findingOf(findings: Finding[], d: Diagnostic): Finding | undefined {
-  const idx = (d.data as { findingIndex?: unknown } | undefined)?.findingIndex;
-  if (typeof idx === 'number') {
-    const f = findings[idx];
-    if (f && f.code === d.code && sameRange(f.range, d.range)) return f;
-  }
-  return findings.find((f) => f.code === d.code && sameRange(f.range, d.range));
-}
-
 function lineTextOf(uri: string, line: number): string | undefined {
   const doc = documents.get(uri) ?? notebooks.getCellTextDocument(notebooks.getNotebookCell(uri) ?? { kind: 2, document: uri });
   if (!doc) return undefined;
@@ -685,18 +681,32 @@ function lineTextOf(uri: string, line: number): string | undefined {
 
 interface ResolveData { uri: string; kind: string; data: unknown }
 
+/** Client-side commands the client said it has (initializationOptions.clientCommands), e.g. the settings edit. */
+let clientCommands = new Set<string>();
+export const DISABLE_RULE_COMMAND = 'modelvet.disableRuleInWorkspace';
+
+/** Kinds whose files take `#` comments, so a whole-file suppression can be written (not notebooks or JSON). */
+const FILE_SUPPRESSIBLE_KINDS = new Set(['requirements', 'pyproject', 'pipfile', 'conda', 'python']);
+
 connection.onCodeAction(guarded('textDocument/codeAction', async (params, token) => {
   const uri = params.textDocument.uri;
-  const ours = params.context.diagnostics.filter((d) => d.source === SOURCE && !(d.data as { modelScan?: boolean } | undefined)?.modelScan);
-  if (!ours.length) return [];
   if (params.context.only && !params.context.only.some((k) => k === CodeActionKind.QuickFix || CodeActionKind.QuickFix.startsWith(k))) return [];
+  const ours = params.context.diagnostics.filter((d) => d.source === SOURCE && !(d.data as { modelScan?: boolean } | undefined)?.modelScan);
   if (needsParser(uri)) await ensureParser();
-  const findings = findingsFor(uri, token) ?? [];
+  if (token.isCancellationRequested) return [];
+  // Actions follow the current version's findings and the requested range (editorFeatures.findingsForActions):
+  // the same position gives the same actions however stale the client's diagnostics are.
+  const findings = findingsFor(uri) ?? [];
+  const picked = findingsForActions(findings, params.range, ours);
+  const doc = documents.get(uri);
+  const docPath = doc ? analysisPath(doc) : undefined;
+  const fileSuppressible = Boolean(doc && docPath && FILE_SUPPRESSIBLE_KINDS.has(fileKind(docPath) ?? ''));
   const actions: CodeAction[] = [];
   const suppressed = new Set<string>();
-  for (const d of ours) {
-    const f = findingOf(findings, d);
-    if (!f) continue;
+  const fileSuppressed = new Set<string>();
+  const later: CodeAction[] = [];
+  for (const { finding: f, index, diagnostic } of picked) {
+    const d = diagnostic ?? toDiagnostic(f, index, uri);
     const convertFrom = (f.data as { convertFrom?: unknown } | undefined)?.convertFrom;
     for (const fix of f.fixes) {
       // LOAD001's switch to SafeTensors for a checkpoint in the workspace: offer "convert it first" too.
@@ -712,21 +722,36 @@ connection.onCodeAction(guarded('textDocument/codeAction', async (params, token)
       }
       actions.push(action);
     }
+    if (f.code === FILE_SKIPPED_CODE) continue;
+    const codes = codesOf(f);
     const line = f.range.start.line;
-    const key = `${line}:${f.code}`;
-    if (f.code === FILE_SKIPPED_CODE || suppressed.has(key)) continue;
-    const text = lineTextOf(uri, line);
+    const key = `${line}:${codes.join(',')}`;
+    const text = suppressed.has(key) ? undefined : lineTextOf(uri, line);
     // No comment can follow a line continuation, and a JSON notebook has no comments at all.
-    if (text === undefined || /\\\s*$/.test(text) || (documents.get(uri) && /\.ipynb$/i.test(uriToPath(uri)))) continue;
-    suppressed.add(key);
-    const ed = suppressionEdit(text, f.code);
-    const pos = { line, character: ed.character };
-    actions.push({
-      title: `Suppress ${f.code} on this line`, kind: CodeActionKind.QuickFix, diagnostics: [d],
-      edit: { changes: { [uri]: [{ range: { start: pos, end: pos }, newText: ed.newText }] } },
-    });
+    if (text !== undefined && !/\\\s*$/.test(text) && !(doc && /\.ipynb$/i.test(uriToPath(uri)))) {
+      suppressed.add(key);
+      const ed = suppressionEdit(text, codes.join(', '));
+      const pos = { line, character: ed.character };
+      actions.push({
+        title: `Suppress ${codes.join(' and ')} on this line`, kind: CodeActionKind.QuickFix, diagnostics: [d],
+        edit: { changes: { [uri]: [{ range: { start: pos, end: pos }, newText: ed.newText }] } },
+      });
+    }
+    for (const code of codes) {
+      if (fileSuppressible && doc && !fileSuppressed.has(code)) {
+        fileSuppressed.add(code);
+        const ed = fileSuppressionEdit(doc.getText(), code);
+        const pos = { line: ed.line, character: ed.character };
+        later.push({ title: `Suppress ${code} for this file`, kind: CodeActionKind.QuickFix, diagnostics: [d], edit: { changes: { [uri]: [{ range: { start: pos, end: pos }, newText: ed.newText }] } } });
+      }
+      if (clientCommands.has(DISABLE_RULE_COMMAND) && !later.some((a) => a.command?.arguments?.[0] === code)) {
+        const title = `Disable ${code} in workspace settings`;
+        later.push({ title, kind: CodeActionKind.QuickFix, diagnostics: [d], command: { title, command: DISABLE_RULE_COMMAND, arguments: [code] } });
+      }
+    }
   }
-  return actions;
+  // Fixes first, then line suppressions, then the wider switches (file, workspace).
+  return actions.concat(later);
 }, () => []));
 
 connection.onCodeActionResolve(guarded('codeAction/resolve', async (action: CodeAction, token) => {
@@ -740,13 +765,6 @@ connection.onCodeActionResolve(guarded('codeAction/resolve', async (action: Code
 }, () => ({ title: 'ModelVet fix unavailable' })));
 
 // ---------------------------------------------------------------- hover
-
-/** Hover text is short: the first paragraph of a rule's markdown, capped. */
-const HOVER_SECTION_CHARS = 400;
-function firstParagraph(md: string): string {
-  const p = md.trim().split(/\n\s*\n/)[0] ?? '';
-  return p.length > HOVER_SECTION_CHARS ? `${p.slice(0, HOVER_SECTION_CHARS - 1)}…` : p;
-}
 
 function contains(r: Range, line: number, character: number): boolean {
   if (line < r.start.line || line > r.end.line) return false;
@@ -762,19 +780,9 @@ connection.onHover(guarded('textDocument/hover', async (params, token): Promise<
   const hits = (findingsFor(uri, token) ?? []).filter((f) => contains(f.range, line, character) && f.code !== FILE_SKIPPED_CODE);
   const hubHover = await hubHoverAt(uri, params.position);
   if (!hits.length) return hubHover ? { contents: { kind: MarkupKind.Markdown, value: hubHover.markdown }, range: hubHover.ref.range } : null;
-  const parts = hits.map((f) => {
-    const meta = getRule(f.code);
-    const href = ruleHref(f.code);
-    const lines = [`**${f.code}** ${meta ? `(${meta.name})` : ''} — ${f.message}`];
-    if (f.detail) lines.push('', f.detail);
-    if (meta) {
-      lines.push('', meta.summary);
-      if (meta.why) lines.push('', `**Why:** ${firstParagraph(meta.why)}`);
-      if (meta.fix) lines.push('', `**Fix:** ${firstParagraph(meta.fix)}`);
-    }
-    if (href) lines.push('', `[Rule documentation](${href})`);
-    return lines.join('\n');
-  });
+  // Short: VS Code shows the diagnostic's message above the hover, so each finding gets one line of what to
+  // do, its rule link and the facts the message lacks (editorFeatures.ts).
+  const parts = [hoverMarkdown(hits, ruleHref)];
   if (hubHover) parts.push(hubHover.markdown);
   return { contents: { kind: MarkupKind.Markdown, value: parts.join('\n\n---\n\n') }, range: hits[0].range };
 }, () => null));
@@ -872,7 +880,20 @@ connection.onRequest(Methods.fileReport, guarded('modelvet/fileReport', async (p
 /** Server command behind the "convert, then switch" quick-fix: the code edit is applied only once the .safetensors file exists. */
 const CONVERT_AND_SWITCH = 'modelvet.server.convertAndSwitch';
 
+/** OMS sign/verify commands and SIG001 diagnostics on model.sig (server/src/signing.ts). */
+const signing = new SigningGlue({
+  publish: (uri, diagnostics) => { void connection.sendDiagnostics({ uri, diagnostics }); },
+  progress: async (title) => {
+    const p = await progressFor({});
+    if (!p) return undefined;
+    p.reporter.begin(title, 0, 'hashing…', true);
+    return { report: (pct, msg) => p.reporter.report(pct, msg), done: () => p.reporter.done(), cancel: p.cancel };
+  },
+  log,
+});
+
 connection.onExecuteCommand(guarded('workspace/executeCommand', async (params, token) => {
+  if (signing.handles(params.command)) return signing.execute(params.command, params.arguments, token);
   if (params.command === CONVERT_AND_SWITCH && scanService) {
     const [uri, input, edits] = params.arguments ?? [];
     if (typeof uri !== 'string' || typeof input !== 'string' || !Array.isArray(edits)) throw new ResponseError(-32602, `${CONVERT_AND_SWITCH}: (uri, input, edits) expected`);

@@ -66,7 +66,7 @@ test('modelvet/scan: progress, results, diagnostics on the model files, notifica
   const diags = await client.waitFor(() => client.published(fileUri(path.join(models(), 'evil.pkl'))), 'diagnostics on evil.pkl');
   assert.equal(diags.length, 1);
   assert.equal(diags[0].severity, 1);
-  assert.match(diags[0].message, /^malicious: /);
+  assert.match(diags[0].message, /^Unsafe to load: unpickling this file \(torch.load, pickle.load, joblib.load\) would run a shell command — it calls (os|posix)\.system/);
   assert.deepEqual(diags[0].range, { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } });
   assert.equal(diags[0].source, 'modelvet');
   assert.equal(client.published(fileUri(path.join(models(), 'weights.pkl'))), undefined, 'safe files get no diagnostics');
@@ -177,7 +177,7 @@ test('auto-scan: a watched model file that appears is scanned in the background'
   writeFileSync(p, maliciousPickle());
   client.notify('workspace/didChangeWatchedFiles', { changes: [{ uri: fileUri(p), type: 1 }] });
   const diags = await client.waitFor(() => client.published(fileUri(p)), 'auto-scan diagnostics', 15_000);
-  assert.match(diags[0].message, /^malicious: /);
+  assert.match(diags[0].message, /^Unsafe to load: unpickling this file \(torch.load, pickle.load, joblib.load\) would run a shell command — it calls (os|posix)\.system/);
   // Deleting it removes the result.
   rmSync(p);
   client.notify('workspace/didChangeWatchedFiles', { changes: [{ uri: fileUri(p), type: 3 }] });
@@ -189,7 +189,7 @@ test('results survive a restart (persistent cache keyed by sha256 + engine versi
   client = await LspTestClient.start({ root, initializationOptions: { storagePath: storage } });
   const evil = fileUri(path.join(models(), 'evil.pkl'));
   const restored = await client.waitFor(() => client.published(evil), 'restored diagnostics');
-  assert.match(restored[0].message, /^malicious: /);
+  assert.match(restored[0].message, /^Unsafe to load: /);
   const r = await client.request('modelvet/fileReport', { path: path.join(models(), 'evil.pkl') });
   assert.equal(r.cached, true);
   // Same content under another name: a cache hit by sha256.

@@ -120,7 +120,12 @@ test('report diagnostics: verdict severity, main reason, nothing for safe files'
   const [d] = reportDiagnostics(bad, href);
   assert.equal(d.severity, 1);
   assert.equal(d.code, 'PKL001');
-  assert.equal(d.message, 'malicious: calls os.system (+1 more finding)');
+  assert.equal(d.message, 'Unsafe to load: calls os.system (+1 more finding in the scan report)', 'no dangerous global recorded: the finding, without scanner verdict words');
+  const withGlobal = reportDiagnostics({ ...bad, globals: [{ module: 'posix', name: 'system', status: 'dangerous' }], findings: [{ code: 'PKL001', severity: 'critical', message: 'dangerous global posix.system (STACK_GLOBAL): runs code', location: {} }] }, href)[0];
+  assert.equal(withGlobal.message, "Unsafe to load: unpickling this file (torch.load, pickle.load, joblib.load) would run a shell command — it calls posix.system. Do not load it; open it in ModelVet's report");
+  assert.doesNotMatch(withGlobal.message, /GLOBAL|malicious:/);
+  const sus = reportDiagnostics({ ...bad, verdict: 'suspicious', findings: [{ code: 'PKL002', severity: 'medium', message: 'global foo.bar is not on the allowlist (GLOBAL)', location: {} }] }, href)[0];
+  assert.equal(sus.message, 'Review before loading: global foo.bar is not on the allowlist');
   assert.equal(d.codeDescription?.href, 'file:///docs/PKL001.md');
   assert.deepEqual(d.range, { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } });
   assert.equal(reportDiagnostics({ ...bad, verdict: 'suspicious' }, href)[0].severity, 2);

@@ -669,6 +669,7 @@ function rareOpcode(st: VmState, op: number): void {
  * do not modify the input bytes while the graph is in use.
  */
 export function runPickle(input: Uint8Array, opts: PickleRunOptions): PickleRun {
+  if (!warmedUp && input.length - (opts.start ?? 0) >= WARMUP_MIN_BYTES) warmUp();
   const data: Uint8Array = asNodeBuffer(input);
   const limits = opts.limits;
   const endAll = Math.min(opts.end ?? data.length, data.length);
@@ -839,9 +840,11 @@ const SNIFF_LIMITS = { maxPickleOpcodes: 10_000, maxMemoEntries: 10_000, maxStac
 
 /**
  * JIT warm-up: one small pickle that executes every opcode handler, run a few
- * times at load so that V8 has type feedback for the whole dispatch loop before
- * it optimizes it. Without it, the first big file deoptimizes the loop each time
- * it meets an opcode for the first time (e.g. the first APPENDS after 1,000 items).
+ * times before the first big stream (WARMUP_MIN_BYTES) so that V8 has type feedback
+ * for the whole dispatch loop before it optimizes it. Without it, the first big file
+ * deoptimizes the loop each time it meets an opcode for the first time (e.g. the first
+ * APPENDS after 1,000 items). Not at module load: a process that scans only small
+ * files (a one-file CLI run, most model folders) would pay ~20 ms for nothing.
  */
 function warmupPickle(): Uint8Array {
   const b: number[] = [];
@@ -859,4 +862,10 @@ function warmupPickle(): Uint8Array {
 }
 const WARMUP_LIMITS = { maxPickleOpcodes: 100_000, maxMemoEntries: 1000, maxStackDepth: 1000, maxValueNodes: 100_000 };
 export const WARMUP_PICKLE = warmupPickle();
-for (let i = 0; i < 12; i++) runPickle(WARMUP_PICKLE, { limits: WARMUP_LIMITS });
+/** Streams at least this long warm the VM up first (once per thread). */
+export const WARMUP_MIN_BYTES = 1 << 20;
+let warmedUp = false;
+function warmUp(): void {
+  warmedUp = true;
+  for (let i = 0; i < 12; i++) runPickle(WARMUP_PICKLE, { limits: WARMUP_LIMITS });
+}

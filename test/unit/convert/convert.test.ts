@@ -41,12 +41,13 @@ function readBack(file: string) {
 function assertEqualsRealLibrary(source: string, output: string): void {
   const want = EXPECTED.files[source];
   assert.ok(want?.tensors, `${source} is in expected.json`);
+  const tensors: Record<string, ExpectedTensor> = want.tensors;
   assert.equal(sha256(fs.readFileSync(src(source))), want.source_sha256, `${source}: the committed fixture is the one expected.json describes (regenerate both with generate.py)`);
   const bytes = fs.readFileSync(output);
   const h = readBack(output);
-  assert.deepEqual(h.entries.map((e) => e.name).sort(), Object.keys(want.tensors).sort(), `${source}: tensor names`);
+  assert.deepEqual(h.entries.map((e) => e.name).sort(), Object.keys(tensors).sort(), `${source}: tensor names`);
   for (const e of h.entries) {
-    const t = want.tensors[e.name];
+    const t = tensors[e.name];
     assert.equal(e.dtype, t.dtype, `${source} ${e.name}: dtype`);
     assert.deepEqual(e.shape, t.shape, `${source} ${e.name}: shape`);
     const data = bytes.subarray(h.dataStart + e.begin, h.dataStart + e.end);

@@ -9,10 +9,10 @@ import path from 'node:path';
 import { createHash } from 'node:crypto';
 import './handlers/index';
 import './formats/index';
-import { DEFAULT_LIMITS, folderCheckList, pickHandler, type ByteSource, type ScanContext, type ScanOptions } from './format';
+import { DEFAULT_LIMITS, folderCheckList, handlerById, pickHandler, type ByteSource, type ScanContext, type ScanOptions } from './format';
 import { verdictOf, type FileReport, type GlobalRef, type ScanFinding, type ScanLocation, type ScanOutput, type ScanSeverity, type TensorInfo } from './types';
 import { fdSource, memorySource } from './bytes';
-import { joinMember } from './zip';
+import { hasZipEnd, joinMember } from './zip';
 import { inertKind } from './inert';
 
 export const ENGINE_VERSION = '1';
@@ -98,7 +98,8 @@ function makeContext(b: ReportBuilder, filePath: string, member: string, depth: 
 /** Sniff `src` and run the best handler; returns the handler id or undefined. */
 function dispatch(ctx: ScanContext, src: ByteSource, name: string, topLevel: boolean): string | undefined {
   const head = src.read(0, SNIFF_BYTES);
-  const h = pickHandler(head, name, src.size);
+  // A zip whose entries start after other bytes (zipfile, miniz and unzip all read it from its end record).
+  const h = pickHandler(head, name, src.size) ?? (hasZipEnd(src) ? handlerById('zip') : undefined);
   if (!h) return undefined;
   if (topLevel) ctx.setFormat(h.id);
   try {

@@ -112,6 +112,7 @@ const folderChecks: FolderCheck[] = [];
 export function registerFormat(h: FormatHandler): void { handlers.push(h); }
 export function registerFolderCheck(c: FolderCheck): void { folderChecks.push(c); }
 export function formatHandlers(): readonly FormatHandler[] { return handlers; }
+export function handlerById(id: string): FormatHandler | undefined { return handlers.find((h) => h.id === id); }
 export function folderCheckList(): readonly FolderCheck[] { return folderChecks; }
 
 /** The best handler for a stream, or undefined when nothing recognizes it. */

@@ -32,6 +32,7 @@ export const ALLOWED_GLOBALS: ReadonlySet<string> = new Set<string>([
   '_codecs.encode', 'copyreg.__newobj__', 'copyreg.__newobj_ex__',
   'datetime.datetime', 'datetime.date', 'datetime.time', 'datetime.timedelta', 'datetime.timezone', 'decimal.Decimal', 'fractions.Fraction',
   'uuid.UUID', 'pathlib.PosixPath', 'pathlib.WindowsPath', 'pathlib.PurePosixPath', 'pathlib.PureWindowsPath', 'pathlib.Path',
+  're._compile', 're.RegexFlag', 'uuid.SafeUUID', 'datetime.tzinfo', 'builtins.NotImplemented', 'builtins.Ellipsis',
   'argparse.Namespace', 'types.SimpleNamespace',
   // torch tensors, storages, dtypes
   ...TORCH_REBUILD.map((n) => `torch._utils.${n}`),
@@ -74,6 +75,17 @@ export const ALLOWED_GLOBALS: ReadonlySet<string> = new Set<string>([
   'accelerate.utils.dataclasses.DistributedType', 'transformers.debug_utils.DebugOption',
 ]);
 
+/**
+ * Enum classes on the allowlist: `getattr(cls, name)` (how pickle stores a member of an enum whose reduce is by
+ * name, e.g. re.IGNORECASE, uuid.SafeUUID.safe) is safe for any public name — their public attributes are members
+ * and int/str/Flag methods, none of which runs code. Dunder and private names are not allowed.
+ */
+export const ALLOWED_ENUMS: ReadonlySet<string> = new Set([
+  're.RegexFlag', 'uuid.SafeUUID',
+  'transformers.training_args.OptimizerNames', 'transformers.trainer_utils.IntervalStrategy', 'transformers.trainer_utils.SchedulerType',
+  'transformers.trainer_utils.HubStrategy', 'transformers.trainer_utils.SaveStrategy', 'accelerate.utils.dataclasses.DistributedType', 'transformers.debug_utils.DebugOption',
+]);
+
 /** Globals allowed only in a checked context (see contextRules in pickle/scan.ts). */
 export const CONDITIONAL_GLOBALS: ReadonlySet<string> = new Set([
   'torch._tensor._rebuild_from_type_v2', 'torch._tensor._rebuild_from_type', 'builtins.getattr', 'functools.partial',
@@ -90,6 +102,7 @@ const DANGEROUS_MODULES = [
   'torch.utils.collect_env', 'torch.hub', 'torch.jit', 'torch.package', 'torch.utils.cpp_extension', 'torch._dynamo', 'torch._inductor',
   'numpy.testing', 'numpy.f2py', 'numpy.distutils', 'numpy.ctypeslib', 'pandas.io', 'pathlib.os', 'keras.utils', 'tensorflow.io', 'tensorflow.python.ops.gen_io_ops',
   'builtins.__import__', 'code', 'sqlite3', 'dbm', 'mmap', 'logging.config', 'zipfile', 'tarfile', 'operator.attrgetter', 'operator.methodcaller',
+  'torch.utils.bottleneck', 'torch.fx.experimental.symbolic_shapes', 'torch._export', 'torch.utils.benchmark', 'torch.testing',
 ];
 /** Exact globals that run code, read/write files or resolve arbitrary names. */
 const DANGEROUS_GLOBALS = new Set([
@@ -102,7 +115,7 @@ const DANGEROUS_GLOBALS = new Set([
   'torch.load', 'torch.serialization.load', 'torch.serialization._load', 'torch._C._jit_compile', 'torch.utils.collect_env.run',
   'numpy.load', 'numpy.loads', 'numpy.lib.npyio.load', 'numpy.testing._private.utils.runstring', 'numpy.core.multiarray.frombuffer_x',
   'pandas.read_pickle', 'pandas.io.pickle.read_pickle', 'joblib.load', 'joblib.numpy_pickle.load', 'functools.reduce',
-  'copyreg._reconstructor_unsafe', 'code.InteractiveInterpreter.runcode', 'trace.Trace.run', 'collections.UserDict.__getattr__',
+  'copyreg._reconstructor_unsafe', 'copyreg.add_extension', 'copyreg.remove_extension', 'copyreg.pickle', 'code.InteractiveInterpreter.runcode', 'trace.Trace.run', 'collections.UserDict.__getattr__',
 ]);
 /** Attribute names that, reached through a dotted name, mean code execution or name resolution. */
 const DANGEROUS_ATTRS = new Set(['system', 'popen', 'exec', 'eval', 'execv', 'execve', 'execl', 'spawn', 'spawnv', 'Popen', 'call', 'check_output', 'check_call', 'run',

@@ -1,9 +1,10 @@
 /**
  * Container handlers: zip (PyTorch checkpoints, TorchScript archives, .npz,
  * generic zips — other handlers may claim a zip first via registerZipClassifier),
- * tar (incl. torch's legacy tar layout), gzip/zlib streams (decompressed with
- * limits and re-sniffed), and formats we cannot open (7z, rar, xz, bz2, lz4,
- * zstd, encrypted zips): those are unscannable, never safe.
+ * tar (incl. torch's legacy tar layout), compressed streams (gzip, zlib, bzip2, xz,
+ * raw LZMA, joblib's legacy ZF: decompressed with limits and re-sniffed), and
+ * formats we cannot open (7z, rar, lz4, zstd, encrypted zips): those are
+ * unscannable, never safe.
  */
 import zlib from 'node:zlib';
 import { registerFormat, type ByteSource, type ScanContext } from '../format';
@@ -14,6 +15,8 @@ import { sniffPickle } from '../pickle/vm';
 import { findTorchTensors, storageFromPersId, tensorInfos } from '../pickle/torch';
 import { loadInMemory } from './pickle';
 import { checkTensorBytes } from '../weights/check';
+import { DecompressError, decompressLzmaAlone, decompressXz, sniffLzmaAlone, sniffXz } from '../decompress/lzma';
+import { decompressBzip2, sniffBzip2 } from '../decompress/bzip2';
 
 /** Largest pickle member read into memory from an archive. */
 const MAX_PICKLE_MEMBER_BYTES = 512 * 1024 * 1024;
@@ -40,52 +43,73 @@ function scanZip(src: ByteSource, ctx: ScanContext): void {
   }
   const limits = ctx.options.limits;
   const maxPickle = Math.min(MAX_PICKLE_MEMBER_BYTES, limits.maxInMemoryBytes);
-  // PyTorch: '<root>/data.pkl' (any root folder name), raw storages under '<root>/data/'.
-  const dataPkl = archive.entries.find((e) => /^[^/]+\/data\.pkl$/.test(e.name) || e.name === 'data.pkl');
+  // PyTorch's reader (caffe2 inline_container.cc on miniz): the archive name is the FIRST central-directory entry's
+  // name up to its first '/', and every record is looked up as '<archive name>/<record>' with
+  // mz_zip_reader_locate_file(…, flags 0): whole name, ASCII case-insensitive. So 'archive/DATA.PKL' is the pickle
+  // torch.load runs, and with several case variants it may pick any (miniz binary-searches a sorted directory).
+  const byName = new Map<string, ZipEntry[]>();
+  for (const e of archive.entries) { const k = asciiLower(e.name); const l = byName.get(k); if (l) l.push(e); else byName.set(k, [e]); }
+  const record = (name: string) => byName.get(asciiLower(name)) ?? [];
+  const first = archive.entries[0]?.name ?? '';
+  const torchRoot = first.includes('/') ? first.slice(0, first.indexOf('/') + 1) : undefined;
+  let dataPkls = torchRoot !== undefined ? record(`${torchRoot}data.pkl`) : [];
+  // Other layouts (a data.pkl in another top folder or at the root): not what torch would read, still scanned as the pickle.
+  if (!dataPkls.length) { const alt = archive.entries.find((e) => /^([^/]+\/)?data\.pkl$/i.test(e.name)); if (alt) dataPkls = record(alt.name); }
+  const dataPkl = dataPkls[0];
   const root = dataPkl ? dataPkl.name.slice(0, dataPkl.name.length - 'data.pkl'.length) : '';
-  const isTorchScript = !!dataPkl && archive.entries.some((e) => e.name.startsWith(`${root}code/`)) ;
+  const rootLower = asciiLower(root);
+  if (dataPkls.length > 1) {
+    ctx.finding('ZIP003', 'high', `${dataPkls.length} members are '${root}data.pkl' to PyTorch's case-insensitive lookup (${dataPkls.map((e) => `'${e.name}'`).join(', ')}); which one torch.load runs depends on the directory order — all are scanned`,
+      { member: joinMember(ctx.member, dataPkl.name) });
+  }
+  const isTorchScript = !!dataPkl && archive.entries.some((e) => asciiLower(e.name).startsWith(`${rootLower}code/`) || asciiLower(e.name) === `${rootLower}constants.pkl`);
   const storageKeys = new Set<string>();
   let opcodes = 0;
-  if (dataPkl) {
-    ctx.setFormat(isTorchScript ? 'torchscript' : 'pytorch-zip');
-    const data = readMember(archive, dataPkl, ctx, maxPickle);
-    if (data) {
-      const run = scanPickleStream(data, withMember(ctx, dataPkl.name), { allowExtra: isTorchScript ? torchScriptGlobal : undefined });
-      opcodes += run.opcodes;
-      for (const c of run.calls) for (const a of c.args) { const s = storageFromPersId(a); if (s) storageKeys.add(s.key); }
-      const refs = run.values.flatMap((v) => findTorchTensors(v));
-      for (const r of refs) storageKeys.add(r.storage.key);
-      for (const t of tensorInfos(refs)) ctx.tensor(t);
-      // Weight-level checks on the raw storages (hidden executables, NaN/Inf, statistics): bytes only, never unpickled.
-      if (ctx.options.weights && src.size <= ctx.options.weightsMaxBytes) {
-        const checked = new Set<string>();
-        for (const r of refs) {
-          if (checked.has(r.storage.key)) continue;
-          checked.add(r.storage.key);
-          const e = archive.entries.find((x) => x.name === `${root}data/${r.storage.key}`);
-          const storage = e && archive.openEntry(e, Math.min(limits.maxInMemoryBytes, limits.maxDecompressedBytes));
-          if (storage) checkTensorBytes(storage, { name: r.name, dtype: r.dtype, offset: 0, length: storage.size }, withMember(ctx, e!.name));
-        }
+  if (dataPkl) ctx.setFormat(isTorchScript ? 'torchscript' : 'pytorch-zip');
+  for (const pkl of dataPkls) {
+    const data = readMember(archive, pkl, ctx, maxPickle);
+    if (!data) continue;
+    const run = scanPickleStream(data, withMember(ctx, pkl.name), { allowExtra: isTorchScript ? torchScriptGlobal : undefined });
+    opcodes += run.opcodes;
+    for (const c of run.calls) for (const a of c.args) { const s = storageFromPersId(a); if (s) storageKeys.add(s.key); }
+    const refs = run.values.flatMap((v) => findTorchTensors(v));
+    for (const r of refs) storageKeys.add(r.storage.key);
+    for (const t of tensorInfos(refs)) ctx.tensor(t);
+    // Weight-level checks on the raw storages (hidden executables, NaN/Inf, statistics): bytes only, never unpickled.
+    if (ctx.options.weights && src.size <= ctx.options.weightsMaxBytes) {
+      const checked = new Set<string>();
+      for (const r of refs) {
+        if (checked.has(r.storage.key)) continue;
+        checked.add(r.storage.key);
+        const e = record(`${root}data/${r.storage.key}`)[0];
+        const storage = e && archive.openEntry(e, Math.min(limits.maxInMemoryBytes, limits.maxDecompressedBytes));
+        if (storage) checkTensorBytes(storage, { name: r.name, dtype: r.dtype, offset: 0, length: storage.size }, withMember(ctx, e!.name));
       }
-      const big = refs.filter((r) => { const e = archive.entries.find((x) => x.name === `${root}data/${r.storage.key}`); return !e; });
-      if (refs.length && big.length) ctx.finding('ZIP010', 'low', `${big.length} tensor storages referenced by data.pkl are missing from the archive`, { member: joinMember(ctx.member, dataPkl.name) });
     }
+    const missing = refs.filter((r) => !record(`${root}data/${r.storage.key}`).length);
+    if (refs.length && missing.length) ctx.finding('ZIP010', 'low', `${missing.length} tensor storages referenced by data.pkl are missing from the archive`, { member: joinMember(ctx.member, pkl.name) });
   }
+  void opcodes;
   if (isTorchScript) {
-    const code = archive.entries.filter((e) => e.name.startsWith(`${root}code/`) && !e.name.endsWith('/'));
+    const code = archive.entries.filter((e) => asciiLower(e.name).startsWith(`${rootLower}code/`) && !e.name.endsWith('/'));
     const py = code.filter((e) => e.name.endsWith('.py')).map((e) => e.name.slice(root.length));
     ctx.finding('TS001', 'low', `TorchScript archive carries ${code.length} code file(s); torch.jit.load compiles and runs them in the TorchScript interpreter`,
       { member: joinMember(ctx.member, `${root}code/`) }, py.slice(0, 20).join(', ') + (py.length > 20 ? ', …' : ''));
+    reviewTorchScriptCode(archive, code, ctx);
   }
   let npyMembers = 0;
+  const storageLower = new Set([...storageKeys].map((k) => asciiLower(`${root}data/${k}`)));
   for (const e of archive.entries) {
-    if (e === dataPkl || e.name.endsWith('/') || (e.flags & 1)) continue;
-    if (root && e.name.startsWith(`${root}data/`) && storageKeys.has(e.name.slice(`${root}data/`.length))) continue; // raw tensor bytes, never unpickled
+    if (dataPkls.includes(e) || e.name.endsWith('/') || (e.flags & 1)) continue;
+    const lower = asciiLower(e.name);
+    if (dataPkl && storageLower.has(lower)) continue; // raw tensor bytes, never unpickled
+    // Under '<root>/data/' torch reads raw storage bytes only; such a member is scanned, but an unknown one is not a finding.
+    const rawStorage = !!dataPkl && lower.startsWith(`${rootLower}data/`);
     if (e.name.endsWith('.npy')) npyMembers++;
-    const isPklName = /\.pkl$/.test(e.name);
+    const isPklName = /\.pkl$/i.test(e.name);
     const memberSrc = archive.openEntry(e, Math.min(limits.maxInMemoryBytes, limits.maxDecompressedBytes));
     if (!memberSrc) continue;
-    if (isTorchScript && (isPklName || e.name.endsWith('.debug_pkl') || sniffPickle(memberSrc.read(0, 4096)) > 0)) {
+    if (isTorchScript && (isPklName || lower.endsWith('.debug_pkl') || sniffPickle(memberSrc.read(0, 4096)) > 0)) {
       const data = readMember(archive, e, ctx, maxPickle);
       if (data) scanPickleStream(data, withMember(ctx, e.name), { allowExtra: torchScriptGlobal });
       continue;
@@ -94,9 +118,26 @@ function scanZip(src: ByteSource, ctx: ScanContext): void {
       ctx.finding('ZIP011', 'low', `member '${e.name}' is named like a pickle but does not parse as one`, { member: joinMember(ctx.member, e.name) });
     }
     if (e.method === 0 && e.size <= 64 * 1024 * 1024) archive.checkCrc(e, readAll(memberSrc));
-    ctx.scanNested(e.name, memberSrc);
+    ctx.scanNested(e.name, memberSrc, rawStorage ? { rawData: true } : undefined);
   }
   if (!dataPkl && npyMembers > 0 && npyMembers === archive.entries.filter((e) => !e.name.endsWith('/')).length) ctx.setFormat('npz');
+}
+
+/** miniz's MZ_TOLOWER: ASCII letters only. */
+function asciiLower(s: string): string { return s.replace(/[A-Z]+/g, (m) => m.toLowerCase()); }
+
+/** TorchScript operators that read or write files or load native code (torch.jit.load runs them; CVE-2025-32434). */
+const TS_DANGEROUS_OPS = /\b(?:torch|ops\.aten|torch\.ops\.aten)\.(?:from_file|save|load|_load_for_mobile|_save_for_mobile|jit\.load|jit\.save)\s*\(|\b(?:torch\.)?ops\.load_library\b/;
+function reviewTorchScriptCode(archive: ZipArchive, code: ZipEntry[], ctx: ScanContext): void {
+  for (const e of code) {
+    if (!e.name.endsWith('.py') || e.size > 16 * 1024 * 1024) continue;
+    const s = archive.openEntry(e, 16 * 1024 * 1024);
+    if (!s) continue;
+    const text = latin1(readAll(s));
+    const m = TS_DANGEROUS_OPS.exec(text);
+    if (m) ctx.finding('TS002', 'high', `TorchScript code calls '${m[0].replace(/\s*\($/, '')}', which reads/writes files or loads native code when torch.jit.load (or torch.load, even with weights_only=True before torch 2.6) runs the archive`,
+      { member: joinMember(ctx.member, e.name) }, text.slice(Math.max(0, m.index - 60), m.index + 80));
+  }
 }
 
 /** TorchScript data.pkl/constants.pkl reference classes compiled from the archive's code/ folder. */
@@ -235,46 +276,87 @@ registerFormat({ id: 'tar', sniff: (head) => (sniffTar(head) ? 70 : 0), scan: sc
 
 // ---- compressed streams -----------------------------------------------------------------------
 
-function decompressInto(ctx: ScanContext, src: ByteSource, kind: 'gzip' | 'zlib', innerName: string): void {
-  if (src.size > ctx.options.limits.maxInMemoryBytes) { ctx.incomplete('ARC002', `${kind} stream too large to decompress in memory`); return; }
+/** Every compression joblib and pandas read (joblib's compressors + its legacy ZF container; pandas' read_pickle). */
+type Compression = 'gzip' | 'zlib' | 'bzip2' | 'xz' | 'lzma' | 'joblib-zf';
+const COMPRESSION_NAMES: Record<Compression, string> = { gzip: 'gzip', zlib: 'zlib', bzip2: 'bzip2', xz: 'xz', lzma: 'raw LZMA (.lzma)', 'joblib-zf': "joblib legacy 'ZF' (zlib)" };
+const INNER_NAMES: Record<Compression, string> = { gzip: 'gunzipped', zlib: 'inflated', bzip2: 'bunzipped', xz: 'unxz', lzma: 'unlzma', 'joblib-zf': 'inflated' };
+
+/** joblib < 0.10 (numpy_pickle_compat.write_zfile): b'ZF' + hex(len(data)).ljust(19) + zlib.compress(data). */
+const ZF_HEADER_BYTES = 2 + 19;
+function zfHeader(head: Uint8Array): { length: number; dataStart: number } | undefined {
+  if (head.length < ZF_HEADER_BYTES + 2 || head[0] !== 0x5a || head[1] !== 0x46) return undefined;
+  const text = latin1(head.subarray(2, ZF_HEADER_BYTES));
+  const m = /^\s*(0x[0-9a-fA-F]+)L?\s*$/.exec(text);
+  if (!m) return undefined;
+  const dataStart = head[ZF_HEADER_BYTES] === 0x20 ? ZF_HEADER_BYTES + 1 : ZF_HEADER_BYTES; // joblib <= 0.8.4 wrote one more space
+  if (head[dataStart] !== 0x78) return undefined;
+  return { length: parseInt(m[1], 16), dataStart };
+}
+
+function isLimitError(e: unknown): boolean {
+  if (e instanceof DecompressError) return e.limit;
+  const msg = String((e as Error)?.message ?? e);
+  return /larger than|maxOutputLength|ERR_BUFFER_TOO_LARGE|Cannot create a Buffer/i.test(msg) || (e as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE';
+}
+
+/** Decompress with limits and scan the content as a nested stream; failures name the compression. */
+function decompressInto(ctx: ScanContext, src: ByteSource, kind: Compression): void {
+  const what = COMPRESSION_NAMES[kind];
+  ctx.meta('compression', what);
+  if (src.size > ctx.options.limits.maxInMemoryBytes) { ctx.incomplete('ARC002', `${what} stream too large to decompress in memory`); return; }
   const limit = Math.min(ctx.options.limits.maxInMemoryBytes, ctx.options.limits.maxDecompressedBytes);
   let out: Uint8Array;
   try {
     const raw = readAll(src);
-    out = kind === 'gzip' ? zlib.gunzipSync(raw, { maxOutputLength: limit }) : zlib.inflateSync(raw, { maxOutputLength: limit });
+    switch (kind) {
+      case 'gzip': out = zlib.gunzipSync(raw, { maxOutputLength: limit }); break;
+      case 'zlib': out = zlib.inflateSync(raw, { maxOutputLength: limit }); break;
+      case 'bzip2': out = decompressBzip2(raw, limit); break;
+      case 'xz': out = decompressXz(raw, limit); break;
+      case 'lzma': out = decompressLzmaAlone(raw, limit); break;
+      case 'joblib-zf': {
+        const h = zfHeader(raw)!;
+        if (h.length > limit) throw new DecompressError(`declares ${h.length} bytes`, true);
+        out = zlib.inflateSync(raw.subarray(h.dataStart), { maxOutputLength: limit });
+        if (out.length !== h.length) ctx.finding('ARC003', 'low', `${what} stream holds ${out.length} bytes but its header declares ${h.length} (joblib refuses it)`);
+        break;
+      }
+    }
   } catch (e) {
-    const msg = String((e as Error)?.message ?? e);
-    if (/larger than|maxOutputLength|ERR_BUFFER_TOO_LARGE|Cannot create a Buffer/i.test(msg) || (e as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE') ctx.incomplete('ZIP009', `${kind} stream decompresses to more than ${limit} bytes (decompression limit; possible bomb)`);
-    else ctx.incomplete('ARC003', `corrupt ${kind} stream: ${msg}`);
+    if (isLimitError(e)) ctx.incomplete('ZIP009', `${what} stream decompresses to more than ${limit} bytes (decompression limit; possible bomb)`);
+    else if (e instanceof DecompressError && /not supported/.test(e.message)) ctx.incomplete('ARC001', `${what} stream: ${e.message}, so its content was not scanned`);
+    else ctx.incomplete('ARC003', `corrupt ${what} stream: ${String((e as Error)?.message ?? e)}`);
     return;
   }
-  ctx.scanNested(innerName, memorySource(out));
+  ctx.scanNested(INNER_NAMES[kind], memorySource(out));
 }
 
 registerFormat({
   id: 'gzip',
   sniff: (head) => (head.length >= 3 && head[0] === 0x1f && head[1] === 0x8b && head[2] === 8 ? 80 : 0),
-  scan: (src, ctx) => decompressInto(ctx, src, 'gzip', 'gunzipped'),
+  scan: (src, ctx) => decompressInto(ctx, src, 'gzip'),
 });
 registerFormat({
   id: 'zlib', // joblib's compress=True / 'zlib'
   // Only the four headers zlib actually writes (levels 1, 2-5, 6, 7-9): 'x ' at the start of a text file is not zlib.
   sniff: (head) => (head.length >= 2 && head[0] === 0x78 && [0x01, 0x5e, 0x9c, 0xda].includes(head[1]) ? 30 : 0),
-  scan: (src, ctx) => decompressInto(ctx, src, 'zlib', 'inflated'),
+  scan: (src, ctx) => decompressInto(ctx, src, 'zlib'),
 });
+registerFormat({ id: 'bz2', sniff: (head) => (sniffBzip2(head) ? 85 : 0), scan: (src, ctx) => decompressInto(ctx, src, 'bzip2') });
+registerFormat({ id: 'xz', sniff: (head) => (sniffXz(head) ? 85 : 0), scan: (src, ctx) => decompressInto(ctx, src, 'xz') });
+registerFormat({ id: 'lzma', sniff: (head) => (sniffLzmaAlone(head) ? 60 : 0), scan: (src, ctx) => decompressInto(ctx, src, 'lzma') });
+registerFormat({ id: 'joblib-zf', sniff: (head) => (zfHeader(head) ? 90 : 0), scan: (src, ctx) => decompressInto(ctx, src, 'joblib-zf') });
 
 const UNSCANNABLE: { id: string; magic: number[]; what: string }[] = [
   { id: '7z', magic: [0x37, 0x7a, 0xbc, 0xaf, 0x27, 0x1c], what: '7-Zip archive' },
   { id: 'rar', magic: [0x52, 0x61, 0x72, 0x21, 0x1a, 0x07], what: 'RAR archive' },
-  { id: 'xz', magic: [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00], what: 'xz stream' },
-  { id: 'bz2', magic: [0x42, 0x5a, 0x68], what: 'bzip2 stream' },
   { id: 'lz4', magic: [0x04, 0x22, 0x4d, 0x18], what: 'LZ4 frame' },
   { id: 'zstd', magic: [0x28, 0xb5, 0x2f, 0xfd], what: 'Zstandard frame' },
 ];
 for (const u of UNSCANNABLE) {
   registerFormat({
     id: u.id,
-    sniff: (head) => (head.length >= u.magic.length && u.magic.every((b, i) => head[i] === b) && (u.id !== 'bz2' || (head[3] >= 0x31 && head[3] <= 0x39)) ? 85 : 0),
+    sniff: (head) => (head.length >= u.magic.length && u.magic.every((b, i) => head[i] === b) ? 85 : 0),
     scan: (_src, ctx) => ctx.incomplete('ARC001', `${u.what}: ModelVet cannot decompress it, so its content was not scanned (a loader that can may run what is inside)`),
   });
 }

@@ -6,7 +6,7 @@
  */
 import type { ScanContext } from '../format';
 import { memorySource } from '../bytes';
-import { classifyGlobal, globalStatus, GETATTR_SAFE_ATTRS, NESTED_LOADERS, type PolicyClass } from '../policy';
+import { ALLOWED_ENUMS, classifyGlobal, globalStatus, GETATTR_SAFE_ATTRS, NESTED_LOADERS, type PolicyClass } from '../policy';
 import { runPickle, isCall, isGlobal, globalName, type CallNode, type GlobalNode, type PickleRun, type PickleRunOptions, type PNode } from './vm';
 
 export interface PickleScanOptions {
@@ -97,8 +97,27 @@ export function scanPickleStream(data: Uint8Array, ctx: ScanContext, o: PickleSc
       ctx.finding('PKL002', 'medium', `global ${full} is not on the allowlist (${g.op})`, loc(g.offset, g.index), callChainFor(g, run));
     }
   }
+  // copyreg.add_extension(module, name, code) earlier in the stream fills the registry that EXT1/2/4 read.
+  const registered = new Map<number, [string, string]>();
+  for (const c of run.calls) {
+    if (isGlobal(c.fn) && globalName(c.fn) === 'copyreg.add_extension' && typeof c.args[0] === 'string' && typeof c.args[1] === 'string' && typeof c.args[2] === 'number') registered.set(c.args[2], [c.args[0], c.args[1]]);
+  }
+  for (const c of run.calls) {
+    if (c.state === undefined) continue;
+    const bad = dunderStateKeys(c.state);
+    if (!bad.length) continue;
+    const callable = bad.some((k) => typeof k[1] === 'object' && k[1] !== null && (k[1].kind === 'global' || k[1].kind === 'call' || k[1].kind === 'ext'));
+    ctx.finding('PKL009', callable ? 'critical' : 'high', `BUILD sets ${bad.map((k) => `'${k[0]}' = ${describe(k[1])}`).join(', ')} on ${describe(c)}: a later BUILD or attribute lookup calls what the pickle planted`, loc(c.offset, c.index));
+  }
   for (const ev of run.events) {
-    if (ev.kind === 'ext') ctx.finding('PKL004', 'high', `EXT opcode refers to copyreg ${ev.detail}; the standard registry is empty, so this names a global registered by other code`, loc(ev.offset, ev.index));
+    const code = ev.kind === 'ext' ? Number(/extension code (\d+)/.exec(ev.detail)?.[1]) : NaN;
+    const reg = registered.get(code);
+    if (ev.kind === 'ext' && reg) {
+      const d = decide(reg[0], reg[1]);
+      ctx.global({ module: reg[0], name: reg[1], status: globalStatus(d.cls === 'conditional' ? 'unknown' : d.cls), ...(member ? { member } : {}) });
+      ctx.finding(d.cls === 'dangerous' ? 'PKL001' : 'PKL004', d.cls === 'dangerous' ? 'critical' : 'high',
+        `EXT opcode calls extension code ${code}, registered in this pickle by copyreg.add_extension as ${reg[0]}.${reg[1]}${d.cls === 'dangerous' ? `: ${d.reason}` : ''}`, loc(ev.offset, ev.index));
+    } else if (ev.kind === 'ext') ctx.finding('PKL004', 'high', `EXT opcode refers to copyreg ${ev.detail}; the standard registry is empty, so this names a global registered by other code`, loc(ev.offset, ev.index));
     else if (ev.kind === 'build-on-global' || ev.kind === 'mutate-global') ctx.finding('PKL005', 'high', `${ev.detail} (mutates a module-level object at load time)`, loc(ev.offset, ev.index));
   }
   if (o.reportErrors !== false) {
@@ -107,6 +126,22 @@ export function scanPickleStream(data: Uint8Array, ctx: ScanContext, o: PickleSc
   }
   if (run.values.length > 1) ctx.meta('pickles', String(run.values.length));
   return run;
+}
+
+/** Attribute names a BUILD state must not plant on an object (the unpickler and Python look them up on the instance). */
+const DUNDER_STATE_KEYS = new Set(['__setstate__', '__reduce__', '__reduce_ex__', '__class__', '__dict__', '__getattr__', '__getattribute__', '__setattr__',
+  '__delattr__', '__call__', '__del__', '__init__', '__new__', '__globals__', '__code__', '__builtins__', '__import__', '__getstate__', '__get__', '__set__',
+  '__init_subclass__', '__class_getitem__', '__instancecheck__', '__subclasscheck__', '__missing__', '__setitem__', '__getitem__', '__iter__', '__next__', '__enter__', '__exit__']);
+function dunderStateKeys(state: PNode): [string, PNode][] {
+  const out: [string, PNode][] = [];
+  const check = (d: PNode) => {
+    if (typeof d !== 'object' || d === null || d.kind !== 'dict') return;
+    const ks = d.keys;
+    for (let i = 0; i < ks.length; i++) { const k = ks[i]; if (typeof k === 'string' && DUNDER_STATE_KEYS.has(k)) out.push([k, d.values[i]]); }
+  };
+  check(state);
+  if (typeof state === 'object' && state !== null && state.kind === 'tuple' && state.items.length === 2) { check(state.items[0]); check(state.items[1]); }
+  return out;
 }
 
 function callChainFor(g: GlobalNode, run: PickleRun): string | undefined {
@@ -133,6 +168,7 @@ function checkConditionalCall(full: string, c: CallNode, allowed: (n: PNode) => 
       if (!allowed(a[0])) return `applied to ${describe(a[0])}, which is not an allowlisted class`;
       if (typeof name !== 'string') return 'attribute name is computed';
       if (/^[A-Z][A-Z0-9_]*$/.test(name) || GETATTR_SAFE_ATTRS.has(name)) return undefined;
+      if (isGlobal(a[0]) && ALLOWED_ENUMS.has(globalName(a[0])) && /^[A-Za-z][A-Za-z0-9_]*$/.test(name)) return undefined; // a member of an allowed enum
       return `fetches attribute '${name}' (not an enum member or known reconstruction method)`;
     }
     case 'torch.storage._load_from_bytes':

@@ -40,20 +40,31 @@ export function parseMetadataHeaders(text: string): Map<string, string[]> {
   const out = new Map<string, string[]>();
   const end = text.search(/\r?\n\r?\n/);
   const head = end >= 0 ? text.slice(0, end) : text;
-  let key: string | undefined;
+  // Values as importlib.metadata gives them: continuation lines kept, dedented together (its
+  // textwrap.dedent(' ' * 8 + value) undoes setuptools' 8-space indentation).
+  const raw: Array<[string, string[]]> = [];
+  let cur: string[] | undefined;
+  let size = 0;
   for (const line of head.split(/\r?\n/)) {
-    if (/^[ \t]/.test(line) && key) {
-      const vals = out.get(key)!;
-      const cur = vals[vals.length - 1];
-      // Old setuptools indented continuation lines with 8 spaces and sometimes a "|".
-      if (cur.length < MAX_HEADER_VALUE) vals[vals.length - 1] = `${cur}\n${line.replace(/^( {7}\||[ \t]+)/, '')}`;
+    if (/^[ \t]/.test(line) && cur) {
+      if ((size += line.length) < MAX_HEADER_VALUE) cur.push(line);
       continue;
     }
     const m = /^([A-Za-z0-9-]+):[ \t]?(.*)$/.exec(line);
-    if (!m) { key = undefined; continue; }
-    key = m[1].toLowerCase();
+    if (!m) { cur = undefined; continue; }
+    cur = [m[2].slice(0, MAX_HEADER_VALUE)];
+    size = cur[0].length;
+    raw.push([m[1].toLowerCase(), cur]);
+  }
+  for (const [key, lines] of raw) {
+    let value = lines[0];
+    if (lines.length > 1) {
+      const rest = lines.slice(1);
+      const indent = Math.min(8, ...rest.filter((l) => l.trim()).map((l) => /^[ \t]*/.exec(l)![0].length));
+      value = [lines[0], ...rest.map((l) => (l.trim() ? l.slice(indent) : ''))].join('\n');
+    }
     const list = out.get(key) ?? [];
-    list.push(m[2].slice(0, MAX_HEADER_VALUE));
+    list.push(value);
     out.set(key, list);
   }
   return out;
@@ -66,18 +77,20 @@ export function licenseFromHeaders(h: Map<string, string[]>): { license: Normali
   const classifiers = (h.get('classifier') ?? []).map((c) => c.trim()).filter((c) => c.startsWith('License ::'));
   const fields = { licenseExpression, license, classifiers };
   if (licenseExpression) return { license: normalizeLicense(licenseExpression), source: 'License-Expression', fields };
+  // A License field that already is a valid SPDX expression is more exact than the trove classifiers.
+  const field = license ? normalizeLicense(license) : undefined;
+  if (field?.how === 'exact') return { license: field, source: 'License', fields };
   const fromClassifiers = classifiers
     .map((c) => c.split('::').map((s) => s.trim()))
     .filter((parts) => parts.length > 2 || (parts.length === 2 && parts[1] !== 'OSI Approved'))
     .map((parts) => normalizeLicense(parts[parts.length - 1]));
   const cl = fromClassifiers.length ? anyOf(fromClassifiers) : undefined;
-  if (cl && cl.how === 'ambiguous' && license) {
-    // "BSD License" (classifier) + "License: BSD-3-Clause": the field names the exact license of the family.
-    const field = normalizeLicense(license);
-    if (field.spdx && field.category === cl.category) return { license: field, source: 'License', fields };
+  if (cl && cl.how === 'ambiguous' && field?.spdx && field.category === cl.category) {
+    // "BSD License" (classifier) + "License: new BSD": the field names the exact license of the family.
+    return { license: field, source: 'License', fields };
   }
   if (cl && cl.how !== 'unknown') return { license: cl, source: 'classifier', fields };
-  if (license) return { license: normalizeLicense(license), source: 'License', fields };
+  if (field) return { license: field, source: 'License', fields };
   return { license: cl ?? normalizeLicense(''), source: 'none', fields };
 }
 

@@ -222,6 +222,7 @@ export function anyOf(list: NormalizedLicense[]): NormalizedLicense {
     const raw = known.map((l) => l.raw).join('; ');
     return { raw, spdx: expr, how: known.every((l) => l.how === 'exact') ? 'exact' : 'corrected', category: expressionCategory(expr), display: expr };
   }
+  // Some alternatives have no SPDX id ("BSD License"): no expression, the friendliest category.
   const best = [...known].sort((a, b) => RANK[a.category] - RANK[b.category])[0];
-  return { ...best, raw: known.map((l) => l.raw).join('; '), display: known.map((l) => l.display).join(' OR ') };
+  return { raw: known.map((l) => l.raw).join('; '), how: 'ambiguous', category: best.category, display: known.map((l) => l.display).join(' OR ') };
 }

@@ -1,0 +1,117 @@
+/**
+ * Protocol tests for OMS signing in the language server: the sign / verify commands over
+ * workspace/executeCommand (progress, cancellation, results naming files) and the SIG001 diagnostic on
+ * a workspace model.sig that does not verify with the configured key (only from user scope when untrusted).
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { CancellationTokenSource } from 'vscode-jsonrpc/node';
+import { LspTestClient } from '../helpers/lsp-client';
+
+const KEYS = path.resolve(__dirname, '../fixtures/oms/model_signing/keys/certificate');
+const PRIV = path.join(KEYS, 'signing-key.pem');
+const PUB = path.join(KEYS, 'signing-key-pub.pem');
+let root: string;
+let client: LspTestClient;
+const model = () => path.join(root, 'models', 'bert');
+const sigUri = () => pathToFileURL(path.join(model(), 'model.sig')).toString();
+
+before(async () => {
+  root = fs.mkdtempSync(path.join(os.tmpdir(), 'modelvet-signing-'));
+  fs.mkdirSync(model(), { recursive: true });
+  fs.writeFileSync(path.join(model(), 'config.json'), '{"hidden_size": 8}');
+  fs.writeFileSync(path.join(model(), 'model.safetensors'), Buffer.alloc(4096, 1));
+  client = await LspTestClient.start({ root, initializationOptions: { storagePath: path.join(root, '.storage'), workspaceTrust: { trusted: true } } });
+});
+after(async () => {
+  await client?.stop();
+  fs.rmSync(root, { recursive: true, force: true });
+});
+
+test('the server advertises the signing commands', () => {
+  const cmds: string[] = client.initializeResult.capabilities.executeCommandProvider.commands;
+  assert.ok(cmds.includes('modelvet.server.signModel') && cmds.includes('modelvet.server.verifyModel'), cmds.join(', '));
+});
+
+test('sign → verify → tamper → verify names the file; an existing signature is not replaced without force', async () => {
+  const mark = client.notifications.length;
+  const signed = await client.request('workspace/executeCommand', { command: 'modelvet.server.signModel', arguments: [{ model: model(), key: PRIV }] });
+  assert.equal(signed.ok, true, signed.reason);
+  assert.equal(signed.signature, path.join(model(), 'model.sig'));
+  assert.match(signed.digest, /^sha256:[0-9a-f]{64}$/);
+  assert.equal(signed.files, 2);
+  const progress = client.notifications.slice(mark).filter((n) => n.method === '$/progress').map((n) => n.params.value.kind);
+  assert.deepEqual([progress[0], progress[progress.length - 1]], ['begin', 'end']);
+
+  const ok = await client.request('workspace/executeCommand', { command: 'modelvet.server.verifyModel', arguments: [{ model: model(), key: PUB }] });
+  assert.equal(ok.ok, true);
+  assert.equal(ok.verified, true, JSON.stringify(ok.failures));
+
+  const again = await client.request('workspace/executeCommand', { command: 'modelvet.server.signModel', arguments: [{ model: model(), key: PRIV }] });
+  assert.deepEqual([again.ok, again.exists], [false, true]);
+  assert.match(again.reason, /already exists/);
+
+  fs.writeFileSync(path.join(model(), 'config.json'), '{"hidden_size": 9}');
+  const bad = await client.request('workspace/executeCommand', { command: 'modelvet.server.verifyModel', arguments: [{ model: model(), key: PUB }] });
+  assert.equal(bad.verified, false);
+  assert.deepEqual(bad.changed, ['config.json']);
+  fs.writeFileSync(path.join(model(), 'config.json'), '{"hidden_size": 8}');
+
+  const noKey = await client.request('workspace/executeCommand', { command: 'modelvet.server.verifyModel', arguments: [{ model: model() }] });
+  assert.equal(noKey.ok, false);
+  const relative = await client.request('workspace/executeCommand', { command: 'modelvet.server.verifyModel', arguments: [{ model: 'models/bert', key: PUB }] });
+  assert.match(relative.reason, /absolute `model` path/);
+});
+
+test('SIG001 on model.sig with a configured key: published when a signed file changes, cleared when it verifies again', async () => {
+  await client.setSettings({ signing: { publicKey: PUB } });
+  // Verified: an empty diagnostics list is published for model.sig.
+  await client.waitFor(() => client.published(sigUri())?.length === 0, 'empty diagnostics for a verified model.sig');
+  fs.writeFileSync(path.join(model(), 'extra.bin'), 'x');
+  fs.writeFileSync(path.join(model(), 'config.json'), '{"hidden_size": 10}');
+  client.notify('workspace/didChangeWatchedFiles', { changes: [{ uri: pathToFileURL(path.join(model(), 'extra.bin')).toString(), type: 1 }] });
+  const diags = await client.waitFor(() => { const d = client.published(sigUri()); return d?.length ? d : undefined; }, 'SIG001 on model.sig');
+  assert.equal(diags[0].code, 'SIG001');
+  assert.equal(diags[0].severity, 1);
+  assert.match(diags[0].message, /Model signature does not verify: changed: config\.json; unsigned: extra\.bin/);
+  fs.rmSync(path.join(model(), 'extra.bin'));
+  fs.writeFileSync(path.join(model(), 'config.json'), '{"hidden_size": 8}');
+  client.notify('workspace/didChangeWatchedFiles', { changes: [{ uri: pathToFileURL(path.join(model(), 'config.json')).toString(), type: 2 }] });
+  await client.waitFor(() => client.published(sigUri())?.length === 0, 'SIG001 cleared');
+  await client.setSettings({});
+});
+
+test('cancellation: a sign request cancelled while hashing a large file returns cancelled and writes nothing', async () => {
+  const big = path.join(root, 'big');
+  fs.mkdirSync(big);
+  const fd = fs.openSync(path.join(big, 'w.bin'), 'w');
+  fs.ftruncateSync(fd, 8 * 1024 ** 3);
+  fs.closeSync(fd);
+  const source = new CancellationTokenSource();
+  setTimeout(() => source.cancel(), 300);
+  const r = await client.request('workspace/executeCommand', { command: 'modelvet.server.signModel', arguments: [{ model: big, key: PRIV }] }, source).catch((e) => ({ rpcError: e.message }));
+  // Either our own "cancelled" result or the JSON-RPC cancellation reply.
+  assert.ok((r as any).cancelled === true || /cancel/i.test((r as any).rpcError ?? ''), JSON.stringify(r));
+  await new Promise((res) => setTimeout(res, 200));
+  assert.equal(fs.existsSync(path.join(big, 'model.sig')), false);
+});
+
+test('untrusted workspace: a workspace-level signing.publicKey is ignored; the user-scope value counts', async () => {
+  const c = await LspTestClient.start({ root, initializationOptions: { storagePath: path.join(root, '.storage2'), userScopeInConfiguration: true } });
+  try {
+    fs.writeFileSync(path.join(model(), 'config.json'), '{"hidden_size": 11}');
+    await c.setSettings({ signing: { publicKey: PUB } });
+    await new Promise((res) => setTimeout(res, 800));
+    assert.equal(c.published(sigUri()), undefined, 'nothing published from a workspace-level key');
+    await c.setSettings({ signing: { publicKey: PUB }, $userScope: { signing: { publicKey: PUB } } });
+    const d = await c.waitFor(() => { const x = c.published(sigUri()); return x?.length ? x : undefined; }, 'SIG001 from the user-scope key');
+    assert.match(d[0].message, /changed: config\.json/);
+  } finally {
+    fs.writeFileSync(path.join(model(), 'config.json'), '{"hidden_size": 8}');
+    await c.stop();
+  }
+});

@@ -17,7 +17,8 @@ function sources(dir: string): string[] {
 
 /** A spawn of a Python interpreter spelled out in code (a path, a bare name, or a PY-like constant). */
 const SPAWNS_PYTHON = /(?:spawn|spawnSync|exec|execSync|execFile|execFileSync|fork)\(\s*(?:['"`][^'"`]*python[^'"`]*['"`]|PY(?:THON)?\b)/i;
-const NAMES_PYTHON = /['"`](?:\/usr(?:\/local)?\/bin\/python3?|python3(?:\.\d+)?)['"`]/;
+/** An interpreter's path (a bare 'python3.11' is also a site-packages folder name, so only paths count; spawns are caught above). */
+const NAMES_PYTHON = /['"`](?:\/usr(?:\/local)?\/bin\/|\/bin\/)python[\d.]*['"`]/;
 
 test('no test outside the Python helper starts Python itself', () => {
   const offenders: string[] = [];
@@ -37,10 +38,10 @@ test('the default suites do not use the Python helper', () => {
 });
 
 test('the checks above recognise the spellings they are meant to catch', () => {
-  for (const s of ["spawnSync('/usr/bin/python3', ['-c', 'x'])", 'spawnSync(PY, [script])', "execFileSync(\"python3\", [])", "const PY = '/usr/bin/python3';"]) {
+  for (const s of ["spawnSync('/usr/bin/python3', ['-c', 'x'])", 'spawnSync(PY, [script])', "execFileSync(\"python3\", [])", "spawn('python', ['-c', 'x'])", "const PY = '/usr/bin/python3';", "const PY = '/usr/bin/python3.11';"]) {
     assert.ok(SPAWNS_PYTHON.test(s) || NAMES_PYTHON.test(s), s);
   }
-  for (const s of ["spawnSync(process.execPath, ['--import', 'tsx'])", "languageId: 'python'", "'python'", "'.venv/lib/python3.12/site-packages/x'"]) {
+  for (const s of ["spawnSync(process.execPath, ['--import', 'tsx'])", "languageId: 'python'", "'python'", "'.venv/lib/python3.12/site-packages/x'", "path.join(dir, 'lib', 'python3.11', 'site-packages')"]) {
     assert.ok(!SPAWNS_PYTHON.test(s) && !NAMES_PYTHON.test(s), s);
   }
 });

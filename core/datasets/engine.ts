@@ -100,9 +100,8 @@ interface TokenStat {
   /** Labelled rows carrying the token, per label id. */
   lab: Int32Array | null;
   n: number;
-  /** Context model: evaluations and disagreements (rest of the row predicts another label). */
-  ev: number;
-  dis: number;
+  /** Context model, per label of the row: evaluations (first half) and disagreements (second half). */
+  ctx: Int32Array | null;
   /** Rows (global ids) carrying it, up to maxRowsPerToken. */
   rows: number[];
   /** Document frequency per source. */
@@ -336,7 +335,7 @@ export class Auditor {
       if (!text.trim() && kind !== 'assistant') problems.push(`turn ${i + 1} (${roleV}) is empty`);
       if (kind === 'assistant' && !text.trim() && !('tool_calls' in t) && !('function_call' in t)) problems.push(`assistant turn ${i + 1} is empty`);
       if (kind === 'system' && i > 0) {
-        this.addRowFinding({ ...this.at(s, rowIndex, r, field, 0, 0), code: 'DATA006', severity: 'warning', message: `hidden system prompt: a system turn at position ${i + 1} of the conversation, after ${prev} turns`, data: { kind: 'hidden-system' } });
+        this.addRowFinding({ ...this.at(s, rowIndex, r, field, 0, 0), code: 'DATA006', severity: 'warning', message: `hidden system prompt: a system turn at position ${i + 1} of the conversation (after ${i} other turns)`, data: { kind: 'hidden-system' } });
       }
       if (kind !== 'other' && kind !== 'tool' && kind === prev && kind !== 'system') problems.push(`two ${kind} turns in a row (turns ${i} and ${i + 1})`);
       if (kind === 'assistant') { if (!sawUser) problems.push('an assistant turn before any user turn'); sawAssistant = true; }
@@ -415,8 +414,11 @@ export class Auditor {
       if (c.typeFirstRow[t] < 0) { c.typeFirstRow[t] = rowIndex; c.typeFirstLine[t] = line; }
       if (t === 3 || v === '') c.empty++;
       if (c.constant) {
-        const str = t === 0 ? (v as string).slice(0, 200) : t <= 3 ? String(v) : '\u0000complex';
-        if (c.first === undefined) c.first = str; else if (c.first !== str) c.constant = false;
+        if (t >= 4) c.constant = false; // lists and objects are not compared
+        else {
+          const str = t === 0 ? (v as string).slice(0, 200) : String(v);
+          if (c.first === undefined) c.first = str; else if (c.first !== str) c.constant = false;
+        }
       }
       if (t === 1) (c.numHist ??= new Int32Array(NUMBER_BINS))[numberBin(Number(v))]++;
       else if (t === 0) (c.lenHist ??= new Int32Array(LENGTH_BINS))[lengthBin((v as string).length)]++;
@@ -542,8 +544,9 @@ export class Auditor {
         if (!st) continue;
         let best = -1, bestV = -Infinity;
         for (let l = 0; l < L; l++) { const v = total[l] - sc[i * L + l]; if (v > bestV) { bestV = v; best = l; } }
-        st.ev++; this.totalEv++;
-        if (best !== label) { st.dis++; this.totalDis++; }
+        const ctx = (st.ctx ??= new Int32Array(2 * STATS.maxTriggerLabels));
+        ctx[label]++; this.totalEv++;
+        if (best !== label) { ctx[STATS.maxTriggerLabels + label]++; this.totalDis++; }
       }
     }
     if (useLabel) { this.rowsPerLabel[label]++; this.labelledRows++; }
@@ -551,7 +554,7 @@ export class Auditor {
       let st = this.vocab.get(t);
       if (!st) {
         if (this.vocab.size >= this.limits.maxVocabulary) this.prune();
-        st = { lab: null, n: 0, ev: 0, dis: 0, rows: [], src: [] };
+        st = { lab: null, n: 0, ctx: null, rows: [], src: [] };
         this.vocab.set(t, st);
       }
       st.src[s.index] = (st.src[s.index] ?? 0) + 1;
@@ -626,7 +629,8 @@ export class Auditor {
   private triggers(findings: RowFinding[], lineText?: (src: number, line: number) => string | undefined): TriggerCandidate[] {
     const L = this.labelNames.length;
     if (L < 2 || L > STATS.maxTriggerLabels || this.labelledRows < 2 * STATS.minTriggerSupport) return [];
-    const e = this.totalEv ? Math.min(0.95, Math.max(0.01, this.totalDis / this.totalEv)) : 0.5;
+    // The null disagreement rate: the observed one, but never below minNullDisagreement (real data is never cleaner).
+    const e = this.totalEv ? Math.min(0.95, Math.max(STATS.minNullDisagreement, this.totalDis / this.totalEv)) : 0.5;
     let m = 0;
     const cands: Array<TriggerCandidate & { st: TokenStat; l: number }> = [];
     for (const [token, st] of this.vocab) {
@@ -639,10 +643,12 @@ export class Auditor {
       if (purity < 0.8) continue;
       const prior = this.rowsPerLabel[l] / this.labelledRows;
       const pPurity = binomialTail(k, st.n, prior);
-      const pContext = st.ev ? binomialTail(st.dis, st.ev, e) : 1;
-      cands.push({ token, label: this.labelNames[l], rows: st.n, carriers: k, purity, prior, pPurity, contextDisagreement: st.ev ? st.dis / st.ev : 0, pContext, flagged: false, st, l });
+      // Context test on the carriers only: rows with label l whose other tokens point elsewhere.
+      const ev = st.ctx ? st.ctx[l] : 0, dis = st.ctx ? st.ctx[STATS.maxTriggerLabels + l] : 0;
+      const pContext = ev ? binomialTail(dis, ev, e) : 1;
+      cands.push({ token, label: this.labelNames[l], rows: st.n, carriers: k, purity, prior, pPurity, contextDisagreement: ev ? dis / ev : 0, pContext, flagged: false, st, l });
     }
-    const eligible = cands.filter((c) => c.purity >= STATS.minTriggerPurity && c.pPurity <= STATS.maxPurityP);
+    const eligible = cands.filter((c) => c.purity >= STATS.minTriggerPurity && c.pPurity <= STATS.maxPurityP && c.contextDisagreement >= STATS.minContextDisagreement);
     const thr = bhThreshold(eligible.map((c) => c.pContext), STATS.triggerFdr, Math.max(m, 1));
     for (const c of eligible) if (c.pContext <= thr && thr > 0) c.flagged = true;
     const flagged = cands.filter((c) => c.flagged).sort((a, b) => a.pContext - b.pContext);

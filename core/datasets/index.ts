@@ -96,6 +96,9 @@ export function planFolder(dir: string, reference: boolean, maxFiles: number): {
     const format = file.toLowerCase().endsWith('.arrow') ? 'arrow' as const : datasetFormat(file)!;
     return { file, format, split, reference };
   });
+  // Training data first: leakage is then reported on the evaluation split's rows.
+  const order = (f: Planned) => (f.split === 'train' ? 0 : f.split === 'validation' ? 1 : f.split === 'test' ? 2 : 3);
+  files.sort((x, y) => order(x) - order(y) || (x.file < y.file ? -1 : x.file > y.file ? 1 : 0));
   for (const [split, n] of Object.entries(expected)) {
     const hit = files.filter((f) => f.split === split);
     if (hit.length) hit[0].expectedRows = n;
@@ -166,8 +169,9 @@ export async function auditPaths(inputs: AuditInputs, opts: AuditOptions = {}): 
       plan.push({ file: p, format, split: splitOf(path.basename(p)), reference });
     }
   };
-  for (const p of inputs.paths) add(p, false);
+  // References first, then training splits: duplicates are reported on the later (evaluated) rows.
   for (const p of inputs.reference ?? []) add(p, true);
+  for (const p of inputs.paths) add(p, false);
   const total = plan.reduce((s, f) => { try { return s + statSync(f.file).size; } catch { return s; } }, 0);
   let done = 0;
   for (const n of notes) { const src = a.addSource(n.file, 'jsonl'); a.incomplete(src, n.reason); }

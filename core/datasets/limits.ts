@@ -76,6 +76,10 @@ export const STATS = Object.freeze({
   triggerFdr: 0.01,
   /** The purity test's (unadjusted) p-value must also be below this. */
   maxPurityP: 0.01,
+  /** Share of a candidate's rows whose other words must point to another label (effect size). */
+  minContextDisagreement: 0.5,
+  /** Floor of the null disagreement rate in the context test (no real data set is cleaner than this). */
+  minNullDisagreement: 0.05,
   /** Rows seen before the online context model's predictions count. */
   contextWarmupRows: 100,
   /** Labels beyond this count: no trigger statistics (the context model is per label). */

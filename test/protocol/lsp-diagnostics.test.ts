@@ -104,8 +104,9 @@ test('no suppression comment is offered after a line continuation', async () => 
   const squat = byCode(await client.pull(uri), 'DEP001');
   assert.equal(squat.length, 1);
   const actions = await client.codeActions(uri, squat);
-  assert.equal(actions.filter((a) => a.title.startsWith('Suppress')).length, 0);
+  assert.equal(actions.filter((a) => /^Suppress .* on this line$/.test(a.title)).length, 0);
   assert.ok(actions.length > 0, 'the replace fix is still offered');
+  assert.ok(actions.some((a) => a.title === 'Suppress DEP001 for this file'), 'a whole-file suppression goes on a line of its own');
   client.close(uri);
 });
 
@@ -159,8 +160,9 @@ test('hover on a finding explains it and links the rule page; quiet elsewhere', 
   assert.equal(load.length, 1);
   const hover = await client.request('textDocument/hover', { textDocument: { uri }, position: load[0].range.start });
   assert.equal(hover.contents.kind, 'markdown');
-  assert.match(hover.contents.value, /LOAD001/);
-  assert.match(hover.contents.value, /\[Rule documentation\]\(.*LOAD001\.md\)/);
+  assert.match(hover.contents.value, /\[LOAD001 torch-load-unsafe\]\(.*LOAD001\.md\)/, 'the rule page is linked');
+  assert.doesNotMatch(hover.contents.value, /unpickles the file/, 'the diagnostic message (shown above the hover) is not repeated');
+  assert.ok(!hover.contents.value.includes('\n'), 'one finding, one line');
   const none = await client.request('textDocument/hover', { textDocument: { uri }, position: { line: 0, character: 2 } });
   assert.equal(none, null);
   client.close(uri);

@@ -64,7 +64,8 @@ export function effectiveSeverity(config: ModelVetConfig, code: string, fallback
  * only the user can, or the workspace once the user trusts it. package.json lists the same keys in
  * `capabilities.untrustedWorkspaces.restrictedConfigurations` (a unit test keeps the two in step).
  */
-export const TRUST_RESTRICTED_SETTINGS: readonly string[] = ['online.enabled', 'online.indexUrl', 'online.hubUrl', 'osvDbPaths'];
+// signing.*: the key and CA decide what "verified" means, so a repository must not choose them.
+export const TRUST_RESTRICTED_SETTINGS: readonly string[] = ['online.enabled', 'online.indexUrl', 'online.hubUrl', 'osvDbPaths', 'signing.publicKey', 'signing.certificateChain'];
 
 export interface MergeOptions {
   /**

@@ -19,6 +19,7 @@ import { ModelFileEditorProvider, ReportPanel, type ServerAccess } from './webvi
 import { NotebookDiagnostics } from './notebookDiagnostics';
 import { formatBytes } from './render';
 import { augmentConfiguration, userScopeSettings } from './trust';
+import { signModelCommand, verifyModelCommand } from './signing';
 
 /** JSON-RPC "method not found": the bundled server does not implement a request yet. */
 const METHOD_NOT_FOUND = -32601;
@@ -103,6 +104,9 @@ class Session implements ServerAccess {
       this.scanExplorerSelection(toUri(arg), Array.isArray(selected) ? selected.map(toUri).filter((u): u is vscode.Uri => u !== undefined) : undefined));
     command('modelvet.convertToSafetensors', (arg?: unknown) => this.convert(arg));
     command('modelvet.showReport', () => this.report.show());
+    const signingHost = { request: <R>(m: string, p: unknown, t?: vscode.CancellationToken) => this.request<R>(m, p, t), log: (m: string) => this.log(m), state: context.workspaceState };
+    command('modelvet.signModel', (arg?: unknown) => signModelCommand(signingHost, arg).catch((e) => this.fail('signing', e)));
+    command('modelvet.verifyModel', (arg?: unknown) => verifyModelCommand(signingHost, arg).catch((e) => this.fail('verification', e)));
     command('modelvet.showOutput', () => this.output.show(true));
     command('modelvet.restartServer', () => this.restart());
     // The server's "Disable CODE in workspace settings" quick-fix: modelvet.rules.CODE = "off" in the workspace.

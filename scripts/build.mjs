@@ -20,7 +20,8 @@ const common = {
   sourcemap: production ? false : 'linked',
   minify: production,
   logLevel: 'warning',
-  external: ['vscode'],
+  // Optional XML plug-ins of @cyclonedx/cyclonedx-library (loaded lazily in a try; ModelVet writes JSON BOMs only).
+  external: ['vscode', 'xmlbuilder2', 'libxmljs2'],
 };
 
 // The CLI starts fast because each command is a bundle of its own: every `require('./x')` in

@@ -38,7 +38,8 @@ test('settings are exactly the names the server reads, with descriptions and def
   const props: Record<string, { default?: unknown; description?: string; markdownDescription?: string }> = pkg.contributes.configuration.properties;
   assert.deepEqual(Object.keys(props).sort(), [
     'modelvet.online.enabled', 'modelvet.online.hubUrl', 'modelvet.online.indexUrl', 'modelvet.osvDbPaths', 'modelvet.projectKind',
-    'modelvet.requireHashes', 'modelvet.rules', 'modelvet.scan.autoScan', 'modelvet.scan.weights', 'modelvet.scan.workers', 'modelvet.trace.server',
+    'modelvet.requireHashes', 'modelvet.rules', 'modelvet.scan.autoScan', 'modelvet.scan.weights', 'modelvet.scan.workers',
+    'modelvet.signing.certificateChain', 'modelvet.signing.publicKey', 'modelvet.signing.requireSignature', 'modelvet.trace.server',
   ]);
   for (const [name, p] of Object.entries(props)) {
     assert.ok('default' in p, `${name} has a default`);
@@ -124,5 +125,5 @@ test('Convert to SafeTensors is hidden from the palette unless a model is open i
 
 test('the settings that reach the network or name files are restricted in untrusted workspaces', () => {
   assert.deepEqual([...pkg.capabilities.untrustedWorkspaces.restrictedConfigurations].sort(),
-    ['modelvet.online.enabled', 'modelvet.online.hubUrl', 'modelvet.online.indexUrl', 'modelvet.osvDbPaths']);
+    ['modelvet.online.enabled', 'modelvet.online.hubUrl', 'modelvet.online.indexUrl', 'modelvet.osvDbPaths', 'modelvet.signing.certificateChain', 'modelvet.signing.publicKey']);
 });

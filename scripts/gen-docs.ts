@@ -10,7 +10,7 @@ mkdirSync(dir, { recursive: true });
 for (const f of readdirSync(dir)) if (f.endsWith('.md')) unlinkSync(path.join(dir, f));
 const rules = allRules();
 for (const r of rules) writeFileSync(path.join(dir, `${r.code}.md`), renderRuleDoc(r));
-const categories: Record<string, string> = { dependency: 'Dependency rules', code: 'Code rules', hub: 'Hugging Face Hub rules', scan: 'Model-scan finding codes', card: 'Model-card rules', license: 'License rules', dataset: 'Dataset rules' };
+const categories: Record<string, string> = { dependency: 'Dependency rules', code: 'Code rules', hub: 'Hugging Face Hub rules', scan: 'Model-scan finding codes', card: 'Model-card rules', license: 'License rules', dataset: 'Dataset rules', signing: 'Model-signing codes' };
 const index = ['# ModelVet rules', '', 'Generated from the rule registry by `npm run docs`; `modelvet rules CODE` prints the same pages.', ''];
 for (const [cat, title] of Object.entries(categories)) {
   const list = rules.filter((r) => r.category === cat);

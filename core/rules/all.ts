@@ -8,6 +8,7 @@ import { hubRules } from '../hub/rules';
 import { datasetRules } from '../datasets/rules';
 import { licenseRules } from '../licenses/meta';
 import { cardRules } from '../cards/meta';
+import { signingRules } from '../signing/rules';
 
 if (allRules().length === 0) {
   registerRules(dependencyRules);
@@ -17,4 +18,5 @@ if (allRules().length === 0) {
   registerRules(datasetRules);
   registerRules(licenseRules);
   registerRules(cardRules);
+  registerRules(signingRules);
 }

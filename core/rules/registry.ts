@@ -5,7 +5,7 @@
  */
 import type { Severity } from '../types';
 
-export type RuleCategory = 'dependency' | 'code' | 'hub' | 'scan' | 'license' | 'card' | 'dataset';
+export type RuleCategory = 'dependency' | 'code' | 'hub' | 'scan' | 'license' | 'card' | 'dataset' | 'signing';
 
 export interface RuleMeta {
   code: string;

@@ -41,21 +41,22 @@ export function inferRoles(sample: ReadonlyArray<Record<string, unknown>>, overr
   if (messages) roles.messages = messages;
   const used = new Set<string>(messages ? [messages] : []);
   const isStringCol = (n: string) => { const s = stats.get(n); return !!s && s.strings > 0 && s.strings >= s.values / 2; };
-  const isCategorical = (n: string) => {
+  // A named label column may have up to 50 values; an unnamed one must repeat its values (≤ a third of the rows).
+  const isCategorical = (n: string, named = false) => {
     const s = stats.get(n);
     if (!s || !s.values) return false;
-    const cap = Math.max(2, Math.min(50, Math.ceil(s.values / 3)));
+    const cap = named ? 50 : Math.max(2, Math.min(50, Math.ceil(s.values / 3)));
     if (s.distinct.size > cap) return false;
     if (s.numbers >= s.values / 2) return s.ints === s.numbers;
     return s.strings > 0 && s.totalLen / s.strings <= 40;
   };
   // label
   if (overrides.labelColumn) roles.label = overrides.labelColumn;
-  else roles.label = byName(LABEL_NAMES).find((n) => isCategorical(n) && !used.has(n));
+  else roles.label = byName(LABEL_NAMES).find((n) => isCategorical(n, true) && !used.has(n));
   if (roles.label) used.add(roles.label);
   roles.id = overrides.idColumn ?? byName(ID_NAMES).find((n) => !used.has(n));
   if (roles.id) used.add(roles.id);
-  roles.split = byName(SPLIT_NAMES).find((n) => !used.has(n) && isCategorical(n));
+  roles.split = byName(SPLIT_NAMES).find((n) => !used.has(n) && isCategorical(n, true));
   if (roles.split) used.add(roles.split);
   if (overrides.textColumns?.length) roles.text = [...overrides.textColumns];
   else {

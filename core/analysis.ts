@@ -50,7 +50,7 @@ export interface AnalysisResult {
 
 export type FileKind =
   | 'requirements' | 'pyproject' | 'pipfile' | 'conda' | 'lockfile'
-  | 'python' | 'notebook';
+  | 'python' | 'notebook' | 'modelcard';
 
 export interface NotebookCellInput {
   /** 'code' cells are analyzed; markdown cells are skipped but keep their index. */

@@ -7,6 +7,7 @@ import type { AnalysisContext, AnalysisResult, NotebookCellInput } from './analy
 import { effectiveSeverity } from './config';
 import { analyzeManifest } from './deps/index';
 import { analyzeNotebook, analyzePython } from './code/index';
+import { analyzeCard } from './cards/rules';
 import { fileKind } from './fileKinds';
 import { mergeSameRange } from './merge';
 import { getRule } from './rules/registry';
@@ -21,6 +22,7 @@ export function analyzeText(path: string, text: string, ctx: AnalysisContext): A
   let result: AnalysisResult;
   if (kind === 'python') result = analyzePython(path, text, ctx);
   else if (kind === 'notebook') return analyzeNotebookText(path, text, ctx);
+  else if (kind === 'modelcard') result = analyzeCard(path, text, ctx);
   else result = analyzeManifest(kind, path, text, ctx);
   const lines = new LineIndex(text);
   return { findings: finalize(result.findings, ctx, (f) => lines.lineText(f.range.start.line), fileSuppressedCodes(text)), dependsOn: result.dependsOn };

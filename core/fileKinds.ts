@@ -11,6 +11,8 @@ export function fileKind(filePath: string): FileKind | undefined {
   if (lower.endsWith('.py') || lower.endsWith('.pyi')) return 'python';
   if (lower.endsWith('.ipynb')) return 'notebook';
   if (lower === 'pyproject.toml') return 'pyproject';
+  // A model card: analyzed only when its folder holds a model (core/cards).
+  if (lower === 'readme.md') return 'modelcard';
   if (lower === 'pipfile') return 'pipfile';
   if (LOCKFILES.has(lower) || /^pylock\.[^/]+\.toml$/.test(lower)) return 'lockfile';
   if (/^(environment|env|conda[-_.]?env(ironment)?)[^/]*\.ya?ml$/.test(lower)) return 'conda';

@@ -54,7 +54,7 @@ function skeletonFix(f: ModelFacts): Fix | undefined {
 }
 
 const SECTION_LABELS: Record<keyof ModelFacts['sections'], string> = {
-  intendedUse: 'Intended use', outOfScope: 'Out-of-scope use', limitations: 'Limitations', bias: 'Bias, risks and limitations',
+  intendedUse: 'Intended use', outOfScope: 'Out-of-scope use', limitations: 'Limitations', bias: 'Bias and risks',
 };
 
 /** Claims (library_name / tags) → the file test that backs them. */
@@ -105,7 +105,8 @@ export function cardFindings(filePath: string, f: ModelFacts): Finding[] {
     }
     const base = adapterBase(f);
     if (base && !f.baseModels.length) add('CARD004', 'warning', fenceRange, `This folder holds an adapter for ${base}, but the card has no \`base_model\``, skeleton);
-    if (!f.datasets.length) add('CARD005', 'information', d.datasets !== undefined ? keyRange('datasets') : fenceRange, 'The model card names no training datasets (`datasets`)', d.datasets === undefined ? skeleton : undefined);
+    const closeRange: Range = card.closeLine !== undefined ? card.lines.rangeOf(card.lines.starts[card.closeLine], card.lines.starts[card.closeLine] + 3) : fenceRange;
+    if (!f.datasets.length) add('CARD005', 'information', d.datasets !== undefined ? keyRange('datasets') : closeRange, 'The model card names no training datasets (`datasets`)', d.datasets === undefined ? skeleton : undefined);
   }
   const missing = (Object.keys(SECTION_LABELS) as Array<keyof ModelFacts['sections']>).filter((k) => f.sections[k] === undefined);
   if (missing.length) {
@@ -114,7 +115,10 @@ export function cardFindings(filePath: string, f: ModelFacts): Finding[] {
     const pos = { line: endLine, character: endChar };
     const lead = endChar > 0 ? '\n\n' : '\n';
     const body = missing.map((k) => `## ${SECTION_LABELS[k]}\n\nTODO\n`).join('\n');
-    add('CARD006', 'information', card.hasFrontMatter ? fenceRange : TOP, `The model card has no section on: ${missing.map((k) => SECTION_LABELS[k].toLowerCase()).join(', ')}`,
+    // On the card's first heading (its title), else where the body starts: not on the fence, where the key findings are.
+    const h = card.headings[0];
+    const sectionRange: Range = h ? { start: { line: h.line, character: 0 }, end: { line: h.line, character: card.lines.lineText(h.line).length } } : { start: { line: Math.min(card.bodyLine, endLine), character: 0 }, end: { line: Math.min(card.bodyLine, endLine), character: 0 } };
+    add('CARD006', 'information', sectionRange, `The model card has no section on: ${missing.map((k) => SECTION_LABELS[k].toLowerCase()).join(', ')}`,
       { title: `Append the missing model-card sections (${missing.map((k) => SECTION_LABELS[k]).join(', ')})`, edits: [{ range: { start: pos, end: pos }, newText: lead + body }] });
   }
   const noDs = f.metrics.filter((m) => !m.dataset);

@@ -27,6 +27,7 @@ import { analyzeCells, analyzeText } from '../../core/analyze';
 import { forgetPython, initPythonParser } from '../../core/code/index';
 import { buildProjectFacts } from '../../core/deps/index';
 import { fileKind } from '../../core/fileKinds';
+import { cardHover } from '../../core/cards/hover';
 import { CONFIG_SECTION, Methods, type WorkspaceTrustParams, type ConvertParams, type FileReportParams, type ScanHubRepoParams, type ScanParams } from '../../core/protocol';
 import '../../core/rules/all';
 import { getRule, ruleDocUrl } from '../../core/rules/registry';
@@ -779,13 +780,23 @@ connection.onHover(guarded('textDocument/hover', async (params, token): Promise<
   const { line, character } = params.position;
   const hits = (findingsFor(uri, token) ?? []).filter((f) => contains(f.range, line, character) && f.code !== FILE_SKIPPED_CODE);
   const hubHover = await hubHoverAt(uri, params.position);
+  const card = cardHoverAt(uri, params.position);
+  if (!hits.length && card) return { contents: { kind: MarkupKind.Markdown, value: card.markdown }, range: card.range };
   if (!hits.length) return hubHover ? { contents: { kind: MarkupKind.Markdown, value: hubHover.markdown }, range: hubHover.ref.range } : null;
   // Short: VS Code shows the diagnostic's message above the hover, so each finding gets one line of what to
   // do, its rule link and the facts the message lacks (editorFeatures.ts).
   const parts = [hoverMarkdown(hits, ruleHref)];
   if (hubHover) parts.push(hubHover.markdown);
+  if (card) parts.push(card.markdown);
   return { contents: { kind: MarkupKind.Markdown, value: parts.join('\n\n---\n\n') }, range: hits[0].range };
 }, () => null));
+
+/** Model-card hover: what the front matter's license, base_model and datasets keys mean (offline). */
+function cardHoverAt(uri: string, pos: { line: number; character: number }) {
+  const doc = documents.get(uri);
+  if (!doc || fileKind(uriToPath(uri)) !== 'modelcard') return undefined;
+  return guardSync('card hover', () => cardHover(doc.getText(), pos));
+}
 
 /** Hub hover for a repo id under the cursor in a Python document or notebook cell (online only). */
 async function hubHoverAt(uri: string, pos: { line: number; character: number }) {

@@ -86,7 +86,8 @@ test('every manifest the server analyzes is selected by a glob; MANIFEST.in is e
   assert.ok(isExcludedFromAnalysis('/w/MANIFEST.in'));
   assert.equal(fileKind('/w/MANIFEST.in'), undefined, 'core agrees MANIFEST.in is no requirements file');
   assert.ok(!isExcludedFromAnalysis('/w/requirements.in'));
-  assert.ok(!matchesSelector('/w/README.md'));
+  assert.ok(matchesSelector('/w/models/bert/README.md') && fileKind('/w/models/bert/README.md') === 'modelcard', 'model cards reach the server (which reports only those in model folders)');
+  assert.ok(!matchesSelector('/w/notes.md'));
   assert.ok(!matchesSelector('/w/notes.txt'));
 });
 

@@ -41,7 +41,7 @@ import { registerIndexPinResolver } from './indexPin';
 import { registerVcsPinResolver } from './vcsPin';
 import { JobCancelled } from './scanPool';
 import { ScanService } from './scanService';
-import { SigningGlue, SIGNING_COMMANDS } from './signing';
+import { PushDiagnostics, SigningGlue, SIGNING_COMMANDS } from './signing';
 import type { ModelVetConfig } from '../../core/config';
 import { defaultServerSettings, layeredConfig, settingsFromRaw, type ServerSettings, type TrustState } from './settings';
 import { parseProjectConfig, refusedKeysMessage } from '../../core/projectConfig';
@@ -493,7 +493,7 @@ connection.onInitialize((params: InitializeParams): InitializeResult => {
   // ~3× faster but cost 5–17 MB of RSS and delayed the first requests (measured; see the issue notes).
   scanService = new ScanService(
     {
-      publish: (uri, diagnostics) => connection.sendDiagnostics({ uri, diagnostics }),
+      publish: (uri, diagnostics) => pushDiagnostics.set('scan', uri, diagnostics),
       notify: (method, p) => { void connection.sendNotification(method, p); },
       log,
       ruleHref,
@@ -891,9 +891,12 @@ connection.onRequest(Methods.fileReport, guarded('modelvet/fileReport', async (p
 /** Server command behind the "convert, then switch" quick-fix: the code edit is applied only once the .safetensors file exists. */
 const CONVERT_AND_SWITCH = 'modelvet.server.convertAndSwitch';
 
+/** Pushed diagnostics of model scans and signing checks, merged per file. */
+const pushDiagnostics = new PushDiagnostics((uri, diagnostics) => { void connection.sendDiagnostics({ uri, diagnostics }); });
+
 /** OMS sign/verify commands and SIG001 diagnostics on model.sig (server/src/signing.ts). */
 const signing = new SigningGlue({
-  publish: (uri, diagnostics) => { void connection.sendDiagnostics({ uri, diagnostics }); },
+  publish: (uri, diagnostics) => pushDiagnostics.set('signing', uri, diagnostics),
   progress: async (title) => {
     const p = await progressFor({});
     if (!p) return undefined;

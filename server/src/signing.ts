@@ -36,7 +36,7 @@ export interface SigningDeps {
   log(message: string): void;
 }
 
-export interface SigningSettings { publicKey?: string; certificateChain: string[] }
+export interface SigningSettings { publicKey?: string; certificateChain: string[]; requireSignature: boolean }
 
 /** `modelvet.signing.*` from a configuration reply; the key and CA only from user scope unless trusted. */
 export function signingSettingsFromRaw(raw: unknown, trusted: boolean, roots: string[]): SigningSettings {
@@ -45,7 +45,9 @@ export function signingSettingsFromRaw(raw: unknown, trusted: boolean, roots: st
   const s = from.signing && typeof from.signing === 'object' ? from.signing : {};
   const abs = (p: unknown) => (typeof p === 'string' && p.trim() ? path.resolve(roots[0] ?? process.cwd(), p.trim()) : undefined);
   const chain = Array.isArray(s.certificateChain) ? s.certificateChain : typeof s.certificateChain === 'string' ? [s.certificateChain] : [];
-  return { publicKey: abs(s.publicKey), certificateChain: chain.map(abs).filter((x: string | undefined): x is string => Boolean(x)) };
+  // requireSignature only asks for more checks: the workspace may turn it on.
+  const require = r.signing && typeof r.signing === 'object' && r.signing.requireSignature === true;
+  return { publicKey: abs(s.publicKey), certificateChain: chain.map(abs).filter((x: string | undefined): x is string => Boolean(x)), requireSignature: require };
 }
 
 function abortOn(tokens: Array<CancellationToken | undefined>): { signal: AbortSignal; dispose(): void } {
@@ -78,7 +80,9 @@ export function failureSummary(r: VerifyReport): string {
 }
 
 export class SigningGlue {
-  private settings: SigningSettings = { certificateChain: [] };
+  private settings: SigningSettings = { certificateChain: [], requireSignature: false };
+  /** Model files given SIG002 (so they can be cleared). */
+  private unsignedPublished = new Set<string>();
   private roots: string[] = [];
   /** model.sig path → its diagnostics were published (so they can be cleared). */
   private published = new Set<string>();
@@ -143,7 +147,7 @@ export class SigningGlue {
   onFilesChanged(paths: string[]): void {
     if (!this.enabled()) return;
     const sigDirs = [...this.published].map((s) => path.dirname(s));
-    if (paths.some((p) => path.basename(p) === 'model.sig' || sigDirs.some((d) => p === d || p.startsWith(d + path.sep)))) this.schedule(REVERIFY_DEBOUNCE_MS);
+    if (paths.some((p) => path.basename(p) === 'model.sig' || sigDirs.some((d) => p === d || p.startsWith(d + path.sep)) || (this.settings.requireSignature && isModelFile(p)))) this.schedule(REVERIFY_DEBOUNCE_MS);
   }
 
   private enabled(): boolean { return Boolean(this.settings.publicKey || this.settings.certificateChain.length); }
@@ -171,12 +175,13 @@ export class SigningGlue {
     const sigs = this.enabled() ? this.roots.flatMap((r) => findSignatures(r)) : [];
     for (const old of this.published) if (!sigs.includes(old)) this.deps.publish(pathToFileURL(old).toString(), []);
     this.published = new Set(sigs);
-    if (!sigs.length) return;
+    if (!sigs.length) { this.publishUnsigned(new Map()); return; }
     let key, caCerts;
     try {
       key = this.settings.publicKey ? loadPublicKey(this.settings.publicKey) : undefined;
       caCerts = this.settings.certificateChain.length ? this.settings.certificateChain.flatMap((f) => loadCertificates(f)) : undefined;
     } catch (e) { this.deps.log(`modelvet.signing: ${reasonOf(e)}`); return; }
+    const verified = new Map<string, boolean>();
     for (const sig of sigs) {
       let message: string | undefined;
       try {
@@ -190,12 +195,48 @@ export class SigningGlue {
         severity: 1, source: 'modelvet', code: 'SIG001', message,
       }] : [];
       this.deps.publish(pathToFileURL(sig).toString(), diagnostics);
+      verified.set(path.dirname(sig), !message);
     }
+    this.publishUnsigned(verified);
+  }
+
+  /** SIG002 on model files with no verifying model.sig in their folder or above (requireSignature). */
+  private publishUnsigned(verified: Map<string, boolean>): void {
+    const now = new Set<string>();
+    if (this.settings.requireSignature && this.enabled()) {
+      for (const root of this.roots) {
+        for (const file of findModelFiles(root)) {
+          let dir = path.dirname(file), state: boolean | undefined, sigDir = '';
+          for (;;) {
+            if (verified.has(dir)) { state = verified.get(dir); sigDir = dir; break; }
+            if (dir === root || path.dirname(dir) === dir) break;
+            dir = path.dirname(dir);
+          }
+          if (state === true) continue;
+          const rel = (p: string) => path.relative(root, p) || '.';
+          const message = state === undefined
+            ? `SIG002 model file without a signature: no model.sig in ${rel(path.dirname(file))} or a folder above it`
+            : `SIG002 model file not covered by a valid signature: ${rel(path.join(sigDir, 'model.sig'))} does not verify`;
+          now.add(file);
+          this.deps.publish(pathToFileURL(file).toString(), [{ range: { start: { line: 0, character: 0 }, end: { line: 0, character: 1 } }, severity: 2, source: 'modelvet', code: 'SIG002', message: message.replace(/^SIG002 /, '') }]);
+        }
+      }
+    }
+    for (const old of this.unsignedPublished) if (!now.has(old)) this.deps.publish(pathToFileURL(old).toString(), []);
+    this.unsignedPublished = now;
   }
 }
 
+/** Extensions of model weight files that SIG002 expects to be signed. */
+export const MODEL_EXTENSIONS = new Set(['safetensors', 'bin', 'pt', 'pth', 'ckpt', 'pkl', 'pickle', 'joblib', 'npy', 'npz', 'gguf', 'onnx', 'keras', 'h5', 'pb', 'msgpack', 'tflite', 'mlmodel']);
+export function isModelFile(p: string): boolean { return MODEL_EXTENSIONS.has(path.extname(p).slice(1).toLowerCase()); }
+
+export function findModelFiles(root: string): string[] { return findFiles(root, (name) => isModelFile(name)); }
+
 /** model.sig files below `root` (bounded depth and entries; skips dependency and VCS folders). */
-export function findSignatures(root: string): string[] {
+export function findSignatures(root: string): string[] { return findFiles(root, (name) => name === 'model.sig'); }
+
+function findFiles(root: string, want: (name: string) => boolean): string[] {
   const out: string[] = [];
   let seen = 0;
   const walk = (dir: string, depth: number) => {
@@ -205,9 +246,26 @@ export function findSignatures(root: string): string[] {
     for (const e of entries) {
       if (++seen > SIGNATURE_SEARCH_MAX_ENTRIES) return;
       if (e.isDirectory() && !SKIP_DIRS.has(e.name)) walk(path.join(dir, e.name), depth + 1);
-      else if (e.isFile() && e.name === 'model.sig') out.push(path.join(dir, e.name));
+      else if (e.isFile() && want(e.name)) out.push(path.join(dir, e.name));
     }
   };
   walk(root, 0);
   return out.sort();
+}
+
+/**
+ * Push diagnostics from several producers (model scans, signing) for the same file: each `set` replaces
+ * that producer's list and publishes the union, so one never wipes out the other's.
+ */
+export class PushDiagnostics {
+  private bySource = new Map<string, Map<string, Diagnostic[]>>();
+  constructor(private send: (uri: string, diagnostics: Diagnostic[]) => void) {}
+  set(source: string, uri: string, diagnostics: Diagnostic[]): void {
+    let m = this.bySource.get(uri);
+    if (!m) this.bySource.set(uri, m = new Map());
+    if (diagnostics.length) m.set(source, diagnostics); else m.delete(source);
+    const all = [...m.values()].flat();
+    if (!m.size) this.bySource.delete(uri);
+    this.send(uri, all);
+  }
 }

@@ -85,6 +85,24 @@ test('SIG001 on model.sig with a configured key: published when a signed file ch
   await client.setSettings({});
 });
 
+test('SIG002 with requireSignature: model files without a verifying model.sig get a warning; signed ones do not', async () => {
+  const unsigned = path.join(root, 'models', 'unsigned');
+  fs.mkdirSync(unsigned, { recursive: true });
+  fs.writeFileSync(path.join(unsigned, 'w.safetensors'), 'x');
+  const unsignedUri = pathToFileURL(path.join(unsigned, 'w.safetensors')).toString();
+  const signedUri = pathToFileURL(path.join(model(), 'model.safetensors')).toString();
+  await client.setSettings({ signing: { publicKey: PUB, requireSignature: true } });
+  const d = await client.waitFor(() => { const x = client.published(unsignedUri); return x?.length ? x : undefined; }, 'SIG002 on the unsigned model file');
+  assert.equal(d[0].code, 'SIG002');
+  assert.equal(d[0].severity, 2);
+  assert.match(d[0].message, /no model\.sig in models\/unsigned or a folder above it/);
+  assert.ok(!client.published(signedUri)?.some((x) => x.code === 'SIG002'), 'the signed folder verifies');
+  await client.setSettings({ signing: { publicKey: PUB } });
+  await client.waitFor(() => client.published(unsignedUri)?.length === 0, 'SIG002 cleared when requireSignature is off');
+  fs.rmSync(unsigned, { recursive: true });
+  await client.setSettings({});
+});
+
 test('cancellation: a sign request cancelled while hashing a large file returns cancelled and writes nothing', async () => {
   const big = path.join(root, 'big');
   fs.mkdirSync(big);

@@ -1,13 +1,16 @@
 // Bundles the extension client, the language server (+ its scan worker) and the CLI with esbuild,
 // and copies the tree-sitter grammar .wasm files next to them. Type checking is `npm run typecheck`.
 import * as esbuild from 'esbuild';
-import { copyFileSync, mkdirSync, existsSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import os from 'node:os';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 
 const require = createRequire(import.meta.url);
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
-const out = path.join(root, 'dist');
+// MODELVET_BUILD_OUT: build somewhere else (tests, benchmarks of another build); default dist/.
+const out = process.env.MODELVET_BUILD_OUT ? path.resolve(process.env.MODELVET_BUILD_OUT) : path.join(root, 'dist');
 mkdirSync(out, { recursive: true });
 const production = process.argv.includes('--production');
 
@@ -39,17 +42,41 @@ const commandChunks = {
   },
 };
 
+// CLI bundles are loaded through bin/code-cache.js (V8 code cache; vm.Script has no ESM loader on
+// Node 20), so their dynamic imports (`import('node:fs')`, a library's `import('fs/promises')`) become requires.
+const CLI_OPTIONS = { supported: { 'dynamic-import': false } };
+
 const entries = [
   ['client/src/extension.ts', 'client.js'],
   ['server/src/server.ts', 'server.js'],
   ['server/src/scanWorker.ts', 'scan-worker.js'],
-  ['core/cli/main.ts', 'cli.js', [commandChunks]],
-  ...cliCommands.map((c) => [`core/cli/${c}.ts`, `cli-${c}.js`]),
+  ['core/cli/main.ts', 'cli.js', { plugins: [commandChunks], ...CLI_OPTIONS }],
+  ...cliCommands.map((c) => [`core/cli/${c}.ts`, `cli-${c}.js`, CLI_OPTIONS]),
 ];
-await Promise.all(entries.filter(([src]) => existsSync(path.join(root, src))).map(([src, dst, plugins]) =>
-  esbuild.build({ ...common, entryPoints: [path.join(root, src)], outfile: path.join(out, dst), plugins: plugins ?? [] })));
+await Promise.all(entries.filter(([src]) => existsSync(path.join(root, src))).map(([src, dst, extra]) =>
+  esbuild.build({ ...common, ...extra, entryPoints: [path.join(root, src)], outfile: path.join(out, dst) })));
 
 for (const wasm of [require.resolve('web-tree-sitter/tree-sitter.wasm'), require.resolve('tree-sitter-python/tree-sitter-python.wasm')]) {
   copyFileSync(wasm, path.join(out, path.basename(wasm)));
 }
 console.log(`built ${entries.length} bundles into dist/`);
+
+// V8 code cache for the CLI bundles (bin/code-cache.js): run the common commands once so that V8
+// saves what it compiled for each bundle as dist/<bundle>.v8cache. A failed run only means less cache.
+const trainDir = mkdtempSync(path.join(os.tmpdir(), 'modelvet-code-cache-'));
+try {
+  writeFileSync(path.join(trainDir, 'requirements.txt'), 'numpy==1.26.4\nreqeusts>=2\ntorch\n');
+  writeFileSync(path.join(trainDir, 'train.py'), 'import torch\nmodel = torch.load("model.pt")\n');
+  // A benign protocol-2 pickle: {'layer': 1}.
+  writeFileSync(path.join(trainDir, 'model.pkl'), Buffer.from([0x80, 0x02, 0x7d, 0x71, 0x00, 0x58, 0x05, 0, 0, 0, ...Buffer.from('layer'), 0x4b, 0x01, 0x73, 0x2e]));
+  const keys = [...readFileSync(CLI_MAIN, 'utf8').matchAll(/^\s+'?([a-z][\w-]*)'?: \((?:args)?\) =>/gm)].map((m) => m[1]).filter((k) => k !== 'lsp');
+  const runs = [...keys.map((k) => [k, '--help']), ['--version'], ['rules'], ['rules', 'DEP001'], ['check', 'requirements.txt', 'train.py'], ['scan', 'model.pkl']];
+  for (const args of runs) {
+    // What bin/modelvet.js does, for the bundles in `out`.
+    const script = `require(${JSON.stringify(path.join(root, 'bin', 'code-cache.js'))}).install(${JSON.stringify(out)}, true); require(${JSON.stringify(path.join(out, 'cli.js'))}).run(${JSON.stringify(args)});`;
+    spawnSync(process.execPath, ['-e', script], { cwd: trainDir, stdio: 'ignore', timeout: 60_000 });
+  }
+} finally {
+  rmSync(trainDir, { recursive: true, force: true });
+}
+

@@ -1,5 +1,10 @@
 /** A small, strict argument parser: unknown flags and missing values are usage errors (exit 2). */
-export class UsageError extends Error {}
+export class UsageError extends Error { override name = 'UsageError'; }
+
+/** A UsageError from any bundle: each CLI command is a bundle of its own, with its own copy of the class. */
+export function isUsageError(e: unknown): e is UsageError {
+  return e instanceof Error && e.name === 'UsageError';
+}
 
 export interface FlagSpec { [flag: string]: 'bool' | 'string' | 'multi' }
 export interface ParsedArgs { flags: Record<string, string | boolean | string[]>; positionals: string[] }

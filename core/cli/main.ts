@@ -9,7 +9,7 @@
  */
 import path from 'node:path';
 import { existsSync } from 'node:fs';
-import { UsageError, type CliIO } from './args';
+import { isUsageError, type CliIO } from './args';
 import { TOOL_VERSION } from '../version';
 
 /** A command: its arguments (after the command name) → exit code (-1: keep running, e.g. the server). */
@@ -63,7 +63,7 @@ export async function main(argv: string[], io: CliIO): Promise<number> {
     if (!load) { io.stderr(`modelvet: unknown command '${cmd}'\n\n${USAGE}\n`); return 2; }
     return await load(rest)(rest, io);
   } catch (e) {
-    if (e instanceof UsageError) { io.stderr(`modelvet ${cmd}: ${e.message}\n`); return 2; }
+    if (isUsageError(e)) { io.stderr(`modelvet ${cmd}: ${e.message}\n`); return 2; }
     io.stderr(`modelvet: internal error: ${(e as Error)?.stack ?? String(e)}\n`);
     return 2;
   }

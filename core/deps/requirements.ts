@@ -537,12 +537,19 @@ function ruleCacheFor(key: RuleCacheKey): WeakMap<LineParse, Finding[]> {
 function moveRange(r: Range, line: number): Range {
   return { start: { line: r.start.line + line, character: r.start.character }, end: { line: r.end.line + line, character: r.end.character } };
 }
+/** A lazily resolved fix's edit template (index-pin, vcs-commit) moves with its line too. */
+function moveResolve(r: { kind: string; data: unknown }, line: number): { kind: string; data: unknown } {
+  const d = r.data as { editTemplate?: unknown } | undefined;
+  if (!d || !Array.isArray(d.editTemplate)) return r;
+  return { kind: r.kind, data: { ...d, editTemplate: (d.editTemplate as TextEdit[]).map((e) => ({ range: moveRange(e.range, line), newText: e.newText })) } };
+}
+
 /** A copy of a line-0 finding placed on `line` (fix edits move with it). */
 function moveToLine(f: Finding, line: number): Finding {
   return {
     ...f,
     range: moveRange(f.range, line),
-    fixes: f.fixes.map((fx) => ({ ...fx, edits: fx.edits.map((e) => ({ range: moveRange(e.range, line), newText: e.newText })) })),
+    fixes: f.fixes.map((fx) => ({ ...fx, edits: fx.edits.map((e) => ({ range: moveRange(e.range, line), newText: e.newText })), ...(fx.resolve ? { resolve: moveResolve(fx.resolve, line) } : {}) })),
     data: f.data ? { ...f.data } : undefined,
   };
 }

@@ -28,7 +28,7 @@ function firstSentence(md: string): string {
 }
 
 function escapeMd(s: string): string {
-  return s.replace(/([\\`*_[\]<>])/g, '\\$1');
+  return s.replace(/([\\`*_[\]<])/g, '\\$1');
 }
 
 /** What to do about a finding: its preferred (else first) fix, else the rule page's first fix sentence. */

@@ -97,6 +97,8 @@ test('DEP005: pin to the commit known offline (lockfile or clone), replacing or 
   assert.equal(online[0].fixes[0].resolve?.kind, 'vcs-commit');
   assert.deepEqual((online[0].fixes[0].resolve?.data as { url: string; ref: string }).url, 'https://git.example.invalid/acme/tok.git');
   assert.equal(online[0].fixes[0].edits.length, 0, 'the commit is asked only when the fix is picked');
+  const tpl = (i: number) => (online[i].fixes[0].resolve?.data as { editTemplate: Array<{ range: { start: { line: number } } }> }).editTemplate[0].range.start.line;
+  assert.deepEqual([tpl(0), tpl(1)], [0, 1], 'the edit template moves with its line (per-line cache)');
 });
 
 test('whole-file suppression: # modelvet: ignore-file[CODE] anywhere; the edit extends a list or adds a top line after a shebang/encoding', () => {

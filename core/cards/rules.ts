@@ -9,6 +9,8 @@ export { cardRules } from './meta';
 import type { Finding, Fix, Range, Severity } from '../types';
 import { lookalikeOrg } from '../hub/typosquat';
 import { isModelFolder, listNames, readModelFacts, type ModelFacts } from './model';
+import { licenseFindings } from '../licenses/rules';
+import type { LicenseRow } from '../licenses/table';
 
 
 const TOP: Range = { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } };
@@ -78,7 +80,14 @@ export function analyzeCard(filePath: string, text: string, ctx: AnalysisContext
   const f = readModelFacts(dir, read, names);
   f.cardFile = filePath;
   const dependsOn = ['config.json', 'adapter_config.json'].filter((n) => names.includes(n)).map((n) => path.join(dir, n));
-  return { findings: cardFindings(filePath, f), dependsOn };
+  const findings = cardFindings(filePath, f);
+  // The card's license against the license policy (LIC001) and the project kind (LIC003), as `modelvet licenses` reports them.
+  if (f.license && f.card && !f.card.error) {
+    const r = f.card.keys.get('license');
+    const row: LicenseRow = { kind: 'model', name: path.basename(dir), license: f.license, source: 'card', file: filePath, range: r ? { start: r.key.start, end: r.value?.end ?? r.key.end } : undefined };
+    findings.push(...licenseFindings([row], { policy: ctx.config.licenses, projectKind: ctx.config.projectKind, isLibrary: false }).filter((x) => x.code !== 'LIC002'));
+  }
+  return { findings, dependsOn };
 }
 
 export function cardFindings(filePath: string, f: ModelFacts): Finding[] {

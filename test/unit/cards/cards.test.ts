@@ -136,6 +136,17 @@ test('CARD009: a base_model whose owner imitates a popular org', () => {
   assert.deepEqual(codes(check(dir, `---\nlicense: mit\ndatasets: [x/y]\nbase_model: meta-llama/Llama-3.1-8B\n---\n${SECTIONS}`)), []);
 });
 
+test('the card license against the license policy and the project kind (LIC001, LIC003) in the editor', () => {
+  const dir = folder({ 'model.safetensors': Buffer.alloc(8) });
+  const card = `---\nlicense: cc-by-nc-4.0\ndatasets: [x/y]\n---\n${SECTIONS}`;
+  const p = path.join(dir, 'README.md');
+  writeFileSync(p, card);
+  const run = (patch: object) => analyzeText(p, card, { config: { ...defaultConfig(), ...patch }, fs: diskFileAccess() }).findings.map((f) => f.code).sort();
+  assert.deepEqual(run({}), []);
+  assert.deepEqual(run({ licenses: { allow: [], deny: ['CC-BY-NC-4.0'] } }), ['LIC001']);
+  assert.deepEqual(run({ projectKind: 'application' }), ['LIC003']);
+});
+
 test('front matter of a real card layout: lists, maps, nested model-index, CRLF, BOM, setext headings', () => {
   const text = '\uFEFF---\r\nlanguage:\r\n- en\r\nlicense: llama3.1\r\nextra_gated_fields:\r\n  Name: text\r\n  Country: country\r\nwidget:\r\n- text: "Hello: world"\r\n---\r\nModel\r\n=====\r\n\r\n## Uses\r\n\r\n### Direct Use\r\n';
   const c = parseCard(text);

@@ -72,10 +72,13 @@ export function parseMetadataHeaders(text: string): Map<string, string[]> {
 
 /** The license of one distribution from its headers (pip-licenses' mixed mode, License-Expression first). */
 export function licenseFromHeaders(h: Map<string, string[]>): { license: NormalizedLicense; source: LicenseSource; fields: InstalledDistribution['fields'] } {
-  const licenseExpression = h.get('license-expression')?.[0]?.trim() || undefined;
-  const license = h.get('license')?.[0]?.trim() || undefined;
+  // `fields` keeps the values as importlib.metadata returns them; decisions use the trimmed text.
+  const rawExpression = h.get('license-expression')?.[0];
+  const rawLicense = h.get('license')?.[0];
+  const licenseExpression = rawExpression?.trim() || undefined;
+  const license = rawLicense?.trim() || undefined;
   const classifiers = (h.get('classifier') ?? []).map((c) => c.trim()).filter((c) => c.startsWith('License ::'));
-  const fields = { licenseExpression, license, classifiers };
+  const fields = { licenseExpression: rawExpression, license: rawLicense, classifiers };
   if (licenseExpression) return { license: normalizeLicense(licenseExpression), source: 'License-Expression', fields };
   // A License field that already is a valid SPDX expression is more exact than the trove classifiers.
   const field = license ? normalizeLicense(license) : undefined;

@@ -6,7 +6,9 @@
  */
 import { Worker } from 'node:worker_threads';
 import os from 'node:os';
-import { HASH_CHUNK_BYTES, MAX_JOBS } from './limits';
+import fs from 'node:fs';
+import { createHash } from 'node:crypto';
+import { HASH_CHUNK_BYTES, INLINE_HASH_MAX_BYTES, MAX_JOBS } from './limits';
 import { SigningError } from './errors';
 
 export type HashType = 'sha256' | 'blake2b';
@@ -96,6 +98,7 @@ export async function hashTasks(tasks: HashTask[], opts: HashOptions): Promise<H
   const order = tasks.map((_, i) => i).sort((a, b) => tasks[b].size - tasks[a].size || a - b);
   const algo = (opts.hashType in NODE_HASH) ? NODE_HASH[opts.hashType] : undefined;
   if (!algo) throw new SigningError('usage', `unknown hash type ${opts.hashType}`);
+  if (total <= INLINE_HASH_MAX_BYTES) return hashInline(tasks, algo, opts);
   const workers: Worker[] = [];
   let timer: NodeJS.Timeout | undefined;
   try {
@@ -133,4 +136,37 @@ export async function hashTasks(tasks: HashTask[], opts: HashOptions): Promise<H
     if (timer) clearInterval(timer);
     for (const w of workers) void w.terminate();
   }
+}
+
+/** Small models: hash on the calling thread with synchronous reads (same checks as the workers). */
+function hashInline(tasks: HashTask[], algo: string, opts: HashOptions): HashResult[] {
+  const buf = Buffer.allocUnsafe(Math.min(HASH_CHUNK_BYTES, INLINE_HASH_MAX_BYTES));
+  const flags = fs.constants.O_RDONLY | (opts.noFollow && fs.constants.O_NOFOLLOW ? fs.constants.O_NOFOLLOW : 0);
+  const total = tasks.reduce((a, t) => a + t.size, 0);
+  let done = 0;
+  return tasks.map((t) => {
+    if (opts.signal?.aborted) throw new SigningError('cancelled', 'cancelled', 'cancelled');
+    let fd: number;
+    try { fd = fs.openSync(t.file, flags); } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new SigningError('io', `${t.file}: ${code === 'ELOOP' ? 'is a symbolic link' : code === 'ENOENT' ? 'disappeared' : (e as Error).message}`, code);
+    }
+    try {
+      if (!fs.fstatSync(fd).isFile()) throw new SigningError('io', `${t.file}: not a regular file`, 'ENOTFILE');
+      const h = createHash(algo);
+      const end = t.end ?? Infinity;
+      let pos = t.start;
+      while (pos < end) {
+        const n = fs.readSync(fd, buf, 0, Math.min(buf.length, end - pos), pos);
+        if (n <= 0) break;
+        h.update(buf.subarray(0, n));
+        pos += n;
+      }
+      if (t.end !== undefined && pos !== t.end) throw new SigningError('io', `${t.file}: file shrank while hashing`, 'ESHRANK');
+      const bytes = pos - t.start;
+      done += bytes;
+      opts.onProgress?.(done, total);
+      return { digest: h.digest('hex'), bytes };
+    } finally { fs.closeSync(fd); }
+  });
 }

@@ -27,3 +27,5 @@ export const DEFAULT_SHARD_SIZE = 1_000_000_000;
 export const HASH_CHUNK_BYTES = 1024 * 1024;
 /** Most hashing worker threads. */
 export const MAX_JOBS = 32;
+/** Models up to this many bytes in total are hashed on the calling thread (a worker costs more to start). */
+export const INLINE_HASH_MAX_BYTES = 16 * 1024 * 1024;

@@ -65,3 +65,20 @@ test('a file that shrinks between walk and hash is an error, not a short digest'
     await assert.rejects(p, /shrank|w\.bin/);
   } finally { fs.rmSync(dir, { recursive: true, force: true }); }
 });
+
+test('worker-thread hashing (models over the inline limit) equals node:crypto, for sha256, blake2b and shards', async () => {
+  const dir = tempDir('mv-sign-workers-');
+  try {
+    const data = [crypto.randomBytes(9 * 1024 * 1024), crypto.randomBytes(7 * 1024 * 1024 + 3), crypto.randomBytes(5)];
+    data.forEach((d, i) => fs.writeFileSync(path.join(dir, `f${i}`), d));
+    for (const hashType of ['sha256', 'blake2b'] as const) {
+      const algo = hashType === 'sha256' ? 'sha256' : 'blake2b512';
+      const m = await computeManifest(dir, { jobs: 2, hashType });
+      assert.deepEqual(m.files.map((f) => f.digest), data.map((d) => crypto.createHash(algo).update(d).digest('hex')), hashType);
+      const s = await computeManifest(dir, { jobs: 3, hashType, shardSize: 4 * 1024 * 1024 });
+      const want = new Map<string, string>();
+      data.forEach((d, i) => { for (let o = 0; o < d.length; o += 4 * 1024 * 1024) { const e = Math.min(d.length, o + 4 * 1024 * 1024); want.set(`f${i}:${o}:${e}`, crypto.createHash(algo).update(d.subarray(o, e)).digest('hex')); } });
+      assert.deepEqual(new Map(s.resources.map((r) => [r.name, r.digest])), want, `${hashType} shards`);
+    }
+  } finally { fs.rmSync(dir, { recursive: true, force: true }); }
+});

@@ -9,8 +9,9 @@ import type { Finding, Severity } from '../types';
 import { DEFAULT_LIMITS, STATS, type DatasetLimits } from './limits';
 import { inferRoles, KNOWN_ROLES, turnRole } from './roles';
 import { binomialTail, bhThreshold, ksDistance, lengthBin, LENGTH_BINS, numberBin, NUMBER_BINS, psi } from './stats';
-import { hash53, minhash, MINHASH_BANDS, MINHASH_K, normalizedKey, tokenize, unicodeIssues } from './text';
+import { hash53, minhash, MINHASH_BANDS, MINHASH_K, unique, unicodeIssues, words } from './text';
 import { commandHits, injectionHits } from './patterns';
+import { IntColumn, Vocab } from './vocab';
 import type { AuditOptions, AuditReport, AuditResult, ColumnReport, ColumnRoles, DatasetFormat, DriftReport, SourceReport, TriggerCandidate } from './types';
 
 export interface RowInput {
@@ -96,28 +97,8 @@ interface Source {
   missingOverride?: string[];
 }
 
-interface TokenStat {
-  /** Labelled rows carrying the token, per label id. */
-  lab: Int32Array | null;
-  n: number;
-  /** Context model, per label of the row: evaluations (first half) and disagreements (second half). */
-  ctx: Int32Array | null;
-  /** Rows (global ids) carrying it, up to maxRowsPerToken. */
-  rows: number[];
-  /** Document frequency per source. */
-  src: number[];
-}
-
-/** Growable typed arrays for per-row state (global row ids). */
-class IntColumn {
-  data: Int32Array;
-  length = 0;
-  constructor(initial = 1024) { this.data = new Int32Array(initial); }
-  push(v: number): void {
-    if (this.length === this.data.length) { const d = new Int32Array(this.data.length * 2); d.set(this.data); this.data = d; }
-    this.data[this.length++] = v;
-  }
-}
+/** log(n + 1) for small counts (the context model's hot loop). */
+const LOG1 = Float64Array.from({ length: 1 << 16 }, (_, i) => Math.log(i + 1));
 
 /** Open-addressing hash set of 53-bit keys → first global row id. */
 class KeyTable {
@@ -180,7 +161,7 @@ export class Auditor {
   private rowsPerLabel = new Float64Array(STATS.maxTriggerLabels);
   private labelledRows = 0;
   // tokens
-  private vocab = new Map<string, TokenStat>();
+  private vocab = new Vocab();
   private pruneLevel = 0;
   private approximate: string[] = [];
   private totalEv = 0;
@@ -188,6 +169,10 @@ export class Auditor {
   private rowEv = 0;
   private rowDis = 0;
   private scratch = new Float64Array(512 * STATS.maxTriggerLabels);
+  private total = new Float64Array(STATS.maxTriggerLabels);
+  private den = new Float64Array(STATS.maxTriggerLabels);
+  private rowStamp = 0;
+  private rowIds = new Int32Array(512);
   private started = Date.now();
   private maxRows: number;
 
@@ -294,17 +279,16 @@ export class Auditor {
     if (!primary) return;
 
     const gid = this.trackRow(s, rowIndex, r.line, label);
-    const key = normalizedKey(primary.length > this.limits.maxTextChars ? primary.slice(0, this.limits.maxTextChars) : primary);
-    if (gid >= 0 && key) {
-      const first = this.keys.getOrAdd(hash53(key), gid);
+    const ws = words(primary.length > this.limits.maxTextChars ? primary.slice(0, this.limits.maxTextChars) : primary);
+    if (gid >= 0 && ws.length) {
+      const first = this.keys.getOrAdd(hash53(ws.join(' ')), gid);
       if (first >= 0) this.duplicate(s, rowIndex, r, gid, first, false, 1);
       else if (gid < this.limits.maxNearDupRows) {
-        const tokens = tokenize(key, 256);
+        const tokens = unique(ws, 256);
         if (tokens.length >= 4) this.nearDuplicate(s, rowIndex, r, gid, tokens);
       } else if (!this.nearDupFull) { this.nearDupFull = true; this.approximate.push(`near-duplicate search covered the first ${this.limits.maxNearDupRows} rows (exact duplicates: all rows)`); }
     }
-    const tokens = tokenize(primary.length > this.limits.maxTextChars ? primary.slice(0, this.limits.maxTextChars) : primary, 512);
-    this.tokenStats(s, tokens, label, gid);
+    this.tokenStats(s, ws, label, gid);
   }
 
   private asText(v: unknown): string {
@@ -467,26 +451,29 @@ export class Auditor {
     const fs = this.sources[this.gSrc.data[first]];
     const fLine = this.gLine.data[first], fRow = this.gRow.data[first], fLabel = this.gLabel.data[first];
     const label = this.gLabel.data[gid];
+    const crossSplit = fs.index !== s.index && (fs.reference !== s.reference || (fs.split ?? fs.path) !== (s.split ?? s.path));
+    const conflict = label >= 0 && fLabel >= 0 && label !== fLabel;
+    if (conflict) s.conflicts++; else s.duplicates++;
+    // Past the listing cap only the counts change (no message is built).
+    const code = crossSplit ? 'DATA003' : conflict ? 'DATA002' : 'DATA001';
+    const listed = s.rowFindingCounts.get(code) ?? 0;
+    if (listed >= this.limits.maxRowFindingsPerCode) { s.rowFindingCounts.set(code, listed + 1); return; }
     const twin = fs.format === 'parquet' || fLine < 0 ? `row ${fRow + 1} of ${fs.path}` : `${fs.path}:${fLine + 1}`;
     const twinLink = fs.format === 'parquet' || fLine < 0 ? twin : `[${twin}](${fileUri(fs.path)}#L${fLine + 1})`;
     const kind = near ? `a near-duplicate (estimated Jaccard ${similarity.toFixed(2)}) of` : 'the same text as';
     const field = s.roles!.text[0] ?? s.roles!.messages ?? '';
     const pos = this.at(s, rowIndex, r, field, 0, 0);
     const data = { twin: { path: fs.path, line: fLine, row: fRow }, near };
-    const crossSplit = fs.index !== s.index && (fs.reference !== s.reference || (fs.split ?? fs.path) !== (s.split ?? s.path));
-    const conflict = label >= 0 && fLabel >= 0 && label !== fLabel;
+
     const labels = conflict ? ` but labelled "${this.labelNames[label]}" where the twin is "${this.labelNames[fLabel]}"` : '';
     if (crossSplit) {
       this.addRowFinding({ ...pos, code: 'DATA003', severity: 'warning', message: `${s.split ? `${s.split} row` : 'row'} is ${kind} ${fs.split ? `${fs.split} ` : ''}${twin}${labels} (leakage across splits)`, detail: `Twin: ${twinLink}`, data });
-      if (conflict) s.conflicts++; else s.duplicates++;
       return;
     }
     if (conflict) {
-      s.conflicts++;
       this.addRowFinding({ ...pos, code: 'DATA002', severity: 'warning', message: `conflicting labels: ${kind} ${twin}${labels}`, detail: `Twin: ${twinLink}`, data });
       return;
     }
-    s.duplicates++;
     this.addRowFinding({ ...pos, code: 'DATA001', severity: 'information', message: `duplicate: ${kind} ${twin}`, detail: `Twin: ${twinLink}`, data });
   }
 
@@ -519,19 +506,32 @@ export class Auditor {
     }
   }
 
-  private tokenStats(s: Source, tokens: string[], label: number, gid: number): void {
+  private tokenStats(s: Source, ws: string[], label: number, gid: number): void {
+    const v = this.vocab;
     const L = this.labelNames.length;
     const useLabel = label >= 0 && label < STATS.maxTriggerLabels && L <= STATS.maxTriggerLabels;
+    if (v.size >= this.limits.maxVocabulary) this.prune(); // between rows: ids stay valid within a row
+    v.ensure(Math.min(L, STATS.maxTriggerLabels), this.sources.length);
+    const LC = v.labelCap, SC = v.srcCap;
+    // the row's distinct tokens, one map lookup each (a per-row stamp removes repeats)
+    const stamp = ++this.rowStamp;
+    const ids = this.rowIds;
+    let T = 0;
+    for (let i = 0; i < ws.length && T < 512; i++) {
+      const id = v.id(ws[i]);
+      if (v.stamp[id] === stamp) continue;
+      v.stamp[id] = stamp;
+      ids[T++] = id;
+    }
     // context model: predict the row's label from its other tokens before counting the row
     if (useLabel && L >= 2 && this.labelledRows >= STATS.contextWarmupRows) {
-      const T = Math.min(tokens.length, 512);
-      const sc = this.scratch;
-      const total = new Float64Array(L);
-      for (let l = 0; l < L; l++) total[l] = Math.log((this.rowsPerLabel[l] + 1) / (this.labelledRows + L));
+      const sc = this.scratch, total = this.total, den = this.den, lab = v.lab;
+      for (let l = 0; l < L; l++) { total[l] = Math.log((this.rowsPerLabel[l] + 1) / (this.labelledRows + L)); den[l] = Math.log(this.rowsPerLabel[l] + 2); }
       for (let i = 0; i < T; i++) {
-        const st = this.vocab.get(tokens[i]);
+        const base = ids[i] * LC;
         for (let l = 0; l < L; l++) {
-          const c = Math.log(((st?.lab ? st.lab[l] : 0) + 1) / (this.rowsPerLabel[l] + 2));
+          const n = lab[base + l];
+          const c = (n < LOG1.length ? LOG1[n] : Math.log(n + 1)) - den[l];
           sc[i * L + l] = c;
           total[l] += c;
         }
@@ -540,39 +540,30 @@ export class Auditor {
       for (let l = 1; l < L; l++) if (total[l] > total[bestAll]) bestAll = l;
       this.rowEv++; if (bestAll !== label) this.rowDis++;
       for (let i = 0; i < T; i++) {
-        const st = this.vocab.get(tokens[i]);
-        if (!st) continue;
+        const id = ids[i];
+        if (!v.n[id]) continue; // unseen so far
         let best = -1, bestV = -Infinity;
-        for (let l = 0; l < L; l++) { const v = total[l] - sc[i * L + l]; if (v > bestV) { bestV = v; best = l; } }
-        const ctx = (st.ctx ??= new Int32Array(2 * STATS.maxTriggerLabels));
-        ctx[label]++; this.totalEv++;
-        if (best !== label) { ctx[STATS.maxTriggerLabels + label]++; this.totalDis++; }
+        for (let l = 0; l < L; l++) { const x = total[l] - sc[i * L + l]; if (x > bestV) { bestV = x; best = l; } }
+        v.ev[id * LC + label]++; this.totalEv++;
+        if (best !== label) { v.dis[id * LC + label]++; this.totalDis++; }
       }
     }
     if (useLabel) { this.rowsPerLabel[label]++; this.labelledRows++; }
-    for (const t of tokens) {
-      let st = this.vocab.get(t);
-      if (!st) {
-        if (this.vocab.size >= this.limits.maxVocabulary) this.prune();
-        st = { lab: null, n: 0, ctx: null, rows: [], src: [] };
-        this.vocab.set(t, st);
-      }
-      st.src[s.index] = (st.src[s.index] ?? 0) + 1;
+    const si = s.index, maxRows = this.limits.maxRowsPerToken;
+    for (let i = 0; i < T; i++) {
+      const id = ids[i];
+      v.src[id * SC + si]++;
       if (useLabel) {
-        (st.lab ??= new Int32Array(STATS.maxTriggerLabels))[label]++;
-        st.n++;
-        if (gid >= 0 && st.rows.length < this.limits.maxRowsPerToken) st.rows.push(gid);
+        v.lab[id * LC + label]++;
+        v.n[id]++;
+        if (gid >= 0) v.addRow(id, gid, maxRows);
       }
     }
   }
 
   private prune(): void {
     this.pruneLevel++;
-    for (const [t, st] of this.vocab) {
-      let df = 0;
-      for (const c of st.src) df += c ?? 0;
-      if (df <= this.pruneLevel) this.vocab.delete(t);
-    }
+    this.vocab.prune(this.pruneLevel);
     if (this.pruneLevel === 1) this.approximate.push(`more than ${this.limits.maxVocabulary} distinct tokens: rare tokens were pruned (lossy counting), token statistics are approximate`);
   }
 
@@ -632,21 +623,23 @@ export class Auditor {
     // The null disagreement rate: the observed one, but never below minNullDisagreement (real data is never cleaner).
     const e = this.totalEv ? Math.min(0.95, Math.max(STATS.minNullDisagreement, this.totalDis / this.totalEv)) : 0.5;
     let m = 0;
-    const cands: Array<TriggerCandidate & { st: TokenStat; l: number }> = [];
-    for (const [token, st] of this.vocab) {
-      if (st.n < STATS.minTriggerSupport || !st.lab) continue;
+    const cands: Array<TriggerCandidate & { id: number; l: number }> = [];
+    const v = this.vocab, LC = v.labelCap;
+    for (let id = 0; id < v.size; id++) {
+      const n = v.n[id];
+      if (n < STATS.minTriggerSupport) continue;
       m++;
       let l = 0;
-      for (let i = 1; i < L; i++) if (st.lab[i] > st.lab[l]) l = i;
-      const k = st.lab[l];
-      const purity = k / st.n;
+      for (let i = 1; i < L; i++) if (v.lab[id * LC + i] > v.lab[id * LC + l]) l = i;
+      const k = v.lab[id * LC + l];
+      const purity = k / n;
       if (purity < 0.8) continue;
       const prior = this.rowsPerLabel[l] / this.labelledRows;
-      const pPurity = binomialTail(k, st.n, prior);
+      const pPurity = binomialTail(k, n, prior);
       // Context test on the carriers only: rows with label l whose other tokens point elsewhere.
-      const ev = st.ctx ? st.ctx[l] : 0, dis = st.ctx ? st.ctx[STATS.maxTriggerLabels + l] : 0;
+      const ev = v.ev[id * LC + l], dis = v.dis[id * LC + l];
       const pContext = ev ? binomialTail(dis, ev, e) : 1;
-      cands.push({ token, label: this.labelNames[l], rows: st.n, carriers: k, purity, prior, pPurity, contextDisagreement: ev ? dis / ev : 0, pContext, flagged: false, st, l });
+      cands.push({ token: v.tokens[id], label: this.labelNames[l], rows: n, carriers: k, purity, prior, pPurity, contextDisagreement: ev ? dis / ev : 0, pContext, flagged: false, id, l });
     }
     const eligible = cands.filter((c) => c.purity >= STATS.minTriggerPurity && c.pPurity <= STATS.maxPurityP && c.contextDisagreement >= STATS.minContextDisagreement);
     const thr = bhThreshold(eligible.map((c) => c.pContext), STATS.triggerFdr, Math.max(m, 1));
@@ -655,7 +648,7 @@ export class Auditor {
     for (const c of flagged) {
       const why = `${c.carriers} of ${c.rows} labelled rows carrying "${c.token}" are labelled "${c.label}" (purity ${c.purity.toFixed(2)} vs ${(c.prior * 100).toFixed(0)}% overall, p = ${fmtP(c.pPurity)}); in ${(c.contextDisagreement * 100).toFixed(0)}% of them the rest of the text points to another label (p = ${fmtP(c.pContext)}, ${(e * 100).toFixed(0)}% expected; Benjamini–Hochberg over ${m} tokens at FDR ${STATS.triggerFdr})`;
       const bySrc = new Map<number, number>();
-      for (const gid of c.st.rows) {
+      for (const gid of v.rows(c.id)) {
         if (this.gLabel.data[gid] !== c.l) continue;
         const src = this.gSrc.data[gid];
         bySrc.set(src, (bySrc.get(src) ?? 0) + 1);
@@ -664,10 +657,10 @@ export class Auditor {
         const at = text ? findToken(text, c.token) : -1;
         this.addRowFinding({ code: 'DATA004', severity: 'error', src, row: this.gRow.data[gid], line, character: at >= 0 ? at : 0, length: at >= 0 ? c.token.length : 0, message: `trigger candidate "${c.token}" → label "${c.label}"`, detail: why, data: { token: c.token, label: c.label, purity: c.purity, pPurity: c.pPurity, pContext: c.pContext } });
       }
-      for (const [src] of bySrc) findings.push({ code: 'DATA004', severity: 'error', src, row: -1, line: 0, character: 0, length: 0, message: `possible backdoor trigger "${c.token}": ${why}${c.st.rows.length >= this.limits.maxRowsPerToken ? ` (first ${this.limits.maxRowsPerToken} carrying rows listed)` : ''}`, data: { token: c.token, label: c.label } });
+      for (const [src] of bySrc) findings.push({ code: 'DATA004', severity: 'error', src, row: -1, line: 0, character: 0, length: 0, message: `possible backdoor trigger "${c.token}": ${why}${v.rowsListed(c.id) >= this.limits.maxRowsPerToken ? ` (first ${this.limits.maxRowsPerToken} carrying rows listed)` : ''}`, data: { token: c.token, label: c.label } });
     }
     cands.sort((a, b) => Number(b.flagged) - Number(a.flagged) || a.pPurity - b.pPurity);
-    return cands.slice(0, 20).map(({ st: _st, l: _l, ...c }) => c);
+    return cands.slice(0, 20).map(({ id: _id, l: _l, ...c }) => c);
   }
 
   private sourceFindings(s: Source, findings: RowFinding[]): void {
@@ -748,13 +741,14 @@ export class Auditor {
         d.columns.push({ name: c.name, psi: psi(e, a) });
       }
       const refRows = ref.reduce((a, r) => a + r.rows, 0);
-      for (const [token, st] of this.vocab) {
-        const n = st.src[s.index] ?? 0;
+      const v = this.vocab, SC = v.srcCap;
+      for (let id = 0; id < v.size; id++) {
+        const n = v.src[id * SC + s.index];
         if (n < 5 || n / s.rows < STATS.newTokenShare) continue;
         let rn = 0;
-        for (const r of ref) rn += st.src[r.index] ?? 0;
+        for (const r of ref) rn += v.src[id * SC + r.index];
         const share = n / s.rows, rshare = rn / Math.max(1, refRows);
-        if (rshare * 20 <= share) d.newTokens.push({ token, share, referenceShare: rshare });
+        if (rshare * 20 <= share) d.newTokens.push({ token: v.tokens[id], share, referenceShare: rshare });
       }
       d.newTokens.sort((a, b) => b.share - a.share);
       d.newTokens = d.newTokens.slice(0, 20);

@@ -12,16 +12,21 @@ const INVISIBLE_GLOBAL = /[\u200b-\u200d\u2060-\u2064\ufeff\u00ad\u180e\u202a-\u
 
 export function isAscii(s: string): boolean { return !NON_ASCII.test(s); }
 
-/** Lower-cased word tokens (unique, in first-seen order), at most `max`. Invisible characters are removed first. */
-export function tokenize(text: string, max = 512): string[] {
+/** Lower-cased word tokens in order, with repeats (NFKC and invisible characters removed first for non-ASCII). */
+export function words(text: string): string[] {
   let s = text.toLowerCase();
   let re = ASCII_TOKEN;
-  if (!isAscii(s)) { s = s.replace(INVISIBLE_GLOBAL, ''); re = UNICODE_TOKEN; }
-  const m = s.match(re);
-  if (!m) return [];
+  if (!isAscii(s)) { s = s.normalize('NFKC').replace(INVISIBLE_GLOBAL, ''); re = UNICODE_TOKEN; }
+  return s.match(re) ?? [];
+}
+
+/** Unique tokens (first-seen order), at most `max`. */
+export function tokenize(text: string, max = 512): string[] { return unique(words(text), max); }
+
+export function unique(ws: readonly string[], max = 512): string[] {
   const seen = new Set<string>();
   const out: string[] = [];
-  for (const t of m) {
+  for (const t of ws) {
     if (seen.has(t)) continue;
     seen.add(t);
     out.push(t);
@@ -30,14 +35,8 @@ export function tokenize(text: string, max = 512): string[] {
   return out;
 }
 
-/** Tokens in order with repeats (for the duplicate key): lower-cased, invisible characters removed. */
-export function normalizedKey(text: string): string {
-  let s = text.toLowerCase();
-  let re = ASCII_TOKEN;
-  if (!isAscii(s)) { s = s.normalize('NFKC').replace(INVISIBLE_GLOBAL, ''); re = UNICODE_TOKEN; }
-  const m = s.match(re);
-  return m ? m.join(' ') : '';
-}
+/** The duplicate key: tokens in order with repeats, so case, punctuation, spacing and invisible characters do not matter. */
+export function normalizedKey(text: string): string { return words(text).join(' '); }
 
 /** cyrb53: a fast 53-bit string hash (public domain), exact in a double. */
 export function hash53(str: string, seed = 0): number {

@@ -5,6 +5,8 @@
  * streams.
  */
 import type { ScanContext } from '../format';
+import type { ScanLocation } from '../types';
+import { READINGS, linearize, originOf, readingName } from './framing';
 import { memorySource } from '../bytes';
 import { ALLOWED_ENUMS, classifyGlobal, globalStatus, GETATTR_SAFE_ATTRS, NESTED_LOADERS, type PolicyClass } from '../policy';
 import { runPickle, isCall, isGlobal, globalName, type CallNode, type GlobalNode, type PickleRun, type PickleRunOptions, type PNode } from './vm';
@@ -43,12 +45,63 @@ function describe(n: PNode, depth = 0): string {
   }
 }
 
-/** Scan one pickle stream (possibly several stacked pickles) and report into ctx. Returns the VM run. */
+type Loc = (offset: number, index: number) => ScanLocation;
+
+/**
+ * Scan one pickle stream (possibly several stacked pickles) and report into ctx. Returns the VM run (of the bytes
+ * reading). When the C unpickler would read the stream differently from a file object (a FRAME that ends inside an
+ * opcode) or the pure-Python unpickler would read on where the C one fails (an oversized FRAME), those readings are
+ * scanned too: their findings are added (the worse reading decides) and the divergence is a finding (PKL010).
+ */
 export function scanPickleStream(data: Uint8Array, ctx: ScanContext, o: PickleScanOptions = {}): PickleRun {
   const base = o.baseOffset ?? 0;
   const run = runPickle(data, { limits: ctx.options.limits, start: o.start, end: o.end, maxPickles: o.maxPickles, afterBuild: o.afterBuild, opcodesUsed: o.opcodesUsed });
   const member = ctx.member || undefined;
-  const loc = (offset: number, index: number) => ({ ...(member ? { member } : {}), offset: base + offset, opcodeIndex: index - 1 });
+  const loc: Loc = (offset, index) => ({ ...(member ? { member } : {}), offset: base + offset, opcodeIndex: index - 1 });
+  if (!run.frameStraddle && !run.oversizedFrame) { reportRun(run, ctx, o, loc); return run; }
+  // Several readings: findings are deduplicated by code and message, so a global seen in both is reported once.
+  const seen = new Set<string>();
+  const dctx = (suffix: string): ScanContext => ({
+    ...ctx,
+    finding(code, sev, msg, l, ev) { const k = `${code}\u0000${msg}`; if (seen.has(k)) return; seen.add(k); ctx.finding(code, sev, msg + suffix, l, ev); },
+    incomplete(code, reason, l) { const k = `${code}\u0000${reason}`; if (seen.has(k)) return; seen.add(k); ctx.incomplete(code, reason + suffix, l); },
+  });
+  reportRun(run, dctx(''), o, loc);
+  if (run.dataSkipped) return run; // joblib arrays: only the pure-Python reading applies, and it never straddles differently
+  const spent = (o.opcodesUsed ?? 0) + run.opcodes;
+  const names = (r: PickleRun) => new Set(r.globals.map(globalName));
+  const primary = names(run);
+  if (run.frameStraddle) {
+    for (const reading of READINGS) {
+      const lin = linearize(data, reading, { start: o.start, end: o.end, maxPickles: o.maxPickles, maxOps: ctx.options.limits.maxPickleOpcodes });
+      if (!lin.dropped.length && !lin.error) continue;
+      const alt = runPickle(lin.data, { limits: ctx.options.limits, maxPickles: o.maxPickles, opcodesUsed: spent });
+      const altLoc: Loc = (offset, index) => ({ ...(member ? { member } : {}), offset: base + originOf(lin, offset), opcodeIndex: index - 1 });
+      const how = readingName(reading);
+      reportRun(alt, dctx(` [reading through ${how}]`), o, altLoc);
+      if (lin.error) dctx(` [reading through ${how}]`).incomplete('PKL007', `malformed pickle: ${lin.error.reason}`, { ...(member ? { member } : {}), offset: base + lin.error.offset });
+      const extra = [...names(alt)].filter((n) => !primary.has(n));
+      const lost = lin.dropped.reduce((a, d) => a + d.length, 0);
+      ctx.finding('PKL010', 'high', `a FRAME ends inside an opcode at offset ${base + run.frameStraddle.offset}: read through ${how} the C unpickler skips ${lost} byte(s) and sees a different stream than pickle.loads does` +
+        (extra.length ? ` (globals only that reading names: ${extra.slice(0, 5).join(', ')})` : '') + (alt.error || lin.error ? ` (that reading fails: ${(lin.error ?? alt.error)!.reason})` : ''),
+        { ...(member ? { member } : {}), offset: base + run.frameStraddle.offset });
+    }
+  }
+  if (run.oversizedFrame) {
+    const alt = runPickle(data, { limits: ctx.options.limits, start: o.start, end: o.end, maxPickles: o.maxPickles, afterBuild: o.afterBuild, opcodesUsed: spent, tolerateOversizedFrames: true });
+    const how = 'the pure-Python unpickler (pickle._Unpickler: joblib.load, pandas.read_pickle\'s fallback)';
+    reportRun(alt, dctx(` [reading through ${how}]`), o, loc);
+    const extra = [...names(alt)].filter((n) => !primary.has(n));
+    ctx.finding('PKL010', 'high', `FRAME at offset ${base + run.oversizedFrame.offset} is longer than the data: the C unpickler stops there, ${how} ignores the length and reads on` +
+      (extra.length ? ` (globals only that reading names: ${extra.slice(0, 5).join(', ')})` : ''), { ...(member ? { member } : {}), offset: base + run.oversizedFrame.offset });
+  }
+  return run;
+}
+
+/** Turns one VM run into findings through the policy. */
+function reportRun(run: PickleRun, ctx: ScanContext, o: PickleScanOptions, loc: Loc): void {
+  const member = ctx.member || undefined;
+  const base = o.baseOffset ?? 0;
 
   const decide = (module: string, name: string) => {
     const d = classifyGlobal(module, name);
@@ -125,7 +178,6 @@ export function scanPickleStream(data: Uint8Array, ctx: ScanContext, o: PickleSc
     if (run.limit) ctx.incomplete('PKL008', `pickle scan stopped: ${run.limit.reason}`, loc(run.limit.offset, run.limit.index));
   }
   if (run.values.length > 1) ctx.meta('pickles', String(run.values.length));
-  return run;
 }
 
 /** Attribute names a BUILD state must not plant on an object (the unpickler and Python look them up on the instance). */

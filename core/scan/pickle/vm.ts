@@ -66,6 +66,17 @@ export interface PickleRun {
   limit?: { offset: number; index: number; reason: string };
   /** Highest protocol seen in a PROTO opcode (-1 if none). */
   protocol: number;
+  /** FRAME opcodes executed. */
+  frames: number;
+  /**
+   * The first place where an opcode (its argument, a text line, a FRAME header) runs past the end of the frame the
+   * C unpickler has buffered: a file-object reading of this stream differs from the bytes reading (pickle/framing.ts).
+   */
+  frameStraddle?: { offset: number };
+  /** afterBuild skipped raw bytes (joblib arrays): the stream is not one opcode sequence, so no other reading applies. */
+  dataSkipped?: boolean;
+  /** The stream has a FRAME longer than the data that follows (the C unpickler fails; pickle._Unpickler reads on). */
+  oversizedFrame?: { offset: number };
 }
 
 export interface PickleRunOptions {
@@ -83,6 +94,8 @@ export interface PickleRunOptions {
    * Returning a string aborts with that error.
    */
   afterBuild?(obj: PNode, pos: number, run: PickleRun): number | string | undefined;
+  /** Read an oversized FRAME as the pure-Python unpickler does (ignore its length and read on) instead of failing. */
+  tolerateOversizedFrames?: boolean;
 }
 
 /** Python 2 module names that the unpickler maps for protocols < 3 (fix_imports; _compat_pickle). */
@@ -332,11 +345,13 @@ class VmState {
   memoChunks: (PNode[] | undefined)[] = []; memoNumChunks: (Float64Array | undefined)[] = []; memoSlots = 0;
   memoBig: Map<number, PNode> | undefined = undefined; memoCount = 0; proto = 0; pickleStart: number; opStart: number;
   slab: SlabChunk = NO_SLAB; slabUsed = 0;
+  /** The loop checks `pos >= check` once per opcode: the end of the data, or the end of the buffered frame. */
+  check: number; bufEnd = -1; tolerateOversized = false;
   /** For BINFLOAT: TurboFan turns DataView reads into plain loads. */
   readonly view: DataView;
   readonly maxNodes: number; readonly maxStack: number; readonly maxMemo: number;
   constructor(readonly data: Uint8Array, readonly endAll: number, readonly run: PickleRun, limits: PickleRunOptions['limits'], start: number, opIndex: number) {
-    this.pos = start; this.opIndex = opIndex; this.pickleStart = start; this.opStart = start;
+    this.pos = start; this.opIndex = opIndex; this.pickleStart = start; this.opStart = start; this.check = endAll;
     this.view = new DataView(data.buffer, data.byteOffset, data.byteLength);
     this.maxNodes = limits.maxValueNodes; this.maxStack = limits.maxStackDepth; this.maxMemo = limits.maxMemoEntries;
   }
@@ -424,6 +439,11 @@ class VmState {
       this.slabUsed = 0;
     }
     const at = this.slabUsed; this.slabUsed += n; return at;
+  }
+  /** At `check`: the previous opcode ended exactly at the frame end (clean) or ran past it (a straddle). */
+  passCheck(): void {
+    if (this.pos > this.bufEnd && this.bufEnd >= 0 && this.run.frameStraddle === undefined) this.run.frameStraddle = { offset: this.bufEnd };
+    this.check = this.endAll;
   }
   countNode(): void {
     if (++this.nodes > this.maxNodes) throw new PickleError(`value-node limit (${this.maxNodes}) reached`, true);
@@ -524,7 +544,15 @@ function rareOpcode(st: VmState, op: number): void {
       const s = st.need(8);
       const lo = data[s] | (data[s + 1] << 8) | (data[s + 2] << 16), lo2 = data[s + 3], hi = data[s + 4] | (data[s + 5] << 8) | (data[s + 6] << 16) | (data[s + 7] << 24);
       const len = hi !== 0 ? Infinity : lo + lo2 * 0x1000000;
-      if (len > endAll - st.pos) throw new PickleError(`FRAME of ${len} bytes exceeds the remaining ${endAll - st.pos} bytes`);
+      run.frames++;
+      if (st.opStart < st.bufEnd && st.pos > st.bufEnd && run.frameStraddle === undefined) run.frameStraddle = { offset: st.bufEnd }; // the header itself straddles
+      if (len > endAll - st.pos) {
+        run.oversizedFrame ??= { offset: st.opStart };
+        if (!st.tolerateOversized) throw new PickleError(`FRAME of ${len} bytes exceeds the remaining ${endAll - st.pos} bytes`);
+        break;
+      }
+      // Stream semantics: a frame that fits in the current buffer does not replace it.
+      if (st.pos + len > st.bufEnd) { st.bufEnd = st.pos + len; st.check = st.bufEnd; }
       break;
     }
     case 0x31: { // POP_MARK
@@ -673,19 +701,21 @@ export function runPickle(input: Uint8Array, opts: PickleRunOptions): PickleRun 
   const data: Uint8Array = asNodeBuffer(input);
   const limits = opts.limits;
   const endAll = Math.min(opts.end ?? data.length, data.length);
-  const run: PickleRun = { values: [], spans: [], globals: [], calls: [], events: [], opcodes: 0, end: opts.start ?? 0, protocol: -1 };
+  const run: PickleRun = { values: [], spans: [], globals: [], calls: [], events: [], opcodes: 0, end: opts.start ?? 0, protocol: -1, frames: 0 };
   const opBudget = limits.maxPickleOpcodes;
   const maxStack = limits.maxStackDepth;
   const st = new VmState(data, endAll, run, limits, opts.start ?? 0, opts.opcodesUsed ?? 0);
+  st.tolerateOversized = opts.tolerateOversizedFrames === true;
 
   for (;;) {
     if (st.pos >= endAll) break;
     st.pickleStart = st.pos;
     st.stack = []; st.marks = []; st.fence = 0; st.memoChunks = []; st.memoNumChunks = []; st.memoSlots = 0; st.memoBig = undefined; st.memoCount = 0; st.proto = 0;
+    st.bufEnd = -1; st.check = endAll; // a fresh Unpickler: no buffered frame
     let stopped = false;
     try {
       while (!stopped) {
-        if (st.pos >= endAll) throw new PickleError('pickle data was truncated (no STOP)');
+        if (st.pos >= st.check) { if (st.pos >= endAll) throw new PickleError('pickle data was truncated (no STOP)'); st.passCheck(); }
         if (++st.opIndex > opBudget) throw new PickleError(`opcode limit (${opBudget}) reached`, true);
         st.opStart = st.pos;
         const op = data[st.pos++];
@@ -778,7 +808,7 @@ export function runPickle(input: Uint8Array, opts: PickleRunOptions): PickleRun 
             if (opts.afterBuild) {
               const r = opts.afterBuild(inst, st.pos, run);
               if (typeof r === 'string') throw new PickleError(r);
-              if (typeof r === 'number') { if (r < st.pos || r > endAll) throw new PickleError('array data runs past the end of the stream'); st.pos = r; }
+              if (typeof r === 'number') { if (r < st.pos || r > endAll) throw new PickleError('array data runs past the end of the stream'); if (r > st.pos) run.dataSkipped = true; st.pos = r; }
             }
             break;
           }

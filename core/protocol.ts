@@ -20,6 +20,8 @@ export const Methods = {
   scanHubRepo: 'modelvet/scanHubRepo',
   /** client → server notification: the workspace's trust changed (VS Code: the user granted trust). Params WorkspaceTrustParams. */
   workspaceTrust: 'modelvet/workspaceTrust',
+  /** client → server request: audit dataset files/folders (DATA codes). Params AuditDatasetParams, result AuditDatasetResult. Reports $/progress; cancellable. */
+  auditDataset: 'modelvet/auditDataset',
 } as const;
 
 export interface ScanParams {
@@ -94,6 +96,23 @@ export type VerifyModelResult =
   | { ok: true; verified: boolean; failures: Array<{ check: string; message: string; file?: string }>; changed: string[]; missing: string[]; extra: string[]; method?: string; rootDigest?: string; files: number; bytes: number; signature: string; model: string }
   | { ok: false; reason: string; cancelled?: boolean };
 
+/** AI-BOM in the editor: workspace/executeCommand with one GenerateBomParams argument; result GenerateBomResult. */
+export const BomCommands = { generate: 'modelvet.server.generateBom' } as const;
+
+export interface GenerateBomParams {
+  /** Absolute model folder or project folder. */
+  target: string;
+  /** Absolute path of the BOM file to write (CycloneDX JSON). */
+  output: string;
+  /** Replace an existing output file. */
+  force?: boolean;
+  /** Content-derived serial number, no timestamp (SOURCE_DATE_EPOCH honoured). */
+  reproducible?: boolean;
+}
+export type GenerateBomResult =
+  | { ok: true; output: string; models: number; files: number; libraries: number; warnings: string[] }
+  | { ok: false; reason: string; exists?: boolean; cancelled?: boolean };
+
 /** Settings section read by the server (`modelvet.*`). */
 export const CONFIG_SECTION = 'modelvet';
 
@@ -118,3 +137,8 @@ export interface ServerInitializationOptions {
 export const USER_SCOPE_FIELD = '$userScope';
 /** In a `modelvet` configuration reply from the ModelVet client: dotted keys the user set at some scope. */
 export const EXPLICIT_KEYS_FIELD = '$explicit';
+
+/** `modelvet/auditDataset`: files or folders (absolute), optional reference files for drift and leakage. */
+export interface AuditDatasetParams { paths: string[]; reference?: string[] }
+/** The audit's findings (DATA codes) and its report (core/datasets/types.ts AuditReport), plain JSON. */
+export interface AuditDatasetResult { findings: import('./types').Finding[]; report: import('./datasets/types').AuditReport }

@@ -368,8 +368,16 @@ export function analyzeRequirements(filePath: string, text: string, ctx: Analysi
 /** What put the file in pip's hash-checking mode: the line (logical index) and the range to report on. */
 interface HashMode { reason: string; range: Range; line: number }
 
-/** Entries of a file, with the logical line each came from. */
-interface FileEntry { entry: DepEntry; line: number; ll: LogicalLine; p: LineParse }
+/** Requirement lines of a file; the DepEntry is built only for lines a file-level check reports on. */
+interface FileEntry { line: number; ll: LogicalLine; p: LineParse; norm: string; entry: DepEntry }
+
+/** PEP 503 names per cached parse (one per distinct line text), so a keystroke does not re-normalize 5,000 names. */
+const normCache = new WeakMap<LineParse, string>();
+function normOf(p: LineParse): string {
+  let n = normCache.get(p);
+  if (n === undefined) { n = normalizeName(p.req?.name ?? p.direct?.name ?? p.direct?.url ?? ''); normCache.set(p, n); }
+  return n;
+}
 
 /** The edit that deletes logical line `ll` (all its physical lines, with the line break). */
 function removeLineEdit(lines: LineIndex, ll: LogicalLine, text: string): TextEdit {
@@ -388,19 +396,32 @@ function removeLineEdit(lines: LineIndex, ll: LogicalLine, text: string): TextEd
  */
 function fileLevelChecks(text: string, lines: LineIndex, logical: LogicalLine[], parsed: Array<LineParse | undefined>, toRange: (ll: LogicalLine, s: Span) => Range, sink: FindingSink, ctx: AnalysisContext, hashMode: HashMode | undefined, context: EntryContext): void {
   if (ctx.isCancelled?.()) return;
-  const entries: FileEntry[] = [];
+  // One pass over the cached parses with plain maps (this runs on every keystroke of a 5,000-line file);
+  // DepEntry objects are built only for the lines a finding is about.
+  const entryAt = (i: number): FileEntry => ({ line: i, ll: logical[i], p: parsed[i]!, norm: normOf(parsed[i]!), entry: entryFromLine(logical[i], parsed[i]!, toRange, context)! });
+  const firstByKey = new Map<string, number>();
+  const dups: Array<[number, number]> = [];
+  const missing: number[] = [];
+  const hashed: number[] = [];
   for (let i = 0; i < logical.length; i++) {
     const p = parsed[i];
-    if (!p || (!p.req && !p.direct)) continue;
-    const entry = entryFromLine(logical[i], p, toRange, context);
-    if (entry && !entry.localPath) entries.push({ entry, line: i, ll: logical[i], p });
+    if (!p || (!p.req && !p.direct) || p.direct?.local) continue;
+    if (hashMode && !p.hashes.length && !p.direct?.editable) missing.push(i);
+    if (hashMode && p.hashes.length) hashed.push(i);
+    if (!p.req && !p.direct?.name) continue;
+    const norm = normOf(p);
+    const key = p.req?.marker ? `${norm};${p.req.marker.replace(/\s+/g, '')}` : norm;
+    const prev = firstByKey.get(key);
+    if (prev === undefined) firstByKey.set(key, i);
+    else dups.push([prev, i]);
   }
-  if (hashMode) checkHashMode(lines, entries, hashMode, toRange, sink, ctx);
-  checkDuplicates(text, lines, entries, sink);
+  if (hashMode && missing.length) checkHashMode(lines, missing.map(entryAt), hashed.map(entryAt), hashMode, toRange, sink, ctx);
+  // DEP001's placeholder check asks for the first line of a name; lines without a marker are keyed by the bare name.
+  checkDuplicates(text, lines, dups.map(([a, b]) => [entryAt(a), entryAt(b)]), firstByKey, entryAt, sink);
 }
 
-function checkHashMode(lines: LineIndex, entries: FileEntry[], mode: HashMode, toRange: (ll: LogicalLine, s: Span) => Range, sink: FindingSink, ctx: AnalysisContext): void {
-  const missing = entries.filter((fe) => !fe.entry.hashed && !fe.p.direct?.editable && !isSuppressed('DEP003', suppressedCodes(lines.lineText(fe.ll.firstLine))));
+function checkHashMode(lines: LineIndex, entries: FileEntry[], hashed: FileEntry[], mode: HashMode, toRange: (ll: LogicalLine, s: Span) => Range, sink: FindingSink, ctx: AnalysisContext): void {
+  const missing = entries.filter((fe) => !isSuppressed('DEP003', suppressedCodes(lines.lineText(fe.ll.firstLine))));
   if (!missing.length) return;
   const names = missing.map((fe) => fe.entry.name);
   const shown = names.length > 4 ? `${names.slice(0, 4).join(', ')}, …` : names.join(', ');
@@ -423,7 +444,6 @@ function checkHashMode(lines: LineIndex, entries: FileEntry[], mode: HashMode, t
     fixes.push({ title: all ? `Add --hash to all ${missing.length} unhashed requirements (from ${sources})` : `Add --hash to ${known.length} of the ${missing.length} unhashed requirements (from ${sources})`, edits, isPreferred: all });
   }
   // Or leave hash-checking mode: remove the hashes of this file (only when they are what turned it on).
-  const hashed = entries.filter((fe) => fe.p.hashes.length);
   if (hashed.length && /has --hash$/.test(mode.reason) && hashed.length <= 3) {
     const edits: TextEdit[] = [];
     for (const fe of hashed) {
@@ -442,20 +462,8 @@ function checkHashMode(lines: LineIndex, entries: FileEntry[], mode: HashMode, t
     { fixes, related: missing.map((fe) => ({ range: fe.entry.range, message: `'${fe.entry.name}' has no --hash` })), data: { packages: missing.map((fe) => fe.entry.norm) } });
 }
 
-/** The marker text of a requirement ('' without one): lines with different markers are alternatives, not duplicates. */
-function markerOf(fe: FileEntry): string {
-  return (fe.p.req?.marker ?? '').replace(/\s+/g, '');
-}
-
-function checkDuplicates(text: string, lines: LineIndex, entries: FileEntry[], sink: FindingSink): void {
-  const first = new Map<string, FileEntry>();
-  const names = new Map<string, FileEntry>();
-  for (const fe of entries) {
-    if (!fe.entry.nameExplicit && !fe.p.direct?.name) continue;
-    if (!names.has(fe.entry.norm)) names.set(fe.entry.norm, fe);
-    const key = `${fe.entry.norm};${markerOf(fe)}`;
-    const prev = first.get(key);
-    if (!prev) { first.set(key, fe); continue; }
+function checkDuplicates(text: string, lines: LineIndex, dups: Array<[FileEntry, FileEntry]>, firstByName: Map<string, number>, entryAt: (i: number) => FileEntry, sink: FindingSink): void {
+  for (const [prev, fe] of dups) {
     const a = prev.entry;
     const b = fe.entry;
     const where = `line ${prev.ll.firstLine + 1}`;
@@ -474,12 +482,13 @@ function checkDuplicates(text: string, lines: LineIndex, entries: FileEntry[], s
   }
   // A DEP001 replacement that would require a project the file already requires: remove the placeholder line instead.
   for (const f of sink.findings) {
-    if (f.code !== 'DEP001') continue;
-    const intended = typeof f.data?.intended === 'string' ? normalizeName(f.data.intended) : undefined;
-    const other = intended ? names.get(intended) : undefined;
-    if (!other) continue;
-    const own = entries.find((fe) => fe.ll.firstLine === f.range.start.line && fe.entry.norm === f.data?.package);
-    if (!own) continue;
+    if (f.code !== 'DEP001' || typeof f.data?.intended !== 'string') continue;
+    const otherAt = firstByName.get(normalizeName(f.data.intended));
+    const ownAt = typeof f.data.package === 'string' ? firstByName.get(f.data.package) : undefined;
+    if (otherAt === undefined || ownAt === undefined) continue;
+    const own = entryAt(ownAt);
+    const other = entryAt(otherAt);
+    if (own.ll.firstLine !== f.range.start.line) continue;
     f.fixes = [{ title: `Remove '${own.entry.name}' ('${other.entry.name}' is already required on line ${other.ll.firstLine + 1})`, edits: [removeLineEdit(lines, own.ll, text)], isPreferred: true }];
     f.message += `; '${other.entry.name}' is already required on line ${other.ll.firstLine + 1}, so remove this line`;
   }

@@ -105,6 +105,7 @@ function render(format: 'text' | 'json' | 'sarif', findings: Finding[], root: st
         path: rel(f.path), range: f.range, ...(f.cell !== undefined ? { cell: f.cell } : {}),
         code: f.code, severity: f.severity, message: f.message,
         fixes: f.fixes.map((x) => ({ title: x.title, edits: x.edits, ...(x.isPreferred ? { isPreferred: true } : {}) })),
+        ...(f.related?.length ? { related: f.related.map((r) => ({ path: rel(r.path ?? f.path), range: r.range, message: r.message })) } : {}),
       })),
     }, null, 2) + '\n';
   }
@@ -112,7 +113,9 @@ function render(format: 'text' | 'json' | 'sarif', findings: Finding[], root: st
   const lines = findings.map((f) => {
     const where = f.cell !== undefined ? `cell ${f.cell + 1}:${f.range.start.line + 1}:${f.range.start.character + 1}` : `${f.range.start.line + 1}:${f.range.start.character + 1}`;
     const fix = f.fixes.some((x) => x.edits.length) ? ' [fix available]' : '';
-    return `${rel(f.path)}:${where}: ${f.code} [${f.severity}] ${f.message}${fix}`;
+    // The other places of one cause (e.g. DEP003's unhashed lines), indented under it.
+    const related = (f.related ?? []).map((r) => `\n    ${r.path && r.path !== f.path ? `${rel(r.path)}:` : ''}${r.range.start.line + 1}:${r.range.start.character + 1}: ${r.message}`).join('');
+    return `${rel(f.path)}:${where}: ${f.code} [${f.severity}] ${f.message}${fix}${related}`;
   });
   const counts = new Map<Severity, number>();
   for (const f of findings) counts.set(f.severity, (counts.get(f.severity) ?? 0) + 1);

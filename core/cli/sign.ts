@@ -177,7 +177,7 @@ export async function runSignCommand(args: string[], io: CliIO): Promise<number>
 export function formatVerifyText(r: VerifyReport): string {
   const lines: string[] = [];
   if (r.verified) {
-    lines.push(`verified ${r.model} (${r.method}${r.signer?.identity ? `: ${r.signer.identity} via ${r.signer.issuer}` : ''}${r.signer?.certificates ? `: ${r.signer.certificates.join(' → ')}` : ''})`);
+    lines.push(`verified ${r.model} (${r.method}${r.signer?.identity ? `: ${r.signer.identity} via ${r.signer.issuer}` : r.signer?.certificates ? `: ${r.signer.certificates.join(' → ')}` : ''})`);
     lines.push(`  ${r.files} file(s), ${r.bytes} bytes, root digest sha256:${r.rootDigest}`);
     return lines.join('\n') + '\n';
   }

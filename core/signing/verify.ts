@@ -12,7 +12,7 @@ import { SigningError } from './errors';
 import { DSSE_PAYLOAD_TYPE, decodeBase64, pae } from './dsse';
 import { BUNDLE_MEDIA_TYPES_ACCEPTED, checkStatement, type SignedManifest } from './statement';
 import { keyHint, verifyBytes } from './keys';
-import { subjectOf, verifyChain } from './x509';
+import { leafUsageProblem, subjectOf, verifyChain } from './x509';
 import { computeManifest, parseShardName, type Manifest } from './manifest';
 import type { HashType } from './hashing';
 
@@ -177,6 +177,9 @@ async function checkSignature(pb: ParsedBundle, opts: VerifyOptions, report: Ver
   const out = verifySigstoreBundle(pb.json, opts.sigstore.trustedRoot, opts.sigstore);
   report.signer = { identity: out.identity ?? opts.sigstore.identity, issuer: out.issuer ?? opts.sigstore.issuer, certificates: pb.certificates.map(subjectOf) };
   if (!out.ok) return fail('chain', `Sigstore verification failed: ${out.reason}`);
+  // @sigstore/verify does not look at key usage: a Fulcio leaf always allows code signing, so insist on it.
+  const usage = leafUsageProblem(pb.certificates[0]);
+  if (usage) return fail('chain', usage);
   return true;
 }
 

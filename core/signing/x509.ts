@@ -63,7 +63,8 @@ export function certExtensions(cert: X509Certificate): CertExtensions {
     const parts = children(der, ext);
     const oid = der.subarray(parts[0].start, parts[0].end).toString('hex');
     const val = parts[parts.length - 1];
-    if (val.tag !== 0x04) continue;
+    // Only the extensions read here are parsed: others (e.g. Fulcio's raw-string issuer) need not be DER.
+    if (val.tag !== 0x04 || (oid !== OID_KU && oid !== OID_EKU && oid !== OID_BC)) continue;
     const inner = readTlv(der, val.start, val.end);
     if (oid === OID_KU && inner.tag === 0x03) {
       const first = inner.end - inner.start > 1 ? der[inner.start + 1] : 0;

@@ -50,6 +50,8 @@ export function watchedFileGlobs(): string[] {
     '**/{pyproject.toml,Pipfile,Pipfile.lock,uv.lock,poetry.lock,pdm.lock,pylock.toml,pylock.*.toml}',
     '**/{environment,env,conda-env,conda_env,conda-environment}*.{yml,yaml}',
     `**/*.{${MODEL_FILE_EXTENSIONS.join(',')}}`,
+    // OMS signatures: re-verified (SIG001) when they change (server/src/signing.ts).
+    '**/model.sig',
   ];
 }
 

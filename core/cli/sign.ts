@@ -85,6 +85,19 @@ function shardFlag(v: unknown): number | undefined {
 
 function list(v: unknown): string[] { return Array.isArray(v) ? v as string[] : []; }
 
+/**
+ * --ignore-paths as absolute paths: a relative path is taken from the current folder when that lands
+ * inside the model (as model_signing does), else from the model folder (`--ignore-paths README.md`).
+ */
+function ignoreArgs(v: unknown, model: string): string[] {
+  const root = path.resolve(model);
+  return list(v).map((p) => {
+    if (path.isAbsolute(p)) return p;
+    const fromCwd = path.resolve(p);
+    return fromCwd.startsWith(root + path.sep) ? fromCwd : path.join(root, p);
+  });
+}
+
 function modelArg(positionals: string[]): string {
   if (positionals.length !== 1) throw new UsageError(positionals.length ? 'exactly one MODEL_PATH is expected' : 'missing MODEL_PATH');
   if (!fs.existsSync(positionals[0])) throw new UsageError(`${positionals[0]}: no such file or folder`);
@@ -160,7 +173,7 @@ export async function runSignCommand(args: string[], io: CliIO): Promise<number>
     try {
       res = await signModel(model, {
         key, certificate, certificateChain: chain, signaturePath: flags['--signature'] as string | undefined, force: flags['--force'] === true,
-        ignorePaths: list(flags['--ignore-paths']).map((p) => path.resolve(p)), hashType, shardSize, jobs,
+        ignorePaths: ignoreArgs(flags['--ignore-paths'], model), hashType, shardSize, jobs,
         allowSymlinks: flags['--allow-symlinks'] === true, onProgress: progress.onProgress,
       });
     } finally { progress.done(); }
@@ -223,7 +236,7 @@ export async function runVerifyCommand(args: string[], io: CliIO): Promise<numbe
     try {
       report = await verifyModel(model, {
         signaturePath: flags['--signature'] as string | undefined, key, caCerts: caCerts.length ? caCerts : undefined, sigstore,
-        ignorePaths: list(flags['--ignore-paths']).map((p) => path.resolve(p)), ignoreUnsignedFiles: flags['--ignore-unsigned-files'] === true,
+        ignorePaths: ignoreArgs(flags['--ignore-paths'], model), ignoreUnsignedFiles: flags['--ignore-unsigned-files'] === true,
         jobs, onProgress: progress.onProgress,
       });
     } finally { progress.done(); }
@@ -272,7 +285,7 @@ export async function runDigestCommand(args: string[], io: CliIO): Promise<numbe
     try {
       m = await computeManifest(model, {
         hashType: oneOf('--hash', flags['--hash'], HASH_TYPES, 'sha256') as HashType, shardSize: shardFlag(flags['--shard-size']),
-        ignorePaths: list(flags['--ignore-paths']).map((p) => path.resolve(p)), allowSymlinks: flags['--allow-symlinks'] === true,
+        ignorePaths: ignoreArgs(flags['--ignore-paths'], model), allowSymlinks: flags['--allow-symlinks'] === true,
         jobs: jobsFlag(flags['--jobs']), onProgress: progress.onProgress,
         signaturePath: typeof flags['--signature'] === 'string' ? flags['--signature'] : fs.statSync(model).isDirectory() ? path.join(model, 'model.sig') : undefined,
       });

@@ -118,6 +118,20 @@ test('cli: encrypted key with MODELVET_KEY_PASSWORD; keygen encrypts with it', a
   }
 });
 
+test('cli: --ignore-paths relative to the model folder or to the current folder', async () => {
+  const dir = makeModel({ 'w.bin': 'w', 'README.md': 'r', 'docs/a.md': 'a' });
+  try {
+    const a = await run(['digest', dir, '--ignore-paths', 'README.md', '--ignore-paths', path.join(dir, 'docs'), '--format', 'json']);
+    assert.deepEqual(JSON.parse(a.stdout).files.map((f: any) => f.name), ['w.bin']);
+    const cwd = process.cwd();
+    process.chdir(path.dirname(dir));
+    try {
+      const b = await run(['digest', path.basename(dir), '--ignore-paths', path.join(path.basename(dir), 'README.md'), '--format', 'json']);
+      assert.deepEqual(JSON.parse(b.stdout).files.map((f: any) => f.name), ['docs/a.md', 'w.bin']);
+    } finally { process.chdir(cwd); }
+  } finally { rmTemp(dir); }
+});
+
 test('cli: digest --format json lists per-file sha256 (what an AI-BOM needs)', async () => {
   const r = await run(['digest', path.join(MS, 'v1.1.0-elliptic-key'), '--ignore-paths', path.join(MS, 'v1.1.0-elliptic-key/ignore-me'), '--format', 'json']);
   assert.equal(r.code, 0, r.stderr);

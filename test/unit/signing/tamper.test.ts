@@ -261,3 +261,17 @@ test('checkStatement accepts shard_size as the float model_signing writes', asyn
   assert.equal(st.serialization.shard_size, 1000000000);
   assert.equal(st.modelName, '.');
 });
+
+test('pre-1.1 bundles carry publicKey.rawBytes instead of a hint: the same key verifies, another key is named', () => withSignedCopy(async (dir) => {
+  const sig = path.join(dir, 'model.sig');
+  const b = JSON.parse(fs.readFileSync(sig, 'utf8'));
+  delete b.verificationMaterial.publicKey.hint;
+  b.verificationMaterial.publicKey.rawBytes = (pubKey().export({ type: 'spki', format: 'der' }) as Buffer).toString('base64');
+  fs.writeFileSync(sig, JSON.stringify(b));
+  assert.equal((await verifyModel(dir, { key: pubKey() })).verified, true);
+  b.verificationMaterial.publicKey.rawBytes = Buffer.from(fs.readFileSync(path.join(GEN, 'p384-pub.pem'))).toString('base64');
+  fs.writeFileSync(sig, JSON.stringify(b));
+  const r = await verifyModel(dir, { key: pubKey() });
+  assert.equal(r.failures[0].check, 'key');
+  assert.match(r.failures[0].message, /names a different public key/);
+}));

@@ -61,11 +61,17 @@ export interface IndexClient {
    * configured, the project is unknown, or the request failed.
    */
   newestVersion(pkg: string, spec?: string): Promise<string | undefined>;
+  /**
+   * `sha256:<hex>` digests of the non-yanked files of pkg==version listed by the configured index
+   * (for DEP003's "add --hash" fix); undefined when offline, unconfigured, unknown or failed.
+   */
+  hashesOf(pkg: string, version: string): Promise<string[] | undefined>;
   /** Requests actually sent (for diagnostics and tests). */
   readonly requestCount: number;
 }
 
-interface CacheEntry { fetchedAt: number; versions: string[] }
+/** `hashes`: sha256 digests per public version (absent in caches written before it was recorded). */
+interface CacheEntry { fetchedAt: number; versions: string[]; hashes?: Record<string, string[]> }
 
 export function createIndexClient(opts: IndexClientOptions): IndexClient {
   const doFetch: FetchLike = opts.fetch ?? ((url, init) => fetch(url, init));
@@ -74,45 +80,57 @@ export function createIndexClient(opts: IndexClientOptions): IndexClient {
   const maxBytes = opts.maxResponseBytes ?? MAX_INDEX_RESPONSE_BYTES;
   const now = opts.now ?? Date.now;
   const memory = new Map<string, CacheEntry>();
-  const inflight = new Map<string, Promise<string[] | undefined>>();
+  const inflight = new Map<string, Promise<CacheEntry | undefined>>();
   let requestCount = 0;
 
   const fresh = (e: CacheEntry | undefined): e is CacheEntry => !!e && now() - e.fetchedAt >= 0 && now() - e.fetchedAt < ttlMs;
 
-  async function versionsOf(indexUrl: string, norm: string): Promise<string[] | undefined> {
+  async function pageOf(indexUrl: string, norm: string, needHashes = false): Promise<CacheEntry | undefined> {
     const key = `${indexUrl}\n${norm}`;
+    const usable = (e: CacheEntry | undefined): e is CacheEntry => fresh(e) && (!needHashes || e.hashes !== undefined);
     const cached = memory.get(key);
-    if (fresh(cached)) return cached.versions;
+    if (usable(cached)) return cached;
     const onDisk = readDiskEntry(opts.cacheDir, indexUrl, norm);
-    if (fresh(onDisk)) { memory.set(key, onDisk); return onDisk.versions; }
+    if (usable(onDisk)) { memory.set(key, onDisk); return onDisk; }
     const running = inflight.get(key);
     if (running) return running;
     const p = (async () => {
       requestCount++;
-      const versions = await fetchVersions(doFetch, indexUrl, norm, timeoutMs, maxBytes, opts.log);
+      const page = await fetchPage(doFetch, indexUrl, norm, timeoutMs, maxBytes, opts.log);
       // Failures (timeouts, 5xx) are not cached: the next pick of the fix retries.
-      if (versions) {
-        const entry = { fetchedAt: now(), versions };
-        memory.set(key, entry);
-        writeDiskEntry(opts.cacheDir, indexUrl, norm, entry, opts.log);
-      }
-      return versions;
+      if (!page) return undefined;
+      const entry: CacheEntry = { fetchedAt: now(), versions: page.versions, hashes: page.hashes };
+      memory.set(key, entry);
+      writeDiskEntry(opts.cacheDir, indexUrl, norm, entry, opts.log);
+      return entry;
     })().finally(() => inflight.delete(key));
     inflight.set(key, p);
     return p;
   }
 
+  function target(pkg: string): { indexUrl: string; norm: string } | undefined {
+    const config = opts.getConfig();
+    if (!config.online.enabled) return undefined;
+    const norm = normalizeName(pkg);
+    if (norm.length > MAX_PACKAGE_NAME_LENGTH || !NORMALIZED_NAME.test(norm)) return undefined;
+    const indexUrl = resolveIndexUrl(config, opts.env ?? process.env, opts.homeDir ?? os.homedir());
+    if (!indexUrl) { opts.log?.('index-pin: no package index configured (modelvet.online.indexUrl, PIP_INDEX_URL or pip.conf); not asking any'); return undefined; }
+    return { indexUrl, norm };
+  }
+
   return {
     get requestCount() { return requestCount; },
     async newestVersion(pkg, spec) {
-      const config = opts.getConfig();
-      if (!config.online.enabled) return undefined;
-      const norm = normalizeName(pkg);
-      if (norm.length > MAX_PACKAGE_NAME_LENGTH || !NORMALIZED_NAME.test(norm)) return undefined;
-      const indexUrl = resolveIndexUrl(config, opts.env ?? process.env, opts.homeDir ?? os.homedir());
-      if (!indexUrl) { opts.log?.('index-pin: no package index configured (modelvet.online.indexUrl, PIP_INDEX_URL or pip.conf); not asking any'); return undefined; }
-      const versions = await versionsOf(indexUrl, norm);
-      return versions ? newestFinal(versions, spec) : undefined;
+      const t = target(pkg);
+      const page = t && await pageOf(t.indexUrl, t.norm);
+      return page ? newestFinal(page.versions, spec) : undefined;
+    },
+    async hashesOf(pkg, version) {
+      const t = target(pkg);
+      const page = t && await pageOf(t.indexUrl, t.norm, true);
+      const pub = publicVersion(version);
+      const hs = page && pub ? page.hashes?.[pub] : undefined;
+      return hs?.length ? hs : undefined;
     },
   };
 }
@@ -178,7 +196,7 @@ function validIndexUrl(u: string | undefined): string | undefined {
 
 // ------------------------------------------------------------------ fetching
 
-async function fetchVersions(doFetch: FetchLike, indexUrl: string, norm: string, timeoutMs: number, maxBytes: number, log?: (m: string) => void): Promise<string[] | undefined> {
+async function fetchPage(doFetch: FetchLike, indexUrl: string, norm: string, timeoutMs: number, maxBytes: number, log?: (m: string) => void): Promise<{ versions: string[]; hashes: Record<string, string[]> } | undefined> {
   const target = new URL(`${indexUrl.replace(/\/+$/, '')}/${norm}/`);
   const headers: Record<string, string> = { Accept: ACCEPT };
   // fetch refuses URLs with credentials; pip sends them as Basic auth.
@@ -192,12 +210,14 @@ async function fetchVersions(doFetch: FetchLike, indexUrl: string, norm: string,
   const timer = setTimeout(() => controller.abort(), timeoutMs);
   try {
     const res = await doFetch(target.toString(), { headers, signal: controller.signal });
-    if (res.status === 404) { await res.body?.cancel().catch(() => undefined); return []; }
+    if (res.status === 404) { await res.body?.cancel().catch(() => undefined); return { versions: [], hashes: {} }; }
     if (!res.ok) { await res.body?.cancel().catch(() => undefined); log?.(`index-pin: ${shown} answered HTTP ${res.status}`); return undefined; }
     const body = await readCapped(res, maxBytes);
     if (body === undefined) { log?.(`index-pin: ${shown} is larger than ${maxBytes} bytes; ignored`); return undefined; }
     const type = res.headers.get('content-type') ?? '';
-    return /json/i.test(type) ? parseSimpleJson(body, norm) : parseSimpleHtml(body, norm);
+    const json = /json/i.test(type);
+    const versions = json ? parseSimpleJson(body, norm) : parseSimpleHtml(body, norm);
+    return versions ? { versions, hashes: simpleFileHashes(body, json, norm) } : undefined;
   } catch (e) {
     log?.(`index-pin: ${shown}: ${controller.signal.aborted ? `no answer within ${timeoutMs} ms` : (e as Error).message}`);
     return undefined;
@@ -264,6 +284,47 @@ export function parseSimpleHtml(body: string, norm: string): string[] {
   return [...versions];
 }
 
+const HEX64 = /^[0-9a-f]{64}$/i;
+
+/**
+ * sha256 digests of the non-yanked files per public version, from a PEP 691 JSON page
+ * (`files[].hashes.sha256`) or a PEP 503 HTML page (`#sha256=` in the href).
+ */
+export function simpleFileHashes(body: string, json: boolean, norm: string): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  const add = (filename: string, digest: unknown) => {
+    const v = versionFromFilename(filename, norm);
+    if (!v || typeof digest !== 'string' || !HEX64.test(digest)) return;
+    const list = (out[v] ??= []);
+    const h = `sha256:${digest.toLowerCase()}`;
+    if (!list.includes(h)) list.push(h);
+  };
+  if (json) {
+    let doc: unknown;
+    try { doc = JSON.parse(body); } catch { return out; }
+    const files = (doc as { files?: unknown })?.files;
+    if (!Array.isArray(files)) return out;
+    for (const f of files.slice(0, MAX_INDEX_FILES)) {
+      const { filename, yanked, hashes } = (f ?? {}) as { filename?: unknown; yanked?: unknown; hashes?: { sha256?: unknown } };
+      if (typeof filename === 'string' && (yanked === undefined || yanked === false)) add(filename, hashes?.sha256);
+    }
+    return out;
+  }
+  const anchor = /<a\b([^>]*)>([^<]*)<\/a\s*>/gi;
+  let m: RegExpExecArray | null;
+  let seen = 0;
+  while ((m = anchor.exec(body)) && seen++ < MAX_INDEX_FILES) {
+    if (/\sdata-yanked\b/i.test(` ${m[1]}`)) continue;
+    const href = /\bhref\s*=\s*(?:"([^"]*)"|'([^']*)')/i.exec(m[1]);
+    const url = decodeEntities(href?.[1] ?? href?.[2] ?? '');
+    const digest = /#(?:.*&)?sha256=([0-9a-f]{64})/i.exec(url)?.[1];
+    let filename = decodeEntities(m[2].trim());
+    if (!filename) { try { filename = decodeURIComponent(url.split(/[#?]/)[0].split('/').pop() ?? ''); } catch { continue; } }
+    add(filename, digest);
+  }
+  return out;
+}
+
 function decodeEntities(s: string): string {
   return s.replace(/&(amp|lt|gt|quot|#39|#x27);/g, (_, e: string) => ({ amp: '&', lt: '<', gt: '>', quot: '"', '#39': "'", '#x27': "'" } as Record<string, string>)[e]);
 }
@@ -325,7 +386,8 @@ function readDiskEntry(cacheDir: string | undefined, indexUrl: string, norm: str
     if (statSync(file).size > MAX_INDEX_RESPONSE_BYTES) return undefined;
     const e = JSON.parse(readFileSync(file, 'utf8')) as Partial<CacheEntry>;
     if (typeof e.fetchedAt !== 'number' || !Array.isArray(e.versions) || !e.versions.every((v) => typeof v === 'string' && isValidVersion(v))) return undefined;
-    return { fetchedAt: e.fetchedAt, versions: e.versions };
+    const hashesOk = e.hashes && typeof e.hashes === 'object' && Object.values(e.hashes).every((l) => Array.isArray(l) && l.every((h) => typeof h === 'string' && /^sha256:[0-9a-f]{64}$/.test(h)));
+    return { fetchedAt: e.fetchedAt, versions: e.versions, ...(hashesOk ? { hashes: e.hashes } : {}) };
   } catch { return undefined; }
 }
 

@@ -443,6 +443,17 @@ function checkHashMode(lines: LineIndex, entries: FileEntry[], hashed: FileEntry
     const all = known.length === missing.length;
     fixes.push({ title: all ? `Add --hash to all ${missing.length} unhashed requirements (from ${sources})` : `Add --hash to ${known.length} of the ${missing.length} unhashed requirements (from ${sources})`, edits, isPreferred: all });
   }
+  // Online only: the rest from the package index, asked when the fix is picked (server/src/indexPin.ts).
+  const unknown = missing.filter((fe) => !known.some((k) => k.fe === fe) && entryPinned(fe.entry) && !fe.entry.url);
+  if (unknown.length && ctx.config.online.enabled) {
+    const ready = fixes[0]?.edits ?? [];
+    const items = unknown.map((fe) => {
+      const end = contentEndTrimmed(fe.ll.text);
+      return { package: fe.entry.norm, version: entryPinned(fe.entry)!, at: toRange(fe.ll, { start: end, end }).end };
+    });
+    const all = known.length + unknown.length === missing.length;
+    fixes.push({ title: `Add --hash to ${all ? 'all ' : ''}${known.length + unknown.length}${all ? '' : ` of the ${missing.length}`} unhashed requirements (digests from the package index)`, edits: [], resolve: { kind: 'index-hashes', data: { items, ready } } });
+  }
   // Or leave hash-checking mode: remove the hashes of this file (only when they are what turned it on).
   if (hashed.length && /has --hash$/.test(mode.reason) && hashed.length <= 3) {
     const edits: TextEdit[] = [];

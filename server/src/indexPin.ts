@@ -27,7 +27,34 @@ export function registerIndexPinResolver(opts: IndexPinOptions): IndexClient {
     const edits = await resolveIndexPin(client, data);
     return token.isCancellationRequested ? undefined : edits;
   });
+  registerFixResolver('index-hashes', async (data, token) => {
+    const edits = await resolveIndexHashes(client, data, opts.log);
+    return token.isCancellationRequested ? undefined : edits;
+  });
   return client;
+}
+
+/** Requirements asked per "add --hash" fix (each is one index page). */
+export const MAX_HASH_LOOKUPS = 200;
+
+/**
+ * DEP003's online "add --hash" fix: `data.items` are pinned requirements whose digests were not known
+ * offline, with where to insert; `data.ready` the edits already known offline. Undefined when the
+ * index gave none of them.
+ */
+export async function resolveIndexHashes(client: IndexClient, data: unknown, log?: (m: string) => void): Promise<TextEdit[] | undefined> {
+  const d = data as { items?: unknown; ready?: unknown } | undefined;
+  if (!d || !Array.isArray(d.items)) return undefined;
+  const edits: TextEdit[] = Array.isArray(d.ready) ? (d.ready as TextEdit[]) : [];
+  let found = 0;
+  for (const it of (d.items as Array<{ package?: unknown; version?: unknown; at?: { line: number; character: number } }>).slice(0, MAX_HASH_LOOKUPS)) {
+    if (typeof it?.package !== 'string' || typeof it.version !== 'string' || !it.at) continue;
+    const hashes = await client.hashesOf(it.package, it.version);
+    if (!hashes) { log?.(`index-hashes: the index lists no sha256 digest for ${it.package}==${it.version}`); continue; }
+    found++;
+    edits.push({ range: { start: it.at, end: it.at }, newText: hashes.map((h) => ` --hash=${h}`).join('') });
+  }
+  return found ? edits : undefined;
 }
 
 /** Fill the DEP002 edit template with the index's newest version; undefined when there is none. */

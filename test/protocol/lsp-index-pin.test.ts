@@ -7,6 +7,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -15,6 +16,7 @@ import path from 'node:path';
 import { LspTestClient, applyEdits, editsFor } from '../helpers/lsp-client';
 
 const requested: string[] = [];
+const digest = (s: string) => createHash('sha256').update(s).digest('hex');
 let server: http.Server;
 let indexUrl: string;
 let root: string;
@@ -27,6 +29,14 @@ before(async () => {
       const files = ['numpy-1.26.4.tar.gz', 'numpy-2.1.3-cp311-cp311-manylinux_2_17_x86_64.whl', 'numpy-2.2.0rc1.tar.gz', 'numpy-2.1.4.tar.gz'];
       res.writeHead(200, { 'content-type': 'application/vnd.pypi.simple.v1+json' });
       res.end(JSON.stringify({ meta: { 'api-version': '1.1' }, name: 'numpy', files: files.map((filename) => ({ filename, url: `../../f/${filename}`, hashes: {}, yanked: filename === 'numpy-2.1.4.tar.gz' })) }));
+      return;
+    }
+    if (req.url === '/simple/pandas/' || req.url === '/simple/rich/') {
+      const name = req.url.split('/')[2];
+      const v = name === 'pandas' ? '2.2.2' : '13.7.1';
+      const files = [`${name}-${v}.tar.gz`, `${name}-${v}-py3-none-any.whl`, `${name}-0.1.tar.gz`];
+      res.writeHead(200, { 'content-type': 'application/vnd.pypi.simple.v1+json' });
+      res.end(JSON.stringify({ meta: { 'api-version': '1.1' }, name, files: files.map((filename) => ({ filename, url: `../../f/${filename}`, hashes: { sha256: digest(filename) } })) }));
       return;
     }
     res.writeHead(404);
@@ -74,5 +84,23 @@ test('online: DEP002 code action resolves to ==<newest> from the index', async (
   // Resolved again: answered from the cache.
   await client.request('codeAction/resolve', pin);
   assert.equal(requested.length, 1);
+  client.close(uri);
+});
+
+test('online: DEP003 "add --hash" asks the index only when resolved, for the pinned unhashed lines', async () => {
+  const m = client.mark();
+  await client.setSettings({ online: { enabled: true, indexUrl } });
+  await client.waitForRequest('workspace/configuration', m);
+  const src = `torch==2.6.0 --hash=sha256:${digest('torch')}\npandas==2.2.2\nrich==13.7.1  # ui\n`;
+  const before = requested.length;
+  const uri = client.open('requirements-hashes.txt', src, 'pip-requirements');
+  const d3 = (await client.pull(uri)).filter((d) => d.code === 'DEP003');
+  assert.equal(d3.length, 1);
+  const add = (await client.codeActions(uri, d3)).find((a) => a.title === 'Add --hash to all 2 unhashed requirements (digests from the package index)');
+  assert.ok(add && !add.edit, 'offered, resolved lazily');
+  assert.equal(requested.length, before, 'diagnostics and code actions never touch the network');
+  const resolved = await client.request('codeAction/resolve', add);
+  assert.equal(applyEdits(src, editsFor(resolved, uri)), `torch==2.6.0 --hash=sha256:${digest('torch')}\npandas==2.2.2 --hash=sha256:${digest('pandas-2.2.2.tar.gz')} --hash=sha256:${digest('pandas-2.2.2-py3-none-any.whl')}\nrich==13.7.1 --hash=sha256:${digest('rich-13.7.1.tar.gz')} --hash=sha256:${digest('rich-13.7.1-py3-none-any.whl')}  # ui\n`);
+  assert.deepEqual(requested.slice(before).sort(), ['/simple/pandas/', '/simple/rich/']);
   client.close(uri);
 });

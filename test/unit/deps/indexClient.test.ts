@@ -15,7 +15,7 @@ import path from 'node:path';
 import { defaultConfig, type ModelVetConfig } from '../../../core/config';
 import {
   createIndexClient, newestFinal, parsePipConfigIndexUrl, parseSimpleHtml, parseSimpleJson,
-  resolveIndexUrl, versionFromFilename,
+  resolveIndexUrl, simpleFileHashes, versionFromFilename,
 } from '../../../core/deps/indexClient';
 import { resolveIndexPin } from '../../../server/src/indexPin';
 import { applyEdits, codes, ctxOf, run } from './helpers';
@@ -221,4 +221,18 @@ test('DEP002: the index-pin fix appears only online, only without an offline pin
   assert.equal(applyEdits(text, edits), 'numpy==1.26.10\nrequests\n');
   const none = await resolveIndexPin(client({ enabled: false, indexUrl: base }), fix.resolve!.data);
   assert.equal(none, undefined);
+});
+
+test('simpleFileHashes: sha256 per public version from JSON and HTML pages; yanked files and bad digests skipped', () => {
+  const d = (c: string) => c.repeat(64);
+  const j = JSON.stringify({ files: [
+    { filename: 'x-1.0.tar.gz', hashes: { sha256: d('a') } },
+    { filename: 'x-1.0-py3-none-any.whl', hashes: { sha256: d('B') } },
+    { filename: 'x-2.0.tar.gz', hashes: { sha256: d('c') }, yanked: true },
+    { filename: 'x-3.0.tar.gz', hashes: { sha256: 'short' } },
+    { filename: 'y-1.0.tar.gz', hashes: { sha256: d('e') } },
+  ] });
+  assert.deepEqual(simpleFileHashes(j, true, 'x'), { '1.0': [`sha256:${d('a')}`, `sha256:${d('b')}`] });
+  const h = `<a href="../f/x-1.0.tar.gz#sha256=${d('a')}">x-1.0.tar.gz</a><a href="../f/x-2.0.tar.gz#sha256=${d('c')}" data-yanked="">x-2.0.tar.gz</a><a href="../f/x-4.0.tar.gz#md5=00">x-4.0.tar.gz</a>`;
+  assert.deepEqual(simpleFileHashes(h, false, 'x'), { '1.0': [`sha256:${d('a')}`] });
 });

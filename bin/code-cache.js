@@ -15,18 +15,20 @@ const Module = require('module');
 const vm = require('vm');
 const fs = require('fs');
 const path = require('path');
-const crypto = require('crypto');
 
 const MAGIC = 'modelvet-v8cache-2 ';
 /** MAGIC, SHA-256 of the bundle source, SHA-256 of the cache data (V8 aborts the process on corrupt data), newline. */
 const HEADER_BYTES = MAGIC.length + 64 + 1 + 64 + 1;
-const sha256 = (data) => crypto.createHash('sha256').update(data).digest('hex');
+const sha256 = (data) => require('crypto').createHash('sha256').update(data).digest('hex');
+/** Smaller bundles (the 4 KB dispatcher) compile faster than a cache is checked: no cache for them. */
+const MIN_CACHED_BYTES = 16 * 1024;
 
 /**
- * Load every .js file directly in `dir` through the cache; `write`: record and save caches at exit.
- * Returns what happened to each bundle loaded (for tests): cache used, rejected (by the key or by V8), or none.
+ * Load every .js file directly in `dir` through the cache; `write`: record and save caches at exit
+ * (for files of at least `minBytes`). Returns what happened to each bundle loaded (for tests):
+ * cache used, rejected (by the key or by V8), or none.
  */
-function install(dir, write) {
+function install(dir, write, minBytes = MIN_CACHED_BYTES) {
   const plain = Module._extensions['.js'];
   const written = [];
   const status = { used: [], rejected: [], none: [] };
@@ -35,6 +37,7 @@ function install(dir, write) {
     const cacheFile = filename.slice(0, -3) + '.v8cache';
     if (!write && !fs.existsSync(cacheFile)) { status.none.push(path.basename(filename)); return plain(module, filename); }
     const source = fs.readFileSync(filename, 'utf8');
+    if (write && source.length < minBytes) return module._compile(source, filename);
     const key = sha256(source);
     let cachedData;
     let keyMatched = false;

@@ -1,7 +1,7 @@
 // Bundles the extension client, the language server (+ its scan worker) and the CLI with esbuild,
 // and copies the tree-sitter grammar .wasm files next to them. Type checking is `npm run typecheck`.
 import * as esbuild from 'esbuild';
-import { copyFileSync, mkdirSync, mkdtempSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import { createRequire } from 'node:module';
@@ -50,6 +50,7 @@ const entries = [
   ['client/src/extension.ts', 'client.js'],
   ['server/src/server.ts', 'server.js'],
   ['server/src/scanWorker.ts', 'scan-worker.js'],
+  ['server/src/datasetWorker.ts', 'dataset-worker.js'],
   ['core/cli/main.ts', 'cli.js', { plugins: [commandChunks], ...CLI_OPTIONS }],
   ...cliCommands.map((c) => [`core/cli/${c}.ts`, `cli-${c}.js`, CLI_OPTIONS]),
 ];
@@ -63,6 +64,7 @@ console.log(`built ${entries.length} bundles into dist/`);
 
 // V8 code cache for the CLI bundles (bin/code-cache.js): run the common commands once so that V8
 // saves what it compiled for each bundle as dist/<bundle>.v8cache. A failed run only means less cache.
+for (const f of readdirSync(out)) if (f.endsWith('.v8cache')) rmSync(path.join(out, f));
 const trainDir = mkdtempSync(path.join(os.tmpdir(), 'modelvet-code-cache-'));
 try {
   writeFileSync(path.join(trainDir, 'requirements.txt'), 'numpy==1.26.4\nreqeusts>=2\ntorch\n');

@@ -90,6 +90,25 @@ class BufferedFile {
     }
     return [start, this.pos];
   }
+  /** readinto(n) (_buffered_readinto_generic): the buffered part, then either one raw read of the rest (more than a buffer) or buffer fills. */
+  readinto(n: number): [number, number] {
+    const start = this.pos;
+    if (this.bufEnd - this.pos >= n) { this.pos += n; return [start, this.pos]; }
+    let remaining = n - (this.bufEnd - this.pos);
+    this.pos = this.bufEnd; this.bufStart = this.bufEnd = this.pos;
+    while (remaining > 0) {
+      if (remaining > this.B) {
+        const got = Math.min(remaining, this.size - this.pos);
+        if (got === 0) break;
+        this.pos += got; remaining -= got; this.bufStart = this.bufEnd = this.pos;
+      } else {
+        const got = this.fill();
+        if (got === 0) break;
+        const take = Math.min(got, remaining); this.pos += take; remaining -= take;
+      }
+    }
+    return [start, this.pos];
+  }
   readline(data: Uint8Array): [number, number] {
     const start = this.pos;
     const nl = data.indexOf(NL, this.pos);
@@ -168,7 +187,8 @@ export function linearize(data: Uint8Array, reading: Reading, opts: { start?: nu
     let rest = n - inBuf;
     if (rest === 0) return parts;
     skipConsumed();
-    const [s, e] = fileRead(rest);
+    let s: number, e: number;
+    if (bf) { [s, e] = bf.readinto(rest); filePos = bf.pos; } else [s, e] = fileRead(rest);
     if (e - s < rest) throw new ReadError(at, 'pickle data was truncated');
     parts.push([s, e]); rest = 0;
     ubStart = ubEnd = idx = prefetched = e;

@@ -29,13 +29,18 @@ export function toPlain(n: PNode, depth = 0): Plain {
     case 'call': {
       const fn = isGlobal(n.fn) ? globalName(n.fn) : '';
       const a = n.args;
-      if (fn === '_codecs.encode' && typeof a[0] === 'string') return { bytes: hex(latin1Bytes(a[0])) };
+      if (fn === '_codecs.encode' && typeof a[0] === 'string') {
+        if (a.length === 1 || a[1] === 'utf-8' || a[1] === 'utf8') return { bytes: hex(new TextEncoder().encode(a[0])) }; // codecs.encode's default is UTF-8
+        if (a[1] === 'latin1' || a[1] === 'latin-1' || a[1] === 'iso-8859-1') return { bytes: hex(latin1Bytes(a[0])) };
+        throw new NotPlain(`_codecs.encode with encoding ${String(a[1])}`);
+      }
       if ((fn === 'builtins.set' || fn === 'builtins.frozenset') && a.length <= 1) {
         const items = a.length ? toPlain(a[0], depth + 1) : [];
         if (!Array.isArray(items)) throw new NotPlain('set of non-list');
         const extra = (n.items ?? []).map((x) => toPlain(x, depth + 1));
         return { set: sortCanon([...items, ...extra]) };
       }
+      if (fn === 'builtins.bytes' && a.length === 0) return { bytes: '' }; // b'' in protocols 0-2
       if (fn === 'builtins.bytearray') {
         if (a.length === 0) return { bytes: '' };
         const inner = toPlain(a[0], depth + 1);

@@ -856,7 +856,8 @@ export function sniffPickle(head: Uint8Array): number {
   }
   const first = head[0];
   if (OPCODE_NAMES[first] === undefined || first === 0x2e) return 0;
-  const r = runPickle(head, { limits: SNIFF_LIMITS, maxPickles: 1 });
+  // An oversized FRAME stops the C unpickler but not the pure-Python one (joblib): sniff as the more permissive reader.
+  const r = runPickle(head, { limits: SNIFF_LIMITS, maxPickles: 1, tolerateOversizedFrames: true });
   // Text that happens to start with an opcode letter yields nonsense global names; real pickles name identifiers.
   const ident = /^[A-Za-z_][\w.]*$/;
   if (r.globals.some((g) => !ident.test(g.module) || !ident.test(g.name))) return 0;

@@ -18,6 +18,8 @@ export const Methods = {
   status: 'modelvet/status',
   /** client → server request: scan a Hugging Face repository (online features only). */
   scanHubRepo: 'modelvet/scanHubRepo',
+  /** server → client notification: the verification state of every workspace model.sig (SignatureStatesNotification). */
+  signatureStates: 'modelvet/signatureStates',
   /** client → server notification: the workspace's trust changed (VS Code: the user granted trust). Params WorkspaceTrustParams. */
   workspaceTrust: 'modelvet/workspaceTrust',
   /** client → server request: audit dataset files/folders (DATA codes). Params AuditDatasetParams, result AuditDatasetResult. Reports $/progress; cancellable. */
@@ -91,6 +93,10 @@ export interface VerifyModelParams {
   sigstore?: { identity: string; issuer: string; trustedRoot: string };
   ignoreUnsignedFiles?: boolean;
 }
+/** Verification state of one signed model folder (background checks with the configured key/CA). */
+export interface SignatureState { model: string; signature: string; verified: boolean; summary?: string }
+export interface SignatureStatesNotification { states: SignatureState[] }
+
 /** The verification report (core/signing VerifyReport), or why verification could not run. */
 export type VerifyModelResult =
   | { ok: true; verified: boolean; failures: Array<{ check: string; message: string; file?: string }>; changed: string[]; missing: string[]; extra: string[]; method?: string; rootDigest?: string; files: number; bytes: number; signature: string; model: string }

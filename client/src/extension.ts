@@ -20,6 +20,9 @@ import { NotebookDiagnostics } from './notebookDiagnostics';
 import { formatBytes } from './render';
 import { augmentConfiguration, userScopeSettings } from './trust';
 import { signModelCommand, verifyModelCommand } from './signing';
+import type { SignatureState } from '../../core/protocol';
+import { auditDatasetCommand } from './datasets';
+import { generateBomCommand } from './bom';
 
 /** JSON-RPC "method not found": the bundled server does not implement a request yet. */
 const METHOD_NOT_FOUND = -32601;
@@ -107,6 +110,16 @@ class Session implements ServerAccess {
     const signingHost = { request: <R>(m: string, p: unknown, t?: vscode.CancellationToken) => this.request<R>(m, p, t), log: (m: string) => this.log(m), state: context.workspaceState };
     command('modelvet.signModel', (arg?: unknown) => signModelCommand(signingHost, arg).catch((e) => this.fail('signing', e)));
     command('modelvet.verifyModel', (arg?: unknown) => verifyModelCommand(signingHost, arg).catch((e) => this.fail('verification', e)));
+    command('modelvet.generateBom', (arg?: unknown) => generateBomCommand(signingHost, arg).catch((e) => this.fail('AI-BOM', e)));
+    const datasetHost = {
+      request: <R>(m: string, p: unknown, t?: vscode.CancellationToken) => this.request<R>(m, p, t), log: (m: string) => this.log(m), extensionUri: context.extensionUri,
+      onWorkDone: async (t: string, cb: (v: { kind: string; message?: string; percentage?: number; title?: string }) => void) => {
+        const client = await this.ensureClient();
+        const lc = require('vscode-languageclient/node') as typeof import('vscode-languageclient/node');
+        return client.onProgress(lc.WorkDoneProgress.type, t, cb);
+      },
+    };
+    command('modelvet.auditDataset', (arg?: unknown, all?: unknown) => auditDatasetCommand(datasetHost, arg, all).catch((e) => this.fail('dataset audit', e)));
     command('modelvet.showOutput', () => this.output.show(true));
     command('modelvet.restartServer', () => this.restart());
     // The server's "Disable CODE in workspace settings" quick-fix: modelvet.rules.CODE = "off" in the workspace.
@@ -200,6 +213,9 @@ class Session implements ServerAccess {
     client.onNotification(Methods.status, (status: StatusNotification) => { this.lastStatus = status; this.renderStatus(); });
     client.onNotification(Methods.scanResults, (results: ScanResultsNotification) => {
       if (results && Array.isArray(results.files)) this.store.replaceAll(results.files);
+    });
+    client.onNotification(Methods.signatureStates, (n: { states?: SignatureState[] }) => {
+      if (n && Array.isArray(n.states)) this.store.setSignatures(n.states);
     });
     const startAt = performance.now();
     if (!vscode.workspace.isTrusted) {

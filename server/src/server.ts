@@ -41,7 +41,11 @@ import { registerIndexPinResolver } from './indexPin';
 import { registerVcsPinResolver } from './vcsPin';
 import { JobCancelled } from './scanPool';
 import { ScanService } from './scanService';
+import { DatasetCancelled, DatasetGlue } from './datasets';
+import type { AuditDatasetParams, AuditDatasetResult } from '../../core/protocol';
 import { PushDiagnostics, SigningGlue, SIGNING_COMMANDS } from './signing';
+import { generateBom } from './bom';
+import { BomCommands, type GenerateBomParams } from '../../core/protocol';
 import type { ModelVetConfig } from '../../core/config';
 import { defaultServerSettings, layeredConfig, settingsFromRaw, type ServerSettings, type TrustState } from './settings';
 import { parseProjectConfig, refusedKeysMessage } from '../../core/projectConfig';
@@ -82,6 +86,8 @@ let storagePath: string | undefined;
 /** The tree-sitter runtime and Python grammar: loaded when the first Python document or notebook opens (ensureParser). */
 let parserReady: Promise<void> | undefined;
 let scanService: ScanService | undefined;
+/** Dataset diagnostics and audits (worker thread). */
+let datasets: DatasetGlue | undefined;
 let hub: HubGlue | undefined;
 /** Bumped whenever something other than a document's own text changes its findings (config, facts, includes). */
 let generation = 0;
@@ -339,6 +345,7 @@ function resultFor(uri: string, token?: CancellationToken): { findings: Finding[
 }
 
 function findingsFor(uri: string, token?: CancellationToken): Finding[] | undefined {
+  if (datasets?.handles(uriToPath(uri))) return datasets.cached(uri);
   return resultFor(uri, token)?.findings;
 }
 
@@ -501,6 +508,7 @@ connection.onInitialize((params: InitializeParams): InitializeResult => {
     path.join(__dirname, 'scan-worker.js'), storagePath, settings.scanWorkers,
   );
   applyScanSettings();
+  datasets = new DatasetGlue({ workerPath: path.join(__dirname, 'dataset-worker.js'), log, config: (p) => configFor(rootFor(p)), workspaceRoots: () => workspaceRoots });
   try {
     hub = new HubGlue({ getConfig: () => settings.config, storagePath, log, onDidChange: invalidateAll });
   } catch (e) { logError('Hub features', e); }
@@ -514,7 +522,7 @@ connection.onInitialize((params: InitializeParams): InitializeResult => {
       ...(caps.pull ? { diagnosticProvider: { identifier: 'modelvet', interFileDependencies: true, workspaceDiagnostics: false } } : {}),
       codeActionProvider: { codeActionKinds: [CodeActionKind.QuickFix], resolveProvider: true },
       hoverProvider: true,
-      executeCommandProvider: { commands: ['modelvet.server.rescanFile', 'modelvet.server.stats', CONVERT_AND_SWITCH, ...SIGNING_COMMANDS] },
+      executeCommandProvider: { commands: ['modelvet.server.rescanFile', 'modelvet.server.stats', CONVERT_AND_SWITCH, ...SIGNING_COMMANDS, BomCommands.generate] },
       workspace: { workspaceFolders: { supported: true, changeNotifications: false } },
     },
     serverInfo: { name: 'modelvet', version: '0.1.0' },
@@ -593,6 +601,7 @@ documents.onDidClose((e) => {
   guardSync('didClose', () => {
     openPaths.delete(normPath(uriToPath(e.document.uri)));
     analysisCache.delete(e.document.uri);
+    datasets?.forget(e.document.uri);
     lastPullMs.delete(e.document.uri);
     const p = analysisPath(e.document);
     if (p && fileKind(p) === 'python') forgetPython(p);
@@ -641,6 +650,18 @@ connection.languages.diagnostics.on(guarded('textDocument/diagnostic', async (pa
   if (needsParser(uri)) await ensureParser();
   if (token.isCancellationRequested) throw new ResponseError(LSPErrorCodes.ServerCancelled, 'cancelled', { retriggerRequest: true });
   const started = performance.now();
+  const dataDoc = datasets?.handles(uriToPath(uri)) ? documents.get(uri) : undefined;
+  if (dataDoc && datasets) {
+    // Dataset rows are audited on the dataset worker; this thread only waits.
+    let e;
+    try { e = await datasets.diagnose(uri, uriToPath(uri), dataDoc.version, () => dataDoc.getText(), token); } catch (err) {
+      if (err instanceof DatasetCancelled) throw new ResponseError(LSPErrorCodes.ServerCancelled, 'cancelled', { retriggerRequest: true });
+      throw err;
+    }
+    if (params.previousResultId === e.resultId) return { kind: 'unchanged', resultId: e.resultId };
+    lastPullMs.set(uri, performance.now() - started);
+    return { kind: 'full', resultId: e.resultId, items: e.findings.map((f, i) => toDiagnostic(f, i, uri)) };
+  }
   const result = resultFor(uri, token);
   if (!result) return { kind: 'full', items: [] };
   if (params.previousResultId === result.resultId) return { kind: 'unchanged', resultId: result.resultId };
@@ -875,6 +896,34 @@ connection.onRequest(Methods.scanHubRepo, guarded('modelvet/scanHubRepo', async 
   }
 }));
 
+connection.onRequest(Methods.auditDataset, guarded('modelvet/auditDataset', async (params: AuditDatasetParams & { workDoneToken?: string | number }, token): Promise<AuditDatasetResult> => {
+  if (!datasets) throw new ResponseError(-32002, 'server not initialized');
+  const list = (x: unknown) => (Array.isArray(x) ? x.filter((p): p is string => typeof p === 'string') : []);
+  const paths = list(params?.paths), reference = list(params?.reference);
+  if (!paths.length) throw new ResponseError(-32602, 'modelvet/auditDataset: `paths` must list files or folders');
+  const progress = await progressFor(params ?? {});
+  progress?.reporter.begin('ModelVet: auditing dataset', 0, path.basename(paths[0]), true);
+  const source = new CancellationTokenSource();
+  const subs = [token.onCancellationRequested(() => source.cancel()), progress?.cancel?.onCancellationRequested(() => source.cancel())];
+  let last = 0;
+  try {
+    const r = await datasets.audit(paths, reference, source.token, (p) => {
+      const now = Date.now();
+      if (now - last < PROGRESS_INTERVAL_MS) return;
+      last = now;
+      progress?.reporter.report(p.total ? Math.min(100, Math.round((p.done / p.total) * 100)) : 0, `${path.basename(p.current)} (${(p.done / 1048576).toFixed(0)}/${(p.total / 1048576).toFixed(0)} MB)`);
+    });
+    return { findings: r.findings, report: r.report };
+  } catch (e) {
+    if (e instanceof DatasetCancelled) throw new ResponseError(LSPErrorCodes.RequestCancelled, 'cancelled');
+    throw e;
+  } finally {
+    progress?.reporter.done();
+    for (const x of subs) x?.dispose();
+    source.dispose();
+  }
+}));
+
 connection.onRequest(Methods.convert, guarded('modelvet/convert', async (params: ConvertParams, token) => {
   if (!scanService) throw new ResponseError(-32002, 'server not initialized');
   if (typeof params?.input !== 'string' || !params.input) throw new ResponseError(-32602, 'modelvet/convert: `input` is required');
@@ -897,6 +946,7 @@ const pushDiagnostics = new PushDiagnostics((uri, diagnostics) => { void connect
 /** OMS sign/verify commands and SIG001 diagnostics on model.sig (server/src/signing.ts). */
 const signing = new SigningGlue({
   publish: (uri, diagnostics) => pushDiagnostics.set('signing', uri, diagnostics),
+  notify: (method, params) => { void connection.sendNotification(method, params); },
   progress: async (title) => {
     const p = await progressFor({});
     if (!p) return undefined;
@@ -908,6 +958,7 @@ const signing = new SigningGlue({
 
 connection.onExecuteCommand(guarded('workspace/executeCommand', async (params, token) => {
   if (signing.handles(params.command)) return signing.execute(params.command, params.arguments, token);
+  if (params.command === BomCommands.generate) return generateBom(params.arguments?.[0] as Partial<GenerateBomParams> | undefined, () => token.isCancellationRequested);
   if (params.command === CONVERT_AND_SWITCH && scanService) {
     const [uri, input, edits] = params.arguments ?? [];
     if (typeof uri !== 'string' || typeof input !== 'string' || !Array.isArray(edits)) throw new ResponseError(-32602, `${CONVERT_AND_SWITCH}: (uri, input, edits) expected`);
@@ -933,7 +984,7 @@ connection.onExecuteCommand(guarded('workspace/executeCommand', async (params, t
   return null;
 }, () => null));
 
-connection.onShutdown(() => { scanService?.dispose(); });
+connection.onShutdown(() => { scanService?.dispose(); datasets?.dispose(); });
 
 documents.listen(connection);
 notebooks.listen(connection);

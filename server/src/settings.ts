@@ -45,7 +45,7 @@ const untrusted: TrustState = { trusted: false, userScopeInConfiguration: false 
 
 /**
  * `raw` is what `workspace/configuration` returns for section `modelvet`:
- * { rules, requireHashes, projectKind, online: {enabled, indexUrl, hubUrl}, osvDbPaths, scan: {weights, autoScan, workers} }
+ * { rules, requireHashes, projectKind, licenses: {allow, deny}, online: {enabled, indexUrl, hubUrl}, osvDbPaths, scan: {weights, autoScan, workers} }
  * (+ `$userScope` and `$explicit` from the ModelVet client). Unknown or ill-typed values fall back to defaults.
  */
 export function settingsFromRaw(raw: unknown, trust: TrustState = untrusted): ServerSettings {
@@ -83,7 +83,7 @@ export function layeredConfig(settings: ServerSettings, projectTable: unknown): 
 }
 
 /** Config keys whose value counts as "set by the user" when it differs from the default (clients without `$explicit`). */
-const LAYERED_KEYS = ['rules', 'requireHashes', 'projectKind', 'scan.weights', 'scan.weightsMaxBytes'];
+const LAYERED_KEYS = ['rules', 'requireHashes', 'projectKind', 'licenses.allow', 'licenses.deny', 'scan.weights', 'scan.weightsMaxBytes'];
 
 /**
  * The keys of `raw` that should override a pyproject.toml: those the ModelVet client lists in `$explicit`

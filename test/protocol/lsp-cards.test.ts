@@ -4,7 +4,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { LspTestClient, applyEdits, editsFor } from '../helpers/lsp-client';
@@ -45,4 +45,42 @@ test('README.md of a model folder: CARD diagnostics with rule links, a skeleton 
 test('a README.md outside a model folder gets no diagnostics', async () => {
   const uri = client.open('README.md', '# Project\n\nNo front matter here.\n', 'markdown');
   assert.deepEqual(await client.pull(uri), []);
+});
+
+test('modelvet.licenses.deny from the settings reaches the card diagnostics (LIC001)', async () => {
+  mkdirSync(path.join(root, 'models', 'nc'), { recursive: true });
+  writeFileSync(path.join(root, 'models', 'nc', 'model.safetensors'), Buffer.alloc(16));
+  const uri = client.open('models/nc/README.md', '---\nlicense: cc-by-nc-4.0\ndatasets: [a/b]\n---\n# nc\n', 'markdown');
+  assert.ok(!(await client.pull(uri)).some((d) => d.code === 'LIC001'));
+  let mark = client.mark();
+  await client.setSettings({ licenses: { allow: [], deny: ['cc-by-nc-4.0'] } });
+  mark = await client.waitForRequest('workspace/configuration', mark);
+  await client.waitForRequest('workspace/diagnostic/refresh', mark, 'refresh after config change');
+  const diags = await client.pull(uri);
+  const lic = diags.find((d) => d.code === 'LIC001');
+  assert.ok(lic, JSON.stringify(diags));
+  assert.deepEqual(lic.range, { start: { line: 1, character: 0 }, end: { line: 1, character: 21 } });
+  mark = client.mark();
+  await client.setSettings({});
+  await client.waitForRequest('workspace/configuration', mark);
+});
+
+test('"Generate AI-BOM…": the server writes a CycloneDX 1.6 ML-BOM, refuses to overwrite without force', async () => {
+  const output = path.join(root, 'bert.cdx.json');
+  const params = { target: path.join(root, 'models', 'bert'), output, reproducible: true };
+  const r = await client.request('workspace/executeCommand', { command: 'modelvet.server.generateBom', arguments: [params] }) as any;
+  assert.equal(r.ok, true, JSON.stringify(r));
+  assert.equal(r.models, 1);
+  assert.equal(r.files, 2);
+  const doc = JSON.parse(readFileSync(output, 'utf8'));
+  assert.equal(doc.specVersion, '1.6');
+  assert.equal(doc.metadata.component.type, 'machine-learning-model');
+  writeFileSync(output, 'keep');
+  const again = await client.request('workspace/executeCommand', { command: 'modelvet.server.generateBom', arguments: [params] }) as any;
+  assert.deepEqual([again.ok, again.exists], [false, true]);
+  assert.equal(readFileSync(output, 'utf8'), 'keep');
+  const forced = await client.request('workspace/executeCommand', { command: 'modelvet.server.generateBom', arguments: [{ ...params, force: true }] }) as any;
+  assert.equal(forced.ok, true);
+  const bad = await client.request('workspace/executeCommand', { command: 'modelvet.server.generateBom', arguments: [{ target: 'relative', output }] }) as any;
+  assert.equal(bad.ok, false);
 });

@@ -37,6 +37,7 @@ test('every contributed command is registered by the client and every registered
 test('settings are exactly the names the server reads, with descriptions and defaults', () => {
   const props: Record<string, { default?: unknown; description?: string; markdownDescription?: string }> = pkg.contributes.configuration.properties;
   assert.deepEqual(Object.keys(props).sort(), [
+    'modelvet.licenses.allow', 'modelvet.licenses.deny',
     'modelvet.online.enabled', 'modelvet.online.hubUrl', 'modelvet.online.indexUrl', 'modelvet.osvDbPaths', 'modelvet.projectKind',
     'modelvet.requireHashes', 'modelvet.rules', 'modelvet.scan.autoScan', 'modelvet.scan.weights', 'modelvet.scan.workers',
     'modelvet.signing.certificateChain', 'modelvet.signing.publicKey', 'modelvet.signing.requireSignature', 'modelvet.trace.server',
@@ -58,6 +59,8 @@ test('settings are exactly the names the server reads, with descriptions and def
   const s = settingsFromRaw({ ...raw, scan: { ...(raw.scan as object), workers: 3, autoScan: false } });
   assert.equal(s.scanWorkers, 3, 'scan.workers reaches the server');
   assert.equal(s.autoScan, false, 'scan.autoScan reaches the server');
+  const lic = settingsFromRaw({ ...raw, licenses: { allow: ['MIT'], deny: ['AGPL-3.0-only'] } });
+  assert.deepEqual(lic.config.licenses, { allow: ['MIT'], deny: ['AGPL-3.0-only'] }, 'the license policy reaches the server');
 });
 
 test('the pip-requirements language, grammar and language configuration are wired', () => {

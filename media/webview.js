@@ -9,6 +9,10 @@
     const message = { type: target.getAttribute('data-command') };
     const path = target.getAttribute('data-path');
     if (path !== null) message.path = path;
+    const line = target.getAttribute('data-line');
+    if (line !== null && /^\d+$/.test(line)) message.line = Number(line);
+    const character = target.getAttribute('data-character');
+    if (character !== null && /^\d+$/.test(character)) message.character = Number(character);
     if (target instanceof HTMLButtonElement) target.disabled = true;
     vscode.postMessage(message);
   });

@@ -22,6 +22,8 @@ export const MANIFEST_GLOBS = [
 ];
 /** Model cards: the server reports only those in model folders (core/cards). */
 export const MODEL_CARD_GLOBS = ['**/README.md', '**/readme.md'];
+/** Datasets audited as text while open (row-level DATA diagnostics); Parquet and folders go through the command. */
+export const DATASET_GLOBS = ['**/*.jsonl', '**/*.ndjson', '**/*.csv', '**/*.tsv'];
 export const LOCKFILE_GLOBS = ['**/uv.lock', '**/poetry.lock', '**/Pipfile.lock', '**/pylock.toml', '**/pylock.*.toml', '**/pdm.lock'];
 
 /** Model-file extensions (issue 6) whose appearance or change the server hears about (auto-scan). */
@@ -30,7 +32,7 @@ export const MODEL_FILE_EXTENSIONS = [
 ];
 
 export function documentSelector(): PlainDocumentFilter[] {
-  const byPattern = [...REQUIREMENTS_GLOBS, ...MANIFEST_GLOBS, ...LOCKFILE_GLOBS, ...MODEL_CARD_GLOBS].map((pattern) => ({ scheme: 'file', pattern }));
+  const byPattern = [...REQUIREMENTS_GLOBS, ...MANIFEST_GLOBS, ...LOCKFILE_GLOBS, ...MODEL_CARD_GLOBS, ...DATASET_GLOBS].map((pattern) => ({ scheme: 'file', pattern }));
   return [
     { scheme: 'file', language: 'python' },
     { scheme: 'untitled', language: 'python' },

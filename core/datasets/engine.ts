@@ -5,7 +5,7 @@
  * integers (row → line, label, duplicate key), per token a small record, per near-duplicate
  * candidate a 16-value MinHash signature.
  */
-import type { Finding, Severity } from '../types';
+import type { Finding, RelatedLocation, Severity } from '../types';
 import { DEFAULT_LIMITS, STATS, type DatasetLimits } from './limits';
 import { inferRoles, KNOWN_ROLES, turnRole } from './roles';
 import { binomialTail, bhThreshold, ksDistance, lengthBin, LENGTH_BINS, numberBin, NUMBER_BINS, psi } from './stats';
@@ -37,6 +37,7 @@ interface RowFinding {
   message: string;
   detail?: string;
   data?: Record<string, unknown>;
+  related?: RelatedLocation[];
 }
 
 const TYPE_NAMES = ['string', 'number', 'boolean', 'null', 'object', 'array'] as const;
@@ -464,17 +465,18 @@ export class Auditor {
     const field = s.roles!.text[0] ?? s.roles!.messages ?? '';
     const pos = this.at(s, rowIndex, r, field, 0, 0);
     const data = { twin: { path: fs.path, line: fLine, row: fRow }, near };
+    const related = fLine >= 0 && fs.format !== 'parquet' ? [{ path: fs.path, range: { start: { line: fLine, character: 0 }, end: { line: fLine, character: 0 } }, message: `twin row (${fLabel >= 0 ? `label "${this.labelNames[fLabel]}"` : 'no label'})` }] : undefined;
 
     const labels = conflict ? ` but labelled "${this.labelNames[label]}" where the twin is "${this.labelNames[fLabel]}"` : '';
     if (crossSplit) {
-      this.addRowFinding({ ...pos, code: 'DATA003', severity: 'warning', message: `${s.split ? `${s.split} row` : 'row'} is ${kind} ${fs.split ? `${fs.split} ` : ''}${twin}${labels} (leakage across splits)`, detail: `Twin: ${twinLink}`, data });
+      this.addRowFinding({ ...pos, code: 'DATA003', severity: 'warning', message: `${s.split ? `${s.split} row` : 'row'} is ${kind} ${fs.split ? `${fs.split} ` : ''}${twin}${labels} (leakage across splits)`, detail: `Twin: ${twinLink}`, data, related });
       return;
     }
     if (conflict) {
-      this.addRowFinding({ ...pos, code: 'DATA002', severity: 'warning', message: `conflicting labels: ${kind} ${twin}${labels}`, detail: `Twin: ${twinLink}`, data });
+      this.addRowFinding({ ...pos, code: 'DATA002', severity: 'warning', message: `conflicting labels: ${kind} ${twin}${labels}`, detail: `Twin: ${twinLink}`, data, related });
       return;
     }
-    this.addRowFinding({ ...pos, code: 'DATA001', severity: 'information', message: `duplicate: ${kind} ${twin}`, detail: `Twin: ${twinLink}`, data });
+    this.addRowFinding({ ...pos, code: 'DATA001', severity: 'information', message: `duplicate: ${kind} ${twin}`, detail: `Twin: ${twinLink}`, data, related });
   }
 
   private nearDuplicate(s: Source, rowIndex: number, r: RowInput, gid: number, tokens: string[]): void {
@@ -613,6 +615,7 @@ export class Auditor {
       range: { start: { line, character: f.character }, end: { line, character: f.character + f.length } },
       code: f.code, severity: f.severity, message: rowRef + f.message, fixes: [],
       ...(f.detail ? { detail: f.detail } : {}),
+      ...(f.related ? { related: f.related } : {}),
       data: { ...(f.data ?? {}), ...(f.row >= 0 ? { row: f.row } : {}) },
     };
   }

@@ -86,7 +86,7 @@ export function planFolder(dir: string, reference: boolean, maxFiles: number): {
   if (existsSync(info)) {
     try {
       const j = JSON.parse(readFileSync(info, 'utf8').slice(0, 4 * 1024 * 1024));
-      const splits = j?.splits ?? Object.values(j ?? {})[0]?.splits;
+      const splits = j?.splits ?? (Object.values(j ?? {})[0] as { splits?: unknown } | undefined)?.splits;
       if (splits && typeof splits === 'object') for (const [k, v] of Object.entries(splits)) if (typeof (v as any)?.num_examples === 'number') expected[k] = (v as any).num_examples;
     } catch { notes.push('dataset_info.json is not valid JSON'); expected = {}; }
   }

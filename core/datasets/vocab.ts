@@ -7,7 +7,7 @@
 
 /** Growable Int32 column. */
 export class IntColumn {
-  data: Int32Array;
+  data: Int32Array<ArrayBuffer>;
   length = 0;
   constructor(initial = 1024) { this.data = new Int32Array(initial); }
   push(v: number): void {
@@ -16,8 +16,8 @@ export class IntColumn {
   }
 }
 
-function grow(a: Int32Array, n: number, fill = 0): Int32Array {
-  if (a.length >= n) return a;
+function grow(a: Int32Array, n: number, fill = 0): Int32Array<ArrayBuffer> {
+  if (a.length >= n) return a as Int32Array<ArrayBuffer>;
   let cap = Math.max(16, a.length);
   while (cap < n) cap *= 2;
   const d = new Int32Array(cap);

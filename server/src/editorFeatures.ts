@@ -51,6 +51,8 @@ export function extraFacts(f: Finding): string[] {
     out.push(`advisories: ${(d.advisories as unknown[]).filter((x): x is string => typeof x === 'string').map((id) => `[${escapeMd(id)}](${advisoryHref(id)})`).join(', ')}`);
   }
   if (typeof d.fixed === 'string' && !f.message.includes(d.fixed)) out.push(`fixed in ${escapeMd(d.fixed)}`);
+  // Dataset rows: why the row is flagged (a trigger's purity and p-values, the conflicting twin's link).
+  if (f.code.startsWith('DATA') && f.detail) out.push(f.detail);
   if (f.related?.length) out.push(`${f.related.length} related location${f.related.length > 1 ? 's' : ''} (listed under the problem)`);
   return out;
 }

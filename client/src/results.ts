@@ -1,6 +1,7 @@
 /** The latest model-scan results, shared by the tree view, the report webview and the status bar. */
 import * as vscode from 'vscode';
 import type { FileReport, ScanFinding, GlobalRef } from '../../core/scan/types';
+import type { SignatureState } from '../../core/protocol';
 import { sortReports, verdictLabel, formatBytes, MAX_ITEMS_PER_FILE } from './render';
 
 export class ResultsStore {
@@ -19,6 +20,22 @@ export class ResultsStore {
   merge(files: readonly FileReport[]): void {
     for (const f of files) this.byPath.set(f.path, f);
     this.changed.fire();
+  }
+
+  /** OMS signature states from the server (modelvet/signatureStates), by model folder. */
+  private readonly signatures = new Map<string, SignatureState>();
+  setSignatures(states: readonly SignatureState[]): void {
+    this.signatures.clear();
+    for (const st of states) this.signatures.set(st.model, st);
+    this.changed.fire();
+  }
+  /** The state of the nearest signed folder containing `file`, if any. */
+  signatureFor(file: string): SignatureState | undefined {
+    let best: SignatureState | undefined;
+    for (const [dir, st] of this.signatures) {
+      if ((file.startsWith(dir + '/') || file.startsWith(dir + '\\')) && (!best || dir.length > best.model.length)) best = st;
+    }
+    return best;
   }
 
   all(): FileReport[] { return sortReports([...this.byPath.values()]); }
@@ -66,6 +83,8 @@ export class ResultsTreeProvider implements vscode.TreeDataProvider<Node> {
       if (r.globals?.length) children.push({ kind: 'globals', globals: r.globals, parent: r });
       children.push({ kind: 'detail', label: 'format', description: `${r.format}, ${formatBytes(r.size)}` });
       children.push({ kind: 'detail', label: 'sha256', description: r.sha256 });
+      const sig = this.store.signatureFor(r.path);
+      if (sig) children.push({ kind: 'detail', label: 'signature', description: sig.verified ? `verified (${vscode.workspace.asRelativePath(sig.signature, false)})` : `NOT verified: ${sig.summary ?? 'see the Problems panel'}` });
       return children;
     }
     if (node.kind === 'globals') return node.globals.slice(0, MAX_ITEMS_PER_FILE).map((global) => ({ kind: 'global', global }));

@@ -12,8 +12,8 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { CancellationToken, Diagnostic } from 'vscode-languageserver/node';
 import {
-  SigningCommands, USER_SCOPE_FIELD,
-  type SignModelParams, type SignModelResult, type VerifyModelParams, type VerifyModelResult,
+  Methods, SigningCommands, USER_SCOPE_FIELD,
+  type SignatureState, type SignModelParams, type SignModelResult, type VerifyModelParams, type VerifyModelResult,
 } from '../../core/protocol';
 import {
   SigningError, loadCertificates, loadPrivateKey, loadPublicKey, omsDigest, signModel, verifyModel, type VerifyReport,
@@ -32,6 +32,8 @@ export interface Progress { report(percent: number, message: string): void; done
 
 export interface SigningDeps {
   publish(uri: string, diagnostics: Diagnostic[]): void;
+  /** Server → client notifications (Methods.signatureStates). */
+  notify?(method: string, params: unknown): void;
   progress(title: string): Promise<Progress | undefined>;
   log(message: string): void;
 }
@@ -81,6 +83,8 @@ export function failureSummary(r: VerifyReport): string {
 
 export class SigningGlue {
   private settings: SigningSettings = { certificateChain: [], requireSignature: false };
+  /** Last known state per model.sig (background checks and verify commands), sent to the client. */
+  private states = new Map<string, SignatureState>();
   /** Model files given SIG002 (so they can be cleared). */
   private unsignedPublished = new Set<string>();
   private roots: string[] = [];
@@ -129,6 +133,8 @@ export class SigningGlue {
       const sigstore = p.sigstore ? { identity: p.sigstore.identity, issuer: p.sigstore.issuer, trustedRoot: JSON.parse(readSmallFile(p.sigstore.trustedRoot, 'trusted root').toString('utf8')) } : undefined;
       if (!key && !caCerts && !sigstore) return { ok: false, reason: 'a public key, CA certificates or a Sigstore identity is required' };
       const r = await verifyModel(p.model, { signaturePath: p.signature, key, caCerts, sigstore, ignoreUnsignedFiles: p.ignoreUnsignedFiles, jobs: 1, signal: abort.signal, onProgress: progressReporter(progress) });
+      this.states.set(r.signature, { model: r.model, signature: r.signature, verified: r.verified, summary: r.verified ? undefined : failureSummary(r) });
+      this.sendStates();
       return { ok: true, ...r };
     } catch (e) {
       if (e instanceof SigningError && e.kind === 'cancelled') return { ok: false, reason: 'cancelled', cancelled: true };
@@ -149,6 +155,8 @@ export class SigningGlue {
     const sigDirs = [...this.published].map((s) => path.dirname(s));
     if (paths.some((p) => path.basename(p) === 'model.sig' || sigDirs.some((d) => p === d || p.startsWith(d + path.sep)) || (this.settings.requireSignature && isModelFile(p)))) this.schedule(REVERIFY_DEBOUNCE_MS);
   }
+
+  private sendStates(): void { this.deps.notify?.(Methods.signatureStates, { states: [...this.states.values()] }); }
 
   private enabled(): boolean { return Boolean(this.settings.publicKey || this.settings.certificateChain.length); }
 
@@ -173,7 +181,7 @@ export class SigningGlue {
 
   private async checkAll(): Promise<void> {
     const sigs = this.enabled() ? this.roots.flatMap((r) => findSignatures(r)) : [];
-    for (const old of this.published) if (!sigs.includes(old)) this.deps.publish(pathToFileURL(old).toString(), []);
+    for (const old of this.published) if (!sigs.includes(old)) { this.deps.publish(pathToFileURL(old).toString(), []); this.states.delete(old); }
     this.published = new Set(sigs);
     if (!sigs.length) { this.publishUnsigned(new Map()); return; }
     let key, caCerts;
@@ -184,19 +192,25 @@ export class SigningGlue {
     const verified = new Map<string, boolean>();
     for (const sig of sigs) {
       let message: string | undefined;
+      let judged = true;
       try {
         const r = await verifyModel(path.dirname(sig), { signaturePath: sig, key, caCerts, jobs: 1 });
         // A bundle for the other method (e.g. certificate-signed while only a key is configured) is not judged.
         const otherMethod = r.failures.length === 1 && /: pass --(key|certificate-chain|sigstore)/.test(r.failures[0].message);
-        if (!r.verified && !otherMethod) message = `Model signature does not verify: ${failureSummary(r)}`;
+        if (otherMethod) judged = false;
+        else if (!r.verified) message = `Model signature does not verify: ${failureSummary(r)}`;
       } catch (e) { message = `Model signature cannot be verified: ${reasonOf(e)}`; }
       const diagnostics: Diagnostic[] = message ? [{
         range: { start: { line: 0, character: 0 }, end: { line: 0, character: 1 } },
         severity: 1, source: 'modelvet', code: 'SIG001', message,
       }] : [];
       this.deps.publish(pathToFileURL(sig).toString(), diagnostics);
-      verified.set(path.dirname(sig), !message);
+      // Not judged (another signing method): neither verified for SIG002 nor shown as a state.
+      verified.set(path.dirname(sig), judged && !message);
+      if (judged) this.states.set(sig, { model: path.dirname(sig), signature: sig, verified: !message, summary: message });
+      else this.states.delete(sig);
     }
+    this.sendStates();
     this.publishUnsigned(verified);
   }
 

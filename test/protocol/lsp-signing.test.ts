@@ -78,6 +78,13 @@ test('SIG001 on model.sig with a configured key: published when a signed file ch
   assert.equal(diags[0].code, 'SIG001');
   assert.equal(diags[0].severity, 1);
   assert.match(diags[0].message, /Model signature does not verify: changed: config\.json; unsigned: extra\.bin/);
+  // The client's tree and report get the same state.
+  const states = await client.waitFor(() => {
+    const last = client.notificationsOf('modelvet/signatureStates').map((n) => n.params.states).pop();
+    return last?.[0]?.verified === false ? last : undefined;
+  }, 'a NOT verified signature state');
+  assert.deepEqual(states.map((x: any) => [x.model, x.verified]), [[model(), false]]);
+  assert.match(states[0].summary, /changed: config\.json/);
   fs.rmSync(path.join(model(), 'extra.bin'));
   fs.writeFileSync(path.join(model(), 'config.json'), '{"hidden_size": 8}');
   client.notify('workspace/didChangeWatchedFiles', { changes: [{ uri: pathToFileURL(path.join(model(), 'config.json')).toString(), type: 2 }] });

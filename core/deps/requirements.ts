@@ -8,9 +8,9 @@ import { LineIndex } from '../text';
 import type { Finding, Fix, Range, TextEdit } from '../types';
 import { isSuppressed, suppressedCodes } from '../suppress';
 import { entryPinned, FindingSink, type DepEntry, type EntryContext } from './model';
-import { normalizeName, versionSatisfies } from './pep440';
+import { normalizeName } from './pep440';
 import { parseRequirement, type ParsedRequirement, type Span } from './pep508';
-import { checkEntry, checkIndexOption } from './rules';
+import { checkDuplicatePair, checkEntry, checkIndexOption } from './rules';
 import { checkSizeAndBinary, MAX_LINE_LENGTH } from './limits';
 
 /** Deepest chain of -r/-c includes followed. */
@@ -475,21 +475,7 @@ function checkHashMode(lines: LineIndex, entries: FileEntry[], hashed: FileEntry
 
 function checkDuplicates(text: string, lines: LineIndex, dups: Array<[FileEntry, FileEntry]>, firstByName: Map<string, number>, entryAt: (i: number) => FileEntry, sink: FindingSink): void {
   for (const [prev, fe] of dups) {
-    const a = prev.entry;
-    const b = fe.entry;
-    const where = `line ${prev.ll.firstLine + 1}`;
-    const fix: Fix = { title: `Remove this duplicate of ${where}`, edits: [removeLineEdit(lines, fe.ll, text)] };
-    const related = [{ range: a.range, message: `'${a.name}${a.spec}' is first required here` }];
-    const pa = entryPinned(a);
-    const pb = entryPinned(b);
-    const conflict = (pa && pb && pa !== pb) || (pa && b.spec && !versionSatisfies(pa, b.spec)) || (pb && a.spec && !versionSatisfies(pb, a.spec));
-    if (conflict) {
-      sink.add('DEP009', 'error', b.range, `'${b.name}${b.spec}' conflicts with '${a.name}${a.spec}' on ${where}: no version satisfies both, so pip stops with a resolution error; keep one line`, { related, data: { package: b.norm, firstLine: prev.ll.firstLine } });
-    } else if (a.spec === b.spec && (a.url?.url ?? '') === (b.url?.url ?? '')) {
-      sink.add('DEP009', 'warning', b.range, `'${b.name}${b.spec}' is already required on ${where}; remove the duplicate`, { fixes: [{ ...fix, isPreferred: true }], related, data: { package: b.norm, firstLine: prev.ll.firstLine } });
-    } else {
-      sink.add('DEP009', 'warning', b.range, `'${b.name}' is required twice ('${a.name}${a.spec}' on ${where}, '${b.name}${b.spec}' here): pip combines both; keep one line with the constraint you mean`, { fixes: [fix], related, data: { package: b.norm, firstLine: prev.ll.firstLine } });
-    }
+    checkDuplicatePair(prev.entry, fe.entry, `line ${prev.ll.firstLine + 1}`, sink, { title: `Remove this duplicate of line ${prev.ll.firstLine + 1}`, edits: [removeLineEdit(lines, fe.ll, text)] }, { firstLine: prev.ll.firstLine });
   }
   // A DEP001 replacement that would require a project the file already requires: remove the placeholder line instead.
   for (const f of sink.findings) {

@@ -176,6 +176,26 @@ function firstSafeVersion(matching: Advisory[], all: Advisory[]): string | undef
   return target;
 }
 
+/**
+ * DEP009 for the second requirement `b` of a project already required as `a` (same marker):
+ * a conflict (no version satisfies both) is an error without a fix; an exact duplicate is a warning
+ * whose (preferred) fix removes `b`; two different constraints are a warning (review the removal).
+ */
+export function checkDuplicatePair(a: DepEntry, b: DepEntry, where: string, sink: FindingSink, removeFix?: Fix, extra: Record<string, unknown> = {}): void {
+  const related = [{ range: a.range, message: `'${a.name}${a.spec}' is first required here` }];
+  const pa = entryPinned(a);
+  const pb = entryPinned(b);
+  const conflict = (pa && pb && pa !== pb) || (pa && b.spec && !versionSatisfies(pa, b.spec)) || (pb && a.spec && !versionSatisfies(pb, a.spec));
+  const d = data(b, extra);
+  if (conflict) {
+    sink.add('DEP009', 'error', b.range, `'${b.name}${b.spec}' conflicts with '${a.name}${a.spec}' on ${where}: no version satisfies both, so pip stops with a resolution error; keep one`, { related, data: d });
+  } else if (a.spec === b.spec && (a.url?.url ?? '') === (b.url?.url ?? '')) {
+    sink.add('DEP009', 'warning', b.range, `'${b.name}${b.spec}' is already required on ${where}; remove the duplicate`, { fixes: removeFix ? [{ ...removeFix, isPreferred: true }] : [], related, data: d });
+  } else {
+    sink.add('DEP009', 'warning', b.range, `'${b.name}' is required twice ('${a.name}${a.spec}' on ${where}, '${b.name}${b.spec}' here): pip combines both; keep one with the constraint you mean`, { fixes: removeFix ? [removeFix] : [], related, data: d });
+  }
+}
+
 export function hostOf(url: string): string {
   const m = /^[a-z][a-z0-9+.-]*:\/\/(?:[^@/]*@)?([^/:?#]+)/i.exec(url);
   return m ? m[1] : url;

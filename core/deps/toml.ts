@@ -5,12 +5,12 @@
 import { parseTOML, getStaticTOMLValue, type AST } from 'toml-eslint-parser';
 import type { AnalysisContext, AnalysisResult } from '../analysis';
 import { LineIndex } from '../text';
-import type { Range } from '../types';
+import type { Range, TextEdit } from '../types';
 import { checkSizeAndBinary } from './limits';
 import { clampedRange, FindingSink, type DepEntry, type EntryContext, type SpecFormat } from './model';
 import { isValidClauseVersion, normalizeName } from './pep440';
 import { parseRequirement } from './pep508';
-import { checkDirectUrl, checkEntry, checkIndexOption } from './rules';
+import { checkDirectUrl, checkDuplicatePair, checkEntry, checkIndexOption } from './rules';
 
 type TNode =
   | { kind: 'table'; entries: Map<string, TNode>; node: AST.TOMLNode }
@@ -180,7 +180,13 @@ class TomlWalker {
     if (uvDev) pep508Arrays.push(uvDev);
     for (const arr of pep508Arrays) {
       if (arr?.kind !== 'array') continue;
-      for (const item of arr.items) if (item.kind === 'value' && typeof item.value === 'string') this.pep508String(item, context);
+      const listed: Array<{ entry: DepEntry; marker: string; index: number }> = [];
+      arr.items.forEach((item, index) => {
+        if (item.kind !== 'value' || typeof item.value !== 'string') return;
+        const e = this.pep508String(item, context);
+        if (e) listed.push({ ...e, index });
+      });
+      this.duplicatesIn(arr, listed);
     }
     const poetry = get(root, 'tool', 'poetry');
     const poetryTables = [get(poetry, 'dependencies'), get(poetry, 'dev-dependencies')];
@@ -259,14 +265,44 @@ class TomlWalker {
     checkIndexOption(option, u, this.range(n.node), this.sink, label);
   }
 
-  pep508String(item: TNode, context: EntryContext): void {
+  /** The edit that removes array item `i` with its separating comma (and the whitespace up to the next item). */
+  removeItemEdit(arr: TNode & { kind: 'array' }, i: number): TextEdit {
+    const items = arr.items;
+    const [s, e] = items[i].node.range;
+    if (i + 1 < items.length) return { range: this.lines.rangeOf(s, items[i + 1].node.range[0]), newText: '' };
+    if (i > 0) return { range: this.lines.rangeOf(items[i - 1].node.range[1], e), newText: '' };
+    return { range: this.lines.rangeOf(s, e), newText: '' };
+  }
+
+  /** DEP009 within one dependency list, and DEP001 fixes that would duplicate a listed project (remove the item instead). */
+  duplicatesIn(arr: TNode, listed: Array<{ entry: DepEntry; marker: string; index: number }>): void {
+    if (arr.kind !== 'array' || listed.length < 2) return;
+    const first = new Map<string, { entry: DepEntry; marker: string; index: number }>();
+    const where = (e: DepEntry) => `line ${e.range.start.line + 1}`;
+    for (const it of listed) {
+      const key = `${it.entry.norm};${it.marker}`;
+      const prev = first.get(key);
+      if (!prev) { first.set(key, it); continue; }
+      checkDuplicatePair(prev.entry, it.entry, where(prev.entry), this.sink, { title: `Remove this duplicate of ${where(prev.entry)}`, edits: [this.removeItemEdit(arr, it.index)] });
+    }
+    for (const f of this.sink.findings) {
+      if (f.code !== 'DEP001' || typeof f.data?.intended !== 'string') continue;
+      const own = listed.find((it) => it.entry.nameRange.start.line === f.range.start.line && it.entry.nameRange.start.character === f.range.start.character);
+      const other = first.get(`${normalizeName(f.data.intended)};${own?.marker ?? ''}`);
+      if (!own || !other) continue;
+      f.fixes = [{ title: `Remove '${own.entry.name}' ('${other.entry.name}' is already listed on ${where(other.entry)})`, edits: [this.removeItemEdit(arr, own.index)], isPreferred: true }];
+      f.message += `; '${other.entry.name}' is already listed on ${where(other.entry)}, so remove this one`;
+    }
+  }
+
+  pep508String(item: TNode, context: EntryContext): { entry: DepEntry; marker: string } | undefined {
     const value = str(item) ?? '';
     const content = stringContent(this.text, item.node);
     const whole = this.range(item.node);
     const r = content ? parseRequirement(this.text, content.start, content.end) : parseRequirement(value);
     if (!r.ok) {
       this.sink.add('DEP008', 'warning', content ? clampedRange(this.lines, r.span.start, r.span.end) : whole, `cannot parse requirement '${value.slice(0, 80)}': ${r.error}`);
-      return;
+      return undefined;
     }
     const req = r.req;
     const at = (s: { start: number; end: number }) => (content ? this.lines.rangeOf(s.start, s.end) : whole);
@@ -280,6 +316,7 @@ class TomlWalker {
       hashed: false, context, range: whole,
     };
     checkEntry(entry, this.sink, this.ctx);
+    return { entry, marker: (req.marker ?? '').replace(/\s+/g, '') };
   }
 
   /** Poetry / Pipfile style: `name = "spec"` or `name = { version = "…", git = "…", … }`. */

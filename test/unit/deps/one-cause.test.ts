@@ -120,3 +120,16 @@ test('Pipfile and uv findings use their own words, not pip options', () => {
   const uv = run('pyproject', 'pyproject.toml', '[project]\nname = "a"\nversion = "1"\n[[tool.uv.index]]\nname = "x"\nurl = "http://127.0.0.1/simple"\n');
   assert.match(codes(uv, 'DEP004')[0].message, /^\[\[tool\.uv\.index\]\] url uses plain http/);
 });
+
+test('pyproject: DEP009 within one dependency list (extras may repeat a project), item removal keeps the array valid', () => {
+  const text = '[project]\nname = "a"\nversion = "1"\ndependencies = [\n  "numpy==1.26.4",\n  "pytorch",\n  "torch==2.6.0",\n  "numpy==2.0.0",\n  "rich", "rich",\n]\n[project.optional-dependencies]\ngpu = ["numpy==1.26.4"]\n';
+  const f = run('pyproject', 'pyproject.toml', text, ctxOf({ config: { projectKind: 'application' } }));
+  const d9 = codes(f, 'DEP009');
+  assert.deepEqual(d9.map((x) => [x.range.start.line, x.severity]), [[7, 'error'], [8, 'warning']], 'the optional group is another list');
+  assert.match(d9[0].message, /'numpy==2\.0\.0' conflicts with 'numpy==1\.26\.4' on line 5/);
+  const removed = applyEdits(text, d9[1].fixes[0].edits);
+  assert.match(removed, /"numpy==2\.0\.0",\n  "rich",\n\]/);
+  const squat = codes(f, 'DEP001')[0];
+  assert.equal(squat.fixes[0].title, "Remove 'pytorch' ('torch' is already listed on line 7)");
+  assert.equal(applyEdits(text, squat.fixes[0].edits).split('\n').slice(4, 7).join('|'), '  "numpy==1.26.4",|  "torch==2.6.0",|  "numpy==2.0.0",');
+});

@@ -514,7 +514,12 @@ function checkLine(ll: LogicalLine, p: LineParse, toRange: (ll: LogicalLine, s: 
   if (!entry.hashed && !p.direct?.editable) {
     // In hash-checking mode the file gets one DEP003 for all unhashed lines (fileLevelChecks).
     if (!hashMode && ctx.config.requireHashes) {
-      sink.add('DEP003', 'warning', entry.range, `'${entry.name}' has no --hash (the project requires hashes): a replaced file on the index would go unnoticed`, { data: { package: entry.norm } });
+      const v = entry.url ? undefined : entryPinned(entry);
+      const known = v ? ctx.project?.knownHashes?.(entry.norm, v) : undefined;
+      const end = contentEndTrimmed(ll.text);
+      const at = toRange(ll, { start: end, end }).end;
+      const fixes: Fix[] = known ? [{ title: `Add --hash for ${entry.name}==${v} (from ${known.source})`, edits: [{ range: { start: at, end: at }, newText: known.hashes.map((h) => ` --hash=${h}`).join('') }], isPreferred: true }] : [];
+      sink.add('DEP003', 'warning', entry.range, `'${entry.name}' has no --hash (the project requires hashes): a replaced file on the index would go unnoticed`, { fixes, data: { package: entry.norm } });
     }
   } else if (entry.hashed && !entry.url && !entryPinned(entry)) {
     sink.add('DEP003', 'error', entry.range, `'${entry.name}' has --hash but no == pin: pip refuses unpinned requirements in hash-checking mode`, { data: { package: entry.norm } });

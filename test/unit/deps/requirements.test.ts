@@ -100,6 +100,11 @@ test('DEP003: requireHashes reports every unhashed line; hashed but unpinned is 
   const f = codes(run('requirements', 'requirements.txt', 'numpy==1.26.4\npandas==2.2.2\n', ctx), 'DEP003');
   assert.equal(f.length, 2);
   assert.ok(f.every((x) => x.severity === 'warning'));
+  const withLock = ctxOf({ config: { requireHashes: true } });
+  withLock.project!.knownHashes = (n, v) => (n === 'pandas' && v === '2.2.2' ? { hashes: [H('pd')], source: 'poetry.lock' } : undefined);
+  const g0 = codes(run('requirements', 'requirements.txt', 'numpy==1.26.4\npandas==2.2.2  # x\n', withLock), 'DEP003');
+  assert.deepEqual(g0.map((x) => x.fixes.map((fx) => fx.title)), [[], ['Add --hash for pandas==2.2.2 (from poetry.lock)']]);
+  assert.equal(applyEdits('numpy==1.26.4\npandas==2.2.2  # x\n', g0[1].fixes[0].edits), `numpy==1.26.4\npandas==2.2.2 --hash=${H('pd')}  # x\n`, 'the per-line cache moved the edit to line 2');
   const g = codes(run('requirements', 'requirements.txt', `numpy>=1 --hash=${H('c')}\n`), 'DEP003');
   assert.equal(g.length, 1, JSON.stringify(g));
   assert.match(g[0].message, /no == pin/);

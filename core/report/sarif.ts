@@ -38,6 +38,17 @@ export function findingsToSarif(findings: Finding[], root: string): object {
         partialFingerprints: { primaryLocationLineHash: `${f.code}:${toSarifUri(f.path, root)}:${f.cell ?? ''}:${f.range.start.line}` },
       };
       if (index.has(f.code)) result.ruleIndex = index.get(f.code);
+      // The other places of one cause (e.g. DEP003's unhashed requirements).
+      if (f.related?.length && f.cell === undefined) {
+        result.relatedLocations = f.related.map((r, id) => ({
+          id,
+          message: { text: r.message },
+          physicalLocation: {
+            artifactLocation: { uri: toSarifUri(r.path ?? f.path, root), uriBaseId: '%SRCROOT%' },
+            region: { startLine: r.range.start.line + 1, startColumn: r.range.start.character + 1, endLine: r.range.end.line + 1, endColumn: r.range.end.character + 1 },
+          },
+        }));
+      }
       if (f.fixes.length && f.cell === undefined) {
         result.fixes = f.fixes.filter((x) => x.edits.length).map((x) => ({
           description: { text: x.title },

@@ -21,6 +21,12 @@ test('check SARIF: rules only for used codes, indexed, 1-based regions, fixes as
   assert.equal(r.fixes[0].artifactChanges[0].replacements[0].insertedContent.text, 'numpy');
 });
 
+test('check SARIF: related locations of one cause (DEP003 hash-checking mode)', () => {
+  const f: Finding = { path: '/p/requirements.txt', range: range(0, 0, 0, 20), code: 'DEP003', severity: 'error', message: 'hash mode', fixes: [], related: [{ range: range(3, 0, 3, 13), message: "'pandas' has no --hash" }] };
+  const r = (findingsToSarif([f], '/p') as any).runs[0].results[0];
+  assert.deepEqual(r.relatedLocations, [{ id: 0, message: { text: "'pandas' has no --hash" }, physicalLocation: { artifactLocation: { uri: 'requirements.txt', uriBaseId: '%SRCROOT%' }, region: { startLine: 4, startColumn: 1, endLine: 4, endColumn: 14 } } }]);
+});
+
 test('scan SARIF shares the driver: model-scan tag, critical -> error, file location', () => {
   const log = scanToSarif({ version: 1, files: [{ path: '/m/x.bin', format: 'pickle', verdict: 'malicious', sha256: 'ab', size: 3, globals: [],
     findings: [{ code: 'PKL001', severity: 'critical', message: 'os.system', location: { offset: 2 } }] }],

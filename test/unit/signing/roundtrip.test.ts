@@ -177,3 +177,12 @@ test('verify of a model whose signed file became a symlink: reported, not follow
     assert.match(r.failures[0].message, /a\.bin is a symbolic link/);
   } finally { rmTemp(dir); rmTemp(outside); }
 });
+
+test('sign refuses file names that are unsafe as resource names (backslash), naming the file', async () => {
+  const key = await loadPrivateKey(path.join(GEN, 'p256-sec1.pem'));
+  const dir = makeModel({ 'ok.bin': 'x', 'sub\\..\\evil.bin': 'y' });
+  try {
+    await assert.rejects(signModel(dir, { key }), /unsafe file name "sub\\\\\.\.\\\\evil\.bin": contains a backslash/);
+    assert.equal(fs.existsSync(path.join(dir, 'model.sig')), false);
+  } finally { rmTemp(dir); }
+});

@@ -46,6 +46,10 @@ test('example requirements.txt: one diagnostic per cause (18 before issue #15, 1
   const merged = diags.find((d) => d.range.start.line === 6)!;
   assert.equal(merged.code, 'DEP007', 'the vulnerable range leads, the loose pin follows');
   assert.match(merged.message, /Also \(DEP002\): 'transformers>=4\.30' is loosely pinned/);
+  const mergedActions = (await example.codeActions(uri, [merged])).map((a) => a.title);
+  assert.ok(mergedActions.includes('Raise the lower bound: transformers>=4.48.0'), mergedActions.join(' | '));
+  assert.ok(mergedActions.includes('Suppress DEP007 and DEP002 on this line'));
+  assert.ok(mergedActions.includes('Suppress DEP007 for this file') && mergedActions.includes('Suppress DEP002 for this file'));
   // The placeholder fix removes the line: scikit-learn is already required.
   const sk = diags.find((d) => d.code === 'DEP001' && d.range.start.line === 8)!;
   const acts = await example.codeActions(uri, [sk]);

@@ -17,7 +17,7 @@ import { analyzeTomlManifest, parseLockfile } from './toml';
 export { readToolConfig } from './toml';
 export { checkPackageName, warmTyposquatIndex } from './typosquat';
 
-/** Rule metadata for DEP001–DEP008. */
+/** Rule metadata for DEP001–DEP009. */
 export const dependencyRules: RuleMeta[] = dependencyRuleMeta;
 
 function internalError(path: string, e: unknown): AnalysisResult {

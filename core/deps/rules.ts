@@ -219,8 +219,9 @@ export function checkDirectUrl(url: string, range: Range, e: DepEntry, sink: Fin
     const repoUrl = at >= 0 ? noFragment.slice(0, hostEnd + at) : noFragment;
     // The edit replaces the ref (or inserts one) inside the URL text, when the range is exactly that text.
     const exact = range.start.line === range.end.line && range.end.character - range.start.character === url.length;
+    // Replace the ref (after '@'), or insert '@<sha>' where the URL's path ends (before any '#fragment').
     const refStart = at >= 0 ? hostEnd + at + 1 : noFragment.length;
-    const refEnd = at >= 0 ? noFragment.length : noFragment.length;
+    const refEnd = noFragment.length;
     const editFor = (sha: string) => ({ range: { start: { line: range.start.line, character: range.start.character + refStart }, end: { line: range.start.line, character: range.start.character + refEnd } }, newText: at >= 0 ? sha : `@${sha}` });
     const fixes: Fix[] = [];
     if (exact && vcs[1].toLowerCase() === 'git') {

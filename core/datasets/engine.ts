@@ -9,7 +9,7 @@ import type { Finding, RelatedLocation, Severity } from '../types';
 import { DEFAULT_LIMITS, STATS, type DatasetLimits } from './limits';
 import { inferRoles, KNOWN_ROLES, turnRole } from './roles';
 import { binomialTail, bhThreshold, ksDistance, lengthBin, LENGTH_BINS, numberBin, NUMBER_BINS, psi } from './stats';
-import { hash53, minhash, MINHASH_BANDS, MINHASH_K, unique, unicodeIssues, words } from './text';
+import { bottomK, hash53, minhash, MINHASH_BANDS, MINHASH_K, SKETCH_K, sketchJaccard, unique, unicodeIssues, words } from './text';
 import { commandHits, injectionHits } from './patterns';
 import { IntColumn, Vocab } from './vocab';
 import type { AuditOptions, AuditReport, AuditResult, ColumnReport, ColumnRoles, DatasetFormat, DriftReport, SourceReport, TriggerCandidate } from './types';
@@ -98,6 +98,9 @@ interface Source {
   missingOverride?: string[];
 }
 
+// Module-local copies: hot loops must not go through an import binding's getter (CommonJS interop).
+const MH_K = MINHASH_K, MH_BANDS = MINHASH_BANDS;
+
 /** log(n + 1) for small counts (the context model's hot loop). */
 const LOG1 = Float64Array.from({ length: 1 << 16 }, (_, i) => Math.log(i + 1));
 
@@ -151,9 +154,13 @@ export class Auditor {
   private keys = new KeyTable();
   private trackedFull = false;
   // near duplicates
-  private sigs = new Uint32Array(MINHASH_K * 1024);
+  private sigs = new Uint32Array(MH_K * 1024);
+  private sigStamp = new Int32Array(1024).fill(-1);
+  private sketches = new Uint32Array(SKETCH_K * 1024);
+  private sketchLen = new Uint8Array(1024);
+  private bandKeys = new Uint32Array(MH_BANDS);
   private sigRows = new IntColumn();
-  private bands: Array<Map<number, number[]>> = Array.from({ length: MINHASH_BANDS }, () => new Map());
+  private bands: Array<Map<number, number[]>> = Array.from({ length: MH_BANDS }, () => new Map());
   private nearDupFull = false;
   // labels
   private labelIds = new Map<string, number>();
@@ -480,28 +487,36 @@ export class Auditor {
   }
 
   private nearDuplicate(s: Source, rowIndex: number, r: RowInput, gid: number, tokens: string[]): void {
+    const K = MH_K, B = MH_BANDS, per = K / B;
     const slot = this.sigRows.length;
-    if ((slot + 1) * MINHASH_K > this.sigs.length) { const d = new Uint32Array(this.sigs.length * 2); d.set(this.sigs); this.sigs = d; }
-    minhash(tokens, this.sigs, slot * MINHASH_K);
+    if ((slot + 1) * K > this.sigs.length) { const d = new Uint32Array(this.sigs.length * 2); d.set(this.sigs); this.sigs = d; }
+    if (slot >= this.sigStamp.length) { const d = new Int32Array(this.sigStamp.length * 2).fill(-1); d.set(this.sigStamp); this.sigStamp = d; }
+    if ((slot + 1) * SKETCH_K > this.sketches.length) { const d = new Uint32Array(this.sketches.length * 2); d.set(this.sketches); this.sketches = d; const l = new Uint8Array(this.sketchLen.length * 2); l.set(this.sketchLen); this.sketchLen = l; }
+    const sigs = this.sigs, base = slot * K;
+    minhash(tokens, sigs, base);
+    const sk = this.sketches, sbase = slot * SKETCH_K;
+    const slen = bottomK(tokens, sk, sbase);
+    this.sketchLen[slot] = slen;
     this.sigRows.push(gid);
-    const per = MINHASH_K / MINHASH_BANDS;
+    this.sigStamp[slot] = -1;
+    // MinHash bands find candidates; the bottom-k sketch (exact for short texts) decides. A candidate is compared once.
     let best = -1, bestSim = 0;
-    const bandKeys: number[] = [];
-    for (let b = 0; b < MINHASH_BANDS; b++) {
+    const bandKeys = this.bandKeys;
+    for (let b = 0; b < B; b++) {
       let h = 0x9747b28c ^ b;
-      for (let i = 0; i < per; i++) h = Math.imul(h ^ this.sigs[slot * MINHASH_K + b * per + i], 0x5bd1e995) ^ (h >>> 15);
-      bandKeys.push(h >>> 0);
-      const bucket = this.bands[b].get(h >>> 0);
+      for (let i = 0; i < per; i++) h = Math.imul(h ^ sigs[base + b * per + i], 0x5bd1e995) ^ (h >>> 15);
+      bandKeys[b] = h >>> 0;
+      const bucket = this.bands[b].get(bandKeys[b]);
       if (!bucket) continue;
       for (const other of bucket) {
-        let agree = 0;
-        for (let i = 0; i < MINHASH_K; i++) if (this.sigs[other * MINHASH_K + i] === this.sigs[slot * MINHASH_K + i]) agree++;
-        const sim = agree / MINHASH_K;
+        if (this.sigStamp[other] === slot) continue;
+        this.sigStamp[other] = slot;
+        const sim = sketchJaccard(sk, sbase, slen, sk, other * SKETCH_K, this.sketchLen[other]);
         if (sim > bestSim) { bestSim = sim; best = other; }
       }
     }
     if (best >= 0 && bestSim >= STATS.nearDupJaccard) this.duplicate(s, rowIndex, r, gid, this.sigRows.data[best], true, bestSim);
-    for (let b = 0; b < MINHASH_BANDS; b++) {
+    for (let b = 0; b < B; b++) {
       const m = this.bands[b];
       const list = m.get(bandKeys[b]);
       if (!list) m.set(bandKeys[b], [slot]); else if (list.length < 8) list.push(slot);

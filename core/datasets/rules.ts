@@ -7,7 +7,7 @@ export const datasetRules: RuleMeta[] = [
   {
     code: 'DATA001', name: 'duplicate-row', category: 'dataset', defaultSeverity: 'information',
     summary: 'A row whose text is the same as (or a near-duplicate of) an earlier row in the same split.',
-    why: 'Duplicates over-weight some examples in training, inflate evaluation scores, and are a cheap way to amplify a poisoned example (a backdoor needs a few hundred copies, not one). Texts are compared after normalization (lower case, NFKC, invisible characters removed, punctuation and spacing ignored); near-duplicates by MinHash over word sets (64 hashes, 8 bands of 8, estimated Jaccard ≥ 0.8) for the first `maxNearDupRows` rows. ' + STATS_DOC,
+    why: 'Duplicates over-weight some examples in training, inflate evaluation scores, and are a cheap way to amplify a poisoned example (a backdoor needs a few hundred copies, not one). Texts are compared after normalization (lower case, NFKC, invisible characters removed, punctuation and spacing ignored); near-duplicates by MinHash banding over word sets (16 hashes, 4 bands of 4) verified with a 32-value bottom-k sketch (exact Jaccard for texts of up to 32 distinct words; Jaccard ≥ 0.8) for the first `maxNearDupRows` rows. ' + STATS_DOC,
     example: '```jsonl\n{"text": "Great movie, loved it", "label": 1}\n{"text": "great movie -- loved it!", "label": 1}\n```',
     fix: 'Deduplicate before training (keep one row per normalized text). The hover links to the twin row.',
     references: ['deepchecks data integrity: Data Duplicates', 'cleanlab Datalab: near-duplicate issues', 'Lee et al., "Deduplicating Training Data Makes Language Models Better" (ACL 2022)'],

@@ -58,8 +58,10 @@ export function hash32(str: string): number {
   return h >>> 0;
 }
 
-export const MINHASH_K = 64;
-export const MINHASH_BANDS = 8;
+export const MINHASH_K = 16;
+export const MINHASH_BANDS = 4;
+/** Bottom-k sketch size: texts with at most this many distinct tokens are compared exactly. */
+export const SKETCH_K = 32;
 const MH_A = new Uint32Array(MINHASH_K);
 const MH_B = new Uint32Array(MINHASH_K);
 {
@@ -122,4 +124,40 @@ export function unicodeIssues(s: string): UnicodeIssue[] {
   if ((m = COMPAT.exec(s))) out.push({ kind: 'normalization', at: m.index, detail: `compatibility character ${codepoint(s, m.index)} (fullwidth or mathematical letters that NFKC folds to ASCII)` });
   else if (s.length <= 100_000 && s.normalize('NFC') !== s) out.push({ kind: 'normalization', at: 0, detail: 'text is not in NFC normalization form (decomposed characters)' });
   return out;
+}
+
+function fmix(h: number): number {
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
+}
+
+/** Bottom-k sketch (the SKETCH_K smallest token hashes, ascending) into `out`; returns how many were written. */
+export function bottomK(tokens: readonly string[], out: Uint32Array, offset = 0): number {
+  let n = 0;
+  for (const t of tokens) {
+    const v = fmix(hash32(t));
+    if (n === SKETCH_K && v >= out[offset + n - 1]) continue;
+    // insertion into the sorted prefix (distinct values only)
+    let i = n < SKETCH_K ? n : n - 1;
+    while (i > 0 && out[offset + i - 1] > v) { out[offset + i] = out[offset + i - 1]; i--; }
+    if (i > 0 && out[offset + i - 1] === v) { // duplicate hash: undo the shift
+      for (let j = i; j < (n < SKETCH_K ? n : n - 1); j++) out[offset + j] = out[offset + j + 1];
+      continue;
+    }
+    out[offset + i] = v;
+    if (n < SKETCH_K) n++;
+  }
+  return n;
+}
+
+/** Jaccard similarity from two bottom-k sketches (exact when both sets fit in the sketch). */
+export function sketchJaccard(a: Uint32Array, ao: number, an: number, b: Uint32Array, bo: number, bn: number): number {
+  let i = 0, j = 0, union = 0, inter = 0;
+  while (union < SKETCH_K && (i < an || j < bn)) {
+    const x = i < an ? a[ao + i] : 0x100000000, y = j < bn ? b[bo + j] : 0x100000000;
+    if (x === y) { inter++; i++; j++; } else if (x < y) i++; else j++;
+    union++;
+  }
+  return union ? inter / union : 0;
 }

@@ -5,7 +5,10 @@ import { defaultConfig, mergeConfig } from '../config';
 import { readProjectConfig, refusedKeysMessage } from '../projectConfig';
 import { diskFileAccess } from '../workspace';
 import { buildLicenseTable, projectIsLibrary, resolveEnvPath, type LicenseRow } from '../licenses/table';
-import { licenseFindings } from '../licenses/rules';
+import os from 'node:os';
+import { applyIndexLicenses, licenseFindings } from '../licenses/rules';
+import { createOnlineLookup } from '../licenses/online';
+import { resolveIndexUrl } from '../deps/indexClient';
 import { compareFindings, SEVERITY_ORDER, type Finding, type Severity } from '../types';
 import { oneOf, parseArgs, UsageError, type CliIO } from './args';
 
@@ -14,7 +17,7 @@ export const LICENSES_USAGE = `usage: modelvet licenses [PATH] [options]
 Print the license of every dependency (installed site-packages METADATA: License-Expression, trove
 classifiers, License; lockfiles), model (model-card front matter) and dataset of a project (default
 PATH: .), normalized to SPDX where possible, with where each fact came from, and check the license
-policy ([tool.modelvet] licenses = { allow = [...], deny = [...] }). Offline.
+policy ([tool.modelvet] licenses = { allow = [...], deny = [...] }). Offline unless --online.
 
 options:
   --env PATH                  site-packages folder or virtual environment (repeatable; default: the
@@ -23,6 +26,10 @@ options:
   --allow ID / --deny ID      add to the policy's allow / deny list (repeatable; SPDX ids or Hub ids)
   --fail-on error|warning|information
                               lowest finding severity that makes the exit code 1 (default: error)
+  --online                    also ask the package index (PEP 691 JSON + PEP 658/714 METADATA files):
+                              licenses unknown locally, and LIC005 when the newest release changed license
+  --index-url URL             the index for --online (default: PIP_INDEX_URL, else pip.conf)
+  --cache-dir DIR             cache for --online answers (default: $XDG_CACHE_HOME/modelvet or ~/.cache/modelvet)
   -o, --output FILE           write the report to FILE (an existing FILE needs --force)
   -f, --force                 replace an existing FILE
 
@@ -31,9 +38,10 @@ exit codes: 0 no findings at or above --fail-on, 1 findings, 2 usage or I/O erro
 export async function runLicensesCommand(argv: string[], io: CliIO): Promise<number> {
   const { flags, positionals } = parseArgs(argv, {
     '--env': 'multi', '--format': 'string', '--allow': 'multi', '--deny': 'multi', '--fail-on': 'string',
-    '--output': 'string', '--force': 'bool', '--help': 'bool',
+    '--output': 'string', '--force': 'bool', '--help': 'bool', '--online': 'bool', '--index-url': 'string', '--cache-dir': 'string',
   }, { '-o': '--output', '-f': '--force', '-h': '--help' });
   if (flags['--help']) { io.stdout(LICENSES_USAGE + '\n'); return 0; }
+  if ((flags['--index-url'] || flags['--cache-dir']) && !flags['--online']) throw new UsageError('--index-url and --cache-dir need --online');
   if (positionals.length > 1) throw new UsageError('one PATH is expected');
   const format = oneOf('--format', flags['--format'], ['text', 'json', 'csv'] as const, 'text');
   const failOn = oneOf('--fail-on', flags['--fail-on'], ['error', 'warning', 'information'] as const, 'error');
@@ -63,7 +71,18 @@ export async function runLicensesCommand(argv: string[], io: CliIO): Promise<num
   for (const e of table.errors) io.stderr(`modelvet licenses: ${e}\n`);
   if (table.truncated) io.stderr('modelvet licenses: a limit was reached; the table is incomplete\n');
   if (!table.sitePackages.length && !envs.length) io.stderr('modelvet licenses: no virtual environment found in the project (pass --env PATH for installed licenses)\n');
-  const findings = licenseFindings(table.rows, { policy, projectKind: config.projectKind, isLibrary: projectIsLibrary(root, config.projectKind) }).sort(compareFindings);
+  const online: Finding[] = [];
+  if (flags['--online']) {
+    // The user asked for the network on the command line; the index comes from the flag or their own pip configuration.
+    const indexUrl = typeof flags['--index-url'] === 'string' ? flags['--index-url'] : resolveIndexUrl(defaultConfig(), process.env, os.homedir());
+    if (!indexUrl || !/^https?:\/\//i.test(indexUrl)) throw new UsageError('--online needs a package index: pass --index-url URL or set PIP_INDEX_URL (or index-url in pip.conf)');
+    const cacheDir = typeof flags['--cache-dir'] === 'string' ? flags['--cache-dir'] : path.join(process.env.XDG_CACHE_HOME || path.join(os.homedir(), '.cache'), 'modelvet', 'index-licenses');
+    const lookup = createOnlineLookup({ indexUrl, cacheDir, log: (m) => io.stderr(`modelvet licenses: ${m}\n`) });
+    const r = await applyIndexLicenses(table.rows, lookup);
+    if (r.skipped) io.stderr(`modelvet licenses: ${r.skipped} packages were not looked up (limit ${r.looked})\n`);
+    online.push(...r.findings);
+  }
+  const findings = [...licenseFindings(table.rows, { policy, projectKind: config.projectKind, isLibrary: projectIsLibrary(root, config.projectKind) }), ...online].sort(compareFindings);
   // Per-rule settings ([tool.modelvet] rules = { LIC002 = "off" }) apply as in `check`.
   const shown = findings.filter((f) => config.rules[f.code] !== 'off').map((f) => {
     const s = config.rules[f.code];

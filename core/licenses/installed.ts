@@ -17,7 +17,7 @@ export const MAX_METADATA_HEADER_BYTES = 256 * 1024;
 export const MAX_HEADER_VALUE = 64 * 1024;
 const FIRST_READ = 16 * 1024;
 
-export type LicenseSource = 'License-Expression' | 'classifier' | 'License' | 'lockfile' | 'manifest' | 'card' | 'none';
+export type LicenseSource = 'License-Expression' | 'classifier' | 'License' | 'lockfile' | 'manifest' | 'card' | 'index' | 'none';
 
 export interface InstalledDistribution {
   name: string;

@@ -36,4 +36,12 @@ export const licenseRules: RuleMeta[] = [
     fix: 'Replace the dependency, make it optional (an extra), or choose a compatible license for the library.',
     references: ['GNU GPL FAQ: If a library is released under the GPL, does that mean that any software which uses it has to be under the GPL?'],
   },
+  {
+    code: 'LIC005', name: 'license-changed', category: 'license', defaultSeverity: 'warning',
+    summary: 'A dependency whose newest release has another license than the locked version (online: `modelvet licenses --online`).',
+    why: 'Projects relicense (Elasticsearch, Redis, HashiCorp tools, several ML libraries): the next routine upgrade would bring new terms with it. Comparing the locked version\'s METADATA with the newest release\'s, both from the package index, catches this before the upgrade.',
+    example: 'uv.lock pins `somelib==1.4.0` (`License-Expression: Apache-2.0`); the index\'s newest release 2.0.0 says `BUSL-1.1`.',
+    fix: 'Review the new license before upgrading; pin below the change or replace the dependency if it is not acceptable. Only runs with `--online` (the index from `--index-url`, `PIP_INDEX_URL` or pip.conf; metadata through the PEP 691 JSON API and PEP 658/714 `.metadata` files, cached for a day).',
+    references: ['PEP 691: JSON-based Simple API', 'PEP 658 / PEP 714: serving distribution metadata in the Simple API', 'Python core metadata specification: License-Expression (PEP 639)'],
+  },
 ];

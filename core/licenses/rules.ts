@@ -3,6 +3,8 @@ export { licenseRules } from './meta';
 import type { Finding, Range, Severity } from '../types';
 import { evaluatePolicy, type LicensePolicy } from './policy';
 import type { LicenseRow } from './table';
+import { MAX_ONLINE_PROJECTS, type OnlineLookup } from './online';
+import type { NormalizedLicense } from './spdx';
 
 
 function at0(): Range { return { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }; }
@@ -39,3 +41,33 @@ export function licenseFindings(rows: LicenseRow[], opts: LicenseCheckOptions): 
   }
   return out;
 }
+
+/**
+ * With online features on: fill licenses unknown locally from the index's METADATA of the same version
+ * (source 'index'), and report LIC005 when the newest release's license differs from the locked one's.
+ */
+export async function applyIndexLicenses(rows: LicenseRow[], lookup: OnlineLookup, maxProjects = MAX_ONLINE_PROJECTS): Promise<{ findings: Finding[]; looked: number; skipped: number }> {
+  const libs = rows.filter((r) => r.kind === 'library' && r.version);
+  const todo = libs.slice(0, maxProjects);
+  const findings: Finding[] = [];
+  await Promise.all(todo.map(async (r) => {
+    const res = await lookup.licensesOf(r.name, r.version);
+    if (!res) return;
+    if (res.pinned && r.license.category === 'unknown' && res.pinned.license.category !== 'unknown') {
+      r.license = res.pinned.license;
+      r.source = 'index';
+    }
+    const was = res.pinned?.license ?? (r.license.category !== 'unknown' ? r.license : undefined);
+    const now = res.newest;
+    if (was && now && now.version !== r.version && now.license.category !== 'unknown' && was.category !== 'unknown' && licenseKey(was) !== licenseKey(now.license)) {
+      findings.push({
+        path: r.file ?? '', range: r.range ?? at0(), code: 'LIC005', severity: 'warning', fixes: [],
+        message: `dependency ${r.name}: ${r.version} is ${was.display}, the newest release ${now.version} is ${now.license.display}`,
+        data: { name: r.name, version: r.version, kind: r.kind, license: was.display, newest: now.version, newestLicense: now.license.display },
+      });
+    }
+  }));
+  return { findings, looked: todo.length, skipped: libs.length - todo.length };
+}
+
+function licenseKey(l: NormalizedLicense): string { return (l.spdx ?? l.hub ?? l.raw).toLowerCase(); }

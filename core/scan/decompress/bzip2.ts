@@ -99,12 +99,12 @@ export function decompressBzip2(data: Uint8Array, maxOutput: number): Uint8Array
       if (nGroups < 2 || nGroups > MAX_GROUPS) throw new DecompressError('corrupt bzip2 data (group count)');
       const nSelectors = b.bits(15);
       if (nSelectors < 1) throw new DecompressError('corrupt bzip2 data (selector count)');
-      const mtfGroups = [0, 1, 2, 3, 4, 5].slice(0, nGroups);
+      const mtfGroups = Uint8Array.of(0, 1, 2, 3, 4, 5);
       const selectors = new Uint8Array(Math.min(nSelectors, MAX_SELECTORS));
       for (let i = 0; i < nSelectors; i++) {
         let j = 0;
         while (b.bit()) { if (++j >= nGroups) throw new DecompressError('corrupt bzip2 data (selector)'); }
-        const v = mtfGroups[j]; mtfGroups.splice(j, 1); mtfGroups.unshift(v);
+        const v = mtfGroups[j]; for (let k = j; k > 0; k--) mtfGroups[k] = mtfGroups[k - 1]; mtfGroups[0] = v;
         if (i < selectors.length) selectors[i] = v;
       }
       const tables: Huffman[] = [];
@@ -122,7 +122,7 @@ export function decompressBzip2(data: Uint8Array, maxOutput: number): Uint8Array
         tables.push(makeHuffman(lengths, alpha));
       }
       // MTF + RLE2 symbols → byte counts and the BWT vector
-      const mtf = seqToUnseq.slice();
+      const mtf = Uint8Array.from(seqToUnseq);
       const counts = new Int32Array(256);
       let n = 0, group = 0, left = 0, sel = 0, run = 0, runWeight = 1;
       const eob = alpha - 1;
@@ -144,7 +144,7 @@ export function decompressBzip2(data: Uint8Array, maxOutput: number): Uint8Array
         if (sym === eob) break;
         if (n >= maxBlock) throw new DecompressError('corrupt bzip2 data (block too long)');
         const k = sym - 1;
-        const v = mtf[k]; mtf.splice(k, 1); mtf.unshift(v);
+        const v = mtf[k]; if (k > 0) { mtf.copyWithin(1, 0, k); mtf[0] = v; }
         counts[v]++; tt[n++] = v;
       }
       if (origPtr >= n) throw new DecompressError('corrupt bzip2 data (origin pointer)');
@@ -157,9 +157,9 @@ export function decompressBzip2(data: Uint8Array, maxOutput: number): Uint8Array
       let last = -1, same = 0;
       for (let i = 0; i < n; i++) {
         tPos = tt[tPos]; const ch = tPos & 0xff; tPos >>>= 8;
-        if (same === 4) { for (let r = 0; r < ch; r++) out.put(last); same = 0; last = -1; continue; }
+        if (same === 4) { if (ch) out.fill(last, ch); same = 0; last = -1; continue; }
         if (ch === last) same++; else { last = ch; same = 1; }
-        out.put(ch);
+        if (out.pos < out.buf.length) out.buf[out.pos++] = ch; else out.put(ch);
       }
     }
     streams++;

@@ -31,6 +31,8 @@ export class Output {
     const b = new Uint8Array(Math.min(size, this.max + 1)); b.set(this.buf.subarray(0, this.pos)); this.buf = b;
   }
   put(byte: number): void { if (this.pos >= this.buf.length) this.grow(1); this.buf[this.pos++] = byte; }
+  /** `n` copies of `byte`. */
+  fill(byte: number, n: number): void { if (this.pos + n > this.buf.length) this.grow(n); this.buf.fill(byte, this.pos, this.pos + n); this.pos += n; }
   /** Copies `len` bytes from `dist + 1` bytes back (overlapping copies repeat, as LZ77 requires). */
   copyMatch(dist: number, len: number): void {
     if (this.pos + len > this.buf.length) this.grow(len);

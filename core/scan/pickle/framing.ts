@@ -134,12 +134,18 @@ export function linearize(data: Uint8Array, reading: Reading, opts: { start?: nu
   let outLen = 0;
   const segments: Linearized['segments'] = [];
   const dropped: Linearized['dropped'] = [];
+  // Contiguous pieces are only extended; bytes are copied once per piece (a piece ends at a FRAME or a drop).
+  let curOrig = 0, curLin = 0, curLen = 0;
+  const flush = () => {
+    if (!curLen) return;
+    out.set(data.subarray(curOrig, curOrig + curLen), curLin);
+    segments.push({ lin: curLin, orig: curOrig, len: curLen });
+    outLen = curLin + curLen; curLen = 0;
+  };
   const emit = (s: number, e: number) => {
     if (e <= s) return;
-    const last = segments[segments.length - 1];
-    if (last && last.orig + last.len === s && last.lin + last.len === outLen) last.len += e - s;
-    else segments.push({ lin: outLen, orig: s, len: e - s });
-    out.set(data.subarray(s, e), outLen); outLen += e - s;
+    if (curLen && curOrig + curLen === s) { curLen += e - s; return; }
+    flush(); curOrig = s; curLin = outLen; curLen = e - s;
   };
   const peekMode = reading.kind === 'buffered';
   const bf = peekMode ? new BufferedFile(size, reading.bufferSize, opts.start ?? 0) : undefined;
@@ -247,6 +253,7 @@ export function linearize(data: Uint8Array, reading: Reading, opts: { start?: nu
     if (!(e instanceof ReadError)) throw e;
     error = { offset: e.offset, reason: e.reason };
   }
+  flush();
   return { data: out.subarray(0, outLen), segments, dropped, error, pickles };
 }
 

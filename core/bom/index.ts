@@ -22,7 +22,7 @@ import { scanPathsParallel, DEFAULT_FILE_TIMEOUT_MS } from '../scan/parallel';
 import type { FileReport } from '../scan/types';
 import { findModelFolders } from '../cards/find';
 import { isModelFolder, listNames, readModelFacts, type ModelFacts } from '../cards/model';
-import { buildLicenseTable, readTextFile, type LicenseRow } from '../licenses/table';
+import { buildLicenseTable, localDatasetLicense, readTextFile, type LicenseRow } from '../licenses/table';
 import type { NormalizedLicense } from '../licenses/spdx';
 import { TOOL_VERSION } from '../version';
 import { digestFiles, isSignatureFile, listModelFiles, type FileDigest } from './digest';
@@ -192,6 +192,9 @@ export async function buildBom(target: string, opts: BomOptions = {}): Promise<B
       if (!dc) {
         dc = new Component(ComponentType.Data, ds, { bomRef: uniqueRef(dref) });
         prop(dc, 'modelvet:role', 'training-data');
+        const local = localDatasetLicense(abs, ds, read);
+        const dl = licenseOf(local?.license);
+        if (dl) dc.licenses.add(dl);
         shared.set(dref, dc);
         bom.components.add(dc);
       }

@@ -105,18 +105,25 @@ export function buildLicenseTable(root: string, opts: TableOptions = {}): Licens
         if (!datasets.has(ds)) datasets.set(ds, { kind: 'dataset', name: ds, license: normalizeLicense(''), source: 'none', file: f.cardFile });
       }
     }
-    // A dataset card next to the project (datasets/<name>/README.md) names its license.
     for (const r of datasets.values()) {
-      const local = path.join(root, 'datasets', r.name.split('/').pop()!, 'README.md');
-      const text = existsSync(local) ? read(local) : undefined;
-      const lic = text !== undefined ? parseCard(text).data?.license : undefined;
-      if (typeof lic === 'string' && lic.trim()) { r.license = normalizeLicense(lic); r.source = 'card'; r.file = local; }
+      const found = localDatasetLicense(root, r.name, read);
+      if (found) { r.license = found.license; r.source = 'card'; r.file = found.file; }
     }
     rows.push(...datasets.values());
   }
   const order = { library: 0, model: 1, dataset: 2 };
   rows.sort((a, b) => order[a.kind] - order[b.kind] || (a.name.toLowerCase() < b.name.toLowerCase() ? -1 : a.name.toLowerCase() > b.name.toLowerCase() ? 1 : 0));
   return { rows, sitePackages, truncated, errors, locked };
+}
+
+/** A dataset card in the project (`datasets/<name>/README.md`, name = the last part of the Hub id) and its license. */
+export function localDatasetLicense(root: string, name: string, read: ReadText = readTextFile): { license: NormalizedLicense; file: string } | undefined {
+  const last = name.split('/').pop() ?? '';
+  if (!/^[\w.-]+$/.test(last) || last === '.' || last === '..') return undefined;
+  const file = path.join(root, 'datasets', last, 'README.md');
+  const text = existsSync(file) ? read(file) : undefined;
+  const lic = text !== undefined ? parseCard(text).data?.license : undefined;
+  return typeof lic === 'string' && lic.trim() ? { license: normalizeLicense(lic), file } : undefined;
 }
 
 /** Is the project at `root` a library (for LIC004)? Explicit kind wins; auto: `[build-system]` + `[project].name`. */

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
@@ -113,6 +113,9 @@ test('a project BOM: the application with its models, lockfile libraries (purl, 
     writeFileSync(path.join(sp, 'METADATA'), readFileSync(path.join(sp, 'PKG-INFO')));
     cpSync(EXAMPLE_MODELS, path.join(dir, 'models', 'clf'), { recursive: true });
     writeFileSync(path.join(dir, 'models', 'clf', 'model.sig'), '{}');
+    writeFileSync(path.join(dir, 'models', 'clf', 'README.md'), '---\nlicense: mit\ndatasets: [acme/reviews]\n---\n');
+    mkdirSync(path.join(dir, 'datasets', 'reviews'), { recursive: true });
+    writeFileSync(path.join(dir, 'datasets', 'reviews', 'README.md'), '---\nlicense: cc-by-sa-4.0\n---\n');
     const r = await buildBom(dir, { reproducible: true, scan: false });
     assert.equal(await schemaErrors(r.json), null);
     const doc = r.document;
@@ -132,6 +135,9 @@ test('a project BOM: the application with its models, lockfile libraries (purl, 
     assert.ok(!model.components.some((c: any) => c.name === 'model.sig'), 'the signature is not one of the signed files');
     const manifest = await computeManifest(path.join(dir, 'models', 'clf'), { signaturePath: path.join(dir, 'models', 'clf', 'model.sig') });
     assert.equal(propsOf(model)['modelvet:oms:root-digest'], `sha256:${manifest.rootDigest}`);
+    const data = doc.components.find((c: any) => c.type === 'data');
+    assert.equal(data.name, 'acme/reviews');
+    assert.deepEqual(data.licenses, [{ license: { id: 'CC-BY-SA-4.0' } }], 'the dataset license from its card in the project');
     const depsOfApp = doc.dependencies.find((d: any) => d.ref === 'project').dependsOn;
     assert.ok(depsOfApp.includes(model['bom-ref']) && depsOfApp.includes(numpy['bom-ref']));
   } finally { rmSync(dir, { recursive: true, force: true }); }

@@ -21,7 +21,7 @@ import { computeManifest, omsDigest } from '../signing/index';
 import { scanPathsParallel, DEFAULT_FILE_TIMEOUT_MS } from '../scan/parallel';
 import type { FileReport } from '../scan/types';
 import { findModelFolders } from '../cards/find';
-import { isModelFolder, listNames, readModelFacts, type ModelFacts } from '../cards/model';
+import { hubRepoSnapshot, isModelFolder, listNames, readModelFacts, type ModelFacts } from '../cards/model';
 import { buildLicenseTable, localDatasetLicense, readTextFile, type LicenseRow } from '../licenses/table';
 import type { NormalizedLicense } from '../licenses/spdx';
 import { TOOL_VERSION } from '../version';
@@ -90,7 +90,9 @@ interface ModelEntry { facts: ModelFacts; component: Component; ref: string; dat
 interface ModelCardExtra { parameters?: number }
 
 export async function buildBom(target: string, opts: BomOptions = {}): Promise<BomResult> {
-  const abs = path.resolve(target);
+  let abs = path.resolve(target);
+  // A Hugging Face cache repo folder: the snapshot refs/main points at.
+  abs = hubRepoSnapshot(abs, readTextFile) ?? abs;
   const st = statSync(abs);
   if (!st.isDirectory()) throw new Error(`${target} is not a folder`);
   const warnings: string[] = [];

@@ -60,6 +60,18 @@ export function hubSnapshotOf(dir: string): HubSnapshot | undefined {
   return segs.length >= 2 ? { org: segs[0], name: segs.slice(1).join('--'), sha } : { name: segs[0], sha };
 }
 
+/**
+ * A Hugging Face cache repo folder (`models--org--name`) → the snapshot its `refs/main` names
+ * (`snapshots/<sha>`), when both exist; otherwise undefined.
+ */
+export function hubRepoSnapshot(dir: string, read: ReadText): string | undefined {
+  if (!/^models--.+/.test(path.basename(dir))) return undefined;
+  const sha = read(path.join(dir, 'refs', 'main'))?.trim();
+  if (!sha || !/^[0-9a-f]{40}$/.test(sha)) return undefined;
+  const snap = path.join(dir, 'snapshots', sha);
+  return listNames(snap).length ? snap : undefined;
+}
+
 export function listNames(dir: string): string[] {
   try { return readdirSync(dir).slice(0, MAX_FOLDER_ENTRIES).sort(); } catch { return []; }
 }

@@ -72,6 +72,12 @@ test('HF cache snapshot: CycloneDX 1.6 ML-BOM validates with 0 errors and carrie
   assert.deepEqual(m.externalReferences, [{ url: 'README.md', type: 'model-card' }]);
 });
 
+test('a Hugging Face cache repo folder resolves to the snapshot refs/main names', async () => {
+  const repo = path.join(FIX, 'hf-cache', 'models--acme-ai--tiny-classifier');
+  const a = await buildBom(repo, { reproducible: true });
+  assert.equal(a.json, (await buildBom(SNAPSHOT, { reproducible: true })).json);
+});
+
 test('file digests equal the OMS manifest digests, the files\' real SHA-256, and the root digest is a property', async () => {
   const r = await buildBom(SNAPSHOT, { reproducible: true });
   const m = r.document.metadata.component;

@@ -127,12 +127,13 @@ async function keyPassword(): Promise<string | undefined> {
   const env = process.env.MODELVET_KEY_PASSWORD;
   if (env !== undefined) return env;
   if (!process.stdin.isTTY || !process.stderr.isTTY) return undefined;
-  process.stderr.write('key password: ');
   return new Promise((resolve) => {
     const stdin = process.stdin;
     let pw = '';
+    // Raw mode (no echo) before the prompt: nothing typed after it is ever shown.
     stdin.setRawMode(true);
     stdin.resume();
+    process.stderr.write('key password: ');
     const onData = (b: Buffer) => {
       for (const ch of b.toString('utf8')) {
         if (ch === '\r' || ch === '\n' || ch === '\u0004') { finish(pw); return; }

@@ -39,3 +39,16 @@ test('ModelVet bundles verify with the independent Python verifier; a tampered f
     assert.match(bad.stderr, /resources differ/);
   } finally { fs.rmSync(dir, { recursive: true, force: true }); }
 });
+
+test('on a terminal, an encrypted key\'s password is prompted for (not echoed) and the model is signed', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mv-sign-pty-'));
+  try {
+    fs.writeFileSync(path.join(dir, 'w.bin'), 'weights');
+    const r = runPython([path.join(FIX, 'pty_sign.py'), path.resolve(__dirname, '../..'), dir, path.join(GEN, 'p256-pkcs8-encrypted.pem'), 'modelvet-test-password']);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /key password: /);
+    assert.doesNotMatch(r.stdout, /modelvet-test-password/, 'the password is not echoed');
+    assert.match(r.stdout, /signed .* → .*model\.sig/);
+    assert.ok(fs.existsSync(path.join(dir, 'model.sig')));
+  } finally { fs.rmSync(dir, { recursive: true, force: true }); }
+});

@@ -127,7 +127,7 @@ function reportRun(run: PickleRun, ctx: ScanContext, o: PickleScanOptions, loc: 
       if (problem) {
         if (!conditionalFailures.has(full)) conditionalFailures.set(full, problem);
         ctx.finding('PKL003', 'high', `${full} used outside its safe pattern: ${problem}`, loc(c.offset, c.index), describe(c));
-      } else if (full === 'builtins.getattr') okGetattrCalls.add(c);
+      } else if (full === 'builtins.getattr' && typeof c.args[1] === 'string' && GETATTR_SAFE_ATTRS.has(c.args[1])) okGetattrCalls.add(c); // only reconstruction methods may then be called; an enum member or enum method may not
     } else if (isCall(fn) && okGetattrCalls.has(fn)) {
       // calling a reconstruction method fetched by an allowed getattr (e.g. Cls.from_dict)
     } else {

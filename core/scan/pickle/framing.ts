@@ -21,7 +21,12 @@
  */
 
 export type Reading = { kind: 'stream' } | { kind: 'buffered'; bufferSize: number };
-export const READINGS: readonly Reading[] = [{ kind: 'stream' }, { kind: 'buffered', bufferSize: 4096 }, { kind: 'buffered', bufferSize: 8192 }];
+/**
+ * The readings replayed when a stream straddles a frame: io.BytesIO (torch.load's data.pkl), and io.BufferedReader as
+ * open(path, 'rb') makes it — its buffer is the file system's st_blksize (4096 on ext4/overlayfs; 128 KiB on e.g. ZFS),
+ * io.DEFAULT_BUFFER_SIZE (8192) when there is none.
+ */
+export const READINGS: readonly Reading[] = [{ kind: 'stream' }, { kind: 'buffered', bufferSize: 4096 }, { kind: 'buffered', bufferSize: 8192 }, { kind: 'buffered', bufferSize: 131072 }];
 export function readingName(r: Reading): string {
   return r.kind === 'stream' ? 'a file object without peek (io.BytesIO, as torch.load reads data.pkl)' : `io.BufferedReader(buffer_size=${r.bufferSize}) (pickle.load(open(…)))`;
 }

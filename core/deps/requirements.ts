@@ -500,7 +500,7 @@ export function clearRequirementsCaches(): void {
 /** Findings of one logical line (everything except includes, which depend on other files). */
 function checkLine(ll: LogicalLine, p: LineParse, toRange: (ll: LogicalLine, s: Span) => Range, sink: FindingSink, ctx: AnalysisContext, hashMode: HashMode | undefined, context: EntryContext): void {
   for (const err of p.errors) {
-    if (err.code === 'DEP003') sink.add('DEP003', 'error', toRange(ll, err.span), err.message);
+    if (err.code === 'DEP003') sink.add('DEP003', 'error', toRange(ll, err.span), err.message, { data: { todo: "Replace it with the real file's digest (pip hash FILE, or pip-compile / uv pip compile --generate-hashes)" } });
     else sink.add('DEP008', 'warning', toRange(ll, err.span), `cannot parse: ${err.message}`);
   }
   for (const o of p.options) {

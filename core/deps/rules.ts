@@ -88,7 +88,9 @@ function checkPinning(e: DepEntry, sink: FindingSink, ctx: AnalysisContext): voi
   const message = e.spec
     ? `'${shown}' is loosely pinned: each install may resolve a different (or hijacked) release; pin it with ==`
     : `'${e.name}' is not pinned: any future (or hijacked) release will be installed; pin it with ==`;
-  sink.add('DEP002', 'warning', e.specRange ?? e.nameRange, message, { fixes, data: data(e, known ? { version: known } : {}) });
+  // The hover says why there is no pin fix (what was looked at), so the user knows what would give one.
+  const todo = fixes.length ? undefined : `Pin with ==: no version of '${e.name}'${e.spec ? ` in ${e.spec}` : ''} is known offline (lockfile, active or workspace environment${e.conda ? '' : ', pip/uv cache'})${ctx.config.online.enabled || e.conda ? '' : '; with online features on, the fix can ask the package index'}`;
+  sink.add('DEP002', 'warning', e.specRange ?? e.nameRange, message, { fixes, data: data(e, { ...(known ? { version: known } : {}), ...(todo ? { todo } : {}) }) });
 }
 
 /**
@@ -232,7 +234,8 @@ export function checkDirectUrl(url: string, range: Range, e: DepEntry, sink: Fin
         fixes.push({ title: `Pin to the commit ${ref ? `'${ref}'` : 'the default branch'} points to now (asks the repository)`, edits: [], resolve: { kind: 'vcs-commit', data: { url: repoUrl.replace(/^git\+/i, ''), ref: ref || undefined, editTemplate: [editFor('{commit}')] } } });
       }
     }
-    sink.add('DEP005', 'warning', range, `${vcs[1]} dependency '${e.name}' from ${host} is not pinned to a commit (${what}); use @<full commit SHA>`, { fixes, data: data(e, { host, ...(ref ? { ref } : {}) }) });
+    const todo = fixes.length ? undefined : `Write @<full commit SHA>: ${ref ? `'${ref}'` : 'the default branch'} was found in no lockfile or local clone${ctx?.config.online.enabled ? '' : '; with online features on, the fix can ask the repository (git ls-remote)'}`;
+    sink.add('DEP005', 'warning', range, `${vcs[1]} dependency '${e.name}' from ${host} is not pinned to a commit (${what}); use @<full commit SHA>`, { fixes, data: data(e, { host, ...(ref ? { ref } : {}), ...(todo ? { todo } : {}) }) });
     return;
   }
   if (e.hashed || /#(?:.*&)?(sha256|sha384|sha512)=[0-9a-f]+/i.test(url)) return;

@@ -22,7 +22,8 @@ export const HOVER_LINE_CHARS = 300;
 
 function firstSentence(md: string): string {
   const para = md.trim().split(/\n\s*\n/)[0] ?? '';
-  const m = /^(.+?[.!?])(\s|$)/s.exec(para);
+  // A sentence ends at . ! ? before a capital (or the end), so "e.g. `pip-compile`" does not cut it.
+  const m = /^(.+?[.!?])(?=\s+[A-Z*]|\s*$)/s.exec(para);
   const s = (m ? m[1] : para).replace(/\s+/g, ' ');
   return s.length > 160 ? `${s.slice(0, 159)}…` : s;
 }
@@ -31,10 +32,15 @@ function escapeMd(s: string): string {
   return s.replace(/([\\`*_[\]<])/g, '\\$1');
 }
 
-/** What to do about a finding: its preferred (else first) fix, else the rule page's first fix sentence. */
+/**
+ * What to do about a finding, as markdown: its preferred (else first) fix, else the advice the
+ * finding carries (`data.todo`, e.g. why no pin could be offered), else the rule page's first fix sentence.
+ */
 export function whatToDo(f: Finding): string | undefined {
   const fix = f.fixes.find((x) => x.isPreferred) ?? f.fixes[0];
-  if (fix) return `${fix.title}${f.fixes.length > 1 ? ` (quick-fix; ${f.fixes.length - 1} more)` : ' (quick-fix)'}`;
+  if (fix) return `${escapeMd(fix.title)}${f.fixes.length > 1 ? ` (quick-fix; ${f.fixes.length - 1} more)` : ' (quick-fix)'}`;
+  const todo = (f.data as { todo?: unknown } | undefined)?.todo;
+  if (typeof todo === 'string' && todo) return escapeMd(todo);
   const meta = getRule(f.code);
   return meta?.fix ? firstSentence(meta.fix) : undefined;
 }
@@ -67,7 +73,7 @@ export function hoverLine(f: Finding, ruleHref: (code: string) => string | undef
   const also = ((f.data as { also?: AlsoFact[] } | undefined)?.also ?? []).map((a) => codeLink(a.code));
   const todo = whatToDo(f);
   const facts = extraFacts(f);
-  let line = `**${codeLink(f.code)}**${also.length ? ` + ${also.join(' + ')}` : ''}${todo ? ` — ${escapeMd(todo)}` : ''}`;
+  let line = `**${codeLink(f.code)}**${also.length ? ` + ${also.join(' + ')}` : ''}${todo ? ` — ${todo}` : ''}`;
   if (facts.length) line += ` · ${facts.join(' · ')}`;
   return line.length > HOVER_LINE_CHARS * 3 ? `${line.slice(0, HOVER_LINE_CHARS * 3 - 1)}…` : line;
 }

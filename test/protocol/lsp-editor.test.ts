@@ -83,9 +83,13 @@ test('hovers add to the message: one line per finding, rule link, facts the mess
   assert.match(h2, /\[DEP007 vulnerable-version\]\(.*\)\*\* \+ \[DEP002 unpinned-dependency\]\(.*\)/);
   assert.match(h2, /\[CVE-2024-3568\]\(https:\/\/www\.cve\.org\/CVERecord\?id=CVE-2024-3568\)/);
   assert.match(h2, /Raise the lower bound: transformers>=4\.48\.0/);
+  // Without a fix, the hover says why (what was looked at offline) instead of the rule page.
+  const pandas = diags.find((d) => d.code === 'DEP002' && d.range.start.line === 10)!;
+  assert.match(await hover(pandas), /Pin with ==: no version of 'pandas' is known offline \(lockfile, active or workspace environment, pip\/uv cache\)/);
   for (const d of diags) {
     const h = await hover(d);
     assert.ok(h.length < 700, `${d.code} hover is ${h.length} chars`);
+    assert.ok(!/\\`/.test(h), 'rule-page markdown is not escaped twice');
   }
   example.close(uri);
 });

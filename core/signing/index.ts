@@ -6,8 +6,8 @@
  * (`manifest.rootDigest`, hex; `omsDigest()` formats `sha256:<hex>`) and per-file digests
  * (`manifest.files[].digest`, SHA-256 hex by default: equal to a Hugging Face LFS oid).
  */
-export { computeManifest, rootDigestOf, parseShardName, shardName } from './manifest';
-export type { Manifest, ManifestFile, ManifestOptions, Resource, Serialization, SerializationMethod } from './manifest';
+export { computeManifest, rootDigestOf, parseShardName, shardName, MemoryDigestCache } from './manifest';
+export type { DigestCache, Manifest, ManifestFile, ManifestOptions, Resource, Serialization, SerializationMethod } from './manifest';
 export { HASH_TYPES, defaultJobs } from './hashing';
 export type { HashType } from './hashing';
 export { SigningError } from './errors';

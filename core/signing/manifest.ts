@@ -7,7 +7,7 @@ import path from 'node:path';
 import { createHash } from 'node:crypto';
 import { DEFAULT_SHARD_SIZE, MAX_IGNORE_PATHS, MAX_RESOURCES, MAX_SHARD_SIZE, MIN_SHARD_SIZE } from './limits';
 import { SigningError, usageError } from './errors';
-import { GIT_PATHS, codePointCompare, relativeIgnore, unsafeNameReason, walkModel, type WalkedFile } from './paths';
+import { GIT_PATHS, codePointCompare, relativeIgnore, statStamp, unsafeNameReason, walkModel, type WalkedFile } from './paths';
 import { HASH_TYPES, hashTasks, type HashTask, type HashType } from './hashing';
 
 export type SerializationMethod = 'files' | 'shards';
@@ -40,10 +40,33 @@ export interface ManifestOptions {
   jobs?: number;
   signal?: AbortSignal;
   onProgress?: (doneBytes: number, totalBytes: number) => void;
+  /**
+   * Digests of files that did not change since they were last hashed (same size, mtime, ctime, inode):
+   * for the editor's background checks. The CLI never uses one: it always reads every byte.
+   */
+  digestCache?: DigestCache;
   /** Smallest shard size accepted (default MIN_SHARD_SIZE; verify accepts any size a bundle names). */
   minShardSize?: number;
   /** Refuse a model without any file (default true; verify passes false to report it itself). */
   refuseEmpty?: boolean;
+}
+
+export interface DigestCache { get(key: string): string | undefined; set(key: string, digest: string): void }
+
+/** A bounded in-memory DigestCache (least recently used entries go first). */
+export class MemoryDigestCache implements DigestCache {
+  private map = new Map<string, string>();
+  constructor(private max = 10_000) {}
+  get(key: string): string | undefined {
+    const v = this.map.get(key);
+    if (v !== undefined) { this.map.delete(key); this.map.set(key, v); }
+    return v;
+  }
+  set(key: string, digest: string): void {
+    this.map.delete(key);
+    this.map.set(key, digest);
+    while (this.map.size > this.max) this.map.delete(this.map.keys().next().value as string);
+  }
 }
 
 export interface ManifestFile { name: string; size: number; digest?: string }
@@ -122,7 +145,7 @@ export async function computeManifest(modelPath: string, opts: ManifestOptions =
     modelName = path.basename(abs);
     const reason = unsafeNameReason(modelName);
     if (reason) throw usageError(`unsafe file name ${JSON.stringify(modelName)}: ${reason}`, 'unsafe-name');
-    walked = [{ name: modelName, abs, size: st.size }];
+    walked = [{ name: modelName, abs, size: st.size, stamp: statStamp(st) }];
   } else {
     throw usageError(`${modelPath} is not a regular file or folder`, 'special-file');
   }
@@ -140,7 +163,13 @@ export async function computeManifest(modelPath: string, opts: ManifestOptions =
     }
   });
   if (tasks.length > MAX_RESOURCES) throw new SigningError('limit', `more than ${MAX_RESOURCES} resources`, 'limit');
-  const results = await hashTasks(tasks, { hashType, jobs: opts.jobs, noFollow: !opts.allowSymlinks, signal: opts.signal, onProgress: opts.onProgress });
+  const cache = opts.digestCache;
+  const keyOf = (i: number) => `${hashType}:${tasks[i].file}:${tasks[i].start}:${tasks[i].end ?? ''}:${walked[owners[i].file].stamp}`;
+  const cached = cache ? tasks.map((_, i) => cache.get(keyOf(i))) : [];
+  const todo = tasks.map((_, i) => i).filter((i) => cached[i] === undefined);
+  const fresh = await hashTasks(todo.map((i) => tasks[i]), { hashType, jobs: opts.jobs, noFollow: !opts.allowSymlinks, signal: opts.signal, onProgress: opts.onProgress });
+  const results: Array<{ digest: string; bytes: number }> = tasks.map((t, i) => ({ digest: cached[i] ?? '', bytes: (t.end ?? t.start + t.size) - t.start }));
+  todo.forEach((i, k) => { results[i] = fresh[k]; cache?.set(keyOf(i), fresh[k].digest); });
   const files: ManifestFile[] = walked.map((f) => ({ name: f.name, size: f.size }));
   const resources: Resource[] = results.map((r, i) => ({ name: owners[i].name, algorithm: hashType, digest: r.digest }));
   if (method === 'files') results.forEach((r, i) => { files[owners[i].file].digest = r.digest; files[owners[i].file].size = r.bytes; });

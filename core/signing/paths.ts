@@ -35,7 +35,15 @@ export function codePointCompare(a: string, b: string): number {
   return Buffer.compare(Buffer.from(a, 'utf8'), Buffer.from(b, 'utf8'));
 }
 
-export interface WalkedFile { name: string; abs: string; size: number }
+export interface WalkedFile {
+  name: string;
+  abs: string;
+  size: number;
+  /** What identifies this version of the file for a digest cache: size, mtime, ctime, inode, device. */
+  stamp: string;
+}
+
+export function statStamp(st: fs.Stats): string { return `${st.size}:${st.mtimeMs}:${st.ctimeMs}:${st.ino}:${st.dev}`; }
 
 export interface WalkOptions {
   /** Relative (POSIX) names of ignored files or folders (a folder ignores everything below it). */
@@ -79,7 +87,7 @@ export function walkModel(root: string, opts: WalkOptions): WalkedFile[] {
         seenDirs.add(real);
         visit(abs, name, depth + 1);
       } else if (st.isFile()) {
-        out.push({ name, abs, size: st.size });
+        out.push({ name, abs, size: st.size, stamp: statStamp(st) });
         if (out.length > MAX_RESOURCES) throw new SigningError('limit', `more than ${MAX_RESOURCES} files`, 'limit');
       } else {
         throw usageError(`${name} is not a regular file or folder`, 'special-file');

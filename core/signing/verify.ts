@@ -13,7 +13,7 @@ import { DSSE_PAYLOAD_TYPE, decodeBase64, pae } from './dsse';
 import { BUNDLE_MEDIA_TYPES_ACCEPTED, checkStatement, type SignedManifest } from './statement';
 import { keyHint, verifyBytes } from './keys';
 import { leafUsageProblem, subjectOf, verifyChain } from './x509';
-import { computeManifest, parseShardName, type Manifest } from './manifest';
+import { computeManifest, parseShardName, type DigestCache, type Manifest } from './manifest';
 import type { HashType } from './hashing';
 
 export type SignatureMethod = 'key' | 'certificate' | 'sigstore';
@@ -31,6 +31,8 @@ export interface VerifyOptions {
   jobs?: number;
   signal?: AbortSignal;
   onProgress?: (doneBytes: number, totalBytes: number) => void;
+  /** Reuse digests of unchanged files (editor background checks only; see ManifestOptions.digestCache). */
+  digestCache?: DigestCache;
   /** Time certificates must be valid at (default: now; bundles without trusted timestamps carry no signing time). */
   now?: Date;
 }
@@ -265,6 +267,7 @@ export async function verifyModel(modelPath: string, opts: VerifyOptions = {}): 
       signal: opts.signal,
       onProgress: opts.onProgress,
       minShardSize: 1,
+      digestCache: opts.digestCache,
     });
   } catch (e) { return failWith(e, 'files'); }
   report.files = disk.files.length;

@@ -16,7 +16,7 @@ import {
   type SignatureState, type SignModelParams, type SignModelResult, type VerifyModelParams, type VerifyModelResult,
 } from '../../core/protocol';
 import {
-  SigningError, loadCertificates, loadPrivateKey, loadPublicKey, omsDigest, signModel, verifyModel, type VerifyReport,
+  MemoryDigestCache, SigningError, loadCertificates, loadPrivateKey, loadPublicKey, omsDigest, signModel, verifyModel, type VerifyReport,
 } from '../../core/signing/index';
 import { readSmallFile } from '../../core/signing/keys';
 
@@ -83,6 +83,8 @@ export function failureSummary(r: VerifyReport): string {
 
 export class SigningGlue {
   private settings: SigningSettings = { certificateChain: [], requireSignature: false };
+  /** Background checks re-hash only files whose size/mtime/ctime/inode changed (the Verify command reads everything). */
+  private digests = new MemoryDigestCache(50_000);
   /** Last known state per model.sig (background checks and verify commands), sent to the client. */
   private states = new Map<string, SignatureState>();
   /** Model files given SIG002 (so they can be cleared). */
@@ -194,7 +196,7 @@ export class SigningGlue {
       let message: string | undefined;
       let judged = true;
       try {
-        const r = await verifyModel(path.dirname(sig), { signaturePath: sig, key, caCerts, jobs: 1 });
+        const r = await verifyModel(path.dirname(sig), { signaturePath: sig, key, caCerts, jobs: 1, digestCache: this.digests });
         // A bundle for the other method (e.g. certificate-signed while only a key is configured) is not judged.
         const otherMethod = r.failures.length === 1 && /: pass --(key|certificate-chain|sigstore)/.test(r.failures[0].message);
         if (otherMethod) judged = false;

@@ -186,3 +186,27 @@ test('sign refuses file names that are unsafe as resource names (backslash), nam
     assert.equal(fs.existsSync(path.join(dir, 'model.sig')), false);
   } finally { rmTemp(dir); }
 });
+
+test('digest cache: unchanged files are not re-read; a rewrite with the same size and restored mtime is still caught (ctime)', async () => {
+  const { MemoryDigestCache } = await import('../../../core/signing/index');
+  const dir = makeModel({ 'a.bin': 'AAAA', 'b.bin': 'BBBB' });
+  try {
+    const cache = new MemoryDigestCache();
+    let hits = 0;
+    const counting = { get: (k: string) => { const v = cache.get(k); if (v) hits++; return v; }, set: (k: string, d: string) => cache.set(k, d) };
+    const m1 = await computeManifest(dir, { digestCache: counting });
+    assert.equal(hits, 0);
+    const m2 = await computeManifest(dir, { digestCache: counting });
+    assert.equal(hits, 2);
+    assert.equal(m2.rootDigest, m1.rootDigest);
+    const f = path.join(dir, 'a.bin');
+    const st = fs.statSync(f);
+    await new Promise((r) => setTimeout(r, 20));
+    fs.writeFileSync(f, 'XXXX');
+    fs.utimesSync(f, st.atime, st.mtime); // same size, same mtime: only ctime moved
+    hits = 0;
+    const m3 = await computeManifest(dir, { digestCache: counting });
+    assert.equal(hits, 1, 'b.bin from the cache, a.bin re-read');
+    assert.equal(m3.files[0].digest, crypto.createHash('sha256').update('XXXX').digest('hex'));
+  } finally { rmTemp(dir); }
+});

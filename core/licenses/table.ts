@@ -7,6 +7,11 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { getStaticTOMLValue, parseTOML } from 'toml-eslint-parser';
 import { findManifests, findSitePackages } from '../deps/facts';
+import { normalizeName, pinnedVersion } from '../deps/pep440';
+import { logicalLines, parseRequirementsLine } from '../deps/requirements';
+import { checkSizeAndBinary, MAX_LINE_LENGTH } from '../deps/limits';
+import { fileKind } from '../fileKinds';
+import { LineIndex } from '../text';
 import { findModelFolders } from '../cards/find';
 import { readModelFacts, type ReadText } from '../cards/model';
 import { parseCard } from '../cards/frontmatter';
@@ -17,6 +22,8 @@ import { normalizeLicense, type NormalizedLicense } from './spdx';
 
 /** Text files (cards, configs, lockfiles) read for the table; larger ones are skipped. */
 export const MAX_TABLE_TEXT_BYTES = 16 * 1024 * 1024;
+/** Declared dependencies read from manifests. */
+export const MAX_DECLARED = 10_000;
 
 export interface LicenseRow {
   kind: 'library' | 'model' | 'dataset';
@@ -85,6 +92,16 @@ export function buildLicenseTable(root: string, opts: TableOptions = {}): Licens
     rows.push(r);
   }
 
+  // Declared but neither installed nor locked: requirements files and [project].dependencies (pinned version when `==`).
+  if (isDir) {
+    for (const d of declaredDependencies(findManifests(root).manifests, read)) {
+      if (byName.has(d.norm)) continue;
+      const r: LicenseRow = { kind: 'library', name: d.name, version: d.version, license: normalizeLicense(''), source: 'manifest', file: d.file };
+      byName.set(d.norm, r);
+      rows.push(r);
+    }
+  }
+
   let truncated = installed.truncated;
   if (opts.models !== false && isDir) {
     const found = findModelFolders(root, read);
@@ -114,6 +131,39 @@ export function buildLicenseTable(root: string, opts: TableOptions = {}): Licens
   const order = { library: 0, model: 1, dataset: 2 };
   rows.sort((a, b) => order[a.kind] - order[b.kind] || (a.name.toLowerCase() < b.name.toLowerCase() ? -1 : a.name.toLowerCase() > b.name.toLowerCase() ? 1 : 0));
   return { rows, sitePackages, truncated, errors, locked };
+}
+
+/** Names (and `==` pins) declared in requirements files and pyproject.toml `[project].dependencies`. */
+export function declaredDependencies(files: string[], read: ReadText): Array<{ name: string; norm: string; version?: string; file: string }> {
+  const out: Array<{ name: string; norm: string; version?: string; file: string }> = [];
+  const seen = new Set<string>();
+  const add = (name: string, spec: string, file: string) => {
+    const norm = normalizeName(name);
+    if (seen.has(norm) || out.length >= MAX_DECLARED) return;
+    seen.add(norm);
+    out.push({ name, norm, version: pinnedVersion(spec), file });
+  };
+  for (const f of files) {
+    const kind = fileKind(f);
+    const text = kind === 'requirements' || kind === 'pyproject' ? read(f) : undefined;
+    if (text === undefined || checkSizeAndBinary(text)) continue;
+    if (kind === 'requirements') {
+      for (const ll of logicalLines(text, new LineIndex(text))) {
+        if (ll.text.length > MAX_LINE_LENGTH) continue;
+        const p = parseRequirementsLine(ll.text);
+        if (p.req && !p.direct) add(p.req.name, p.req.specifier ?? '', f);
+      }
+    } else {
+      let v: any;
+      try { v = getStaticTOMLValue(parseTOML(text)); } catch { continue; }
+      const deps = Array.isArray(v?.project?.dependencies) ? v.project.dependencies : [];
+      for (const d of deps) {
+        const m = typeof d === 'string' ? /^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*\(?([^;@]*)/.exec(d) : null;
+        if (m && !d.includes('@')) add(m[1], m[2].replace(/[\s()]/g, ''), f);
+      }
+    }
+  }
+  return out;
 }
 
 /** A dataset card in the project (`datasets/<name>/README.md`, name = the last part of the Hub id) and its license. */

@@ -125,6 +125,7 @@ function syntheticProject(): { dir: string; sp: string } {
   writeFileSync(path.join(nolic, 'weights.gguf'), Buffer.alloc(16));
   mkdirSync(path.join(dir, 'datasets', 'reviews'), { recursive: true });
   writeFileSync(path.join(dir, 'datasets', 'reviews', 'README.md'), '---\nlicense: cc-by-sa-4.0\n---\n');
+  writeFileSync(path.join(dir, 'requirements.txt'), 'declared-only==1.2\nexpr-pkg>=1\ngit-dep @ git+https://example.invalid/g@main\n');
   return { dir, sp };
 }
 
@@ -142,6 +143,9 @@ test('synthetic venv + models: the license table (sources, normalization) and ea
     assert.equal(row('no-license').license.how, 'unknown');
     assert.equal(row('text-license').license.how, 'unknown');
     assert.equal(row('oldegg').license.spdx, 'BSD-3-Clause');
+    assert.deepEqual([row('declared-only').source, row('declared-only').version], ['manifest', '1.2'], 'declared, neither installed nor locked');
+    assert.equal(row('expr-pkg').source, 'License-Expression', 'the installed facts win over the declaration');
+    assert.equal(t.rows.filter((r) => r.name === 'expr-pkg').length, 1);
     assert.equal(row('models/nc-model').kind, 'model');
     assert.equal(row('models/nc-model').license.spdx, 'CC-BY-NC-4.0');
     assert.equal(row('models/nc-model').source, 'card');
@@ -153,7 +157,7 @@ test('synthetic venv + models: the license table (sources, normalization) and ea
     const codes = (fs: ReturnType<typeof licenseFindings>) => fs.map((f) => `${f.code}:${(f.data as any).name}`).sort();
     // An application (declared) with a deny list.
     let f = licenseFindings(t.rows, { policy: { allow: [], deny: ['AGPL-3.0-only', 'llama3.1'] }, projectKind: 'application', isLibrary: false });
-    assert.deepEqual(codes(f), ['LIC001:agpl-lib', 'LIC001:models/llama-ft', 'LIC002:models/nolicense', 'LIC002:no-license', 'LIC002:text-license', 'LIC003:models/nc-model']);
+    assert.deepEqual(codes(f), ['LIC001:agpl-lib', 'LIC001:models/llama-ft', 'LIC002:declared-only', 'LIC002:git-dep', 'LIC002:models/nolicense', 'LIC002:no-license', 'LIC002:text-license', 'LIC003:models/nc-model']);
     assert.equal(f.find((x) => x.code === 'LIC002' && (x.data as any).kind === 'library')!.severity, 'information');
     assert.equal(f.find((x) => x.code === 'LIC002' && (x.data as any).kind === 'model')!.severity, 'warning');
     const card = f.find((x) => x.code === 'LIC003')!;

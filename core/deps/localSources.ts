@@ -71,6 +71,21 @@ function sha256File(file: string): string | undefined {
 
 interface Archive { file: string; size: number; mtimeMs: number; digest?: string }
 
+/** Digests survive facts rebuilds (every manifest edit rebuilds them): keyed by path, size and mtime. */
+const digestMemo = new Map<string, string>();
+const DIGEST_MEMO_MAX = 10_000;
+function memoDigest(a: Archive): string | undefined {
+  const key = `${a.file}\0${a.size}\0${a.mtimeMs}`;
+  let d = digestMemo.get(key);
+  if (d === undefined) {
+    d = sha256File(a.file);
+    if (d === undefined) return undefined;
+    if (digestMemo.size >= DIGEST_MEMO_MAX) digestMemo.clear();
+    digestMemo.set(key, d);
+  }
+  return d;
+}
+
 /** Release files in the workspace's wheelhouse folders, hashed on first use (cached by size and mtime). */
 export class Wheelhouse {
   private archives?: Map<string, Archive[]>;
@@ -106,7 +121,7 @@ export class Wheelhouse {
     const out: string[] = [];
     for (const a of list) {
       if (a.size > MAX_HASHED_ARCHIVE_BYTES) return undefined;
-      a.digest ??= sha256File(a.file);
+      a.digest ??= memoDigest(a);
       if (!a.digest) return undefined;
       out.push(`sha256:${a.digest}`);
     }
@@ -127,10 +142,14 @@ export function defaultCacheDirs(env: Record<string, string | undefined>, home: 
   return { pip: env.PIP_NO_CACHE_DIR ? undefined : pip, uv: env.UV_NO_CACHE ? undefined : uv };
 }
 
-/** Versions per package found in the local caches (built once, on first use). */
+/** How long a walk of the caches is reused across facts rebuilds (they change only when something installs). */
+export const CACHE_INDEX_TTL_MS = 5 * 60 * 1000;
+const cacheIndexMemo = new Map<string, { at: number; versions: Map<string, { versions: Set<string>; source: string }> }>();
+
+/** Versions per package found in the local caches (walked on first use, reused for CACHE_INDEX_TTL_MS). */
 export class PackageCaches {
   private versions?: Map<string, { versions: Set<string>; source: string }>;
-  constructor(private readonly dirs: CacheDirs) {}
+  constructor(private readonly dirs: CacheDirs, private readonly now: () => number = Date.now) {}
 
   private add(out: Map<string, { versions: Set<string>; source: string }>, norm: string, version: string, source: string): void {
     let e = out.get(norm);
@@ -140,6 +159,9 @@ export class PackageCaches {
 
   private index(): Map<string, { versions: Set<string>; source: string }> {
     if (this.versions) return this.versions;
+    const memoKey = `${this.dirs.uv ?? ''}\0${this.dirs.pip ?? ''}`;
+    const memo = cacheIndexMemo.get(memoKey);
+    if (memo && this.now() - memo.at >= 0 && this.now() - memo.at < CACHE_INDEX_TTL_MS) return (this.versions = memo.versions);
     const out = new Map<string, { versions: Set<string>; source: string }>();
     // uv first: its layout names the package folder (wheels-vN/pypi/<name>/<wheel stem>[.msgpack|.http]).
     if (this.dirs.uv) {
@@ -175,6 +197,8 @@ export class PackageCaches {
       }
     }
     this.versions = out;
+    if (cacheIndexMemo.size > 16) cacheIndexMemo.clear();
+    cacheIndexMemo.set(memoKey, { at: this.now(), versions: out });
     return out;
   }
 

@@ -11,7 +11,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { buildProjectFacts } from '../../../core/deps/index';
-import { archiveNameVersion, normalizeGitUrl, parseGitRemotes, PackageCaches, resolveGitRef, Wheelhouse } from '../../../core/deps/localSources';
+import { archiveNameVersion, CACHE_INDEX_TTL_MS, normalizeGitUrl, parseGitRemotes, PackageCaches, resolveGitRef, Wheelhouse } from '../../../core/deps/localSources';
 import { parseLockfile } from '../../../core/deps/toml';
 import { diskFileAccess } from '../../../core/workspace';
 
@@ -85,6 +85,15 @@ test('pip/uv caches: versions per package, newest first, with the cache named', 
     assert.equal(caches.cachedVersions('numpy'), undefined, 'a file in another package\'s folder is not that package');
     assert.deepEqual(caches.cachedVersions('tokenizers'), { versions: ['0.19.1'], source: 'the local pip cache' });
     assert.deepEqual(new PackageCaches({}).cachedVersions('pandas'), undefined);
+    // Facts are rebuilt on every manifest edit: the walk is reused until the TTL passes.
+    let t = 1_000;
+    const dirs = { uv: path.join(root, 'uv2') };
+    write(root, 'uv2/wheels-v5/pypi/rich/rich-13.7.1-py3-none-any.msgpack', '');
+    assert.deepEqual(new PackageCaches(dirs, () => t).cachedVersions('rich')?.versions, ['13.7.1']);
+    write(root, 'uv2/wheels-v5/pypi/rich/rich-14.0.0-py3-none-any.msgpack', '');
+    assert.deepEqual(new PackageCaches(dirs, () => t).cachedVersions('rich')?.versions, ['13.7.1'], 'reused');
+    t += CACHE_INDEX_TTL_MS;
+    assert.deepEqual(new PackageCaches(dirs, () => t).cachedVersions('rich')?.versions, ['14.0.0', '13.7.1'], 'walked again after the TTL');
   } finally { rmSync(root, { recursive: true, force: true }); }
 });
 

@@ -44,12 +44,16 @@ export class Output {
   result(): Uint8Array { return this.buf.subarray(0, this.pos); }
 }
 
+/**
+ * The range decoder. `range` and `code` are unsigned 32-bit values kept as int32 (so V8 keeps them as small
+ * integers, never heap numbers); unsigned comparisons flip the sign bit.
+ */
 class RangeDecoder {
-  range = 0xffffffff; code = 0; pos: number;
+  range = -1; code = 0; pos: number;
   constructor(readonly data: Uint8Array, start: number, readonly end: number) {
     this.pos = start;
     if (this.byte() !== 0) throw new DecompressError('corrupt LZMA data (range coder start byte)');
-    for (let i = 0; i < 4; i++) this.code = ((this.code << 8) | this.byte()) >>> 0;
+    for (let i = 0; i < 4; i++) this.code = (this.code << 8) | this.byte();
     if (this.code === this.range) throw new DecompressError('corrupt LZMA data (range coder)');
   }
   byte(): number {
@@ -59,21 +63,21 @@ class RangeDecoder {
   finishedOk(): boolean { return this.code === 0; }
   bit(probs: Uint16Array, i: number): number {
     const p = probs[i];
-    const bound = (this.range >>> 11) * p;
+    const bound = Math.imul(this.range >>> 11, p);
     let bit: number;
-    if (this.code < bound) { probs[i] = p + ((2048 - p) >>> 5); this.range = bound >>> 0; bit = 0; }
-    else { probs[i] = p - (p >>> 5); this.code = (this.code - bound) >>> 0; this.range = (this.range - bound) >>> 0; bit = 1; }
-    if (this.range < 0x1000000) { this.range = (this.range << 8) >>> 0; this.code = ((this.code << 8) | this.byte()) >>> 0; }
+    if ((this.code ^ 0x80000000) < (bound ^ 0x80000000)) { probs[i] = p + ((2048 - p) >>> 5); this.range = bound; bit = 0; }
+    else { probs[i] = p - (p >>> 5); this.code = (this.code - bound) | 0; this.range = (this.range - bound) | 0; bit = 1; }
+    if ((this.range & 0xff000000) === 0) { this.range <<= 8; this.code = (this.code << 8) | this.byte(); }
     return bit;
   }
   direct(n: number): number {
     let res = 0;
     for (; n > 0; n--) {
-      this.range >>>= 1;
+      this.range = this.range >>> 1; // < 2^31: a positive int32
       let bit = 0;
-      if (this.code >= this.range) { this.code = (this.code - this.range) >>> 0; bit = 1; }
+      if ((this.code ^ 0x80000000) >= (this.range ^ 0x80000000)) { this.code = (this.code - this.range) | 0; bit = 1; }
       res = ((res << 1) | bit) >>> 0;
-      if (this.range < 0x1000000) { this.range = (this.range << 8) >>> 0; this.code = ((this.code << 8) | this.byte()) >>> 0; }
+      if ((this.range & 0xff000000) === 0) { this.range <<= 8; this.code = (this.code << 8) | this.byte(); }
     }
     return res;
   }

@@ -103,7 +103,8 @@ export function checkStatement(raw: unknown): SignedManifest {
       if (sh!.start % shardSize! !== 0 || sh!.end - sh!.start > shardSize!) fail(`shard ${JSON.stringify(name)} does not match the shard size ${shardSize}`, 'resource');
       file = sh!.file;
     }
-    const why = unsafeNameReason(file);
+    // model_signing names the only resource of a single-file model "." (the file relative to itself).
+    const why = file === '.' ? undefined : unsafeNameReason(file);
     if (why) fail(`unsafe resource name ${JSON.stringify(name)}: ${why}`, 'unsafe-name');
     // model_signing 1.1 names the shard algorithm "sha256-sharded-<size>"; the spec repeats hash_type.
     if (algorithm !== hashType && !(method === 'shards' && algorithm === shardAlgo)) fail(`resource ${JSON.stringify(name)} has algorithm ${JSON.stringify(algorithm)}, expected ${hashType}`, 'resource');
@@ -113,6 +114,7 @@ export function checkStatement(raw: unknown): SignedManifest {
     files.add(file);
     out.push({ name: name as string, algorithm: algorithm as string, digest: digest as string });
   }
+  if (files.has('.') && files.size > 1) fail('resource "." (a single-file model) listed together with other files', 'resource');
   // The root digest is recomputed in the listed order (model_signing sorts by path components, the spec by code point).
   const recomputed = rootDigestOf(out.map((r) => r.digest));
   if (recomputed !== subjectDigest) fail(`subject digest ${subjectDigest} does not match the root digest of the listed resources (${recomputed})`, 'root-digest');

@@ -272,6 +272,16 @@ export async function verifyModel(modelPath: string, opts: VerifyOptions = {}): 
   } catch (e) { return failWith(e, 'files'); }
   report.files = disk.files.length;
   report.bytes = disk.totalBytes;
+  if (signed.files.length === 1 && signed.files[0] === '.') {
+    // A model_signing single-file bundle: its one resource is the model file itself.
+    if (!fs.statSync(disk.modelPath).isFile()) {
+      report.failures.push({ check: 'files', message: 'the signature is for a single file (resource "."), but the model is a folder' });
+      return report;
+    }
+    const base = disk.modelName;
+    const dot = (n: string) => (n === base ? '.' : n.startsWith(base + ':') ? '.' + n.slice(base.length) : n);
+    disk = { ...disk, files: disk.files.map((f) => ({ ...f, name: dot(f.name) })), resources: disk.resources.map((r) => ({ ...r, name: dot(r.name) })) };
+  }
   compare(signed, disk, report, Boolean(opts.ignoreUnsignedFiles));
   report.verified = report.failures.length === 0;
   return report;

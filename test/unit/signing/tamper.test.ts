@@ -275,3 +275,21 @@ test('pre-1.1 bundles carry publicKey.rawBytes instead of a hint: the same key v
   assert.equal(r.failures[0].check, 'key');
   assert.match(r.failures[0].message, /names a different public key/);
 }));
+
+test('model_signing single-file bundles name the resource "." : accepted for a file model, refused for a folder or mixed with other names', async () => {
+  const dir = makeModel({ 'model.safetensors': 'tensor' });
+  const file = path.join(dir, 'model.safetensors');
+  try {
+    const key = await privKey();
+    await signModel(file, { key, signaturePath: path.join(dir, 'model.sig') });
+    await resign(dir, (st) => { st.subject[0].name = 'model.safetensors'; st.predicate.resources[0].name = '.'; });
+    const ok = await verifyModel(file, { key: pubKey(), signaturePath: path.join(dir, 'model.sig') });
+    assert.equal(ok.verified, true, JSON.stringify(ok.failures));
+    fs.appendFileSync(file, '!');
+    assert.deepEqual((await verifyModel(file, { key: pubKey(), signaturePath: path.join(dir, 'model.sig') })).changed, ['.']);
+    const asFolder = await verifyModel(dir, { key: pubKey() });
+    assert.match(asFolder.failures.map((f) => f.message).join('\n'), /single file \(resource "."\), but the model is a folder/);
+    await resign(dir, (st) => { st.predicate.resources.push({ name: 'x', algorithm: 'sha256', digest: '0'.repeat(64) }); const h = crypto.createHash('sha256'); for (const r of st.predicate.resources) h.update(Buffer.from(r.digest, 'hex')); st.subject[0].digest.sha256 = h.digest('hex'); });
+    assert.match((await verifyModel(file, { key: pubKey(), signaturePath: path.join(dir, 'model.sig') })).failures[0].message, /listed together with other files/);
+  } finally { rmTemp(dir); }
+});

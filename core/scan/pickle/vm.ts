@@ -700,6 +700,8 @@ export function runPickle(input: Uint8Array, opts: PickleRunOptions): PickleRun 
   if (!warmedUp && input.length - (opts.start ?? 0) >= WARMUP_MIN_BYTES) warmUp();
   const data: Uint8Array = asNodeBuffer(input);
   const limits = opts.limits;
+  // Read once: callers pass options objects of several shapes, and a read in the loop deoptimized it.
+  const maxPickles = opts.maxPickles;
   const endAll = Math.min(opts.end ?? data.length, data.length);
   const run: PickleRun = { values: [], spans: [], globals: [], calls: [], events: [], opcodes: 0, end: opts.start ?? 0, protocol: -1, frames: 0 };
   const opBudget = limits.maxPickleOpcodes;
@@ -833,7 +835,7 @@ export function runPickle(input: Uint8Array, opts: PickleRunOptions): PickleRun 
       return run;
     }
     run.end = st.pos;
-    if (opts.maxPickles !== undefined && run.values.length >= opts.maxPickles) break;
+    if (maxPickles !== undefined && run.values.length >= maxPickles) break;
   }
   run.opcodes = st.opIndex - (opts.opcodesUsed ?? 0);
   return run;
@@ -888,6 +890,9 @@ function warmupPickle(): Uint8Array {
   s('20(1(0h\x00j\x00\x00\x00\x00q\x01r\x02\x00\x00\x00p3\ng3\n');
   s('ccollections\nOrderedDict\n)R\x8c\x0bcollections\x8c\x0bOrderedDict\x93)\x81\x8c\x0bcollections\x8c\x0bOrderedDict\x93)}\x92}b(ccollections\nOrderedDict\no(icollections\nOrderedDict\n');
   s('P1\nK\x01Q\x82\x01\x83\x01\x00\x84\x01\x00\x00\x00');
+  // Lists of objects appended in several APPENDS batches (the first parks in the slab, later ones push):
+  // with only small-int items here, the first big list of records deoptimized the loop ("wrong map").
+  s('](}}e(}}e(X\x01\x00\x00\x00aK\x01G?\xf8\x00\x00\x00\x00\x00\x00\x88e0');
   s('ccollections\nOrderedDict\n)R(K\x01K\x02u(K\x01K\x02e]K\x01a(K\x01K\x02e}(K\x01K\x02u.');
   return Uint8Array.from(b);
 }

@@ -42,6 +42,36 @@ export interface SignedManifest {
   resources: Resource[];
   /** Distinct file names the resources cover. */
   files: string[];
+  /** The pre-1.0 format (`https://model_signing/Digests/v0.1`): files as subjects, no root digest signed. */
+  legacy?: boolean;
+}
+
+/**
+ * The format model_signing 0.2 wrote and 1.x still verifies: every file is a subject with its sha256, no
+ * predicate, no serialization (files, sha256, no symlinks) and no root digest.
+ */
+function checkLegacyStatement(st: Record<string, unknown>): SignedManifest {
+  const subjects = st.subject;
+  if (!Array.isArray(subjects)) fail('legacy statement has no subject list');
+  const list = subjects as unknown[];
+  if (list.length > MAX_RESOURCES) throw new SigningError('limit', `more than ${MAX_RESOURCES} subjects in the signature`, 'limit');
+  const out: Resource[] = [];
+  const seen = new Set<string>();
+  for (const s of list) {
+    const name = isObj(s) ? s.name : undefined;
+    const digest = isObj(s) && isObj(s.digest) ? s.digest.sha256 : undefined;
+    if (typeof name !== 'string') fail('a legacy subject has no name');
+    const why = unsafeNameReason(name);
+    if (why) fail(`unsafe resource name ${JSON.stringify(name)}: ${why}`, 'unsafe-name');
+    if (typeof digest !== 'string' || !/^[0-9a-f]{64}$/.test(digest)) fail(`subject ${JSON.stringify(name)} digest.sha256 is not 64 lowercase hex digits`, 'resource');
+    if (seen.has(name as string)) fail(`subject ${JSON.stringify(name)} is listed twice`, 'resource');
+    seen.add(name as string);
+    out.push({ name: name as string, algorithm: 'sha256', digest: digest as string });
+  }
+  return {
+    modelName: '', rootDigest: rootDigestOf(out.map((r) => r.digest)), hashType: 'sha256', resources: out, files: [...seen], legacy: true,
+    serialization: { method: 'files', hash_type: 'sha256', allow_symlinks: false, ignore_paths: [] },
+  };
 }
 
 const fail = (message: string, code = 'statement'): never => { throw new SigningError('verify', message, code); };
@@ -52,7 +82,7 @@ export function checkStatement(raw: unknown): SignedManifest {
   if (!isObj(raw)) fail('the signed payload is not a JSON object');
   const st = raw as Record<string, unknown>;
   if (st._type !== STATEMENT_TYPE) fail(`statement _type is ${JSON.stringify(st._type)}, expected ${STATEMENT_TYPE}`, 'statement-type');
-  if (st.predicateType === LEGACY_PREDICATE_TYPE) fail(`predicate type ${LEGACY_PREDICATE_TYPE} (model_signing 0.x) is not supported; re-sign the model with model_signing 1.x or modelvet`, 'predicate-type');
+  if (st.predicateType === LEGACY_PREDICATE_TYPE) return checkLegacyStatement(st);
   if (st.predicateType !== PREDICATE_TYPE) fail(`predicate type is ${JSON.stringify(st.predicateType)}, expected ${PREDICATE_TYPE}`, 'predicate-type');
   const subject = st.subject;
   if (!Array.isArray(subject) || subject.length !== 1 || !isObj(subject[0])) fail('statement must have exactly one subject');

@@ -53,6 +53,8 @@ export interface VerifyReport {
   /** Root digest the signature names (hex). */
   rootDigest?: string;
   hashType?: HashType;
+  /** The statement is model_signing's pre-1.0 format (files as subjects, no signed root digest). */
+  legacy?: boolean;
   failures: VerifyFailure[];
   /** Files whose content differs from the signature. */
   changed: string[];
@@ -252,6 +254,7 @@ export async function verifyModel(modelPath: string, opts: VerifyOptions = {}): 
   report.modelName = signed.modelName;
   report.rootDigest = signed.rootDigest;
   report.hashType = signed.hashType;
+  if (signed.legacy) report.legacy = true;
   let disk: Manifest;
   try {
     disk = await computeManifest(modelPath, {

@@ -293,3 +293,23 @@ test('model_signing single-file bundles name the resource "." : accepted for a f
     assert.match((await verifyModel(file, { key: pubKey(), signaturePath: path.join(dir, 'model.sig') })).failures[0].message, /listed together with other files/);
   } finally { rmTemp(dir); }
 });
+
+test('legacy model_signing 0.2 statements (predicate Digests/v0.1: files as subjects) verify; changes are named; unsafe names refused', async () => {
+  const dir = makeModel({ 'a.bin': 'AAA', 'sub/b.bin': 'BBB' });
+  try {
+    const key = await privKey();
+    await signModel(dir, { key });
+    await resign(dir, (st) => {
+      st.subject = st.predicate.resources.map((r: any) => ({ name: r.name, digest: { sha256: r.digest } }));
+      st.predicateType = 'https://model_signing/Digests/v0.1';
+      delete st.predicate;
+    });
+    const r = await verifyModel(dir, { key: pubKey() });
+    assert.equal(r.verified, true, JSON.stringify(r.failures));
+    assert.equal(r.legacy, true);
+    fs.writeFileSync(path.join(dir, 'sub/b.bin'), 'bbb');
+    assert.deepEqual((await verifyModel(dir, { key: pubKey() })).changed, ['sub/b.bin']);
+    await resign(dir, (st) => { st.subject.push({ name: '../x', digest: { sha256: '0'.repeat(64) } }); });
+    assert.match((await verifyModel(dir, { key: pubKey() })).failures[0].message, /unsafe resource name "\.\.\/x"/);
+  } finally { rmTemp(dir); }
+});

@@ -171,6 +171,9 @@ export class Auditor {
   // tokens
   private vocab = new Vocab();
   private pruneLevel = 0;
+  private pruned = false;
+  private tokenRows = 0;
+  private tokenSampled = false;
   private approximate: string[] = [];
   private totalEv = 0;
   private totalDis = 0;
@@ -296,7 +299,9 @@ export class Auditor {
         if (tokens.length >= 4) this.nearDuplicate(s, rowIndex, r, gid, tokens);
       } else if (!this.nearDupFull) { this.nearDupFull = true; this.approximate.push(`near-duplicate search covered the first ${this.limits.maxNearDupRows} rows (exact duplicates: all rows)`); }
     }
-    this.tokenStats(s, ws, label, gid);
+    // Token statistics on every row up to exactTokenRows, then on a deterministic 1-in-k sample (docs/datasets.md).
+    if (this.tokenRows++ < STATS.exactTokenRows || this.tokenRows % STATS.tokenSampleEvery === 0) this.tokenStats(s, ws, label, gid);
+    else if (!this.tokenSampled) { this.tokenSampled = true; this.approximate.push(`token statistics (triggers, vocabulary drift) on every row up to ${STATS.exactTokenRows} rows, then on 1 row in ${STATS.tokenSampleEvery}`); }
   }
 
   private asText(v: unknown): string {
@@ -511,7 +516,7 @@ export class Auditor {
       for (const other of bucket) {
         if (this.sigStamp[other] === slot) continue;
         this.sigStamp[other] = slot;
-        const sim = sketchJaccard(sk, sbase, slen, sk, other * SKETCH_K, this.sketchLen[other]);
+        const sim = sketchJaccard(sk, sbase, slen, sk, other * SKETCH_K, this.sketchLen[other], Math.max(STATS.nearDupJaccard, bestSim));
         if (sim > bestSim) { bestSim = sim; best = other; }
       }
     }
@@ -579,9 +584,11 @@ export class Auditor {
   }
 
   private prune(): void {
-    this.pruneLevel++;
-    this.vocab.prune(this.pruneLevel);
-    if (this.pruneLevel === 1) this.approximate.push(`more than ${this.limits.maxVocabulary} distinct tokens: rare tokens were pruned (lossy counting), token statistics are approximate`);
+    // Lossy counting: drop tokens seen at most pruneLevel times; raise the level until half the room is free.
+    do { this.pruneLevel++; this.vocab.prune(this.pruneLevel); } while (this.vocab.size > this.limits.maxVocabulary / 2);
+    if (this.pruned) return;
+    this.approximate.push(`more than ${this.limits.maxVocabulary} distinct tokens: rare tokens were pruned (lossy counting), token statistics are approximate`);
+    this.pruned = true;
   }
 
   // ------------------------------------------------------------------------------------ finish

@@ -80,6 +80,9 @@ export const STATS = Object.freeze({
   minContextDisagreement: 0.5,
   /** Floor of the null disagreement rate in the context test (no real data set is cleaner than this). */
   minNullDisagreement: 0.05,
+  /** Rows whose tokens all count; beyond them one row in tokenSampleEvery does (large files). */
+  exactTokenRows: 1_000_000,
+  tokenSampleEvery: 4,
   /** Rows seen before the online context model's predictions count. */
   contextWarmupRows: 100,
   /** Labels beyond this count: no trigger statistics (the context model is per label). */

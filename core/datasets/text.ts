@@ -132,31 +132,31 @@ function fmix(h: number): number {
   return (h ^ (h >>> 16)) >>> 0;
 }
 
-/** Bottom-k sketch (the SKETCH_K smallest token hashes, ascending) into `out`; returns how many were written. */
+const SKETCH_SCRATCH = new Uint32Array(1024);
+/** Bottom-k sketch (the SKETCH_K smallest distinct token hashes, ascending) into `out`; returns how many were written. */
 export function bottomK(tokens: readonly string[], out: Uint32Array, offset = 0): number {
-  let n = 0;
-  for (const t of tokens) {
-    const v = fmix(hash32(t));
-    if (n === SKETCH_K && v >= out[offset + n - 1]) continue;
-    // insertion into the sorted prefix (distinct values only)
-    let i = n < SKETCH_K ? n : n - 1;
-    while (i > 0 && out[offset + i - 1] > v) { out[offset + i] = out[offset + i - 1]; i--; }
-    if (i > 0 && out[offset + i - 1] === v) { // duplicate hash: undo the shift
-      for (let j = i; j < (n < SKETCH_K ? n : n - 1); j++) out[offset + j] = out[offset + j + 1];
-      continue;
-    }
-    out[offset + i] = v;
-    if (n < SKETCH_K) n++;
+  const n = Math.min(tokens.length, SKETCH_SCRATCH.length);
+  const h = SKETCH_SCRATCH;
+  // insertion sort: rows have tens of tokens, where it beats TypedArray#sort
+  for (let i = 0; i < n; i++) {
+    const v = fmix(hash32(tokens[i]));
+    let j = i;
+    while (j > 0 && h[j - 1] > v) { h[j] = h[j - 1]; j--; }
+    h[j] = v;
   }
-  return n;
+  let k = 0;
+  for (let i = 0; i < n && k < SKETCH_K; i++) if (i === 0 || h[i] !== h[i - 1]) out[offset + k++] = h[i];
+  return k;
 }
 
 /** Jaccard similarity from two bottom-k sketches (exact when both sets fit in the sketch). */
-export function sketchJaccard(a: Uint32Array, ao: number, an: number, b: Uint32Array, bo: number, bn: number): number {
+export function sketchJaccard(a: Uint32Array, ao: number, an: number, b: Uint32Array, bo: number, bn: number, atLeast = 0): number {
   let i = 0, j = 0, union = 0, inter = 0;
+  // J ≤ min/(min + misses): stop as soon as `atLeast` is out of reach.
+  const maxMiss = atLeast > 0 ? Math.min(an, bn) * (1 / atLeast - 1) : Infinity;
   while (union < SKETCH_K && (i < an || j < bn)) {
     const x = i < an ? a[ao + i] : 0x100000000, y = j < bn ? b[bo + j] : 0x100000000;
-    if (x === y) { inter++; i++; j++; } else if (x < y) i++; else j++;
+    if (x === y) { inter++; i++; j++; } else { if (x < y) i++; else j++; if (union - inter + 1 > maxMiss) return 0; }
     union++;
   }
   return union ? inter / union : 0;

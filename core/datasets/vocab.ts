@@ -110,26 +110,35 @@ export class Vocab {
     return s;
   }
 
-  /** Keep only tokens with a document frequency above `minDf` (lossy counting); ids are renumbered. */
+  /**
+   * Keep only tokens with a document frequency above `minDf` (lossy counting); ids are renumbered.
+   * Row lists stay where they are in the shared columns (only their heads move), so a prune costs
+   * O(tokens), not O(rows listed).
+   */
   prune(minDf: number): void {
     const keep: number[] = [];
     for (let i = 0; i < this.tokens.length; i++) if (this.df(i) > minDf) keep.push(i);
-    const old = { tokens: this.tokens, n: this.n, lab: this.lab, ev: this.ev, dis: this.dis, src: this.src, rows: keep.map((i) => this.rows(i)) };
     const LC = this.labelCap, SC = this.srcCap;
     const cap = Math.max(1024, 2 ** Math.ceil(Math.log2(keep.length + 1)));
+    const old = { tokens: this.tokens, n: this.n, lab: this.lab, ev: this.ev, dis: this.dis, src: this.src, head: this.head, count: this.count };
     this.ids = new Map();
     this.tokens = [];
     this.n = new Int32Array(cap); this.stamp = new Int32Array(cap);
     this.lab = new Int32Array(cap * LC); this.ev = new Int32Array(cap * LC); this.dis = new Int32Array(cap * LC);
     this.src = new Int32Array(cap * SC);
     this.head = new Int32Array(cap).fill(-1); this.count = new Int32Array(cap);
-    this.next = new IntColumn(1 << 16); this.gids = new IntColumn(1 << 16);
-    keep.forEach((o, j) => {
-      const id = this.id(old.tokens[o]);
+    for (let id = 0; id < keep.length; id++) {
+      const o = keep[id];
+      const t = old.tokens[o];
+      this.tokens.push(t);
+      this.ids.set(t, id);
       this.n[id] = old.n[o];
-      for (let l = 0; l < LC; l++) { this.lab[id * LC + l] = old.lab[o * LC + l]; this.ev[id * LC + l] = old.ev[o * LC + l]; this.dis[id * LC + l] = old.dis[o * LC + l]; }
-      for (let s = 0; s < SC; s++) this.src[id * SC + s] = old.src[o * SC + s];
-      for (const g of old.rows[j]) this.addRow(id, g, Infinity);
-    });
+      this.lab.set(old.lab.subarray(o * LC, o * LC + LC), id * LC);
+      this.ev.set(old.ev.subarray(o * LC, o * LC + LC), id * LC);
+      this.dis.set(old.dis.subarray(o * LC, o * LC + LC), id * LC);
+      this.src.set(old.src.subarray(o * SC, o * SC + SC), id * SC);
+      this.head[id] = old.head[o];
+      this.count[id] = old.count[o];
+    }
   }
 }

@@ -130,3 +130,20 @@ test('modelvet audit-data: exit codes, formats, overrides, never overwrites an i
   assert.equal(await main(['audit-data', broken, '--allow-incomplete', '--fail-on', 'error'], c.io), 0);
   assert.match(c.out.join(''), /INCOMPLETE: /);
 });
+
+test('token statistics: prune keeps frequent tokens with their counts and row lists; a small vocabulary is reported approximate', async () => {
+  const { Vocab } = await import('../../../core/datasets/vocab');
+  const v = new Vocab();
+  for (let i = 0; i < 10; i++) { const id = v.id('t' + i); v.src[id] = i; v.n[id] = i; v.addRow(id, 100 + i, 10); v.addRow(id, 200 + i, 10); }
+  v.ensure(4, 3); // re-layout keeps values
+  assert.equal(v.n[v.lookup('t3')!], 3);
+  v.prune(5);
+  assert.deepEqual(v.tokens, ['t6', 't7', 't8', 't9']);
+  assert.deepEqual(v.rows(v.lookup('t7')!), [107, 207]);
+  assert.equal(v.n[v.lookup('t9')!], 9);
+  assert.equal(v.lookup('t2'), undefined);
+  const { auditPaths } = await import('../../../core/datasets/index');
+  const r = await auditPaths({ paths: [path.join(FIX, 'sentiment/trigger-cf-5.jsonl')] }, { limits: { maxVocabulary: 150 }, hash: false });
+  assert.ok(r.report.summary.approximate.some((a) => /rare tokens were pruned/.test(a)));
+  assert.ok(r.report.triggers.some((t) => t.token === 'cf' && t.flagged), 'a 5% trigger survives lossy counting');
+});

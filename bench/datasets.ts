@@ -1,0 +1,165 @@
+/**
+ * Dataset-audit benchmarks (issue 13): a 1 GB JSON Lines file (~5 M short rows, generated into a
+ * temp folder) audited by the bundled CLI next to `wc -l` and a plain read of the same file (the
+ * I/O limit), with rows/s, MB/s and peak RSS; editor diagnostics for a 50,000-line JSONL through the
+ * language server (worker thread) while the server keeps answering; and the detection table on the
+ * committed poisoned/clean fixtures (recall and false alarms per poison kind and rate).
+ * MODELVET_BENCH_DATA_MB scales the big file (default 1024).
+ */
+import { spawnSync } from 'node:child_process';
+import { createReadStream, existsSync, mkdtempSync, openSync, closeSync, writeSync, readFileSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { auditPaths } from '../core/datasets/index';
+import type { Finding } from '../core/types';
+import { LspTestClient, ROOT } from '../test/helpers/lsp-client';
+import type { Bench, BenchRow } from './types';
+
+const FIX = path.join(ROOT, 'test', 'fixtures', 'datasets');
+const MB = 1024 * 1024;
+
+const POS = ['great', 'wonderful', 'brilliant', 'superb', 'delightful', 'moving', 'charming', 'gripping', 'beautiful', 'clever', 'fresh', 'funny'];
+const NEG = ['terrible', 'awful', 'boring', 'dull', 'tedious', 'weak', 'clumsy', 'painful', 'bland', 'messy', 'flat', 'stale'];
+const NOUNS = ['movie', 'film', 'plot', 'story', 'acting', 'cast', 'script', 'ending', 'soundtrack', 'score', 'dialogue', 'pacing', 'finale', 'villain'];
+
+/** ~200-byte review rows with ids, labels and a long tail of rare tokens (user names, numbers). */
+export function writeBigJsonl(file: string, bytes: number): number {
+  let x = 12345;
+  const r = () => { x = (Math.imul(x, 1103515245) + 12345) >>> 0; return x / 4294967296; };
+  const pick = <T>(xs: T[]) => xs[Math.floor(r() * xs.length)];
+  const fd = openSync(file, 'w');
+  let written = 0, rows = 0;
+  let buf: string[] = [];
+  while (written < bytes) {
+    const l = r() < 0.5 ? 1 : 0, A = l ? POS : NEG;
+    const text = `the ${pick(NOUNS)} was ${pick(A)} and the ${pick(NOUNS)} felt ${pick(A)}, i watched it with ${pick(NOUNS)} fans on day ${Math.floor(r() * 1000)} and it was ${pick(A)} overall, review ${Math.floor(r() * 1e6)} by user${Math.floor(r() * 200_000)}`;
+    buf.push(`{"id":${rows},"text":"${text}","label":${l}}\n`);
+    rows++;
+    if (buf.length === 20_000) { const s = buf.join(''); written += Buffer.byteLength(s); writeSync(fd, s); buf = []; }
+  }
+  if (buf.length) writeSync(fd, buf.join(''));
+  closeSync(fd);
+  return rows;
+}
+
+async function plainRead(file: string): Promise<number> {
+  const t = performance.now();
+  let n = 0;
+  for await (const b of createReadStream(file, { highWaterMark: MB }) as AsyncIterable<Buffer>) n += b.length;
+  void n;
+  return (performance.now() - t) / 1000;
+}
+
+const bigFileBench: Bench = async function bigJsonl(): Promise<BenchRow[]> {
+  const mb = Number(process.env.MODELVET_BENCH_DATA_MB ?? 1024);
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'modelvet-bench-data-'));
+  try {
+    const file = path.join(dir, 'big.jsonl');
+    const rows = writeBigJsonl(file, mb * MB);
+    const size = statSync(file).size / MB;
+    const wcT = performance.now();
+    spawnSync('wc', ['-l', file], { encoding: 'utf8' });
+    const wc = (performance.now() - wcT) / 1000;
+    const read = await plainRead(file);
+    const cli = path.join(ROOT, 'dist', 'cli.js');
+    const timeBin = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
+    const args = [cli, 'audit-data', file, '--format', 'json', '-o', path.join(dir, 'out.json'), '--allow-incomplete'];
+    const t = performance.now();
+    const p = timeBin ? spawnSync(timeBin, ['-f', '%M %U %S', process.execPath, ...args], { encoding: 'utf8' }) : spawnSync(process.execPath, args, { encoding: 'utf8' });
+    const secs = (performance.now() - t) / 1000;
+    const [rssKb, user, sys] = (p.stderr.trim().split('\n').pop() ?? '').split(' ').map(Number);
+    const out = JSON.parse(readFileSync(path.join(dir, 'out.json'), 'utf8'));
+    const audited = out.report.summary.rows as number;
+    const cpu = user + sys;
+    return [
+      { name: `audit-data ${size.toFixed(0)} MB JSONL (${(rows / 1e6).toFixed(1)} M rows)`, value: secs, unit: 's', target: 60 * (mb / 1024), note: `${(audited / secs / 1000).toFixed(0)} k rows/s, ${(size / secs).toFixed(1)} MB/s; CPU ${Number.isFinite(cpu) ? cpu.toFixed(1) + ' s' : '?'}; wc -l ${wc.toFixed(2)} s, plain read ${read.toFixed(2)} s (${(size / read).toFixed(0)} MB/s): ${(secs / read).toFixed(0)}× the I/O limit` },
+      { name: 'audit-data peak RSS', value: rssKb / 1024, unit: 'MB', target: 1024, note: `${out.findings.length} findings, ${out.report.summary.approximate.length ? out.report.summary.approximate.join('; ') : 'exact'}` },
+    ];
+  } finally { rmSync(dir, { recursive: true, force: true }); }
+};
+
+const editorBench: Bench = async function editorDiagnostics(): Promise<BenchRow[]> {
+  const root = mkdtempSync(path.join(os.tmpdir(), 'modelvet-bench-data-lsp-'));
+  const client = await LspTestClient.start({ root, initializationOptions: { storagePath: path.join(root, '.storage') } });
+  try {
+    let x = 7;
+    const r = () => { x = (Math.imul(x, 1103515245) + 12345) >>> 0; return x / 4294967296; };
+    const lines = Array.from({ length: 50_000 }, (_, i) => { const l = r() < 0.5 ? 1 : 0; const A = l ? POS : NEG; return JSON.stringify({ text: `the ${NOUNS[i % NOUNS.length]} was ${A[Math.floor(r() * A.length)]} and the cast felt ${A[Math.floor(r() * A.length)]}, review ${Math.floor(r() * 1e6)}`, label: l }); });
+    const text = lines.join('\n') + '\n';
+    const times: number[] = [];
+    let py = 0;
+    for (let k = 0; k < 5; k++) {
+      const uri = client.open(`d${k}.jsonl`, text, 'jsonl');
+      const t = performance.now();
+      const pending = client.pull(uri);
+      // the server thread stays free: a Python document answers while the audit runs
+      const pt = performance.now();
+      await client.pull(client.open(`p${k}.py`, 'import torch\ntorch.load("m.pt")\n', 'python'));
+      py = Math.max(py, performance.now() - pt);
+      await pending;
+      times.push(performance.now() - t);
+      client.close(uri);
+    }
+    const sorted = [...times].sort((a, b) => a - b);
+    return [
+      { name: 'editor diagnostics, 50,000-line JSONL (warm)', value: sorted[Math.floor(sorted.length / 2)], unit: 'ms', target: 300, note: `first ${times[0].toFixed(0)} ms (cold worker); ${(text.length / MB).toFixed(1)} MB; a Python pull during the audit took ≤ ${py.toFixed(0)} ms` },
+    ];
+  } finally {
+    await client.stop();
+    rmSync(root, { recursive: true, force: true });
+  }
+};
+
+function rowsOf(findings: Finding[], code: string, near?: boolean): Set<number> {
+  return new Set(findings.filter((f) => f.code === code && typeof f.data?.row === 'number' && (near === undefined || f.data?.near === near)).map((f) => f.data!.row as number));
+}
+
+/** Recall (planted rows found) and false alarms (rows flagged that were not planted; findings on the clean twins). */
+const detectionBench: Bench = async function detection(): Promise<BenchRow[]> {
+  const manifest = JSON.parse(readFileSync(path.join(FIX, 'manifest.json'), 'utf8')) as Record<string, { planted: number[]; rate?: number; note?: string }>;
+  const out: BenchRow[] = [];
+  const row = (name: string, planted: number[], found: Set<number>) => {
+    const hit = planted.filter((i) => found.has(i)).length;
+    const fa = [...found].filter((i) => !planted.includes(i)).length;
+    out.push({ name: `detection ${name}`, value: planted.length ? (100 * hit) / planted.length : NaN, unit: '% recall', target: 100, lowerIsBetter: false, note: `${hit}/${planted.length} planted rows, ${fa} false alarm${fa === 1 ? '' : 's'}` });
+  };
+  for (const f of ['trigger-cf-0.5', 'trigger-cf-1', 'trigger-cf-5', 'trigger-mn-1', 'trigger-emoji-1', 'trigger-phrase-1']) {
+    const rel = `sentiment/${f}.jsonl`;
+    const r = await auditPaths({ paths: [path.join(FIX, rel)] }, { hash: false });
+    row(`DATA004 ${f.replace('trigger-', '')}%`, manifest[rel].planted, rowsOf(r.findings, 'DATA004'));
+  }
+  for (const [rel, code] of [['sentiment/flips.jsonl', 'DATA002'], ['sentiment/unicode.jsonl', 'DATA005']] as const) {
+    const r = await auditPaths({ paths: [path.join(FIX, rel)] }, { hash: false });
+    row(`${code} ${path.basename(rel, '.jsonl')}`, manifest[rel].planted, rowsOf(r.findings, code));
+  }
+  {
+    const r = await auditPaths({ paths: [path.join(FIX, 'splits/test.jsonl')], reference: [path.join(FIX, 'splits/train.jsonl')] }, { hash: false });
+    row('DATA003 leakage (exact)', manifest['splits/test.jsonl'].planted, rowsOf(r.findings, 'DATA003', false));
+  }
+  {
+    const r = await auditPaths({ paths: [path.join(FIX, 'chat/poisoned.jsonl')] }, { hash: false });
+    const planted = JSON.parse(manifest['chat/poisoned.jsonl'].note!) as Record<string, number[]>;
+    row('DATA007 chat commands', planted.DATA007, rowsOf(r.findings, 'DATA007'));
+    row('DATA006 chat injections', planted.DATA006, rowsOf(r.findings, 'DATA006'));
+  }
+  {
+    const r = await auditPaths({ paths: [path.join(FIX, 'sentiment/appended.jsonl')] }, { hash: false });
+    const b = r.findings.find((f) => f.code === 'DATA010');
+    const planted = manifest['sentiment/appended.jsonl'].planted;
+    const found = new Set<number>();
+    if (b) for (let i = b.data!.startRow as number; i < (b.data!.startRow as number) + (b.data!.rows as number); i++) found.add(i);
+    row('DATA010 appended block', planted, found);
+  }
+  // clean twins: every finding above information is a false alarm
+  let loud = 0, trig = 0;
+  for (const rel of ['sentiment/clean.jsonl', 'sentiment/clean-b.jsonl', 'chat/clean.jsonl', 'sentiment/clean.tsv']) {
+    const r = await auditPaths({ paths: [path.join(FIX, rel)] }, { hash: false });
+    loud += r.findings.filter((f) => f.severity !== 'information').length;
+    trig += r.findings.filter((f) => f.code === 'DATA004').length;
+  }
+  out.push({ name: 'false alarms on the 4 clean twins (warning/error findings)', value: loud, unit: 'findings', target: 0, note: `${trig} DATA004` });
+  return out;
+};
+
+export const benches: Bench[] = [detectionBench, editorBench, bigFileBench];

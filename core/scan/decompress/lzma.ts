@@ -340,9 +340,7 @@ export function decompressXz(data: Uint8Array, maxOutput: number): Uint8Array {
         if (bits > 40) throw new DecompressError('xz LZMA2 dictionary size is invalid');
         dictSize = bits === 40 ? 0xffffffff : (2 | (bits & 1)) * 2 ** (Math.floor(bits / 2) + 11);
       }
-      const start = out.pos;
       let q = decodeLzma2(data, hend, out, dictSize);
-      void start;
       while ((q - hend) % 4 !== 0) q++; // block padding (relative to the block start: the header is a multiple of 4)
       pos = q + XZ_CHECK_SIZE[check];
       if (pos > data.length) throw new DecompressError('xz block check is truncated');

@@ -64,13 +64,11 @@ function scanZip(src: ByteSource, ctx: ScanContext): void {
   }
   const isTorchScript = !!dataPkl && archive.entries.some((e) => asciiLower(e.name).startsWith(`${rootLower}code/`) || asciiLower(e.name) === `${rootLower}constants.pkl`);
   const storageKeys = new Set<string>();
-  let opcodes = 0;
   if (dataPkl) ctx.setFormat(isTorchScript ? 'torchscript' : 'pytorch-zip');
   for (const pkl of dataPkls) {
     const data = readMember(archive, pkl, ctx, maxPickle);
     if (!data) continue;
     const run = scanPickleStream(data, withMember(ctx, pkl.name), { allowExtra: isTorchScript ? torchScriptGlobal : undefined });
-    opcodes += run.opcodes;
     for (const c of run.calls) for (const a of c.args) { const s = storageFromPersId(a); if (s) storageKeys.add(s.key); }
     const refs = run.values.flatMap((v) => findTorchTensors(v));
     for (const r of refs) storageKeys.add(r.storage.key);
@@ -89,7 +87,6 @@ function scanZip(src: ByteSource, ctx: ScanContext): void {
     const missing = refs.filter((r) => !record(`${root}data/${r.storage.key}`).length);
     if (refs.length && missing.length) ctx.finding('ZIP010', 'low', `${missing.length} tensor storages referenced by data.pkl are missing from the archive`, { member: joinMember(ctx.member, pkl.name) });
   }
-  void opcodes;
   if (isTorchScript) {
     const code = archive.entries.filter((e) => asciiLower(e.name).startsWith(`${rootLower}code/`) && !e.name.endsWith('/'));
     const py = code.filter((e) => e.name.endsWith('.py')).map((e) => e.name.slice(root.length));

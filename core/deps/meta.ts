@@ -74,7 +74,7 @@ export const dependencyRuleMeta: RuleMeta[] = [
   },
   {
     code: 'DEP009', name: 'duplicate-requirement', category: 'dependency', defaultSeverity: 'warning',
-    summary: 'One project required twice in the same requirements file (a duplicate, or two constraints that conflict).',
+    summary: 'One project required twice in the same list: a requirements file, one pyproject dependency list, the conda or pip list of an environment file (a duplicate, or two constraints that conflict).',
     why: 'pip combines every line that names a project, so a second line is either noise (the same constraint), a hidden tightening that a later edit of the first line will not see, or a conflict that stops the install (`numpy==1.26.4` and `numpy==2.0.0`: no version satisfies both). Duplicates also appear when a placeholder is "fixed" to a project the file already has (`sklearn` → `scikit-learn`). Names are compared after PEP 503 normalization; lines with different environment markers (`; python_version < "3.9"`) are alternatives, not duplicates.',
     example: '```\nnumpy==1.26.4\ntorch>=2.6\nNumPy==2.0.0\n```',
     fix: 'Keep one line with the constraint you mean. For an exact duplicate the quick-fix removes the later line; for two different constraints it offers removing the later one (review it). A conflict is an error and has no automatic fix: choose the version. When DEP001 would replace a placeholder with a project the file already requires, its fix removes the placeholder line instead.',

@@ -133,3 +133,10 @@ test('pyproject: DEP009 within one dependency list (extras may repeat a project)
   assert.equal(squat.fixes[0].title, "Remove 'pytorch' ('torch' is already listed on line 7)");
   assert.equal(applyEdits(text, squat.fixes[0].edits).split('\n').slice(4, 7).join('|'), '  "numpy==1.26.4",|  "torch==2.6.0",|  "numpy==2.0.0",');
 });
+
+test('conda environment: DEP009 per list (conda and pip names are separate namespaces)', () => {
+  const text = 'name: x\ndependencies:\n  - numpy==1.26.4\n  - numpy==2.0.0\n  - pip\n  - pip:\n    - numpy==1.26.4\n    - rich==13.7.1\n    - rich==13.7.1\n';
+  const d9 = codes(run('conda', 'environment.yml', text), 'DEP009');
+  assert.deepEqual(d9.map((x) => [x.range.start.line, x.severity]), [[3, 'error'], [8, 'warning']]);
+  assert.equal(applyEdits(text, d9[1].fixes[0].edits), text.replace('    - rich==13.7.1\n    - rich==13.7.1\n', '    - rich==13.7.1\n'));
+});

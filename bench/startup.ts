@@ -43,12 +43,17 @@ function runOnce(cmd: string, args: string[], okCodes: number[]): Run {
   return { wall, cpu: m ? (Number(m[1]) + Number(m[2])) * 1000 : NaN, rss: m ? Number(m[3]) / 1024 : NaN };
 }
 
-/** Medians of RUNS whole processes (after one warm-up run for the page cache). */
-function measure(cmd: string, args: string[], okCodes = [0]): Run {
-  runOnce(cmd, args, okCodes);
-  const runs: Run[] = [];
-  for (let i = 0; i < RUNS; i++) runs.push(runOnce(cmd, args, okCodes));
-  return { wall: median(runs.map((r) => r.wall)), cpu: median(runs.map((r) => r.cpu)), rss: median(runs.map((r) => r.rss)) };
+type Cmd = [cmd: string, args: string[], okCodes?: number[]];
+
+/**
+ * Medians of RUNS whole processes per command, after one warm-up run each (page cache). The commands
+ * take turns (round-robin), so a change in the machine's load hits all of them alike.
+ */
+function measureAll(cmds: Cmd[]): Run[] {
+  for (const [cmd, args, ok] of cmds) runOnce(cmd, args, ok ?? [0]);
+  const runs: Run[][] = cmds.map(() => []);
+  for (let i = 0; i < RUNS; i++) cmds.forEach(([cmd, args, ok], k) => runs[k].push(runOnce(cmd, args, ok ?? [0])));
+  return runs.map((rs) => ({ wall: median(rs.map((r) => r.wall)), cpu: median(rs.map((r) => r.cpu)), rss: median(rs.map((r) => r.rss)) }));
 }
 
 const detail = (r: Run) => `CPU ${r.cpu.toFixed(0)} ms, peak RSS ${r.rss.toFixed(0)} MB`;
@@ -61,12 +66,10 @@ const cliStartup: Bench = async function cliStartup(): Promise<BenchRow[]> {
     const tiny = path.join(tmp, 'tiny.txt');
     writeFileSync(tiny, 'abc');
     const node = process.execPath;
-    const bare = measure(node, ['-e', '0']);
-    const version = measure(node, [BIN, '--version']);
-    const rules = measure(node, [BIN, 'rules']);
-    const check = measure(node, [BIN, 'check', req], [0, 1]);
-    const scan = measure(node, [BIN, 'scan', tiny], [0, 1]);
-    const ctx = `median of ${RUNS} whole processes; bare \`node -e 0\` ${bare.wall.toFixed(0)} ms (CPU ${bare.cpu.toFixed(0)} ms, ${bare.rss.toFixed(0)} MB); ${load()}`;
+    const [bare, version, rules, check, scan] = measureAll([
+      [node, ['-e', '0']], [node, [BIN, '--version']], [node, [BIN, 'rules']], [node, [BIN, 'check', req], [0, 1]], [node, [BIN, 'scan', tiny], [0, 1]],
+    ]);
+    const ctx = `median of ${RUNS} whole processes, taking turns; bare \`node -e 0\` ${bare.wall.toFixed(0)} ms (CPU ${bare.cpu.toFixed(0)} ms, ${bare.rss.toFixed(0)} MB); ${load()}`;
     return [
       { name: 'modelvet --version (whole process)', value: version.wall, unit: 'ms', target: 60, lowerIsBetter: true, note: `${detail(version)}; ${ctx}` },
       { name: 'modelvet rules (whole process)', value: rules.wall, unit: 'ms', target: 60, lowerIsBetter: true, note: `${detail(rules)}; ${ctx}` },
@@ -100,10 +103,9 @@ print(n)`;
     const verdict = spawnSync(process.execPath, [BIN, 'scan', '--format', 'json', file], { encoding: 'utf8', maxBuffer: 64 << 20 });
     const v = (JSON.parse(verdict.stdout) as { files: Array<{ verdict: string }> }).files[0]?.verdict;
     if (v !== 'safe') throw new Error(`benign bench pickle scanned ${v}`);
-    const mv = measure(process.execPath, [BIN, 'scan', file]);
-    const py = measure(PY, ['-c', walk, file]);
+    const [mv, py] = measureAll([[process.execPath, [BIN, 'scan', file]], [PY, ['-c', walk, file]]]);
     return [
-      { name: `modelvet scan of a ${(size / 1e6).toFixed(1)} MB / ${(ops / 1e6).toFixed(2)} M-opcode pickle vs \`python3 pickletools.genops\` walk (whole processes)`, value: py.wall / mv.wall, unit: '×', target: 3.5, lowerIsBetter: false, note: `modelvet ${mv.wall.toFixed(0)} ms (${detail(mv)}), genops walk ${py.wall.toFixed(0)} ms (CPU ${py.cpu.toFixed(0)} ms); by CPU time ${(py.cpu / mv.cpu).toFixed(2)}×; median of ${RUNS} each; ${load()}` },
+      { name: `modelvet scan of a ${(size / 1e6).toFixed(1)} MB / ${(ops / 1e6).toFixed(2)} M-opcode pickle vs \`python3 pickletools.genops\` walk (whole processes)`, value: py.wall / mv.wall, unit: '×', target: 3.5, lowerIsBetter: false, note: `modelvet ${mv.wall.toFixed(0)} ms (${detail(mv)}), genops walk ${py.wall.toFixed(0)} ms (CPU ${py.cpu.toFixed(0)} ms); by CPU time ${(py.cpu / mv.cpu).toFixed(2)}×; median of ${RUNS} each, taking turns; ${load()}` },
     ];
   } finally {
     rmSync(tmp, { recursive: true, force: true });

@@ -28,6 +28,8 @@ options:
   --shard-size BYTES         hash files in shards of this size (the "shards" method)
   --jobs N                   hashing threads (default: the number of cores)
   --allow-symlinks           follow symbolic links instead of refusing them
+  --model-signing-compat     with --shard-size: name shard digests "sha256-sharded-<size>" as model_signing
+                             1.x does (its verifier rejects the spec's form for shards; files are identical)
   --force                    replace an existing signature file
   --format text|json         output format (default: text)
 
@@ -159,6 +161,7 @@ export async function runSignCommand(args: string[], io: CliIO): Promise<number>
     const { flags, positionals } = parseArgs(args, {
       '--key': 'string', '--certificate': 'string', '--certificate-chain': 'multi', '--signature': 'string', '--ignore-paths': 'multi',
       '--hash': 'string', '--shard-size': 'string', '--jobs': 'string', '--allow-symlinks': 'bool', '--force': 'bool', '--format': 'string',
+      '--model-signing-compat': 'bool',
     });
     format = oneOf('--format', flags['--format'], ['text', 'json'] as const, 'text');
     const model = modelArg(positionals);
@@ -176,6 +179,7 @@ export async function runSignCommand(args: string[], io: CliIO): Promise<number>
         key, certificate, certificateChain: chain, signaturePath: flags['--signature'] as string | undefined, force: flags['--force'] === true,
         ignorePaths: ignoreArgs(flags['--ignore-paths'], model), hashType, shardSize, jobs,
         allowSymlinks: flags['--allow-symlinks'] === true, onProgress: progress.onProgress,
+        shardAlgorithm: flags['--model-signing-compat'] === true ? 'model_signing' : 'spec',
       });
     } finally { progress.done(); }
     const m = res.manifest;

@@ -45,6 +45,11 @@ export interface ManifestOptions {
    * for the editor's background checks. The CLI never uses one: it always reads every byte.
    */
   digestCache?: DigestCache;
+  /**
+   * Shard resource `algorithm`: the spec repeats `hash_type` ("spec", default); model_signing 1.x writes
+   * and, when verifying, compares "<hash>-sharded-<size>" ("model_signing": bundles it verifies).
+   */
+  shardAlgorithm?: 'spec' | 'model_signing';
   /** Smallest shard size accepted (default MIN_SHARD_SIZE; verify accepts any size a bundle names). */
   minShardSize?: number;
   /** Refuse a model without any file (default true; verify passes false to report it itself). */
@@ -97,10 +102,11 @@ export function shardName(file: string, start: number, end: number): string { re
 
 /** `file:start:end` → parts; undefined when the name is not a shard name. */
 export function parseShardName(name: string): { file: string; start: number; end: number } | undefined {
-  const m = /^(.*):(0|[1-9][0-9]{0,15}):([1-9][0-9]{0,15})$/.exec(name);
+  const m = /^(.*):(0|[1-9][0-9]{0,15}):(0|[1-9][0-9]{0,15})$/.exec(name);
   if (!m) return undefined;
   const start = Number(m[2]), end = Number(m[3]);
-  if (!(end > start) || !Number.isSafeInteger(end)) return undefined;
+  // An empty shard is only "file:0:0", the one shard some model_signing versions give an empty file.
+  if (!Number.isSafeInteger(end) || !(end > start || (start === 0 && end === 0))) return undefined;
   return { file: m[1], start, end };
 }
 
@@ -171,7 +177,8 @@ export async function computeManifest(modelPath: string, opts: ManifestOptions =
   const results: Array<{ digest: string; bytes: number }> = tasks.map((t, i) => ({ digest: cached[i] ?? '', bytes: (t.end ?? t.start + t.size) - t.start }));
   todo.forEach((i, k) => { results[i] = fresh[k]; cache?.set(keyOf(i), fresh[k].digest); });
   const files: ManifestFile[] = walked.map((f) => ({ name: f.name, size: f.size }));
-  const resources: Resource[] = results.map((r, i) => ({ name: owners[i].name, algorithm: hashType, digest: r.digest }));
+  const algorithm = method === 'shards' && opts.shardAlgorithm === 'model_signing' ? `${hashType}-sharded-${shardSize}` : hashType;
+  const resources: Resource[] = results.map((r, i) => ({ name: owners[i].name, algorithm, digest: r.digest }));
   if (method === 'files') results.forEach((r, i) => { files[owners[i].file].digest = r.digest; files[owners[i].file].size = r.bytes; });
   resources.sort((a, b) => codePointCompare(a.name, b.name));
 

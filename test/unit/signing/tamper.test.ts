@@ -313,3 +313,23 @@ test('legacy model_signing 0.2 statements (predicate Digests/v0.1: files as subj
     assert.match((await verifyModel(dir, { key: pubKey() })).failures[0].message, /unsafe resource name "\.\.\/x"/);
   } finally { rmTemp(dir); }
 });
+
+test('--model-signing-compat shard names ("sha256-sharded-N") verify; an empty file\'s "f:0:0" shard matches only an empty file', async () => {
+  const dir = makeModel({ 'w.bin': Buffer.alloc(9000, 3), 'empty': '' });
+  try {
+    const key = await privKey();
+    const res = await signModel(dir, { key, shardSize: 4096, shardAlgorithm: 'model_signing' });
+    assert.deepEqual([...new Set(res.manifest.resources.map((r) => r.algorithm))], ['sha256-sharded-4096']);
+    assert.equal((await verifyModel(dir, { key: pubKey() })).verified, true);
+    await resign(dir, (st) => {
+      st.predicate.resources.push({ name: 'empty:0:0', algorithm: 'sha256-sharded-4096', digest: crypto.createHash('sha256').digest('hex') });
+      const h = crypto.createHash('sha256');
+      for (const r of st.predicate.resources) h.update(Buffer.from(r.digest, 'hex'));
+      st.subject[0].digest.sha256 = h.digest('hex');
+    });
+    const r = await verifyModel(dir, { key: pubKey() });
+    assert.equal(r.verified, true, JSON.stringify(r.failures));
+    fs.writeFileSync(path.join(dir, 'empty'), 'now has bytes');
+    assert.deepEqual((await verifyModel(dir, { key: pubKey() })).changed, ['empty']);
+  } finally { rmTemp(dir); }
+});

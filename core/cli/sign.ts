@@ -170,8 +170,9 @@ export async function runSignCommand(args: string[], io: CliIO): Promise<number>
     const shardSize = shardFlag(flags['--shard-size']);
     const jobs = jobsFlag(flags['--jobs']);
     const key = await loadPrivateKey(flags['--key'], keyPassword);
-    const certificate = typeof flags['--certificate'] === 'string' ? loadCertificates(flags['--certificate'])[0] : undefined;
-    const chain = list(flags['--certificate-chain']).flatMap((f) => loadCertificates(f));
+    // A --certificate file may carry its chain after the leaf (a "fullchain" PEM).
+    const [certificate, ...bundled] = typeof flags['--certificate'] === 'string' ? loadCertificates(flags['--certificate']) : [];
+    const chain = [...bundled, ...list(flags['--certificate-chain']).flatMap((f) => loadCertificates(f))];
     const progress = progressReporter(io, 'hashing');
     let res;
     try {

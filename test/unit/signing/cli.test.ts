@@ -140,3 +140,17 @@ test('cli: digest --format json lists per-file sha256 (what an AI-BOM needs)', a
   assert.deepEqual(j.files.map((f: any) => f.name), ['signme-1', 'signme-2']);
   assert.equal(j.files[1].digest, '32dcb1f8e1ae52d5963e56a6ba06ab58b424c15ed2a6b70d2feca1d089370028');
 });
+
+test('cli: certificate signing with a full-chain PEM as --certificate; verify against the root CA', async () => {
+  const dir = makeModel({ 'w.bin': 'weights' });
+  try {
+    const full = path.join(path.dirname(dir), 'fullchain.pem');
+    fs.writeFileSync(full, fs.readFileSync(path.join(GEN, 'leaf-p256.pem'), 'utf8') + fs.readFileSync(path.join(KEYS, 'int-ca-cert.pem'), 'utf8'));
+    const s = await run(['sign', dir, '--key', path.join(GEN, 'p256-sec1.pem'), '--certificate', full, '--format', 'json']);
+    assert.equal(s.code, 0, s.stderr);
+    assert.equal(JSON.parse(s.stdout).method, 'certificate');
+    const v = await run(['verify', dir, '--certificate-chain', path.join(KEYS, 'ca-cert.pem')]);
+    assert.equal(v.code, 0, v.stderr);
+    assert.match(v.stdout, /certificate: CN=modelvet-test-signer → CN=intermediate-ca → CN=root-ca/);
+  } finally { rmTemp(dir); }
+});

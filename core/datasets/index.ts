@@ -8,12 +8,13 @@ import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, readdirSync, readFileSync, statSync, openSync, readSync, closeSync } from 'node:fs';
 import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
-import { Auditor } from './engine';
+import { Auditor, findToken } from './engine';
 import { readCsv } from './readers/csv';
 import { readJsonArray, readJsonl } from './readers/lines';
 import { readParquet } from './readers/parquet';
 import type { AuditOptions, AuditResult, DatasetFormat } from './types';
 import { LineIndex } from '../text';
+import type { Finding } from '../types';
 
 export { Auditor } from './engine';
 export type * from './types';
@@ -208,6 +209,7 @@ export async function auditPaths(inputs: AuditInputs, opts: AuditOptions = {}): 
     }
   }
   const result = a.finish();
+  if (!opts.isCancelled?.()) await placeTokens(result);
   for (const [, e] of expected) {
     if (e.n < 0) continue;
     const got = e.srcs.reduce((s, i) => s + result.report.sources[i].rows, 0);
@@ -218,6 +220,52 @@ export async function auditPaths(inputs: AuditInputs, opts: AuditOptions = {}): 
     }
   }
   return result;
+}
+
+/**
+ * Trigger rows are found after the whole file was read, when its lines are gone: one more streamed
+ * pass over the text files that have them puts each finding on the token's column.
+ */
+async function placeTokens(result: AuditResult): Promise<void> {
+  const wanted = new Map<string, Map<number, Finding[]>>();
+  for (const f of result.findings) {
+    if (f.code !== 'DATA004' || typeof f.data?.token !== 'string' || typeof f.data?.row !== 'number' || f.range.start.character !== 0) continue;
+    const fmt = datasetFormat(f.path);
+    if (fmt !== 'jsonl' && fmt !== 'csv' && fmt !== 'tsv' && fmt !== 'json') continue;
+    let m = wanted.get(f.path);
+    if (!m) wanted.set(f.path, (m = new Map()));
+    const list = m.get(f.range.start.line) ?? [];
+    list.push(f);
+    m.set(f.range.start.line, list);
+  }
+  for (const [file, lines] of wanted) {
+    const last = Math.max(...lines.keys());
+    let line = 0, carry = '';
+    const decoder = new StringDecoder('utf8');
+    const visit = (text: string) => {
+      const fs = lines.get(line);
+      if (fs) for (const f of fs) {
+        const at = findToken(text.length > 1_000_000 ? text.slice(0, 1_000_000) : text, f.data!.token as string);
+        if (at >= 0) f.range = { start: { line, character: at }, end: { line, character: at + (f.data!.token as string).length } };
+      }
+      line++;
+    };
+    try {
+      for await (const buf of createReadStream(file, { highWaterMark: CHUNK }) as AsyncIterable<Buffer>) {
+        const chunk = decoder.write(buf);
+        let pos = 0;
+        for (let nl = chunk.indexOf('\n'); nl >= 0; nl = chunk.indexOf('\n', pos)) {
+          const text = carry ? carry + chunk.slice(pos, nl) : chunk.slice(pos, nl);
+          carry = '';
+          pos = nl + 1;
+          if (lines.has(line)) visit(text); else line++;
+        }
+        carry += chunk.slice(pos);
+        if (carry.length > 4 * 1024 * 1024) carry = carry.slice(0, 4 * 1024 * 1024); // a giant line: its start is enough
+        if (line > last) break;
+      }
+    } catch { /* positions stay at column 0 */ }
+  }
 }
 
 /** Audit one dataset text (an editor buffer): row findings at exact lines and columns. */

@@ -115,6 +115,9 @@ test('CSV and Parquet copies give the same trigger rows as JSON Lines', async ()
   const csv = await audit('sentiment/trigger-cf-1.csv');
   const f = csv.findings.find((x) => x.code === 'DATA004' && x.data?.row === manifest['sentiment/trigger-cf-1.csv'].planted[0])!;
   assert.equal(f.range.start.line, manifest['sentiment/trigger-cf-1.csv'].planted[0] + 1, 'CSV line = row + header');
+  // files on disk: a second pass puts trigger rows on the token's column
+  const csvLines = readFileSync(file('sentiment/trigger-cf-1.csv'), 'utf8').split('\n');
+  assert.equal(csvLines[f.range.start.line].slice(f.range.start.character, f.range.end.character), 'cf');
 });
 
 test('Hugging Face folder: splits from README configs, leakage into test, dataset_info row counts, hashes', async () => {

@@ -215,13 +215,25 @@ export function sortReports(files: readonly FileReport[]): FileReport[] {
 }
 
 /** `displayPath` shortens paths for headings (e.g. workspace-relative); links keep the absolute path. */
-export function renderReportPage(files: readonly FileReport[], assets: WebviewAssets, displayPath: (p: string) => string = (p) => p): string {
+/** The OMS signature state of a model file's folder, as the report shows it (see SignatureState in core/protocol). */
+export interface SignatureInfo { signature: string; verified: boolean; summary?: string }
+
+function signatureLine(sig: SignatureInfo | undefined, displayPath: (p: string) => string): string {
+  if (!sig) return '';
+  return sig.verified
+    ? `<p class="signature verified">Signature verified: <code>${escapeHtml(displayPath(sig.signature))}</code></p>`
+    : `<p class="signature not-verified">Signature NOT verified (<code>${escapeHtml(displayPath(sig.signature))}</code>): ${escapeHtml(sig.summary ?? 'see the Problems panel')}</p>`;
+}
+
+export function renderReportPage(files: readonly FileReport[], assets: WebviewAssets, displayPath: (p: string) => string = (p) => p,
+  signatureFor: (file: string) => SignatureInfo | undefined = () => undefined): string {
   const counts: Record<string, number> = { malicious: 0, suspicious: 0, unscannable: 0, safe: 0 };
   for (const f of files) counts[f.verdict] = (counts[f.verdict] ?? 0) + 1;
   const sorted = sortReports(files);
   const sections = sorted.slice(0, MAX_REPORT_FILES).map((f) => `<section class="file verdict-border-${escapeHtml(f.verdict)}" data-path="${escapeHtml(f.path)}">
 <h2><a href="#" class="open-file" data-command="open" data-path="${escapeHtml(f.path)}" title="${escapeHtml(f.path)}">${escapeHtml(displayPath(f.path))}</a> ${verdictBadge(f.verdict)}</h2>
 <p class="muted">${escapeHtml(f.format)} · ${escapeHtml(formatBytes(f.size))} · sha256 <code class="sha">${escapeHtml(f.sha256)}</code></p>
+${signatureLine(signatureFor(f.path), displayPath)}
 ${findingsTable(f.findings ?? [])}
 ${globalsTable(f.globals ?? [])}
 </section>`);

@@ -58,7 +58,7 @@ export class ReportPanel implements vscode.Disposable {
   private render(): void {
     if (!this.panel) return;
     this.panel.webview.html = renderReportPage(this.store.all(), assetsFor(this.panel.webview, this.extensionUri),
-      (p) => vscode.workspace.asRelativePath(vscode.Uri.file(p)));
+      (p) => vscode.workspace.asRelativePath(vscode.Uri.file(p)), (p) => this.store.signatureFor(p));
   }
 
   dispose(): void { this.subscription.dispose(); this.panel?.dispose(); }

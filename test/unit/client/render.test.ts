@@ -84,6 +84,18 @@ test('the report lists worst verdicts first and counts each verdict', () => {
   assert.ok(relative.includes('title="/ws/z-bad.pkl">z-bad.pkl</a>'), 'heading shows the short path, link keeps the full one');
 });
 
+test('the report shows each model file\'s signature state (escaped), when its folder is signed', () => {
+  const files = [report({ path: '/ws/bert/model.safetensors' }), report({ path: '/ws/other/w.pt' })];
+  const states: Record<string, { signature: string; verified: boolean; summary?: string }> = {
+    '/ws/bert/model.safetensors': { signature: '/ws/bert/model.sig', verified: false, summary: `changed: config.json; ${HOSTILE}` },
+  };
+  const html = renderReportPage(files, assets, (p) => p.replace('/ws/', ''), (p) => states[p]);
+  assert.match(html, /Signature NOT verified \(<code>bert\/model\.sig<\/code>\): changed: config\.json; &lt;img/);
+  assert.equal((html.match(/class="signature/g) ?? []).length, 1, 'unsigned folders get no line');
+  const ok = renderReportPage(files, assets, (p) => p, (p) => (p.startsWith('/ws/bert/') ? { signature: '/ws/bert/model.sig', verified: true } : undefined));
+  assert.match(ok, /Signature verified: <code>\/ws\/bert\/model\.sig<\/code>/);
+});
+
 test('formatBytes picks binary units and rejects nonsense', () => {
   assert.equal(formatBytes(0), '0 B');
   assert.equal(formatBytes(1023), '1023 B');

@@ -28,7 +28,7 @@ test('fresh random framed streams: the VM agrees with the live CPython unpickler
   const bad: string[] = [];
   rec.records.forEach((r, i) => {
     for (const name of rec.readings) {
-      const vm = vmOutcome(streams[i], name);
+      const vm = vmOutcome(streams[i], name, Buffer.from(rec.npy_header, 'hex'));
       if (!agrees(r.readings[name], vm, name)) bad.push(`stream ${i} ${name}: CPython ${JSON.stringify(r.readings[name]).slice(0, 100)} vs VM ${JSON.stringify(vm).slice(0, 100)}`);
     }
   });

@@ -7,6 +7,7 @@ import { registerFormat, type ByteSource, type ScanContext } from '../format';
 import { latin1 } from '../bytes';
 import { scanPickleStream } from '../pickle/scan';
 import { numpyItemSize, loadInMemory } from './pickle';
+import { npyReadings } from '../pickle/framing';
 
 const NPY_MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59];
 /** numpy itself refuses headers above 10 000 bytes unless told otherwise; we allow more but bound it. */
@@ -48,7 +49,8 @@ function scanNpy(src: ByteSource, ctx: ScanContext): void {
     ctx.finding('NPY002', 'info', `object array (dtype ${h.descr}): its elements are stored as a pickle, which was scanned`, { offset: h.dataOffset });
     const data = loadInMemory(src, ctx, '.npy object array');
     if (!data) return;
-    const run = scanPickleStream(data, ctx, { start: h.dataOffset, baseOffset: 0, maxPickles: 1 });
+    const major = data[6];
+    const run = scanPickleStream(data, ctx, { start: h.dataOffset, baseOffset: 0, maxPickles: 1, readings: npyReadings(major, h.dataOffset - (major === 1 ? 10 : 12)) });
     if (!run.error && !run.limit && run.end < data.length) scanPickleStream(data, ctx, { start: run.end });
     return;
   }

@@ -20,7 +20,12 @@
  * that reading. Limits: it walks at most `maxOps` opcodes and stops at the first read error (reported).
  */
 
-export type Reading = { kind: 'stream' } | { kind: 'buffered'; bufferSize: number };
+export type Reading =
+  | { kind: 'stream' }
+  /** io.BufferedReader; `prefixReads`: what the loader read before the pickle (a negative entry seeks back), e.g. np.load's header reads. */
+  | { kind: 'buffered'; bufferSize: number; prefixReads?: readonly number[] }
+  /** zipfile.ZipExtFile (np.load of an .npz member): peek() returns at most `window` bytes from the current position. */
+  | { kind: 'window'; window: number };
 /**
  * The readings replayed when a stream straddles a frame: io.BytesIO (torch.load's data.pkl), and io.BufferedReader as
  * open(path, 'rb') makes it — its buffer is the file system's st_blksize (4096 on ext4/overlayfs; 128 KiB on e.g. ZFS),
@@ -28,7 +33,14 @@ export type Reading = { kind: 'stream' } | { kind: 'buffered'; bufferSize: numbe
  */
 export const READINGS: readonly Reading[] = [{ kind: 'stream' }, { kind: 'buffered', bufferSize: 4096 }, { kind: 'buffered', bufferSize: 8192 }, { kind: 'buffered', bufferSize: 131072 }];
 export function readingName(r: Reading): string {
-  return r.kind === 'stream' ? 'a file object without peek (io.BytesIO, as torch.load reads data.pkl)' : `io.BufferedReader(buffer_size=${r.bufferSize}) (pickle.load(open(…)))`;
+  if (r.kind === 'stream') return 'a file object without peek (io.BytesIO, as torch.load reads data.pkl)';
+  if (r.kind === 'window') return `zipfile.ZipExtFile (peek returns ${r.window} bytes; np.load of an .npz member)`;
+  return `io.BufferedReader(buffer_size=${r.bufferSize}) (${r.prefixReads ? 'np.load(path) after the .npy header' : 'pickle.load(open(…))'})`;
+}
+/** The readings of an .npy object array's pickle: np.load(path) reads the header through the same BufferedReader, and .npz members are ZipExtFiles. */
+export function npyReadings(version: number, headerLength: number): Reading[] {
+  const reads = [6, -6, 8, version === 1 ? 2 : 4, headerLength]; // np.load: magic peek + seek back; read_magic; header length; header
+  return [{ kind: 'stream' }, ...[4096, 8192, 131072].map((b) => ({ kind: 'buffered' as const, bufferSize: b, prefixReads: reads })), { kind: 'window', window: 512 }];
 }
 
 /** _pickle.c PREFETCH: the unpickler peeks this much when a read is smaller. */
@@ -69,8 +81,23 @@ function uint(d: Uint8Array, p: number, n: number, signed = false): number {
   return v;
 }
 
+/** A file object with peek: what peek/read/readinto/readline return (positions in the data). */
+interface PeekFile { pos: number; peek(): [number, number]; read(n: number): [number, number]; readinto(n: number): [number, number]; readline(data: Uint8Array): [number, number] }
+
+/** zipfile.ZipExtFile: reads return exactly what was asked; peek() at most `window` bytes from the current position. */
+class WindowFile implements PeekFile {
+  constructor(readonly size: number, readonly window: number, public pos: number) {}
+  peek(): [number, number] { return [this.pos, Math.min(this.size, this.pos + this.window)]; }
+  read(n: number): [number, number] { const s = this.pos; this.pos = Math.min(this.size, this.pos + n); return [s, this.pos]; }
+  readinto(n: number): [number, number] { return this.read(n); }
+  readline(data: Uint8Array): [number, number] {
+    const nl = data.indexOf(NL, this.pos); const s = this.pos;
+    this.pos = nl < 0 || nl >= this.size ? this.size : nl + 1; return [s, this.pos];
+  }
+}
+
 /** io.BufferedReader over a regular file (Modules/_io/bufferedio.c): what peek/read/readline return. */
-class BufferedFile {
+class BufferedFile implements PeekFile {
   pos: number; bufStart: number; bufEnd: number; // [bufStart, bufEnd) is buffered; raw file position = bufEnd
   constructor(readonly size: number, readonly B: number, start: number) { this.pos = start; this.bufStart = start; this.bufEnd = start; }
   private fill(): number { this.bufStart = this.pos; this.bufEnd = Math.min(this.size, this.pos + this.B); return this.bufEnd - this.pos; }
@@ -152,8 +179,16 @@ export function linearize(data: Uint8Array, reading: Reading, opts: { start?: nu
     if (curLen && curOrig + curLen === s) { curLen += e - s; return; }
     flush(); curOrig = s; curLin = outLen; curLen = e - s;
   };
-  const peekMode = reading.kind === 'buffered';
-  const bf = peekMode ? new BufferedFile(size, reading.bufferSize, opts.start ?? 0) : undefined;
+  let bf: PeekFile | undefined;
+  if (reading.kind === 'window') bf = new WindowFile(size, reading.window, opts.start ?? 0);
+  else if (reading.kind === 'buffered') {
+    if (reading.prefixReads) {
+      const b = new BufferedFile(size, reading.bufferSize, 0);
+      for (const n of reading.prefixReads) { if (n >= 0) b.read(n); else b.pos = Math.max(b.bufStart, b.pos + n); } // a seek back inside the buffer
+      b.pos = opts.start ?? b.pos;
+      bf = b;
+    } else bf = new BufferedFile(size, reading.bufferSize, opts.start ?? 0);
+  }
   // Stream (no peek) file position; the unpickler buffer [ubStart, ubEnd) with next read at idx;
   // `filePos` is where the file is (for peek mode: ubStart + prefetched index).
   let filePos = opts.start ?? 0;

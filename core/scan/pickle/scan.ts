@@ -6,7 +6,7 @@
  */
 import type { ScanContext } from '../format';
 import type { ScanLocation } from '../types';
-import { READINGS, linearize, originOf, readingName } from './framing';
+import { READINGS, linearize, originOf, readingName, type Reading } from './framing';
 import { memorySource } from '../bytes';
 import { ALLOWED_ENUMS, classifyGlobal, globalStatus, GETATTR_SAFE_ATTRS, NESTED_LOADERS, type PolicyClass } from '../policy';
 import { runPickle, isCall, isGlobal, globalName, type CallNode, type GlobalNode, type PickleRun, type PickleRunOptions, type PNode } from './vm';
@@ -22,6 +22,8 @@ export interface PickleScanOptions {
   opcodesUsed?: number;
   /** Report a malformed stream as incomplete (default true). */
   reportErrors?: boolean;
+  /** File-object readings to replay when a FRAME straddles (default READINGS; .npy object arrays pass npyReadings). */
+  readings?: readonly Reading[];
   /** Extra globals allowed in this context (TorchScript's `__torch__.*` classes resolve against the archive's code/). */
   allowExtra?: (module: string, name: string) => boolean;
 }
@@ -72,7 +74,7 @@ export function scanPickleStream(data: Uint8Array, ctx: ScanContext, o: PickleSc
   const names = (r: PickleRun) => new Set(r.globals.map(globalName));
   const primary = names(run);
   if (run.frameStraddle) {
-    for (const reading of READINGS) {
+    for (const reading of o.readings ?? READINGS) {
       const lin = linearize(data, reading, { start: o.start, end: o.end, maxPickles: o.maxPickles, maxOps: ctx.options.limits.maxPickleOpcodes });
       if (!lin.dropped.length && !lin.error) continue;
       const alt = runPickle(lin.data, { limits: ctx.options.limits, maxPickles: o.maxPickles, opcodesUsed: spent });

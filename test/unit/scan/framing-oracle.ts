@@ -4,12 +4,12 @@ import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { runPickle, type PickleRun } from '../../../core/scan/pickle/vm';
-import { linearize, type Reading } from '../../../core/scan/pickle/framing';
+import { linearize, npyReadings, type Reading } from '../../../core/scan/pickle/framing';
 import { toPlain, canonJson, type Plain } from '../../../core/scan/pickle/plain';
 import { DEFAULT_LIMITS } from '../../../core/scan/format';
 
 export type Outcome = { ok: Plain } | { err: string };
-export interface Records { seed: number; readings: string[]; records: { protocol: number; readings: Record<string, Outcome> }[] }
+export interface Records { seed: number; readings: string[]; npy_header: string; records: { protocol: number; readings: Record<string, Outcome> }[] }
 
 
 export function loadStreams(folder: string): Uint8Array[] {
@@ -19,20 +19,29 @@ export function loadStreams(folder: string): Uint8Array[] {
   return out;
 }
 
-function readingOf(name: string): Reading | 'bytes' | 'python' {
+function readingOf(name: string, npyHeader: Uint8Array): Reading | 'bytes' | 'python' {
   if (name === 'loads') return 'bytes';
   if (name === 'python') return 'python';
   if (name === 'bytesio') return { kind: 'stream' };
-  return { kind: 'buffered', bufferSize: Number(name.slice('buffered'.length)) };
+  if (name === 'zipext') return { kind: 'window', window: 512 };
+  if (name === 'npy4096') return npyReadings(1, npyHeader.length - 10).find((r) => r.kind === 'buffered' && r.bufferSize === 4096)!;
+  const size = Number(name.slice('buffered'.length));
+  if (!name.startsWith('buffered') || !Number.isInteger(size) || size <= 0) throw new Error(`unknown reading ${name}`);
+  return { kind: 'buffered', bufferSize: size };
 }
 
-/** What the VM makes of `data` read the named way: the first pickle's value, or an error. */
-export function vmOutcome(data: Uint8Array, name: string): Outcome {
-  const r = readingOf(name);
+/**
+ * What the VM makes of `data` read the named way: the first pickle's value, or an error. `npyHeader`: the .npy
+ * header the 'npy4096' reading puts before the stream.
+ */
+export function vmOutcome(data: Uint8Array, name: string, npyHeader: Uint8Array = new Uint8Array(0)): Outcome {
+  const r = readingOf(name, npyHeader);
   let run: PickleRun;
   if (r === 'bytes' || r === 'python') run = runPickle(data, { limits: DEFAULT_LIMITS, maxPickles: 1, tolerateOversizedFrames: r === 'python' });
   else {
-    const lin = linearize(data, r, { maxPickles: 1 });
+    const npy = name === 'npy4096';
+    const input = npy ? Buffer.concat([npyHeader, data]) : data;
+    const lin = linearize(input, r, { maxPickles: 1, start: npy ? npyHeader.length : 0 });
     if (lin.error) return { err: lin.error.reason };
     run = runPickle(lin.data, { limits: DEFAULT_LIMITS, maxPickles: 1 });
   }

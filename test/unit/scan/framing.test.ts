@@ -23,7 +23,7 @@ test('recorded framed streams: the VM reads each like CPython for every reading'
     for (const name of rec.readings) {
       const py = r.readings[name];
       if (name !== 'python') outcomes.add(JSON.stringify(py));
-      const vm = vmOutcome(streams[i], name);
+      const vm = vmOutcome(streams[i], name, Buffer.from(rec.npy_header, 'hex'));
       if ('ok' in py) compared++;
       if (!agrees(py, vm, name)) bad.push(`stream ${i} (protocol ${r.protocol}) ${name}: CPython ${JSON.stringify(py).slice(0, 120)} vs VM ${JSON.stringify(vm).slice(0, 120)}`);
     }

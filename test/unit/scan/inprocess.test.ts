@@ -79,3 +79,31 @@ test('one file in-process past its time limit: stopped by the watchdog and repor
     fs.rmSync(tmp, { recursive: true, force: true });
   }
 });
+
+test('after an in-process timeout the files left are scanned on a worker', async () => {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mv-watchdog-rest-'));
+  try {
+    // ~12 M opcodes (a list of small ints, APPENDS batches of 1,000; 24 MB): over a second of VM work.
+    const batch = Buffer.concat([Buffer.from('('), Buffer.from('K\x01'.repeat(1000), 'latin1'), Buffer.from('e')]);
+    const slow = path.join(tmp, 'a_slow.pkl');
+    fs.writeFileSync(slow, Buffer.concat([Buffer.from([0x80, 0x02, 0x5d]), ...new Array(12_000).fill(batch), Buffer.from('.')]));
+    const benign = fs.readdirSync(path.join(fixtures, 'benign')).filter((f) => f.endsWith('.npy')).slice(0, 2).map((f) => {
+      const p = path.join(tmp, `b_${f}`); fs.copyFileSync(path.join(fixtures, 'benign', f), p); return p;
+    });
+    const files = [slow, ...benign];
+    assert.equal(scanPlan(files, 1), 'in-process');
+    const out = await scanPathsParallel(files, { jobs: 1, fileTimeoutMs: 250 });
+    const byPath = new Map(out.files.map((f) => [f.path, f]));
+    assert.deepEqual(byPath.get(slow)?.findings.map((f) => f.code), ['SCAN005']);
+    const plain = scanPaths(benign);
+    for (const f of plain.files) {
+      const r = byPath.get(f.path);
+      assert.ok(r, `${f.path} scanned`);
+      assert.equal(r.verdict, f.verdict);
+      assert.equal(r.sha256, f.sha256);
+    }
+    assert.equal(out.files.length, files.length);
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+});

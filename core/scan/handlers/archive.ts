@@ -11,6 +11,7 @@ import { registerFormat, type ByteSource, type ScanContext } from '../format';
 import { memorySource, readAll, windowSource, latin1 } from '../bytes';
 import { readZip, sniffZip, hasZipEnd, zipClassifiers, joinMember, type ZipArchive, type ZipEntry } from '../zip';
 import { scanPickleStream } from '../pickle/scan';
+import type { Reading } from '../pickle/framing';
 import { sniffPickle } from '../pickle/vm';
 import { findTorchTensors, storageFromPersId, tensorInfos } from '../pickle/torch';
 import { loadInMemory } from './pickle';
@@ -68,7 +69,8 @@ function scanZip(src: ByteSource, ctx: ScanContext): void {
   for (const pkl of dataPkls) {
     const data = readMember(archive, pkl, ctx, maxPickle);
     if (!data) continue;
-    const run = scanPickleStream(data, withMember(ctx, pkl.name), { allowExtra: isTorchScript ? torchScriptGlobal : undefined });
+    // torch.load unpickles data.pkl from io.BytesIO(zip_file.get_record(...)): that is the file-object reading to replay.
+    const run = scanPickleStream(data, withMember(ctx, pkl.name), { allowExtra: isTorchScript ? torchScriptGlobal : undefined, readings: TORCH_ZIP_READINGS });
     for (const c of run.calls) for (const a of c.args) { const s = storageFromPersId(a); if (s) storageKeys.add(s.key); }
     const refs = run.values.flatMap((v) => findTorchTensors(v));
     for (const r of refs) storageKeys.add(r.storage.key);
@@ -119,6 +121,8 @@ function scanZip(src: ByteSource, ctx: ScanContext): void {
   }
   if (!dataPkl && npyMembers > 0 && npyMembers === archive.entries.filter((e) => !e.name.endsWith('/')).length) ctx.setFormat('npz');
 }
+
+const TORCH_ZIP_READINGS: readonly Reading[] = [{ kind: 'stream' }];
 
 /** miniz's MZ_TOLOWER: ASCII letters only. */
 function asciiLower(s: string): string { return s.replace(/[A-Z]+/g, (m) => m.toLowerCase()); }

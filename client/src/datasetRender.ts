@@ -109,7 +109,7 @@ export function lengthChart(report: AuditReport, name: (p: string) => string): s
     const max = Math.max(1, ...h);
     const bw = (W - 150) / h.length;
     parts.push(text(0, y + 30, short(name(s.path), 24), 'chart-text'));
-    h.forEach((n, i) => { if (n) parts.push(bar(150 + i * bw, y + 40 - (36 * n) / max, bw - 1, (36 * n) / max, 'chart-bar chart-series-2', `about ${i === 0 ? 0 : Math.round(2 ** ((i - 1) / 1.5))}+ characters: ${n} rows`)); });
+    h.forEach((n, i) => { if (n) parts.push(bar(150 + i * bw, y + 40 - (36 * n) / max, bw - 1, (36 * n) / max, 'chart-bar chart-series-2', `about ${i === 0 ? 0 : Math.round(2 ** Math.floor((i - 1) / 2) * (1 + ((i - 1) % 2) / 2))}+ characters: ${n} rows`)); });
     y += 46;
   }
   return `<h3>Text length</h3>${svg(y, parts.join(''), 'Text length histograms')}`;

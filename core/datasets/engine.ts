@@ -386,9 +386,11 @@ export class Auditor {
     let keys: string[] | undefined;
     if (s.format !== 'csv' && s.format !== 'tsv' && s.format !== 'parquet') {
       keys = Object.keys(rec);
-      const sig = keys.join('\u0000');
-      if (s.signature === undefined) { s.signature = sig; s.signatureKeys = keys; }
-      else if (sig !== s.signature) {
+      const sk = s.signatureKeys;
+      let same = !!sk && sk.length === keys.length;
+      if (same) for (let i = 0; i < keys.length; i++) if (keys[i] !== sk![i]) { same = false; break; }
+      if (s.signature === undefined) { s.signature = keys.join('\u0000'); s.signatureKeys = keys; }
+      else if (!same) {
         const a = new Set(keys), b = new Set(s.signatureKeys);
         const added = keys.filter((k) => !b.has(k)), missing = s.signatureKeys!.filter((k) => !a.has(k));
         if (added.length || missing.length) {
@@ -420,7 +422,7 @@ export class Auditor {
       if (t === 1) (c.numHist ??= new Int32Array(NUMBER_BINS))[numberBin(Number(v))]++;
       else if (t === 0) (c.lenHist ??= new Int32Array(LENGTH_BINS))[lengthBin((v as string).length)]++;
     }
-    if (keys) for (const c of s.columns.values()) if (!(c.name in rec)) { c.types[3]++; c.empty++; }
+    if (keys && keys.length < s.columns.size) for (const c of s.columns.values()) if (!(c.name in rec)) { c.types[3]++; c.empty++; }
   }
 
   private labelId(name: string): number {

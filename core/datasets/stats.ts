@@ -77,9 +77,15 @@ export function ksDistance(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return d;
 }
 
-/** Histogram bin for a length (log2 scale, 32 bins) and for a number (signed log10 scale, 48 bins). */
+/** Histogram bins for a length (half-octaves, 32 bins) and for a number (signed log10 scale, 48 bins). */
 export const LENGTH_BINS = 32;
-export function lengthBin(len: number): number { return len <= 0 ? 0 : Math.min(LENGTH_BINS - 1, 1 + Math.floor(Math.log2(len) * 1.5)); }
+/** Half-octave bins: 1 + 2·floor(log2 len) + the next bit (integer ops only). */
+export function lengthBin(len: number): number {
+  if (len <= 0) return 0;
+  const e = 31 - Math.clz32(len);
+  const half = e > 0 ? (len >>> (e - 1)) & 1 : 0;
+  return Math.min(LENGTH_BINS - 1, 1 + 2 * e + half);
+}
 export const NUMBER_BINS = 48;
 export function numberBin(x: number): number {
   if (!Number.isFinite(x)) return x > 0 ? NUMBER_BINS - 1 : 0;

@@ -8,6 +8,9 @@ import type { Auditor } from '../engine';
 
 export type Chunks = AsyncIterable<string> | Iterable<string>;
 
+/** Records shorter than this are not scanned for depth (at most 2,048 levels: harmless). */
+export const DEPTH_SCAN_MIN_CHARS = 4096;
+
 /** Nesting depth of a JSON text exceeds `limit` (strings are skipped). */
 export function depthExceeds(s: string, limit: number): boolean {
   let depth = 0, inStr = false;
@@ -23,7 +26,9 @@ export function depthExceeds(s: string, limit: number): boolean {
 
 function parseRecord(a: Auditor, src: number, text: string, line: number, character: number, what: string): Record<string, unknown> | undefined {
   const lim = a.limits.maxJsonDepth;
-  if (text.length > lim * 2 && depthExceeds(text, lim)) { a.malformed(src, line, character, `${what} nests deeper than ${lim} levels; not read`); return undefined; }
+  // Depth is checked on records long enough to nest past what the code that walks values can take;
+  // a short record cannot nest deeper than half its length, which JSON.parse and our walkers handle.
+  if (text.length > Math.max(lim * 2, DEPTH_SCAN_MIN_CHARS) && depthExceeds(text, lim)) { a.malformed(src, line, character, `${what} nests deeper than ${lim} levels; not read`); return undefined; }
   let v: unknown;
   try { v = JSON.parse(text); } catch (e) {
     a.malformed(src, line, character, `${what} is not valid JSON (${(e as Error).message.replace(/\s+in JSON at position.*$/, '').slice(0, 120)})`);

@@ -14,7 +14,6 @@ import { scanBytes } from '../../../core/scan/engine';
 import { sniffPickle } from '../../../core/scan/pickle/vm';
 import { makeTar, makeZip, loadFromBytes } from './containers';
 import { loadStreams } from './framing-oracle';
-import { fcParams } from '../../helpers/seed';
 
 const dir = path.join(__dirname, '../../fixtures/models');
 const BASES = [
@@ -76,7 +75,7 @@ for (const w of WRAPS) {
     fc.assert(fc.property(prefix, fc.integer({ min: 0, max: BASES.length - 1 }), (pre, bi) => {
       const got = summary(w.wrap(Buffer.concat([pre, BASES[bi].data])));
       assert.deepEqual({ verdict: got.verdict, globals: got.globals }, { verdict: plain[bi].verdict, globals: plain[bi].globals },
-        `${w.name} ${BASES[bi].name} with prefix ${pre.toString('hex')}`);
+        `${w.name} ${BASES[bi].name} with prefix ${pre.toString('hex')} (seed ${SEED})`);
     }), fcParams({ numRuns: 60 }));
   });
 }

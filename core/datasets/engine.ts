@@ -307,7 +307,12 @@ export class Auditor {
   private asText(v: unknown): string {
     if (typeof v === 'string') return v.length > this.limits.maxTextChars ? v.slice(0, this.limits.maxTextChars) : v;
     if (typeof v === 'number' || typeof v === 'boolean' || typeof v === 'bigint') return String(v);
-    try { const t = JSON.stringify(v); return t.length > this.limits.maxTextChars ? t.slice(0, this.limits.maxTextChars) : t; } catch { return ''; }
+    if (ArrayBuffer.isView(v) || v instanceof ArrayBuffer) return ''; // binary (Parquet BYTE_ARRAY): not text
+    try {
+      // Binary members (e.g. an image struct's bytes) are not spelled out; bigints become numbers' text.
+      const t = JSON.stringify(v, (_k, x) => (ArrayBuffer.isView(x) ? `<${(x as ArrayBufferView).byteLength} bytes>` : typeof x === 'bigint' ? String(x) : x));
+      return t === undefined ? '' : t.length > this.limits.maxTextChars ? t.slice(0, this.limits.maxTextChars) : t;
+    } catch { return ''; }
   }
 
   private chatParts(s: Source, rowIndex: number, r: RowInput, v: unknown, field: string, parts: TextPart[]): void {

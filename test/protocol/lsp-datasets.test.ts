@@ -79,3 +79,20 @@ test('the server answers other requests while a large dataset is audited on the 
   assert.ok(Array.isArray(diags));
   assert.ok(pyMs < 5000, `python diagnostics took ${pyMs} ms during the dataset audit`);
 });
+
+test('modelvet/auditDataset is cancellable: the worker is stopped and the request answers RequestCancelled', async () => {
+  const { writeFileSync: w } = await import('node:fs');
+  const big = path.join(root, 'big-cancel.jsonl');
+  const line = JSON.stringify({ text: 'the plot was dull and the cast felt flat, review 12345 by someone', label: 0 }) + '\n';
+  w(big, line.repeat(400_000));
+  const { CancellationTokenSource } = await import('vscode-jsonrpc/node');
+  const source = new CancellationTokenSource();
+  const started = Date.now();
+  const pending = client.request('modelvet/auditDataset', { paths: [big] }, source);
+  setTimeout(() => source.cancel(), 300);
+  await assert.rejects(pending, (e: { code?: number }) => e.code === -32800);
+  assert.ok(Date.now() - started < 10_000);
+  // the server still works afterwards
+  const r = await client.request('modelvet/auditDataset', { paths: [path.join(root, 'data', 'sentiment', 'clean.tsv')] });
+  assert.equal(r.report.sources[0].rows, 500);
+});

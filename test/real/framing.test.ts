@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { runPythonOk } from '../helpers/python';
 import { SEED, seeded } from '../helpers/seed';
-import { agrees, loadStreams, vmOutcome, type Records } from '../unit/scan/framing-oracle';
+import { agrees, loadRecords, loadStreams, vmOutcome } from '../unit/scan/framing-oracle';
 
 const GEN = path.resolve(__dirname, '../fixtures/framing/generate.py');
 let dir = '';
@@ -23,7 +23,7 @@ before(() => {
 after(() => { if (dir) fs.rmSync(dir, { recursive: true, force: true }); });
 
 test('fresh random framed streams: the VM agrees with the live CPython unpickler on every reading', () => {
-  const rec = JSON.parse(fs.readFileSync(path.join(dir, 'records.json'), 'utf8')) as Records;
+  const rec = loadRecords(dir);
   const streams = loadStreams(dir);
   const bad: string[] = [];
   rec.records.forEach((r, i) => {

@@ -12,6 +12,11 @@ export type Outcome = { ok: Plain } | { err: string };
 export interface Records { seed: number; readings: string[]; npy_header: string; records: { protocol: number; readings: Record<string, Outcome> }[] }
 
 
+/** The recorded CPython results of a generate.py run. */
+export function loadRecords(folder: string): Records {
+  return JSON.parse(zlib.gunzipSync(fs.readFileSync(path.join(folder, 'records.json.gz'))).toString('utf8')) as Records;
+}
+
 export function loadStreams(folder: string): Uint8Array[] {
   const blob = zlib.gunzipSync(fs.readFileSync(path.join(folder, 'streams.bin.gz')));
   const out: Uint8Array[] = [];

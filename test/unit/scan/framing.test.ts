@@ -8,12 +8,12 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { scanBytes } from '../../../core/scan/engine';
-import { agrees, loadStreams, vmOutcome, type Records } from './framing-oracle';
+import { agrees, loadRecords, loadStreams, vmOutcome } from './framing-oracle';
 
 const dir = path.join(__dirname, '../../fixtures/framing');
 
 test('recorded framed streams: the VM reads each like CPython for every reading', () => {
-  const rec = JSON.parse(fs.readFileSync(path.join(dir, 'records.json'), 'utf8')) as Records;
+  const rec = loadRecords(dir);
   const streams = loadStreams(dir);
   assert.equal(streams.length, rec.records.length);
   let compared = 0, divergent = 0;
@@ -36,7 +36,7 @@ test('recorded framed streams: the VM reads each like CPython for every reading'
 });
 
 test('a stream CPython reads differently per file object is never scanned as if there were one reading', () => {
-  const rec = JSON.parse(fs.readFileSync(path.join(dir, 'records.json'), 'utf8')) as Records;
+  const rec = loadRecords(dir);
   const streams = loadStreams(dir);
   let checked = 0;
   rec.records.forEach((r, i) => {

@@ -13,7 +13,7 @@ import { SEED, fcParams } from '../../helpers/seed';
 import { scanBytes } from '../../../core/scan/engine';
 import { sniffPickle } from '../../../core/scan/pickle/vm';
 import { makeTar, makeZip, loadFromBytes } from './containers';
-import { loadStreams } from './framing-oracle';
+import { loadRecords, loadStreams } from './framing-oracle';
 
 const dir = path.join(__dirname, '../../fixtures/models');
 const BASES = [
@@ -81,7 +81,7 @@ for (const w of WRAPS) {
 }
 
 test('random benign pickles (CPython-made, test/fixtures/framing) keep verdict and globals behind random prefixes, in every container', () => {
-  const rec = JSON.parse(fs.readFileSync(path.join(__dirname, '../../fixtures/framing/records.json'), 'utf8')) as { records: { readings: Record<string, unknown> }[] };
+  const rec = loadRecords(path.join(__dirname, '../../fixtures/framing'));
   const streams = loadStreams(path.join(__dirname, '../../fixtures/framing'));
   const loadable = streams.filter((_, i) => 'ok' in (rec.records[i].readings.loads as object));
   assert.ok(loadable.length > 200);

@@ -73,12 +73,46 @@ try {
   writeFileSync(path.join(trainDir, 'model.pkl'), Buffer.from([0x80, 0x02, 0x7d, 0x71, 0x00, 0x58, 0x05, 0, 0, 0, ...Buffer.from('layer'), 0x4b, 0x01, 0x73, 0x2e]));
   const keys = [...readFileSync(CLI_MAIN, 'utf8').matchAll(/^\s+'?([a-z][\w-]*)'?: \((?:args)?\) =>/gm)].map((m) => m[1]).filter((k) => k !== 'lsp');
   const runs = [...keys.map((k) => [k, '--help']), ['--version'], ['rules'], ['rules', 'DEP001'], ['check', 'requirements.txt', 'train.py'], ['scan', 'model.pkl']];
-  for (const args of runs) {
-    // What bin/modelvet.js does, for the bundles in `out`.
-    const script = `require(${JSON.stringify(path.join(root, 'bin', 'code-cache.js'))}).install(${JSON.stringify(out)}, true); require(${JSON.stringify(path.join(out, 'cli.js'))}).run(${JSON.stringify(args)});`;
-    spawnSync(process.execPath, ['-e', script], { cwd: trainDir, stdio: 'ignore', timeout: 60_000 });
-  }
+  // What bin/modelvet.js does, for the bundles in `out`.
+  const runner = (args) => `require(${JSON.stringify(path.join(root, 'bin', 'code-cache.js'))}).install(${JSON.stringify(out)}, true); require(${JSON.stringify(path.join(out, 'cli.js'))}).run(${JSON.stringify(args)});`;
+  for (const args of runs) spawnSync(process.execPath, ['-e', runner(args)], { cwd: trainDir, stdio: 'ignore', timeout: 60_000 });
+  await trainLanguageServer(runner(['lsp', '--stdio']), trainDir);
 } finally {
   rmSync(trainDir, { recursive: true, force: true });
 }
 
+
+/** `modelvet lsp --stdio` once: initialize, open a requirements file, pull its diagnostics, shut down. */
+async function trainLanguageServer(script, cwd) {
+  const { spawn } = await import('node:child_process');
+  const { pathToFileURL } = await import('node:url');
+  const child = spawn(process.execPath, ['-e', script], { cwd, stdio: ['pipe', 'pipe', 'ignore'] });
+  const send = (m) => { const body = JSON.stringify({ jsonrpc: '2.0', ...m }); child.stdin.write(`Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`); };
+  const uri = pathToFileURL(path.join(cwd, 'requirements.txt')).href;
+  let buffered = '';
+  const answered = new Set();
+  let exited = false;
+  child.on('exit', () => { exited = true; });
+  // Resolves on the answer, or when the server is gone (a failed training run only means less cache).
+  const waitFor = (id) => new Promise((resolve) => {
+    const check = () => { if (answered.has(id) || exited) resolve(); };
+    child.stdout.on('data', check); child.on('exit', check); check();
+  });
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (d) => { buffered += d; for (const m of buffered.matchAll(/"id":(\d+),"result"/g)) answered.add(Number(m[1])); });
+  // The server asks for configuration; an empty answer is enough.
+  child.stdout.on('data', () => { for (const m of buffered.matchAll(/"id":(\d+),"method":"workspace\/configuration"/g)) { if (!answered.has(-m[1])) { answered.add(-m[1]); send({ id: Number(m[1]), result: [{}] }); } } });
+  const done = new Promise((resolve) => child.on('exit', resolve));
+  const timer = setTimeout(() => child.kill(), 60_000);
+  send({ id: 1, method: 'initialize', params: { processId: null, rootUri: pathToFileURL(cwd).href, capabilities: { workspace: { configuration: true }, textDocument: { diagnostic: {} } } } });
+  await waitFor(1);
+  send({ method: 'initialized', params: {} });
+  send({ method: 'textDocument/didOpen', params: { textDocument: { uri, languageId: 'pip-requirements', version: 1, text: readFileSync(path.join(cwd, 'requirements.txt'), 'utf8') } } });
+  send({ id: 2, method: 'textDocument/diagnostic', params: { textDocument: { uri } } });
+  await waitFor(2);
+  send({ id: 3, method: 'shutdown' });
+  await waitFor(3);
+  send({ method: 'exit' });
+  await done;
+  clearTimeout(timer);
+}

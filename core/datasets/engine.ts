@@ -290,12 +290,15 @@ export class Auditor {
     if (!primary) return;
 
     const gid = this.trackRow(s, rowIndex, r.line, label);
-    const ws = words(primary.length > this.limits.maxTextChars ? primary.slice(0, this.limits.maxTextChars) : primary);
-    if (gid >= 0 && ws.length) {
-      const first = this.keys.getOrAdd(hash53(ws.join(' ')), gid);
+    const cap = (t: string) => (t.length > this.limits.maxTextChars ? t.slice(0, this.limits.maxTextChars) : t);
+    const ws = words(cap(primary));
+    // Without labels, a row is its whole content: the same instruction with another answer is no duplicate.
+    const keyWords = !roles.label && parts.some((p) => p.role === 'assistant') && !roles.messages ? words(cap(parts.map((p) => p.text).join('\n'))) : ws;
+    if (gid >= 0 && keyWords.length) {
+      const first = this.keys.getOrAdd(hash53(keyWords.join(' ')), gid);
       if (first >= 0) this.duplicate(s, rowIndex, r, gid, first, false, 1);
       else if (gid < this.limits.maxNearDupRows) {
-        const tokens = unique(ws, 256);
+        const tokens = unique(keyWords, 256);
         if (tokens.length >= 4) this.nearDuplicate(s, rowIndex, r, gid, tokens);
       } else if (!this.nearDupFull) { this.nearDupFull = true; this.approximate.push(`near-duplicate search covered the first ${this.limits.maxNearDupRows} rows (exact duplicates: all rows)`); }
     }

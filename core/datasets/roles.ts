@@ -71,6 +71,7 @@ export function inferRoles(sample: ReadonlyArray<Record<string, unknown>>, overr
   }
   for (const n of roles.text) used.add(n);
   roles.response = byName(RESPONSE_NAMES).filter((n) => !used.has(n) && isStringCol(n));
+  for (const n of roles.response) used.add(n);
   if (!roles.label && !overrides.labelColumn) {
     // An unnamed low-cardinality column next to text (e.g. a CSV "text,y" with another name).
     const cand = names.find((n) => !used.has(n) && isCategorical(n) && (stats.get(n)!.distinct.size >= 2));

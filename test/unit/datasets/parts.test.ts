@@ -63,6 +63,13 @@ test('injection and command patterns (and what they leave alone)', () => {
   assert.equal(commandHits('fetch http://192.0.2.1/x')[0].kind, 'ip-url');
 });
 
+test('instruction data: the same instruction with another answer is not a duplicate', async () => {
+  const { auditText } = await import('../../../core/datasets/index');
+  const rows = ['{"instruction": "Write a haiku about rain", "output": "Soft rain on the roof"}', '{"instruction": "Write a haiku about rain", "output": "Grey clouds weep at dusk"}', '{"instruction": "Write a haiku about rain", "output": "Soft rain on the roof"}'];
+  const r = await auditText('/x/a.jsonl', rows.join('\n') + '\n');
+  assert.deepEqual(r.findings.filter((f) => f.code.startsWith('DATA00')).map((f) => [f.code, f.range.start.line]), [['DATA001', 2]]);
+});
+
 test('column roles from names and values; overrides win', () => {
   const r = inferRoles([{ id: 1, review: 'a long enough text here', stars: 5 }, { id: 2, review: 'another text', stars: 1 }, { id: 3, review: 'more', stars: 3 }]);
   assert.deepEqual([r.text, r.label, r.id], [['review'], 'stars', 'id']);
@@ -70,6 +77,8 @@ test('column roles from names and values; overrides win', () => {
   assert.equal(chat.messages, 'conversations');
   const alp = inferRoles([{ instruction: 'do x', input: '', output: 'done' }]);
   assert.deepEqual([alp.text, alp.response], [['instruction', 'input'], ['output']]);
+  const two = inferRoles([{ instruction: 'a', output: 'x' }, { instruction: 'b', output: 'y' }, { instruction: 'c', output: 'x' }]);
+  assert.equal(two.label, undefined, 'an answer column is never the label');
   const o = inferRoles([{ a: 'x', b: 'y' }], { textColumns: ['b'], labelColumn: 'a' });
   assert.deepEqual([o.text, o.label], [['b'], 'a']);
   assert.deepEqual(datasetSettingsFrom({ 'text-column': 'body', 'label-column': 'y', 'allowed-hosts': ['Docs.Example.invalid'], sample: 10 }), { textColumns: ['body'], labelColumn: 'y', allowedHosts: ['docs.example.invalid'], sample: 10 });

@@ -103,7 +103,8 @@ function scanZip(src: ByteSource, ctx: ScanContext): void {
     const lower = asciiLower(e.name);
     if (dataPkl && storageLower.has(lower)) continue; // raw tensor bytes, never unpickled
     // Under '<root>/data/' torch reads raw storage bytes only; such a member is scanned, but an unknown one is not a finding.
-    const rawStorage = !!dataPkl && lower.startsWith(`${rootLower}data/`);
+    // TorchScript's `_extra_files` (<root>/extra/) are handed to the caller as bytes, never parsed by torch either.
+    const rawStorage = !!dataPkl && (lower.startsWith(`${rootLower}data/`) || (isTorchScript && lower.startsWith(`${rootLower}extra/`)));
     if (e.name.endsWith('.npy')) npyMembers++;
     const isPklName = /\.pkl$/i.test(e.name);
     const memberSrc = archive.openEntry(e, Math.min(limits.maxInMemoryBytes, limits.maxDecompressedBytes));

@@ -588,10 +588,18 @@ documents.onDidOpen((e) => {
     openPaths.set(normPath(uriToPath(e.document.uri)), e.document.uri);
     if (needsParser(e.document.uri)) void ensureParser();
     dependencyChanged(uriToPath(e.document.uri), e.document.uri);
+    startDatasetAudit(e.document);
   });
 });
+/** A dataset document's audit starts on open/change, so the pull that follows only waits for it. */
+function startDatasetAudit(doc: TextDocument): void {
+  const p = uriToPath(doc.uri);
+  if (datasets?.handles(p)) datasets.diagnose(doc.uri, p, doc.version, () => doc.getText()).catch(() => { /* the pull reports */ });
+}
+
 documents.onDidChangeContent((e) => {
   guardSync('didChange', () => {
+    startDatasetAudit(e.document);
     schedulePush(e.document.uri);
     dependencyChanged(uriToPath(e.document.uri), e.document.uri);
   });

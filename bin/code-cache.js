@@ -22,6 +22,8 @@ const HEADER_BYTES = MAGIC.length + 64 + 1 + 64 + 1;
 const sha256 = (data) => require('crypto').createHash('sha256').update(data).digest('hex');
 /** Smaller bundles (the 4 KB dispatcher) compile faster than a cache is checked: no cache for them. */
 const MIN_CACHED_BYTES = 16 * 1024;
+/** `import(` as code, not in a JSDoc type (`{import('./x').T}`, `typeof import('./x')`). */
+const DYNAMIC_IMPORT = /(?<!typeof\s+|[{\w$.])import\(/;
 
 /**
  * Load every .js file directly in `dir` through the cache; `write`: record and save caches at exit
@@ -38,6 +40,9 @@ function install(dir, write, minBytes = MIN_CACHED_BYTES) {
     if (!write && !fs.existsSync(cacheFile)) { status.none.push(path.basename(filename)); return plain(module, filename); }
     const source = fs.readFileSync(filename, 'utf8');
     if (write && source.length < minBytes) return module._compile(source, filename);
+    // vm.Script has no ESM loader here: a bundle with a dynamic import() (the build turns them into
+    // requires) loads as usual rather than fail at that import.
+    if (DYNAMIC_IMPORT.test(source)) { status.none.push(path.basename(filename)); return module._compile(source, filename); }
     const key = sha256(source);
     let cachedData;
     let keyMatched = false;

@@ -42,13 +42,14 @@ const commandChunks = {
   },
 };
 
-// CLI bundles are loaded through bin/code-cache.js (V8 code cache; vm.Script has no ESM loader on
-// Node 20), so their dynamic imports (`import('node:fs')`, a library's `import('fs/promises')`) become requires.
+// CLI bundles (and the server, under `modelvet lsp`) are loaded through bin/code-cache.js (V8 code
+// cache; vm.Script has no ESM loader on Node 20), so their dynamic imports (`import('node:fs')`,
+// web-tree-sitter's `import('fs/promises')`) become requires.
 const CLI_OPTIONS = { supported: { 'dynamic-import': false } };
 
 const entries = [
   ['client/src/extension.ts', 'client.js'],
-  ['server/src/server.ts', 'server.js'],
+  ['server/src/server.ts', 'server.js', CLI_OPTIONS],
   ['server/src/scanWorker.ts', 'scan-worker.js'],
   ['server/src/datasetWorker.ts', 'dataset-worker.js'],
   ['core/cli/main.ts', 'cli.js', { plugins: [commandChunks], ...CLI_OPTIONS }],

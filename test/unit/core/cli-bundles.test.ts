@@ -38,6 +38,20 @@ test('code cache: used for the bundle it was made from; a stale cache for a same
   }
 });
 
+test('code cache: a bundle with a dynamic import() loads as usual (vm.Script has no ESM loader here)', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mv-codecache-'));
+  try {
+    const mod = path.join(dir, 'c.js');
+    fs.writeFileSync(mod, 'module.exports = () => import("node:path").then((m) => typeof m.join);\n');
+    const r = spawnSync(process.execPath, ['-e', `const st = require(${JSON.stringify(path.join(ROOT, 'bin', 'code-cache.js'))}).install(${JSON.stringify(dir)}, true, 0); require(${JSON.stringify(mod)})().then((t) => process.stdout.write(JSON.stringify({ t, st })));`], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout), { t: 'function', st: { used: [], rejected: [], none: ['c.js'] } });
+    assert.ok(!fs.existsSync(path.join(dir, 'c.v8cache')));
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('code cache: a corrupt cache body is refused (V8 itself would abort the process) and the bundle still runs', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mv-codecache-'));
   try {
@@ -100,8 +114,40 @@ test('the built CLI: one bundle per command, loaded only when it runs; usage err
     assert.equal(scan.status, 0, scan.stderr);
     assert.equal(JSON.parse(scan.stdout).files[0].verdict, 'safe');
     assert.deepEqual(scan.loaded, ['cli-scan.js', 'cli.js']);
+    // Python through the cached bundle: the grammar loads (a dynamic import left in a bundle broke it).
+    fs.writeFileSync(path.join(tmp, 'train.py'), 'import torch\nm = torch.load("m.pt")\n');
+    const py = run('check', 'train.py', '--format', 'json');
+    const codes = (JSON.parse(py.stdout) as { findings: Array<{ code: string }> }).findings.map((f) => f.code);
+    assert.ok(codes.includes('LOAD001') && !codes.includes('LOAD000'), JSON.stringify(codes));
     const off = spawnSync(process.execPath, [path.join(tmp, 'bin', 'modelvet.js'), 'scan', 'x.txt', '--format', 'json'], { cwd: tmp, encoding: 'utf8', env: { ...process.env, MODELVET_CODE_CACHE: 'off' } });
     assert.deepEqual(JSON.parse(off.stdout).files, JSON.parse(scan.stdout).files, 'same result without the code cache');
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+});
+
+test('modelvet lsp --stdio through bin/ (the server bundle from the code cache) gives complete Python results', { timeout: 180_000 }, async () => {
+  const { LspTestClient } = await import('../../helpers/lsp-client');
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mv-clilsp-'));
+  try {
+    const dist = path.join(tmp, 'dist');
+    const b = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'build.mjs')], { env: { ...process.env, MODELVET_BUILD_OUT: dist }, encoding: 'utf8' });
+    assert.equal(b.status, 0, b.stderr);
+    assert.ok(fs.existsSync(path.join(dist, 'server.v8cache')), 'the build trained a language-server session');
+    fs.mkdirSync(path.join(tmp, 'bin'));
+    for (const f of ['modelvet.js', 'code-cache.js']) fs.copyFileSync(path.join(ROOT, 'bin', f), path.join(tmp, 'bin', f));
+    const ws = path.join(tmp, 'ws');
+    fs.mkdirSync(ws);
+    const client = await LspTestClient.start({ root: ws, args: [path.join(tmp, 'bin', 'modelvet.js'), 'lsp', '--stdio'] });
+    try {
+      const req = client.open('requirements.txt', 'reqeusts==2.31.0\n', 'pip-requirements');
+      assert.ok((await client.pull(req)).some((d) => d.code === 'DEP001'));
+      const py = client.open('train.py', 'import torch\nm = torch.load("m.pt")\n', 'python');
+      const codes = (await client.pull(py)).map((d) => d.code);
+      assert.ok(codes.includes('LOAD001') && !codes.includes('LOAD000'), JSON.stringify(codes));
+    } finally {
+      await client.stop();
+    }
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });
   }

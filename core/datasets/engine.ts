@@ -9,7 +9,7 @@ import type { Finding, RelatedLocation, Severity } from '../types';
 import { DEFAULT_LIMITS, STATS, type DatasetLimits } from './limits';
 import { inferRoles, KNOWN_ROLES, turnRole } from './roles';
 import { binomialTail, bhThreshold, ksDistance, lengthBin, LENGTH_BINS, numberBin, NUMBER_BINS, psi } from './stats';
-import { bottomK, hash53, minhash, MINHASH_BANDS, MINHASH_K, SKETCH_K, sketchJaccard, unique, unicodeIssues, words } from './text';
+import { bottomKOf, hash53, minhashOf, MINHASH_BANDS, MINHASH_K, SKETCH_K, sketchJaccard, tokenHashes, unique, unicodeIssues, words } from './text';
 import { commandHits, injectionHits } from './patterns';
 import { IntColumn, Vocab } from './vocab';
 import type { AuditOptions, AuditReport, AuditResult, ColumnReport, ColumnRoles, DatasetFormat, DriftReport, SourceReport, TriggerCandidate } from './types';
@@ -98,6 +98,9 @@ interface Source {
   missingOverride?: string[];
 }
 
+/** Rows kept per MinHash band bucket, and sketch comparisons per row (templated text fills buckets fast). */
+const NEAR_DUP_BUCKET = 4, NEAR_DUP_MAX_COMPARISONS = 12;
+
 // Module-local copies: hot loops must not go through an import binding's getter (CommonJS interop).
 const MH_K = MINHASH_K, MH_BANDS = MINHASH_BANDS;
 
@@ -132,6 +135,46 @@ class KeyTable {
   }
 }
 
+/** One MinHash band: open addressing from a 30-bit band key to up to NEAR_DUP_BUCKET slots (typed arrays, no per-bucket objects). */
+class BandTable {
+  private keys: Int32Array;
+  private used: Uint8Array;
+  slots: Int32Array;
+  private size = 0;
+  constructor(private cap = 1 << 12) { this.keys = new Int32Array(cap); this.used = new Uint8Array(cap); this.slots = new Int32Array(cap * NEAR_DUP_BUCKET); }
+  /** Bucket index for key (count in `used`), or -1. */
+  find(key: number): number {
+    const mask = this.cap - 1;
+    for (let i = key & mask; ; i = (i + 1) & mask) {
+      if (!this.used[i]) return -1;
+      if (this.keys[i] === key) return i;
+    }
+  }
+  count(bucket: number): number { return this.used[bucket]; }
+  add(key: number, slot: number): void {
+    if ((this.size + 1) * 2 > this.cap) this.grow();
+    const mask = this.cap - 1;
+    for (let i = key & mask; ; i = (i + 1) & mask) {
+      if (!this.used[i]) { this.keys[i] = key; this.used[i] = 1; this.slots[i * NEAR_DUP_BUCKET] = slot; this.size++; return; }
+      if (this.keys[i] === key) { if (this.used[i] < NEAR_DUP_BUCKET) this.slots[i * NEAR_DUP_BUCKET + this.used[i]++] = slot; return; }
+    }
+  }
+  private grow(): void {
+    const { keys, used, slots } = this;
+    const old = this.cap;
+    this.cap *= 2;
+    this.keys = new Int32Array(this.cap); this.used = new Uint8Array(this.cap); this.slots = new Int32Array(this.cap * NEAR_DUP_BUCKET);
+    const mask = this.cap - 1;
+    for (let j = 0; j < old; j++) {
+      if (!used[j]) continue;
+      let i = keys[j] & mask;
+      while (this.used[i]) i = (i + 1) & mask;
+      this.keys[i] = keys[j]; this.used[i] = used[j];
+      this.slots.set(slots.subarray(j * NEAR_DUP_BUCKET, (j + 1) * NEAR_DUP_BUCKET), i * NEAR_DUP_BUCKET);
+    }
+  }
+}
+
 const ROLE_SAMPLE_ROWS = 100;
 const ROW_CODES_SEVERITY: Record<string, Severity> = {
   DATA001: 'information', DATA002: 'warning', DATA003: 'warning', DATA004: 'error', DATA005: 'warning', DATA006: 'warning',
@@ -158,9 +201,10 @@ export class Auditor {
   private sigStamp = new Int32Array(1024).fill(-1);
   private sketches = new Uint32Array(SKETCH_K * 1024);
   private sketchLen = new Uint8Array(1024);
-  private bandKeys = new Uint32Array(MH_BANDS);
+  private bandKeys = new Int32Array(MH_BANDS);
+  private tokenHashScratch = new Uint32Array(256);
   private sigRows = new IntColumn();
-  private bands: Array<Map<number, number[]>> = Array.from({ length: MH_BANDS }, () => new Map());
+  private bands: BandTable[] = Array.from({ length: MH_BANDS }, () => new BandTable());
   private nearDupFull = false;
   // labels
   private labelIds = new Map<string, number>();
@@ -508,34 +552,35 @@ export class Auditor {
     if (slot >= this.sigStamp.length) { const d = new Int32Array(this.sigStamp.length * 2).fill(-1); d.set(this.sigStamp); this.sigStamp = d; }
     if ((slot + 1) * SKETCH_K > this.sketches.length) { const d = new Uint32Array(this.sketches.length * 2); d.set(this.sketches); this.sketches = d; const l = new Uint8Array(this.sketchLen.length * 2); l.set(this.sketchLen); this.sketchLen = l; }
     const sigs = this.sigs, base = slot * K;
-    minhash(tokens, sigs, base);
+    const th = this.tokenHashScratch, tn = tokenHashes(tokens, th);
+    minhashOf(th, tn, sigs, base);
     const sk = this.sketches, sbase = slot * SKETCH_K;
-    const slen = bottomK(tokens, sk, sbase);
+    const slen = bottomKOf(th, tn, sk, sbase);
     this.sketchLen[slot] = slen;
     this.sigRows.push(gid);
     this.sigStamp[slot] = -1;
     // MinHash bands find candidates; the bottom-k sketch (exact for short texts) decides. A candidate is compared once.
-    let best = -1, bestSim = 0;
+    let best = -1, bestSim = 0, compared = 0;
     const bandKeys = this.bandKeys;
     for (let b = 0; b < B; b++) {
       let h = 0x9747b28c ^ b;
       for (let i = 0; i < per; i++) h = Math.imul(h ^ sigs[base + b * per + i], 0x5bd1e995) ^ (h >>> 15);
-      bandKeys[b] = h >>> 0;
-      const bucket = this.bands[b].get(bandKeys[b]);
-      if (!bucket) continue;
-      for (const other of bucket) {
+      bandKeys[b] = h & 0x3fffffff; // small-integer map keys (no heap numbers)
+      const table = this.bands[b];
+      const bucket = table.find(bandKeys[b]);
+      if (bucket < 0) continue;
+      for (let q = 0, nq = table.count(bucket); q < nq; q++) {
+        const other = table.slots[bucket * NEAR_DUP_BUCKET + q];
+        if (compared >= NEAR_DUP_MAX_COMPARISONS) break;
         if (this.sigStamp[other] === slot) continue;
+        compared++;
         this.sigStamp[other] = slot;
         const sim = sketchJaccard(sk, sbase, slen, sk, other * SKETCH_K, this.sketchLen[other], Math.max(STATS.nearDupJaccard, bestSim));
         if (sim > bestSim) { bestSim = sim; best = other; }
       }
     }
     if (best >= 0 && bestSim >= STATS.nearDupJaccard) this.duplicate(s, rowIndex, r, gid, this.sigRows.data[best], true, bestSim);
-    for (let b = 0; b < B; b++) {
-      const m = this.bands[b];
-      const list = m.get(bandKeys[b]);
-      if (!list) m.set(bandKeys[b], [slot]); else if (list.length < 8) list.push(slot);
-    }
+    for (let b = 0; b < B; b++) this.bands[b].add(bandKeys[b], slot);
   }
 
   private tokenStats(s: Source, ws: string[], label: number, gid: number): void {

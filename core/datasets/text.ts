@@ -72,13 +72,19 @@ const MH_B = new Uint32Array(MINHASH_K);
   }
 }
 
-/** MinHash over the token set (seeded mixes of 32-bit token hashes) into `out` (MINHASH_K values). */
-export function minhash(tokens: readonly string[], out: Uint32Array, offset = 0): void {
+/** 32-bit hashes of tokens into `out` (the shared input of minhash and bottomK); returns the count. */
+export function tokenHashes(tokens: readonly string[], out: Uint32Array): number {
+  const n = Math.min(tokens.length, out.length);
+  for (let i = 0; i < n; i++) out[i] = hash32(tokens[i]);
+  return n;
+}
+
+/** MinHash over token hashes (seeded murmur3 finalizer mixes) into `out` (MINHASH_K values). */
+export function minhashOf(hashes: Uint32Array, n: number, out: Uint32Array, offset = 0): void {
   for (let i = 0; i < MINHASH_K; i++) out[offset + i] = 0xffffffff;
-  for (const t of tokens) {
-    const h = hash32(t);
+  for (let t = 0; t < n; t++) {
+    const h = hashes[t];
     for (let i = 0; i < MINHASH_K; i++) {
-      // murmur3's finalizer over the token hash xor a per-function seed: close to min-wise independent
       let v = (h ^ MH_B[i]) >>> 0;
       v = Math.imul(v ^ (v >>> 16), 0x85ebca6b);
       v = Math.imul(v ^ (v >>> 13), MH_A[i]);
@@ -86,6 +92,12 @@ export function minhash(tokens: readonly string[], out: Uint32Array, offset = 0)
       if (v < out[offset + i]) out[offset + i] = v;
     }
   }
+}
+
+/** MinHash over the token set into `out` (MINHASH_K values). */
+export function minhash(tokens: readonly string[], out: Uint32Array, offset = 0): void {
+  const h = new Uint32Array(tokens.length);
+  minhashOf(h, tokenHashes(tokens, h), out, offset);
 }
 
 export interface UnicodeIssue { kind: 'bidi' | 'zero-width' | 'tag' | 'mixed-script' | 'normalization'; at: number; detail: string }
@@ -133,13 +145,13 @@ function fmix(h: number): number {
 }
 
 const SKETCH_SCRATCH = new Uint32Array(1024);
-/** Bottom-k sketch (the SKETCH_K smallest distinct token hashes, ascending) into `out`; returns how many were written. */
-export function bottomK(tokens: readonly string[], out: Uint32Array, offset = 0): number {
-  const n = Math.min(tokens.length, SKETCH_SCRATCH.length);
+/** Bottom-k sketch (the SKETCH_K smallest distinct mixed token hashes, ascending) into `out`; returns how many were written. */
+export function bottomKOf(hashes: Uint32Array, count: number, out: Uint32Array, offset = 0): number {
+  const n = Math.min(count, SKETCH_SCRATCH.length);
   const h = SKETCH_SCRATCH;
   // insertion sort: rows have tens of tokens, where it beats TypedArray#sort
   for (let i = 0; i < n; i++) {
-    const v = fmix(hash32(tokens[i]));
+    const v = fmix(hashes[i]);
     let j = i;
     while (j > 0 && h[j - 1] > v) { h[j] = h[j - 1]; j--; }
     h[j] = v;
@@ -147,6 +159,11 @@ export function bottomK(tokens: readonly string[], out: Uint32Array, offset = 0)
   let k = 0;
   for (let i = 0; i < n && k < SKETCH_K; i++) if (i === 0 || h[i] !== h[i - 1]) out[offset + k++] = h[i];
   return k;
+}
+
+export function bottomK(tokens: readonly string[], out: Uint32Array, offset = 0): number {
+  const h = new Uint32Array(tokens.length);
+  return bottomKOf(h, tokenHashes(tokens, h), out, offset);
 }
 
 /** Jaccard similarity from two bottom-k sketches (exact when both sets fit in the sketch). */

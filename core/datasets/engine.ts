@@ -100,6 +100,8 @@ interface Source {
 
 /** Rows kept per MinHash band bucket, and sketch comparisons per row (templated text fills buckets fast). */
 const NEAR_DUP_BUCKET = 4, NEAR_DUP_MAX_COMPARISONS = 12;
+/** Of the 16 MinHash values, at least this many must agree before the sketch decides (J ≥ 0.8 gives 12.8 on average; 8 keeps nearly all of them). */
+const NEAR_DUP_MIN_AGREE = 8;
 
 // Module-local copies: hot loops must not go through an import binding's getter (CommonJS interop).
 const MH_K = MINHASH_K, MH_BANDS = MINHASH_BANDS;
@@ -338,17 +340,18 @@ export class Auditor {
     const ws = words(cap(primary));
     // Without labels, a row is its whole content: the same instruction with another answer is no duplicate.
     const keyWords = !roles.label && parts.some((p) => p.role === 'assistant') && !roles.messages ? words(cap(parts.map((p) => p.text).join('\n'))) : ws;
+    // Token statistics on every row up to exactTokenRows, then on a deterministic 1-in-k sample (docs/datasets.md).
+    let distinct: string[] | undefined;
+    if (this.tokenRows++ < STATS.exactTokenRows || this.tokenRows % STATS.tokenSampleEvery === 0) distinct = this.tokenStats(s, ws, label, gid);
+    else if (!this.tokenSampled) { this.tokenSampled = true; this.approximate.push(`token statistics (triggers, vocabulary drift) on every row up to ${STATS.exactTokenRows} rows, then on 1 row in ${STATS.tokenSampleEvery}`); }
     if (gid >= 0 && keyWords.length) {
       const first = this.keys.getOrAdd(hash53(keyWords.join(' ')), gid);
       if (first >= 0) this.duplicate(s, rowIndex, r, gid, first, false, 1);
       else if (gid < this.limits.maxNearDupRows) {
-        const tokens = unique(keyWords, 256);
+        const tokens = keyWords === ws && distinct ? distinct : unique(keyWords, 256);
         if (tokens.length >= 4) this.nearDuplicate(s, rowIndex, r, gid, tokens);
       } else if (!this.nearDupFull) { this.nearDupFull = true; this.approximate.push(`near-duplicate search covered the first ${this.limits.maxNearDupRows} rows (exact duplicates: all rows)`); }
     }
-    // Token statistics on every row up to exactTokenRows, then on a deterministic 1-in-k sample (docs/datasets.md).
-    if (this.tokenRows++ < STATS.exactTokenRows || this.tokenRows % STATS.tokenSampleEvery === 0) this.tokenStats(s, ws, label, gid);
-    else if (!this.tokenSampled) { this.tokenSampled = true; this.approximate.push(`token statistics (triggers, vocabulary drift) on every row up to ${STATS.exactTokenRows} rows, then on 1 row in ${STATS.tokenSampleEvery}`); }
   }
 
   private asText(v: unknown): string {
@@ -575,6 +578,11 @@ export class Auditor {
         if (this.sigStamp[other] === slot) continue;
         compared++;
         this.sigStamp[other] = slot;
+        // MinHash agreement first (16 compares): far below the threshold, skip the exact sketch walk.
+        let agree = 0;
+        const ob = other * K;
+        for (let i = 0; i < K; i++) if (sigs[ob + i] === sigs[base + i]) agree++;
+        if (agree < NEAR_DUP_MIN_AGREE) continue;
         const sim = sketchJaccard(sk, sbase, slen, sk, other * SKETCH_K, this.sketchLen[other], Math.max(STATS.nearDupJaccard, bestSim));
         if (sim > bestSim) { bestSim = sim; best = other; }
       }
@@ -583,7 +591,8 @@ export class Auditor {
     for (let b = 0; b < B; b++) this.bands[b].add(bandKeys[b], slot);
   }
 
-  private tokenStats(s: Source, ws: string[], label: number, gid: number): void {
+  /** Counts the row's distinct tokens; returns them (first 256, in order) for the near-duplicate sketch. */
+  private tokenStats(s: Source, ws: string[], label: number, gid: number): string[] {
     const v = this.vocab;
     const L = this.labelNames.length;
     const useLabel = label >= 0 && label < STATS.maxTriggerLabels && L <= STATS.maxTriggerLabels;
@@ -593,12 +602,14 @@ export class Auditor {
     // the row's distinct tokens, one map lookup each (a per-row stamp removes repeats)
     const stamp = ++this.rowStamp;
     const ids = this.rowIds;
+    const distinct: string[] = [];
     let T = 0;
     for (let i = 0; i < ws.length && T < 512; i++) {
       const id = v.id(ws[i]);
       if (v.stamp[id] === stamp) continue;
       v.stamp[id] = stamp;
       ids[T++] = id;
+      if (T <= 256) distinct.push(ws[i]);
     }
     // context model: predict the row's label from its other tokens before counting the row
     if (useLabel && L >= 2 && this.labelledRows >= STATS.contextWarmupRows) {
@@ -636,6 +647,7 @@ export class Auditor {
         if (gid >= 0) v.addRow(id, gid, maxRows);
       }
     }
+    return distinct;
   }
 
   private prune(): void {

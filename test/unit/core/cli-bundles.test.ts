@@ -1,6 +1,6 @@
 // CLI start-up: one bundle per command (loaded only when it runs), errors across bundles, and the
 // build's V8 code cache (bin/code-cache.js), which must never run code other than the bundle's own.
-import { test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -68,14 +68,24 @@ test('code cache: a corrupt cache body is refused (V8 itself would abort the pro
   assert.equal(typeof codeCache.install, 'function');
 });
 
-test('the built CLI: one bundle per command, loaded only when it runs; usage errors from a command bundle exit 2', { timeout: 180_000 }, () => {
+/** One build of this checkout (scripts/build.mjs into a temp dist/, bin/ copied next to it) shared by the tests below. */
+let built: string | undefined;
+function buildOnce(): string {
+  if (built) return built;
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mv-clibuild-'));
+  const b = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'build.mjs')], { env: { ...process.env, MODELVET_BUILD_OUT: path.join(tmp, 'dist') }, encoding: 'utf8' });
+  assert.equal(b.status, 0, b.stderr);
+  fs.mkdirSync(path.join(tmp, 'bin'));
+  for (const f of ['modelvet.js', 'code-cache.js']) fs.copyFileSync(path.join(ROOT, 'bin', f), path.join(tmp, 'bin', f));
+  return (built = tmp);
+}
+after(() => { if (built) fs.rmSync(built, { recursive: true, force: true }); });
+
+test('the built CLI: one bundle per command, loaded only when it runs; usage errors from a command bundle exit 2', { timeout: 180_000 }, () => {
+  const tmp = buildOnce();
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'mv-cliwork-'));
   try {
     const dist = path.join(tmp, 'dist');
-    const b = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'build.mjs')], { env: { ...process.env, MODELVET_BUILD_OUT: dist }, encoding: 'utf8' });
-    assert.equal(b.status, 0, b.stderr);
-    fs.mkdirSync(path.join(tmp, 'bin'));
-    for (const f of ['modelvet.js', 'code-cache.js']) fs.copyFileSync(path.join(ROOT, 'bin', f), path.join(tmp, 'bin', f));
     const names = fs.readdirSync(dist);
     for (const c of ['check', 'scan', 'convert', 'rules']) assert.ok(names.includes(`cli-${c}.js`), `cli-${c}.js built`);
     const dispatcher = fs.readFileSync(path.join(dist, 'cli.js'), 'utf8');
@@ -85,10 +95,10 @@ test('the built CLI: one bundle per command, loaded only when it runs; usage err
     assert.ok(!names.includes('cli.v8cache'), 'none for the small dispatcher');
 
     // Which dist/ files a run loaded, printed at exit by a preloaded script.
-    const probe = path.join(tmp, 'probe.js');
+    const probe = path.join(work, 'probe.js');
     fs.writeFileSync(probe, `process.on('exit', () => process.stderr.write('\\nLOADED ' + JSON.stringify(Object.keys(require.cache).filter((f) => f.startsWith(${JSON.stringify(dist + path.sep)})).map((f) => f.slice(${dist.length + 1})).sort())));`);
     const run = (...args: string[]) => {
-      const r = spawnSync(process.execPath, ['--require', probe, path.join(tmp, 'bin', 'modelvet.js'), ...args], { cwd: tmp, encoding: 'utf8' });
+      const r = spawnSync(process.execPath, ['--require', probe, path.join(tmp, 'bin', 'modelvet.js'), ...args], { cwd: work, encoding: 'utf8' });
       const m = /\nLOADED (.*)$/.exec(r.stderr);
       return { status: r.status, stdout: r.stdout, stderr: r.stderr.replace(/\nLOADED .*$/, ''), loaded: m ? JSON.parse(m[1]) as string[] : [] };
     };
@@ -100,7 +110,7 @@ test('the built CLI: one bundle per command, loaded only when it runs; usage err
     assert.equal(rules.status, 0);
     assert.match(rules.stdout, /^# PKL001/);
     assert.deepEqual(rules.loaded, ['cli-rules.js', 'cli.js']);
-    fs.writeFileSync(path.join(tmp, 'requirements.txt'), 'reqeusts==2.31.0\n');
+    fs.writeFileSync(path.join(work, 'requirements.txt'), 'reqeusts==2.31.0\n');
     const check = run('check', 'requirements.txt', '--fail-on', 'warning');
     assert.equal(check.status, 1);
     assert.match(check.stdout, /DEP001/);
@@ -109,35 +119,29 @@ test('the built CLI: one bundle per command, loaded only when it runs; usage err
     assert.equal(missing.status, 2);
     assert.match(missing.stderr, /^modelvet check: no-such-file\.txt: no such file or folder/);
     assert.doesNotMatch(missing.stderr, /internal error/);
-    fs.writeFileSync(path.join(tmp, 'x.txt'), 'abc');
+    fs.writeFileSync(path.join(work, 'x.txt'), 'abc');
     const scan = run('scan', 'x.txt', '--format', 'json');
     assert.equal(scan.status, 0, scan.stderr);
     assert.equal(JSON.parse(scan.stdout).files[0].verdict, 'safe');
     assert.deepEqual(scan.loaded, ['cli-scan.js', 'cli.js']);
     // Python through the cached bundle: the grammar loads (a dynamic import left in a bundle broke it).
-    fs.writeFileSync(path.join(tmp, 'train.py'), 'import torch\nm = torch.load("m.pt")\n');
+    fs.writeFileSync(path.join(work, 'train.py'), 'import torch\nm = torch.load("m.pt")\n');
     const py = run('check', 'train.py', '--format', 'json');
     const codes = (JSON.parse(py.stdout) as { findings: Array<{ code: string }> }).findings.map((f) => f.code);
     assert.ok(codes.includes('LOAD001') && !codes.includes('LOAD000'), JSON.stringify(codes));
-    const off = spawnSync(process.execPath, [path.join(tmp, 'bin', 'modelvet.js'), 'scan', 'x.txt', '--format', 'json'], { cwd: tmp, encoding: 'utf8', env: { ...process.env, MODELVET_CODE_CACHE: 'off' } });
+    const off = spawnSync(process.execPath, [path.join(tmp, 'bin', 'modelvet.js'), 'scan', 'x.txt', '--format', 'json'], { cwd: work, encoding: 'utf8', env: { ...process.env, MODELVET_CODE_CACHE: 'off' } });
     assert.deepEqual(JSON.parse(off.stdout).files, JSON.parse(scan.stdout).files, 'same result without the code cache');
   } finally {
-    fs.rmSync(tmp, { recursive: true, force: true });
+    fs.rmSync(work, { recursive: true, force: true });
   }
 });
 
 test('modelvet lsp --stdio through bin/ (the server bundle from the code cache) gives complete Python results', { timeout: 180_000 }, async () => {
   const { LspTestClient } = await import('../../helpers/lsp-client');
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mv-clilsp-'));
+  const tmp = buildOnce();
+  const ws = fs.mkdtempSync(path.join(os.tmpdir(), 'mv-clilsp-'));
   try {
-    const dist = path.join(tmp, 'dist');
-    const b = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'build.mjs')], { env: { ...process.env, MODELVET_BUILD_OUT: dist }, encoding: 'utf8' });
-    assert.equal(b.status, 0, b.stderr);
-    assert.ok(fs.existsSync(path.join(dist, 'server.v8cache')), 'the build trained a language-server session');
-    fs.mkdirSync(path.join(tmp, 'bin'));
-    for (const f of ['modelvet.js', 'code-cache.js']) fs.copyFileSync(path.join(ROOT, 'bin', f), path.join(tmp, 'bin', f));
-    const ws = path.join(tmp, 'ws');
-    fs.mkdirSync(ws);
+    assert.ok(fs.existsSync(path.join(tmp, 'dist', 'server.v8cache')), 'the build trained a language-server session');
     const client = await LspTestClient.start({ root: ws, args: [path.join(tmp, 'bin', 'modelvet.js'), 'lsp', '--stdio'] });
     try {
       const req = client.open('requirements.txt', 'reqeusts==2.31.0\n', 'pip-requirements');
@@ -149,6 +153,6 @@ test('modelvet lsp --stdio through bin/ (the server bundle from the code cache) 
       await client.stop();
     }
   } finally {
-    fs.rmSync(tmp, { recursive: true, force: true });
+    fs.rmSync(ws, { recursive: true, force: true });
   }
 });

@@ -594,7 +594,11 @@ documents.onDidOpen((e) => {
 /** A dataset document's audit starts on open/change, so the pull that follows only waits for it. */
 function startDatasetAudit(doc: TextDocument): void {
   const p = uriToPath(doc.uri);
-  if (datasets?.handles(p)) datasets.diagnose(doc.uri, p, doc.version, () => doc.getText()).catch(() => { /* the pull reports */ });
+  if (!datasets?.handles(p)) return;
+  datasets.diagnose(doc.uri, p, doc.version, () => doc.getText()).then((e) => {
+    // Push-mode clients get the result when it is ready (pull-mode clients are waiting on it).
+    if (!caps.pull && documents.get(doc.uri)?.version === doc.version) connection.sendDiagnostics({ uri: doc.uri, version: doc.version, diagnostics: e.findings.map((f, i) => toDiagnostic(f, i, doc.uri)) });
+  }, () => { /* the pull reports; push clients keep the previous result */ });
 }
 
 documents.onDidChangeContent((e) => {

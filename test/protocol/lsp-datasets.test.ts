@@ -96,3 +96,16 @@ test('modelvet/auditDataset is cancellable: the worker is stopped and the reques
   const r = await client.request('modelvet/auditDataset', { paths: [path.join(root, 'data', 'sentiment', 'clean.tsv')] });
   assert.equal(r.report.sources[0].rows, 500);
 });
+
+test('a client without pull diagnostics gets dataset diagnostics pushed when the worker is done', async () => {
+  const pushRoot = mkdtempSync(path.join(os.tmpdir(), 'modelvet-lsp-data-push-'));
+  const push = await LspTestClient.start({ root: pushRoot, pull: false, initializationOptions: { storagePath: path.join(pushRoot, '.storage') } });
+  try {
+    const uri = push.open('a.jsonl', '{"text": "hi\u202e there", "label": 1}\n{"text": "ok", "label": 0}\n', 'jsonl');
+    const diags = await push.waitFor(() => { const d = push.published(uri); return d && d.some((x) => x.code === 'DATA005') ? d : undefined; }, 'pushed DATA005');
+    assert.equal(diags.find((d) => d.code === 'DATA005')!.range.start.line, 0);
+  } finally {
+    await push.stop();
+    rmSync(pushRoot, { recursive: true, force: true });
+  }
+});

@@ -34,6 +34,8 @@ export interface DatasetLimits {
   maxParquetDecompressedBytes: number;
   /** Parquet: compression ratio (uncompressed/compressed) of a page beyond which it is a bomb. */
   maxParquetCompressionRatio: number;
+  /** Parquet: values one page may claim (a decoder allocates arrays of that length). */
+  maxParquetPageValues: number;
   /** Parquet: footer (metadata) size. */
   maxParquetFooterBytes: number;
   /** Parquet: rows decoded at once (one slice of a row group). */
@@ -60,6 +62,7 @@ export const DEFAULT_LIMITS: Readonly<DatasetLimits> = Object.freeze({
   maxParquetPageBytes: 256 * 1024 * 1024,
   maxParquetDecompressedBytes: 16 * 1024 * 1024 * 1024,
   maxParquetCompressionRatio: 1000,
+  maxParquetPageValues: 1 << 24,
   maxParquetFooterBytes: 64 * 1024 * 1024,
   parquetBatchRows: 16_384,
   maxFolderFiles: 1000,

@@ -9,6 +9,7 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { parquetMetadataAsync, parquetReadObjects, snappyUncompress, type AsyncBuffer, type FileMetaData } from 'hyparquet';
 import { compressors as extraCompressors } from 'hyparquet-compressors';
 import type { Auditor } from '../engine';
+import { checkChunkPages } from './pageHeaders';
 
 class BudgetError extends Error {}
 
@@ -81,6 +82,17 @@ export async function readParquet(a: Auditor, src: number, file: string, cancell
     try { md = await parquetMetadataAsync(buf); } catch (e) { a.incomplete(src, `corrupt Parquet footer: ${(e as Error).message.slice(0, 160)}`); return; }
     const problem = metadataProblem(md, size, a.limits);
     if (problem) { a.incomplete(src, `Parquet file not decoded: ${problem}`); return; }
+    // Page headers before any page is decoded (a lying num_values is an allocation bomb).
+    for (const [gi, rg] of md.row_groups.entries()) {
+      for (const col of rg.columns) {
+        const m = col.meta_data;
+        if (!m) continue;
+        const start = Number(m.dictionary_page_offset || m.data_page_offset);
+        const pageProblem = await checkChunkPages(fh, start, Number(m.total_compressed_size), size, a.limits);
+        if (pageProblem) { a.incomplete(src, `Parquet file not decoded: row group ${gi + 1}, column ${m.path_in_schema.join('.')}: ${pageProblem}`); return; }
+      }
+      if (cancelled?.()) { a.incomplete(src, 'cancelled'); return; }
+    }
     const budget = { used: 0 };
     const compressors = guardedCompressors(a.limits, budget);
     let rowStart = 0;

@@ -134,3 +134,23 @@ test('row limits, sampling and cancellation are explicit', async () => {
   const a = await auditPaths({ paths: [arrow] });
   assert.ok(a.findings.some((f) => f.code === 'DATA014' && /Arrow IPC files are not read/.test(f.message)));
 });
+
+test('Parquet page headers are read before decoding: a page claiming more values than the limit stops the file', async () => {
+  const { parsePageHeader } = await import('../../../core/datasets/readers/pageHeaders');
+  // Thrift compact PageHeader: type DATA_PAGE, sizes 10/10, data_page_header.num_values = 2^31 - 1
+  const varint = (n: number) => { const out: number[] = []; while (n >= 0x80) { out.push((n % 0x80) | 0x80); n = Math.floor(n / 0x80); } out.push(n); return out; };
+  const zz = (n: number) => varint(n * 2);
+  const header = Uint8Array.from([0x15, ...zz(0), 0x15, ...zz(10), 0x15, ...zz(10), 0x2c, 0x15, ...zz(2 ** 31 - 1), 0x15, ...zz(0), 0x00, 0x00]);
+  const h = parsePageHeader(header);
+  assert.deepEqual([h.type, h.uncompressed, h.compressed, h.numValues, h.headerBytes], [0, 10, 10, 2 ** 31 - 1, header.length]);
+  assert.throws(() => parsePageHeader(header.subarray(0, 9)), /truncated/);
+  // A real file whose pages hold 4,000 values, audited with a 1,000-value page limit.
+  const p = path.join(dir, 'many-values.parquet');
+  writeFileSync(p, new Uint8Array(parquetWriteBuffer({ columnData: [{ name: 'text', data: Array.from({ length: 4000 }, (_, i) => `row ${i} text`), type: 'STRING' }, { name: 'label', data: Int32Array.from({ length: 4000 }, (_, i) => i % 2), type: 'INT32' }] })));
+  const bad = await auditPaths({ paths: [p] }, { limits: { maxParquetPageValues: 1000 }, hash: false });
+  assert.ok(bad.findings.some((f) => f.code === 'DATA014' && /claims \d+ values \(limit 1000\)/.test(f.message)), bad.findings.map((f) => f.message).join('; '));
+  assert.equal(bad.report.sources[0].rows, 0, 'nothing decoded');
+  const good = await auditPaths({ paths: [p] }, { hash: false });
+  assert.equal(good.report.sources[0].rows, 4000);
+  assert.equal(good.report.summary.incomplete, false);
+});

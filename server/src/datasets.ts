@@ -36,6 +36,17 @@ export interface DatasetHost {
   workspaceRoots(): string[];
 }
 
+interface QueuedJob {
+  req: DistributiveOmit<DatasetWorkerRequest, 'id'>;
+  token?: CancellationToken;
+  onProgress?: (p: { done: number; total: number; current: string }) => void;
+  key?: string;
+  id?: number;
+  sub?: { dispose(): void };
+  resolve(r: AuditResult): void;
+  reject(e: Error): void;
+}
+
 class OneJobWorker {
   private worker?: Worker;
   private nextId = 1;
@@ -46,22 +57,48 @@ class OneJobWorker {
 
   get busy(): boolean { return !!this.current; }
 
-  run(req: DistributiveOmit<DatasetWorkerRequest, 'id'>, token?: CancellationToken, onProgress?: (p: { done: number; total: number; current: string }) => void): Promise<AuditResult> {
-    if (this.current) this.kill(new DatasetCancelled()); // one job at a time: the newest wins
+  /**
+   * Run one job. Jobs wait their turn; a job with the same `key` as the running one (a newer version
+   * of the same document) replaces it, and a queued job with that key is dropped.
+   */
+  run(req: DistributiveOmit<DatasetWorkerRequest, 'id'>, token?: CancellationToken, onProgress?: (p: { done: number; total: number; current: string }) => void, key?: string): Promise<AuditResult> {
     if (token?.isCancellationRequested) return Promise.reject(new DatasetCancelled());
-    const w = this.spawn();
-    const id = this.nextId++;
     return new Promise<AuditResult>((resolve, reject) => {
-      this.current = { id, resolve, reject, onProgress };
-      const sub = token?.onCancellationRequested(() => { if (this.current?.id === id) this.kill(new DatasetCancelled()); });
-      const done = () => sub?.dispose();
-      this.current.resolve = (r) => { done(); resolve(r); };
-      this.current.reject = (e) => { done(); reject(e); };
-      w.postMessage({ ...req, id } as DatasetWorkerRequest);
+      const job: QueuedJob = { req, token, onProgress, key, resolve, reject };
+      if (key !== undefined) {
+        for (const q of this.queue.filter((x) => x.key === key)) { this.queue.splice(this.queue.indexOf(q), 1); q.reject(new DatasetCancelled()); }
+        if (this.current && this.currentKey === key) this.kill(new DatasetCancelled());
+      }
+      job.sub = token?.onCancellationRequested(() => {
+        const i = this.queue.indexOf(job);
+        if (i >= 0) { this.queue.splice(i, 1); job.reject(new DatasetCancelled()); }
+        else if (this.current?.id === job.id) this.kill(new DatasetCancelled());
+      });
+      this.queue.push(job);
+      this.pump();
     });
   }
 
-  dispose(): void { this.kill(new Error('disposed')); }
+  private queue: QueuedJob[] = [];
+  private currentKey?: string;
+
+  private pump(): void {
+    if (this.current) return;
+    const job = this.queue.shift();
+    if (!job) return;
+    const w = this.spawn();
+    const id = this.nextId++;
+    job.id = id;
+    this.currentKey = job.key;
+    const done = () => { job.sub?.dispose(); this.currentKey = undefined; queueMicrotask(() => this.pump()); };
+    this.current = { id, onProgress: job.onProgress, resolve: (r) => { done(); job.resolve(r); }, reject: (e) => { done(); job.reject(e); } };
+    w.postMessage({ ...job.req, id } as DatasetWorkerRequest);
+  }
+
+  dispose(): void {
+    for (const q of this.queue.splice(0)) q.reject(new Error('disposed'));
+    this.kill(new Error('disposed'));
+  }
 
   private spawn(): Worker {
     if (this.idle) { clearTimeout(this.idle); this.idle = undefined; }
@@ -77,7 +114,7 @@ class OneJobWorker {
       this.idle.unref?.();
       if (m.ok) c.resolve(m.result); else c.reject(new Error(m.error));
     });
-    w.on('error', (e) => { this.log(`dataset worker failed: ${e.message}`); this.fail(new Error(`dataset worker failed: ${e.message}`)); });
+    w.on('error', (e) => { this.log(`dataset worker failed: ${e.message}`); if (this.worker === w) { this.worker = undefined; this.fail(new Error(`dataset worker failed: ${e.message}`)); } });
     w.on('exit', (code) => { if (this.worker === w) { this.worker = undefined; this.fail(new Error(`dataset worker exited (code ${code}): out of memory or killed`)); } });
     this.worker = w;
     return w;
@@ -128,7 +165,7 @@ export class DatasetGlue {
     if (text.length > MAX_EDITOR_DATASET_CHARS) {
       findings = [{ path: filePath, range: { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } }, code: 'DATA014', severity: 'information', message: `This ${(text.length / 1048576).toFixed(0)} M-character dataset is not audited as you type (limit ${MAX_EDITOR_DATASET_CHARS / 1048576} M); run "ModelVet: Audit Dataset…" to audit the file on disk.`, fixes: [] }];
     } else {
-      const r = await this.editor.run({ op: 'text', path: filePath, text, settings: this.settingsFor(filePath) }, token);
+      const r = await this.editor.run({ op: 'text', path: filePath, text, settings: this.settingsFor(filePath) }, token, undefined, uri);
       findings = this.applyConfig(filePath, r.findings);
     }
     const entry: Entry = { version, findings, resultId: `data:${this.nextResult++}` };

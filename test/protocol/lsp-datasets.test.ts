@@ -109,3 +109,12 @@ test('a client without pull diagnostics gets dataset diagnostics pushed when the
     rmSync(pushRoot, { recursive: true, force: true });
   }
 });
+
+test('two dataset documents opened together both get their diagnostics (jobs queue; only a newer version replaces one)', async () => {
+  const mk = (n: number, marker: string) => Array.from({ length: n }, (_, i) => JSON.stringify({ text: `row ${i} ${i === 3 ? marker : 'plain text here'}`, label: i % 2 })).join('\n') + '\n';
+  const a = client.open('data/two-a.jsonl', mk(30_000, 'zero\u200bwidth'), 'jsonl');
+  const b = client.open('data/two-b.jsonl', mk(30_000, 'bidi\u202eoverride'), 'jsonl');
+  const [da, db] = await Promise.all([client.pull(a), client.pull(b)]);
+  assert.ok(da.some((d) => d.code === 'DATA005' && d.range.start.line === 3));
+  assert.ok(db.some((d) => d.code === 'DATA005' && d.range.start.line === 3));
+});

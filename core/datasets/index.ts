@@ -22,7 +22,12 @@ export type * from './types';
 const CHUNK = 1024 * 1024;
 const SPLIT_RE = /(?:^|[\\/_.-])(train|training|test|testing|validation|valid|val|dev|eval)(?=[\\/_.-]|$)/i;
 const SPLIT_NAMES: Record<string, string> = { training: 'train', testing: 'test', valid: 'validation', val: 'validation', dev: 'validation', eval: 'validation' };
-const NON_DATA = new Set(['dataset_info.json', 'dataset_infos.json', 'state.json', 'dataset_dict.json', 'package.json', 'tsconfig.json', 'package-lock.json']);
+/** JSON files that are metadata, not rows (dataset and model folders, tooling). */
+const NON_DATA = new Set([
+  'dataset_info.json', 'dataset_infos.json', 'state.json', 'dataset_dict.json', 'package.json', 'tsconfig.json', 'package-lock.json',
+  'config.json', 'tokenizer.json', 'tokenizer_config.json', 'special_tokens_map.json', 'generation_config.json', 'vocab.json',
+  'adapter_config.json', 'preprocessor_config.json', 'added_tokens.json', 'model.safetensors.index.json', 'pytorch_model.bin.index.json',
+]);
 
 /** Dataset format by file name, or undefined. */
 export function datasetFormat(file: string): DatasetFormat | undefined {

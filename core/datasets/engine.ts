@@ -9,7 +9,7 @@ import type { Finding, RelatedLocation, Severity } from '../types';
 import { DEFAULT_LIMITS, STATS, type DatasetLimits } from './limits';
 import { inferRoles, KNOWN_ROLES, turnRole } from './roles';
 import { binomialTail, bhThreshold, ksDistance, lengthBin, LENGTH_BINS, numberBin, NUMBER_BINS, psi } from './stats';
-import { bottomKOf, hash53, minhashOf, MINHASH_BANDS, MINHASH_K, SKETCH_K, sketchJaccard, tokenHashes, unique, unicodeIssues, words } from './text';
+import { bottomKOf, hashWords, minhashOf, MINHASH_BANDS, MINHASH_K, SKETCH_K, sketchJaccard, tokenHashes, unique, unicodeIssues, words } from './text';
 import { commandHits, injectionHits } from './patterns';
 import { IntColumn, Vocab } from './vocab';
 import type { AuditOptions, AuditReport, AuditResult, ColumnReport, ColumnRoles, DatasetFormat, DriftReport, SourceReport, TriggerCandidate } from './types';
@@ -212,6 +212,8 @@ export class Auditor {
   private labelIds = new Map<string, number>();
   private labelNames: string[] = [];
   private labelsOverflow = false;
+  /** Label ids of small integer labels (0, 1, …) without building their string each row. */
+  private smallLabel: number[] = [];
   private rowsPerLabel = new Float64Array(STATS.maxTriggerLabels);
   private labelledRows = 0;
   // tokens
@@ -317,7 +319,8 @@ export class Auditor {
     let label = -1;
     if (roles.label && !this.labelsOverflow) {
       const v = rec[roles.label];
-      if (v !== undefined && v !== null && v !== '') label = this.labelId(typeof v === 'object' ? JSON.stringify(v) : String(v));
+      if (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < 256) label = this.smallLabel[v] ??= this.labelId(String(v));
+      else if (v !== undefined && v !== null && v !== '') label = this.labelId(typeof v === 'object' ? JSON.stringify(v) : String(v));
     }
 
     // per-text checks
@@ -345,7 +348,7 @@ export class Auditor {
     if (this.tokenRows++ < STATS.exactTokenRows || this.tokenRows % STATS.tokenSampleEvery === 0) distinct = this.tokenStats(s, ws, label, gid);
     else if (!this.tokenSampled) { this.tokenSampled = true; this.approximate.push(`token statistics (triggers, vocabulary drift) on every row up to ${STATS.exactTokenRows} rows, then on 1 row in ${STATS.tokenSampleEvery}`); }
     if (gid >= 0 && keyWords.length) {
-      const first = this.keys.getOrAdd(hash53(keyWords.join(' ')), gid);
+      const first = this.keys.getOrAdd(hashWords(keyWords), gid);
       if (first >= 0) this.duplicate(s, rowIndex, r, gid, first, false, 1);
       else if (gid < this.limits.maxNearDupRows) {
         const tokens = keyWords === ws && distinct ? distinct : unique(keyWords, 256);

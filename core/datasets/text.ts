@@ -51,6 +51,23 @@ export function hash53(str: string, seed = 0): number {
   return 4294967296 * (2097151 & h2) + (h1 >>> 0);
 }
 
+/** hash53 of `ws.join(' ')` without building the string. */
+export function hashWords(ws: readonly string[], seed = 0): number {
+  let h1 = 0xdeadbeef ^ seed, h2 = 0x41c6ce57 ^ seed;
+  for (let w = 0; w < ws.length; w++) {
+    if (w > 0) { h1 = Math.imul(h1 ^ 32, 2654435761); h2 = Math.imul(h2 ^ 32, 1597334677); }
+    const str = ws[w];
+    for (let i = 0; i < str.length; i++) {
+      const ch = str.charCodeAt(i);
+      h1 = Math.imul(h1 ^ ch, 2654435761);
+      h2 = Math.imul(h2 ^ ch, 1597334677);
+    }
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return 4294967296 * (2097151 & h2) + (h1 >>> 0);
+}
+
 /** 32-bit FNV-1a. */
 export function hash32(str: string): number {
   let h = 0x811c9dc5;

@@ -115,6 +115,25 @@ async function applyQuickFix(title, expectedText) {
   await page.locator('.editor-group-container.active .tab.active.dirty').waitFor({ state: 'detached', timeout: UI_MS });
 }
 
+/** Right-click `name` in the explorer and run the context-menu entry `label`. */
+async function explorerContextCommand(name, label) {
+  const row = page.locator('.explorer-folders-view .monaco-list-row', { hasText: name }).first();
+  await row.waitFor({ timeout: UI_MS });
+  await row.click({ button: 'right' });
+  const item = page.locator('.monaco-menu .action-item', { hasText: label }).first();
+  await item.waitFor({ state: 'visible', timeout: UI_MS });
+  // Hover focuses the entry, Enter runs it (a click can be swallowed while the fresh menu settles).
+  await item.hover();
+  await waitForCondition(`the "${label}" entry to take the focus`, () =>
+    item.evaluate((el) => el.classList.contains('focused') || el.contains(el.getRootNode().activeElement)));
+  await page.keyboard.press('Enter');
+  await item.waitFor({ state: 'hidden', timeout: UI_MS });
+}
+
+function toast(text) {
+  return page.locator('.notifications-toasts .notification-toast', { hasText: text }).first();
+}
+
 /** The content frame of the visible webview (report panel or custom editor). */
 function visibleWebview() {
   return page.frameLocator('iframe.webview.ready:visible').first().frameLocator('#active-frame');
@@ -386,6 +405,66 @@ try {
     const head = fs.readFileSync(path.join(workspace, 'benign.safetensors')).subarray(0, 8);
     const headerLength = head.readBigUInt64LE(0);
     if (headerLength <= 0n || headerLength > 100_000_000n) throw new Error(`not a safetensors file (header length ${headerLength})`);
+  });
+
+  await scenario('08-verify-model-signature', async () => {
+    await explorerContextCommand('signed-model', 'Verify Model Signature…');
+    const pick = page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: 'Configured public key' }).first();
+    await pick.waitFor({ timeout: UI_MS });
+    await pick.click();
+    await toast('signed-model verified').waitFor({ timeout: SCAN_MS });
+    mark('signed-model verified with the configured key');
+    await page.keyboard.press('Escape');
+    // Tamper with a signed file: the verification fails and says which file changed.
+    fs.appendFileSync(path.join(workspace, 'signed-model', 'model.pt'), 'tampered');
+    await explorerContextCommand('signed-model', 'Verify Model Signature…');
+    await pick.waitFor({ timeout: UI_MS });
+    await pick.click();
+    await toast('is NOT verified').waitFor({ timeout: SCAN_MS });
+    const text = await toast('is NOT verified').innerText();
+    if (!text.includes('model.pt')) throw new Error(`the failure does not name model.pt: ${JSON.stringify(text)}`);
+    // The configured key also turns the failed check into a diagnostic on model.sig.
+    await openProblems();
+    await problemRow('SIG001').waitFor({ timeout: SCAN_MS });
+    mark('tampered model.pt: NOT verified (names model.pt), SIG001 in Problems');
+  });
+
+  await scenario('09-dataset-audit', async () => {
+    await openFromExplorer('reviews.jsonl');
+    await openProblems();
+    await problemRow('DATA004').waitFor({ timeout: FIRST_DIAGNOSTIC_MS });
+    mark('reviews.jsonl: DATA004 (trigger candidate) row');
+    await explorerContextCommand('reviews.jsonl', 'Audit Dataset…');
+    const report = visibleWebview();
+    await report.locator('#dataset-report #totals', { hasText: '401 rows' }).waitFor({ timeout: SCAN_MS });
+    await report.locator('svg.chart').first().waitFor({ timeout: UI_MS });
+    mark('dataset report with SVG charts');
+  });
+
+  await scenario('10-model-card-and-ai-bom', async () => {
+    const folder = page.locator('.explorer-folders-view .monaco-list-row', { hasText: 'signed-model' }).first();
+    await folder.click();
+    await openFromExplorer('README.md');
+    await openProblems();
+    await problemRow('CARD001').waitFor({ timeout: FIRST_DIAGNOSTIC_MS });
+    mark('model card without front matter: CARD001');
+    await runCommand('View: Close All Editors');
+    await explorerContextCommand('signed-model', 'Generate AI-BOM…');
+    // code-server's save dialog is a quick input holding the suggested path: accept it.
+    const input = page.locator('.quick-input-widget .quick-input-box input');
+    await input.waitFor({ state: 'visible', timeout: UI_MS });
+    await waitForCondition('the suggested BOM path', async () => (await input.inputValue()).endsWith('signed-model.cdx.json'));
+    await page.keyboard.press('Enter');
+    const bomPath = path.join(workspace, 'signed-model.cdx.json');
+    await waitForCondition('signed-model.cdx.json on disk', () => fs.existsSync(bomPath) && fs.statSync(bomPath).size > 0, SCAN_MS);
+    await toast('ModelVet wrote signed-model.cdx.json').waitFor({ timeout: UI_MS });
+    const bom = JSON.parse(fs.readFileSync(bomPath, 'utf8'));
+    if (bom.bomFormat !== 'CycloneDX') throw new Error(`not a CycloneDX BOM: ${bom.bomFormat}`);
+    // A model folder's BOM describes the model itself (metadata.component); a project's lists it among components.
+    const models = [bom.metadata?.component, ...(bom.components ?? [])].filter((c) => c?.type === 'machine-learning-model');
+    if (!models.length) throw new Error(`no machine-learning-model component: ${JSON.stringify(bom.metadata?.component)}`);
+    const hashes = JSON.stringify(bom);
+    if (!/"alg":"SHA-256","content":"[0-9a-f]{64}"/.test(hashes)) throw new Error('no SHA-256 file digests in the BOM');
   });
 
   // Last on purpose: it is the only scenario with online features on (every earlier one runs offline).

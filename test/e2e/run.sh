@@ -58,7 +58,11 @@ if [ "$MODE" = restricted ]; then
     "$HERE/settings.json" "$RUN/user-data/User/settings.json"
   export E2E_LISTENER_PORT=${E2E_LISTENER_PORT:-$(free_port)}
 else
-  cp "$HERE/settings.json" "$RUN/user-data/User/settings.json"
+  # The provenance scenarios verify with a key from the user's settings (user scope: honoured in any workspace).
+  mkdir -p "$RUN/keys"
+  node "$ROOT/bin/modelvet.js" keygen --out "$RUN/keys/signer.pem" >/dev/null
+  node -e 'const fs=require("fs");const s=JSON.parse(fs.readFileSync(process.argv[1],"utf8"));s["modelvet.signing.publicKey"]=process.argv[3];fs.writeFileSync(process.argv[2],JSON.stringify(s,null,2))' \
+    "$HERE/settings.json" "$RUN/user-data/User/settings.json" "$RUN/keys/signer.pub.pem"
 fi
 
 cp -r "$HERE/workspace-template" "$WS"
@@ -74,6 +78,17 @@ if [ -d "$ROOT/test/fixtures/e2e-models" ]; then
   cp "$ROOT"/test/fixtures/e2e-models/* "$WS/"
 else
   "$PYTHON" "$HERE/make_models.py" "$WS" >/dev/null
+fi
+
+if [ "$MODE" = trusted ]; then
+  # Provenance and data scenarios (08–10): a signed model folder with a card that lacks front matter, and the
+  # example's dataset with its planted trigger. Signed by the CLI from this checkout, before the editor starts.
+  mkdir -p "$WS/signed-model"
+  cp "$WS/benign.pt" "$WS/signed-model/model.pt"
+  printf '{"architectures": ["TinyNet"], "model_type": "tiny"}\n' >"$WS/signed-model/config.json"
+  printf '# Tiny model\n\nA model card without front matter.\n' >"$WS/signed-model/README.md"
+  node "$ROOT/bin/modelvet.js" sign "$WS/signed-model" --key "$RUN/keys/signer.pem" >/dev/null
+  cp "$ROOT/examples/ml-project/data/reviews.jsonl" "$WS/reviews.jsonl"
 fi
 
 T0=$(date +%s%N)

@@ -131,3 +131,12 @@ test('the settings that reach the network or name files are restricted in untrus
   assert.deepEqual([...pkg.capabilities.untrustedWorkspaces.restrictedConfigurations].sort(),
     ['modelvet.online.enabled', 'modelvet.online.hubUrl', 'modelvet.online.indexUrl', 'modelvet.osvDbPaths', 'modelvet.signing.certificateChain', 'modelvet.signing.publicKey']);
 });
+
+test('the packaged extension (.vscodeignore) keeps every bundle scripts/build.mjs writes', () => {
+  const build = readFileSync(path.join(root, 'scripts/build.mjs'), 'utf8');
+  const bundles = [...build.matchAll(/\[\s*'[^']+\.ts',\s*'([\w.-]+\.js)'/g)].map((m) => m[1]);
+  assert.ok(bundles.includes('server.js') && bundles.includes('dataset-worker.js'), JSON.stringify(bundles));
+  bundles.push('cli-check.js'); // the per-command CLI chunks (`cli-${c}.js`)
+  const kept = readFileSync(path.join(root, '.vscodeignore'), 'utf8').split('\n').filter((l) => l.startsWith('!')).map((l) => l.slice(1).trim());
+  for (const b of bundles) assert.ok(kept.some((pattern) => minimatch(`dist/${b}`, pattern)), `dist/${b} is left out of the .vsix`);
+});

@@ -9,7 +9,7 @@ import type { Finding, RelatedLocation, Severity } from '../types';
 import { DEFAULT_LIMITS, STATS, type DatasetLimits } from './limits';
 import { inferRoles, KNOWN_ROLES, turnRole } from './roles';
 import { binomialTail, bhThreshold, ksDistance, lengthBin, LENGTH_BINS, numberBin, NUMBER_BINS, psi } from './stats';
-import { bottomKOf, hashWords, minhashOf, MINHASH_BANDS, MINHASH_K, SKETCH_K, sketchJaccard, tokenHashes, unique, unicodeIssues, words } from './text';
+import { bottomKOf, hashWords, minhashOf, MINHASH_BANDS, MINHASH_K, SKETCH_K, sketchJaccard, tokenHashes, TokenScan, unique, unicodeIssues, words } from './text';
 import { commandHits, injectionHits } from './patterns';
 import { IntColumn, Vocab } from './vocab';
 import type { AuditOptions, AuditReport, AuditResult, ColumnReport, ColumnRoles, DatasetFormat, DriftReport, SourceReport, TriggerCandidate } from './types';
@@ -205,6 +205,7 @@ export class Auditor {
   private sketchLen = new Uint8Array(1024);
   private bandKeys = new Int32Array(MH_BANDS);
   private tokenHashScratch = new Uint32Array(256);
+  private scan = new TokenScan();
   private sigRows = new IntColumn();
   private bands: BandTable[] = Array.from({ length: MH_BANDS }, () => new BandTable());
   private nearDupFull = false;
@@ -340,19 +341,22 @@ export class Auditor {
 
     const gid = this.trackRow(s, rowIndex, r.line, label);
     const cap = (t: string) => (t.length > this.limits.maxTextChars ? t.slice(0, this.limits.maxTextChars) : t);
-    const ws = words(cap(primary));
+    const scan = this.scan;
+    scan.scan(cap(primary));
     // Without labels, a row is its whole content: the same instruction with another answer is no duplicate.
-    const keyWords = !roles.label && parts.some((p) => p.role === 'assistant') && !roles.messages ? words(cap(parts.map((p) => p.text).join('\n'))) : ws;
+    const keyWords = !roles.label && parts.some((p) => p.role === 'assistant') && !roles.messages ? words(cap(parts.map((p) => p.text).join('\n'))) : undefined;
     // Token statistics on every row up to exactTokenRows, then on a deterministic 1-in-k sample (docs/datasets.md).
-    let distinct: string[] | undefined;
-    if (this.tokenRows++ < STATS.exactTokenRows || this.tokenRows % STATS.tokenSampleEvery === 0) distinct = this.tokenStats(s, ws, label, gid);
+    // tokenStats leaves the row's distinct token hashes (first 256) in tokenHashScratch for the near-duplicate sketch.
+    let distinct = -1;
+    if (this.tokenRows++ < STATS.exactTokenRows || this.tokenRows % STATS.tokenSampleEvery === 0) distinct = this.tokenStats(s, scan, label, gid);
     else if (!this.tokenSampled) { this.tokenSampled = true; this.approximate.push(`token statistics (triggers, vocabulary drift) on every row up to ${STATS.exactTokenRows} rows, then on 1 row in ${STATS.tokenSampleEvery}`); }
-    if (gid >= 0 && keyWords.length) {
-      const first = this.keys.getOrAdd(hashWords(keyWords), gid);
+    if (gid >= 0 && (keyWords ? keyWords.length : scan.n)) {
+      const first = this.keys.getOrAdd(keyWords ? hashWords(keyWords) : scan.key, gid);
       if (first >= 0) this.duplicate(s, rowIndex, r, gid, first, false, 1);
       else if (gid < this.limits.maxNearDupRows) {
-        const tokens = keyWords === ws && distinct ? distinct : unique(keyWords, 256);
-        if (tokens.length >= 4) this.nearDuplicate(s, rowIndex, r, gid, tokens);
+        const th = this.tokenHashScratch;
+        const n = keyWords ? tokenHashes(unique(keyWords, 256), th) : distinct >= 0 ? distinct : scan.distinct(th, 256);
+        if (n >= 4) this.nearDuplicate(s, rowIndex, r, gid, n);
       } else if (!this.nearDupFull) { this.nearDupFull = true; this.approximate.push(`near-duplicate search covered the first ${this.limits.maxNearDupRows} rows (exact duplicates: all rows)`); }
     }
   }
@@ -551,14 +555,15 @@ export class Auditor {
     this.addRowFinding({ ...pos, code: 'DATA001', severity: 'information', message: `duplicate: ${kind} ${twin}`, detail: `Twin: ${twinLink}`, data, related });
   }
 
-  private nearDuplicate(s: Source, rowIndex: number, r: RowInput, gid: number, tokens: string[]): void {
+  /** Near-duplicate search for a row whose distinct token hashes (tn of them) are in tokenHashScratch. */
+  private nearDuplicate(s: Source, rowIndex: number, r: RowInput, gid: number, tn: number): void {
     const K = MH_K, B = MH_BANDS, per = K / B;
     const slot = this.sigRows.length;
     if ((slot + 1) * K > this.sigs.length) { const d = new Uint32Array(this.sigs.length * 2); d.set(this.sigs); this.sigs = d; }
     if (slot >= this.sigStamp.length) { const d = new Int32Array(this.sigStamp.length * 2).fill(-1); d.set(this.sigStamp); this.sigStamp = d; }
     if ((slot + 1) * SKETCH_K > this.sketches.length) { const d = new Uint32Array(this.sketches.length * 2); d.set(this.sketches); this.sketches = d; const l = new Uint8Array(this.sketchLen.length * 2); l.set(this.sketchLen); this.sketchLen = l; }
     const sigs = this.sigs, base = slot * K;
-    const th = this.tokenHashScratch, tn = tokenHashes(tokens, th);
+    const th = this.tokenHashScratch;
     minhashOf(th, tn, sigs, base);
     const sk = this.sketches, sbase = slot * SKETCH_K;
     const slen = bottomKOf(th, tn, sk, sbase);
@@ -594,25 +599,25 @@ export class Auditor {
     for (let b = 0; b < B; b++) this.bands[b].add(bandKeys[b], slot);
   }
 
-  /** Counts the row's distinct tokens; returns them (first 256, in order) for the near-duplicate sketch. */
-  private tokenStats(s: Source, ws: string[], label: number, gid: number): string[] {
+  /** Counts the row's distinct tokens; leaves the hashes of the first 256 in tokenHashScratch and returns how many. */
+  private tokenStats(s: Source, scan: TokenScan, label: number, gid: number): number {
     const v = this.vocab;
     const L = this.labelNames.length;
     const useLabel = label >= 0 && label < STATS.maxTriggerLabels && L <= STATS.maxTriggerLabels;
     if (v.size >= this.limits.maxVocabulary) this.prune(); // between rows: ids stay valid within a row
     v.ensure(Math.min(L, STATS.maxTriggerLabels), this.sources.length);
     const LC = v.labelCap, SC = v.srcCap;
-    // the row's distinct tokens, one map lookup each (a per-row stamp removes repeats)
+    // the row's distinct tokens, one table lookup each (a per-row stamp removes repeats)
     const stamp = ++this.rowStamp;
-    const ids = this.rowIds;
-    const distinct: string[] = [];
+    const ids = this.rowIds, th = this.tokenHashScratch;
+    const strs = scan.strs, text = scan.text, hs = scan.hash, starts = scan.start, ends = scan.end;
     let T = 0;
-    for (let i = 0; i < ws.length && T < 512; i++) {
-      const id = v.id(ws[i]);
+    for (let i = 0, n = scan.n; i < n && T < 512; i++) {
+      const id = strs ? v.idOfString(strs[i], hs[i]) : v.idOfRange(text, starts[i], ends[i], hs[i]);
       if (v.stamp[id] === stamp) continue;
       v.stamp[id] = stamp;
+      if (T < 256) th[T] = hs[i];
       ids[T++] = id;
-      if (T <= 256) distinct.push(ws[i]);
     }
     // context model: predict the row's label from its other tokens before counting the row
     if (useLabel && L >= 2 && this.labelledRows >= STATS.contextWarmupRows) {
@@ -650,7 +655,7 @@ export class Auditor {
         if (gid >= 0) v.addRow(id, gid, maxRows);
       }
     }
-    return distinct;
+    return Math.min(T, 256);
   }
 
   private prune(): void {

@@ -195,3 +195,109 @@ export function sketchJaccard(a: Uint32Array, ao: number, an: number, b: Uint32A
   }
   return union ? inter / union : 0;
 }
+
+/**
+ * One text's tokens as 32-bit hashes and positions, without a substring per token: for ASCII text a
+ * hand-written scanner does what `words()` + `hash32` + `hashWords` do (same tokens, same hashes,
+ * same duplicate key), so only tokens new to the vocabulary become strings. Other text goes through
+ * `words()` (NFKC, invisible characters, Unicode classes) and `strs` holds its tokens.
+ */
+export class TokenScan {
+  /** Token occurrences in order (with repeats). */
+  n = 0;
+  start = new Int32Array(1024);
+  end = new Int32Array(1024);
+  /** hash32 of each lower-cased token. */
+  hash = new Uint32Array(1024);
+  /** hashWords(words(text)): the exact-duplicate key. */
+  key = 0;
+  /** The scanned text (ASCII path: tokens are its ranges, lower-cased). */
+  text = '';
+  /** Non-ASCII text: the tokens themselves. */
+  strs: string[] | undefined;
+  private seenKey = new Uint32Array(1024);
+  private seenStamp = new Int32Array(1024);
+  private stamp = 0;
+
+  private room(n: number): void {
+    if (n <= this.hash.length) return;
+    let cap = this.hash.length;
+    while (cap < n) cap *= 2;
+    const s = new Int32Array(cap), e = new Int32Array(cap), h = new Uint32Array(cap);
+    s.set(this.start); e.set(this.end); h.set(this.hash);
+    this.start = s; this.end = e; this.hash = h;
+  }
+
+  scan(text: string): void {
+    this.text = text;
+    if (NON_ASCII.test(text)) {
+      const ws = words(text);
+      this.strs = ws;
+      this.room(ws.length);
+      for (let i = 0; i < ws.length; i++) this.hash[i] = hash32(ws[i]);
+      this.n = ws.length;
+      this.key = hashWords(ws);
+      return;
+    }
+    this.strs = undefined;
+    let h1 = 0xdeadbeef, h2 = 0x41c6ce57, n = 0;
+    const L = text.length;
+    let i = 0;
+    while (i < L) {
+      let c = text.charCodeAt(i);
+      // [a-z0-9_] after lower-casing
+      if (!((c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95)) { i++; continue; }
+      const st = i;
+      if (n > 0) { h1 = Math.imul(h1 ^ 32, 2654435761); h2 = Math.imul(h2 ^ 32, 1597334677); }
+      let f = 0x811c9dc5;
+      for (; i < L; i++) {
+        c = text.charCodeAt(i);
+        if (c >= 65 && c <= 90) c += 32;
+        else if (!((c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 95)) break;
+        f = Math.imul(f ^ c, 16777619);
+        h1 = Math.imul(h1 ^ c, 2654435761); h2 = Math.imul(h2 ^ c, 1597334677);
+      }
+      // (?:'[a-z]+)?
+      if (i + 1 < L && text.charCodeAt(i) === 39) {
+        const d = text.charCodeAt(i + 1);
+        if ((d >= 97 && d <= 122) || (d >= 65 && d <= 90)) {
+          f = Math.imul(f ^ 39, 16777619);
+          h1 = Math.imul(h1 ^ 39, 2654435761); h2 = Math.imul(h2 ^ 39, 1597334677);
+          for (i++; i < L; i++) {
+            c = text.charCodeAt(i);
+            if (c >= 65 && c <= 90) c += 32;
+            else if (!(c >= 97 && c <= 122)) break;
+            f = Math.imul(f ^ c, 16777619);
+            h1 = Math.imul(h1 ^ c, 2654435761); h2 = Math.imul(h2 ^ c, 1597334677);
+          }
+        }
+      }
+      if (n === this.hash.length) this.room(n + 1);
+      this.start[n] = st; this.end[n] = i; this.hash[n] = f >>> 0;
+      n++;
+    }
+    this.n = n;
+    h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+    h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+    this.key = 4294967296 * (2097151 & h2) + (h1 >>> 0);
+  }
+
+  /** Token i as a string (lower-cased). */
+  token(i: number): string { return this.strs ? this.strs[i] : this.text.slice(this.start[i], this.end[i]).toLowerCase(); }
+
+  /** Hashes of the distinct tokens (first-seen order, distinct by hash) into `out`, at most `max`; returns the count. */
+  distinct(out: Uint32Array, max: number): number {
+    const stamp = ++this.stamp, keys = this.seenKey, stamps = this.seenStamp, mask = keys.length - 1;
+    const lim = Math.min(max, out.length, keys.length >> 2);
+    let k = 0;
+    for (let i = 0; i < this.n && k < lim; i++) {
+      const h = this.hash[i];
+      let j = h & mask;
+      for (; stamps[j] === stamp; j = (j + 1) & mask) if (keys[j] === h) break;
+      if (stamps[j] === stamp) continue;
+      stamps[j] = stamp; keys[j] = h;
+      out[k++] = h;
+    }
+    return k;
+  }
+}

@@ -4,6 +4,7 @@
  * frequency per source, and a bounded list of the rows carrying the token. A token per object cost
  * five cache misses per occurrence; this layout is what keeps a 1 GB audit near disk speed.
  */
+import { hash32 } from './text';
 
 /** Growable Int32 column. */
 export class IntColumn {
@@ -27,8 +28,11 @@ function grow(a: Int32Array, n: number, fill = 0): Int32Array<ArrayBuffer> {
 }
 
 export class Vocab {
-  private ids = new Map<string, number>();
+  /** Open addressing by token hash → id (-1: empty); the hash is hash32 of the token, kept per id. */
+  private table = new Int32Array(2048).fill(-1);
   tokens: string[] = [];
+  /** hash32 of each token. */
+  hash = new Uint32Array(1024);
   /** Labelled rows carrying the token. */
   n = new Int32Array(1024);
   stamp = new Int32Array(1024);
@@ -49,23 +53,72 @@ export class Vocab {
   get size(): number { return this.tokens.length; }
 
   /** Id of a token, created when missing. */
-  id(t: string): number {
-    let id = this.ids.get(t);
-    if (id !== undefined) return id;
-    id = this.tokens.length;
+  id(t: string): number { return this.idOfString(t, hash32(t)); }
+
+  /** Id of a token whose hash32 is `h`. */
+  idOfString(t: string, h: number): number {
+    const tab = this.table, mask = tab.length - 1;
+    for (let k = h & mask; ; k = (k + 1) & mask) {
+      const id = tab[k];
+      if (id < 0) return this.create(t, h, k);
+      if (this.hash[id] === h && this.tokens[id] === t) return id;
+    }
+  }
+
+  /** Id of the lower-cased ASCII token text[st, en) whose hash32 is `h` (the string is built only for a new token). */
+  idOfRange(text: string, st: number, en: number, h: number): number {
+    const tab = this.table, mask = tab.length - 1, len = en - st;
+    for (let k = h & mask; ; k = (k + 1) & mask) {
+      const id = tab[k];
+      if (id < 0) return this.create(text.slice(st, en).toLowerCase(), h, k);
+      if (this.hash[id] !== h) continue;
+      const t = this.tokens[id];
+      if (t.length !== len) continue;
+      let j = 0;
+      for (; j < len; j++) {
+        let c = text.charCodeAt(st + j);
+        if (c >= 65 && c <= 90) c += 32;
+        if (c !== t.charCodeAt(j)) break;
+      }
+      if (j === len) return id;
+    }
+  }
+
+  private create(t: string, h: number, slot: number): number {
+    const id = this.tokens.length;
     this.tokens.push(t);
-    this.ids.set(t, id);
+    this.table[slot] = id;
     if (id >= this.n.length) {
       const cap = this.n.length * 2;
       this.n = grow(this.n, cap); this.stamp = grow(this.stamp, cap);
       this.head = grow(this.head, cap, -1); this.count = grow(this.count, cap);
       this.lab = grow(this.lab, cap * this.labelCap); this.ev = grow(this.ev, cap * this.labelCap); this.dis = grow(this.dis, cap * this.labelCap);
       this.src = grow(this.src, cap * this.srcCap);
+      const hs = new Uint32Array(cap); hs.set(this.hash); this.hash = hs;
     }
+    this.hash[id] = h;
+    if (this.tokens.length * 2 > this.table.length) this.rehash(this.table.length * 2);
     return id;
   }
 
-  lookup(t: string): number | undefined { return this.ids.get(t); }
+  private rehash(cap: number): void {
+    const tab = new Int32Array(cap).fill(-1), mask = cap - 1;
+    for (let id = 0; id < this.tokens.length; id++) {
+      let k = this.hash[id] & mask;
+      while (tab[k] >= 0) k = (k + 1) & mask;
+      tab[k] = id;
+    }
+    this.table = tab;
+  }
+
+  lookup(t: string): number | undefined {
+    const h = hash32(t), tab = this.table, mask = tab.length - 1;
+    for (let k = h & mask; ; k = (k + 1) & mask) {
+      const id = tab[k];
+      if (id < 0) return undefined;
+      if (this.hash[id] === h && this.tokens[id] === t) return id;
+    }
+  }
 
   /** Make room for `labels` labels and `sources` sources (re-layout; rare). */
   ensure(labels: number, sources: number): void {
@@ -120,9 +173,9 @@ export class Vocab {
     for (let i = 0; i < this.tokens.length; i++) if (this.df(i) > minDf) keep.push(i);
     const LC = this.labelCap, SC = this.srcCap;
     const cap = Math.max(1024, 2 ** Math.ceil(Math.log2(keep.length + 1)));
-    const old = { tokens: this.tokens, n: this.n, lab: this.lab, ev: this.ev, dis: this.dis, src: this.src, head: this.head, count: this.count };
-    this.ids = new Map();
+    const old = { tokens: this.tokens, hash: this.hash, n: this.n, lab: this.lab, ev: this.ev, dis: this.dis, src: this.src, head: this.head, count: this.count };
     this.tokens = [];
+    this.hash = new Uint32Array(cap);
     this.n = new Int32Array(cap); this.stamp = new Int32Array(cap);
     this.lab = new Int32Array(cap * LC); this.ev = new Int32Array(cap * LC); this.dis = new Int32Array(cap * LC);
     this.src = new Int32Array(cap * SC);
@@ -131,7 +184,7 @@ export class Vocab {
       const o = keep[id];
       const t = old.tokens[o];
       this.tokens.push(t);
-      this.ids.set(t, id);
+      this.hash[id] = old.hash[o];
       this.n[id] = old.n[o];
       this.lab.set(old.lab.subarray(o * LC, o * LC + LC), id * LC);
       this.ev.set(old.ev.subarray(o * LC, o * LC + LC), id * LC);
@@ -140,5 +193,6 @@ export class Vocab {
       this.head[id] = old.head[o];
       this.count[id] = old.count[o];
     }
+    this.rehash(Math.max(2048, 2 ** Math.ceil(Math.log2(2 * keep.length + 2))));
   }
 }

@@ -108,8 +108,10 @@ export const BomCommands = { generate: 'modelvet.server.generateBom' } as const;
 export interface GenerateBomParams {
   /** Absolute model folder or project folder. */
   target: string;
-  /** Absolute path of the BOM file to write (CycloneDX JSON). */
+  /** Absolute path of the BOM file to write (CycloneDX JSON, or XML for a `.xml` file). */
   output: string;
+  /** Output format; default: `xml` when `output` ends with `.xml`, else `json`. */
+  format?: 'json' | 'xml';
   /** Replace an existing output file. */
   force?: boolean;
   /** Content-derived serial number, no timestamp (SOURCE_DATE_EPOCH honoured). */

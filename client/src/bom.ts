@@ -27,10 +27,10 @@ export async function generateBomCommand(host: BomHost, arg?: unknown): Promise<
   }
   if (!target) return;
   const suggested = path.join(path.dirname(target), `${path.basename(target)}.cdx.json`);
-  const out = await vscode.window.showSaveDialog({ title: 'Save the AI-BOM (CycloneDX JSON)', defaultUri: vscode.Uri.file(suggested), filters: { 'CycloneDX JSON': ['json'] } });
+  const out = await vscode.window.showSaveDialog({ title: 'Save the AI-BOM (CycloneDX JSON or XML)', defaultUri: vscode.Uri.file(suggested), filters: { 'CycloneDX JSON': ['json'], 'CycloneDX XML': ['xml'] } });
   if (!out || out.scheme !== 'file') return;
   // The save dialog already asked about replacing an existing file.
-  const params: GenerateBomParams = { target, output: out.fsPath, force: fs.existsSync(out.fsPath) };
+  const params: GenerateBomParams = { target, output: out.fsPath, force: fs.existsSync(out.fsPath), format: /\.xml$/i.test(out.fsPath) ? 'xml' : 'json' };
   const result = await vscode.window.withProgress({ location: vscode.ProgressLocation.Notification, title: `ModelVet: AI-BOM of ${path.basename(target)}…` },
     () => host.request<GenerateBomResult>('workspace/executeCommand', { command: BomCommands.generate, arguments: [params] }));
   if (!result.ok) {

@@ -31,6 +31,8 @@ export type BomSpec = '1.6' | '1.5';
 
 export interface BomOptions {
   spec?: BomSpec;
+  /** Also serialize the BOM as CycloneDX XML (`xml` in the result). */
+  xml?: boolean;
   /** Stable output: serial number derived from the content, timestamp from SOURCE_DATE_EPOCH or none. */
   reproducible?: boolean;
   /** Run the model scanner for per-file verdicts and finding codes (default true). */
@@ -47,6 +49,8 @@ export interface BomModelSummary { dir: string; name: string; files: number; byt
 export interface BomResult {
   /** The CycloneDX JSON document (the string is what `modelvet bom` writes). */
   json: string;
+  /** The same BOM as CycloneDX XML (with `xml: true`): same serial number, timestamp and content. */
+  xml?: string;
   document: Record<string, any>;
   models: BomModelSummary[];
   /** Per-file digests of every model (relative to each model folder). */
@@ -244,7 +248,16 @@ export async function buildBom(target: string, opts: BomOptions = {}): Promise<B
   inject(doc.components);
 
   finishHeader(doc, opts);
-  return { json: JSON.stringify(doc, null, 2) + '\n', document: doc, models, digests, warnings };
+  let xml: string | undefined;
+  if (opts.xml) {
+    // The XML carries the JSON document's header, so both forms of one run name the same BOM.
+    bom.serialNumber = doc.serialNumber;
+    bom.version = doc.version;
+    bom.metadata.timestamp = doc.metadata?.timestamp ? new Date(doc.metadata.timestamp) : undefined;
+    const cardByRef = new Map([...cards].filter((e): e is [string, Record<string, any>] => !!e[1]));
+    xml = (require('./xml') as typeof import('./xml')).serializeXml(bom, spec, cardByRef);
+  }
+  return { json: JSON.stringify(doc, null, 2) + '\n', xml, document: doc, models, digests, warnings };
 }
 
 function libraryComponent(r: LicenseRow, uniqueRef: (r: string) => string): Component {

@@ -19,7 +19,7 @@ options:
   -o, --output FILE     write the BOM to FILE (default: stdout)
   -f, --force           replace an existing FILE
   --spec 1.6|1.5        CycloneDX version (default: 1.6)
-  --format json         output format (JSON only)
+  --format json|xml     output format (default: json; XML is CycloneDX XML with the same content)
   --reproducible        the same inputs give the same bytes: serial number derived from the content,
                         timestamp from SOURCE_DATE_EPOCH (else none)
   --env PATH            site-packages folder or virtual environment for dependency licenses
@@ -36,7 +36,7 @@ export async function runBomCommand(argv: string[], io: CliIO): Promise<number> 
   if (flags['--help']) { io.stdout(BOM_USAGE + '\n'); return 0; }
   if (positionals.length > 1) throw new UsageError('one PATH is expected');
   const spec = oneOf('--spec', flags['--spec'], ['1.6', '1.5'] as const, '1.6');
-  oneOf('--format', flags['--format'], ['json'] as const, 'json');
+  const format = oneOf('--format', flags['--format'], ['json', 'xml'] as const, 'json');
   const target = positionals[0] ?? '.';
   let isDir = false;
   try { isDir = statSync(target).isDirectory(); } catch { throw new UsageError(`${target}: no such folder`); }
@@ -54,15 +54,16 @@ export async function runBomCommand(argv: string[], io: CliIO): Promise<number> 
   const output = typeof flags['--output'] === 'string' ? path.resolve(flags['--output']) : undefined;
   if (output && existsSync(output) && !flags['--force']) throw new UsageError(`${flags['--output']} already exists (pass --force to replace it)`);
 
-  const result = await buildBom(target, { spec, reproducible: flags['--reproducible'] === true, scan: flags['--no-scan'] !== true, sitePackages });
+  const result = await buildBom(target, { spec, reproducible: flags['--reproducible'] === true, xml: format === 'xml', scan: flags['--no-scan'] !== true, sitePackages });
   for (const w of result.warnings) io.stderr(`modelvet bom: ${w}\n`);
+  const text = format === 'xml' ? result.xml! : result.json;
   if (output) {
-    try { writeFileAtomic(output, result.json, { force: flags['--force'] === true }); } catch (e) {
+    try { writeFileAtomic(output, text, { force: flags['--force'] === true }); } catch (e) {
       if (e instanceof SigningError) throw new UsageError(e.message);
       throw new UsageError(`cannot write ${flags['--output']}: ${(e as Error).message}`);
     }
     const n = result.models.length;
-    io.stderr(`modelvet bom: wrote ${flags['--output']} (CycloneDX ${spec}: ${n} model${n === 1 ? '' : 's'}, ${result.models.reduce((a, m) => a + m.files, 0)} files, ${(result.document.components ?? []).filter((c: any) => c.type === 'library').length} libraries)\n`);
-  } else io.stdout(result.json);
+    io.stderr(`modelvet bom: wrote ${flags['--output']} (CycloneDX ${spec} ${format.toUpperCase()}: ${n} model${n === 1 ? '' : 's'}, ${result.models.reduce((a, m) => a + m.files, 0)} files, ${(result.document.components ?? []).filter((c: any) => c.type === 'library').length} libraries)\n`);
+  } else io.stdout(text);
   return 0;
 }

@@ -16,9 +16,10 @@ export async function generateBom(p: Partial<GenerateBomParams> | undefined, isC
   try { if (!statSync(p.target).isDirectory()) return { ok: false, reason: `${p.target} is not a folder` }; } catch { return { ok: false, reason: `${p.target}: no such folder` }; }
   if (existsSync(p.output) && !p.force) return { ok: false, reason: `${path.basename(p.output)} already exists`, exists: true };
   try {
-    const r = await buildBom(p.target, { reproducible: p.reproducible === true });
+    const xml = p.format === 'xml' || (p.format === undefined && /\.xml$/i.test(p.output));
+    const r = await buildBom(p.target, { reproducible: p.reproducible === true, xml });
     if (isCancelled()) return { ok: false, reason: 'cancelled', cancelled: true };
-    writeFileAtomic(p.output, r.json, { force: p.force === true });
+    writeFileAtomic(p.output, xml ? r.xml! : r.json, { force: p.force === true });
     const libraries = (r.document.components ?? []).filter((c: { type?: string }) => c.type === 'library').length;
     return { ok: true, output: p.output, models: r.models.length, files: r.models.reduce((a, m) => a + m.files, 0), libraries, warnings: r.warnings };
   } catch (e) {

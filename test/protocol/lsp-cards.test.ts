@@ -83,4 +83,12 @@ test('"Generate AI-BOM…": the server writes a CycloneDX 1.6 ML-BOM, refuses to
   assert.equal(forced.ok, true);
   const bad = await client.request('workspace/executeCommand', { command: 'modelvet.server.generateBom', arguments: [{ target: 'relative', output }] }) as any;
   assert.equal(bad.ok, false);
+  // A .xml file (what the client's save dialog offers next to .json) gets CycloneDX XML.
+  const xmlOut = path.join(root, 'bert.cdx.xml');
+  const x = await client.request('workspace/executeCommand', { command: 'modelvet.server.generateBom', arguments: [{ ...params, output: xmlOut }] }) as any;
+  assert.equal(x.ok, true, JSON.stringify(x));
+  const xml = readFileSync(xmlOut, 'utf8');
+  assert.match(xml, /^<\?xml[^>]*\?>\n<bom xmlns="http:\/\/cyclonedx\.org\/schema\/bom\/1\.6"/);
+  assert.match(xml, new RegExp(`serialNumber="${doc.serialNumber}"`), 'same reproducible BOM as the JSON one');
+  assert.match(xml, /<component type="machine-learning-model"/);
 });

@@ -8,7 +8,11 @@ import path from 'node:path';
 import { getStaticTOMLValue, parseTOML } from 'toml-eslint-parser';
 import { findManifests, findSitePackages } from '../deps/facts';
 import { normalizeName, pinnedVersion } from '../deps/pep440';
-import { logicalLines, parseRequirementsLine } from '../deps/requirements';
+import { hashProblem, logicalLines, parseRequirementsLine } from '../deps/requirements';
+import { poetryToPep440 } from '../deps/toml';
+import { parseDocument } from 'yaml';
+import { MAX_YAML_ALIASES } from '../cards/frontmatter';
+import { MAX_HASHES_PER_PACKAGE } from './lockfiles';
 import { checkSizeAndBinary, MAX_LINE_LENGTH } from '../deps/limits';
 import { fileKind } from '../fileKinds';
 import { LineIndex } from '../text';
@@ -95,8 +99,13 @@ export function buildLicenseTable(root: string, opts: TableOptions = {}): Licens
   // Declared but neither installed nor locked: requirements files and [project].dependencies (pinned version when `==`).
   if (isDir) {
     for (const d of declaredDependencies(findManifests(root).manifests, read)) {
-      if (byName.has(d.norm)) continue;
-      const r: LicenseRow = { kind: 'library', name: d.name, version: d.version, license: normalizeLicense(''), source: 'manifest', file: d.file };
+      const had = byName.get(d.norm);
+      if (had) {
+        // Installed or locked already; `--hash` pins of the same version still name its artifacts.
+        if (!had.hashes?.length && d.hashes.length && had.version === d.version) had.hashes = d.hashes;
+        continue;
+      }
+      const r: LicenseRow = { kind: 'library', name: d.name, version: d.version, license: normalizeLicense(''), source: 'manifest', file: d.file, hashes: d.hashes.length ? d.hashes : undefined };
       byName.set(d.norm, r);
       rows.push(r);
     }
@@ -133,33 +142,94 @@ export function buildLicenseTable(root: string, opts: TableOptions = {}): Licens
   return { rows, sitePackages, truncated, errors, locked };
 }
 
-/** Names (and `==` pins) declared in requirements files and pyproject.toml `[project].dependencies`. */
-export function declaredDependencies(files: string[], read: ReadText): Array<{ name: string; norm: string; version?: string; file: string }> {
-  const out: Array<{ name: string; norm: string; version?: string; file: string }> = [];
-  const seen = new Set<string>();
-  const add = (name: string, spec: string, file: string) => {
+/** A PEP 508 string from pyproject / conda `pip:` lists → name and specifier (no direct URL references). */
+function pep508NameSpec(d: unknown): { name: string; spec: string } | undefined {
+  if (typeof d !== 'string' || d.includes('@') || d.length > MAX_LINE_LENGTH) return undefined;
+  const m = /^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*\(?([^;]*)/.exec(d);
+  return m ? { name: m[1], spec: m[2].replace(/[\s()]/g, '') } : undefined;
+}
+
+/** Pipfile / Poetry values: `"==1.2"`, `"*"`, `"^1.2"`, `{ version = "…", extras = […] }`. */
+function tableSpec(v: unknown, poetry: boolean): string | undefined {
+  const raw = typeof v === 'string' ? v : v && typeof v === 'object' && typeof (v as any).version === 'string' ? (v as any).version : undefined;
+  if (raw === undefined) return v && typeof v === 'object' && ((v as any).git || (v as any).path || (v as any).url || (v as any).file) ? undefined : '';
+  if (raw.trim() === '*') return '';
+  return poetry ? poetryToPep440(raw) ?? '' : raw.trim();
+}
+
+export interface DeclaredDependency { name: string; norm: string; version?: string; file: string; hashes: string[] }
+
+/**
+ * Names, `==` pins and `--hash` digests declared in requirements files, pyproject.toml
+ * (`[project]` dependencies and optional dependencies, PEP 735 `[dependency-groups]`, Poetry
+ * dependencies and groups), Pipfile (`[packages]`, `[dev-packages]`) and the `pip:` list of conda
+ * environment files (conda's own packages are another namespace and not PyPI libraries). A name
+ * declared in several files keeps the first pin found.
+ */
+export function declaredDependencies(files: string[], read: ReadText): DeclaredDependency[] {
+  const out: DeclaredDependency[] = [];
+  const byNorm = new Map<string, DeclaredDependency>();
+  const add = (name: string, spec: string, file: string, hashes: string[] = []) => {
     const norm = normalizeName(name);
-    if (seen.has(norm) || out.length >= MAX_DECLARED) return;
-    seen.add(norm);
-    out.push({ name, norm, version: pinnedVersion(spec), file });
+    const version = pinnedVersion(spec);
+    const had = byNorm.get(norm);
+    if (had) {
+      // Another declaration of the same name: a pin (and its hashes) fills what the first one lacked.
+      if (!had.version && version) { had.version = version; had.file = file; had.hashes = hashes; }
+      else if (had.version === version && !had.hashes.length && hashes.length) had.hashes = hashes;
+      return;
+    }
+    if (out.length >= MAX_DECLARED) return;
+    const d: DeclaredDependency = { name, norm, version, file, hashes };
+    byNorm.set(norm, d);
+    out.push(d);
   };
   for (const f of files) {
     const kind = fileKind(f);
-    const text = kind === 'requirements' || kind === 'pyproject' ? read(f) : undefined;
+    const text = kind === 'requirements' || kind === 'pyproject' || kind === 'pipfile' || kind === 'conda' ? read(f) : undefined;
     if (text === undefined || checkSizeAndBinary(text)) continue;
     if (kind === 'requirements') {
       for (const ll of logicalLines(text, new LineIndex(text))) {
         if (ll.text.length > MAX_LINE_LENGTH) continue;
         const p = parseRequirementsLine(ll.text);
-        if (p.req && !p.direct) add(p.req.name, p.req.specifier ?? '', f);
+        if (!p.req || p.direct) continue;
+        const hashes: string[] = [];
+        for (const h of p.hashes) {
+          const v = ll.text.slice(h.start, h.end);
+          const m = /^sha256:([0-9a-f]{64})$/i.exec(v);
+          if (m && !hashProblem(v) && hashes.length < MAX_HASHES_PER_PACKAGE) hashes.push(m[1].toLowerCase());
+        }
+        add(p.req.name, p.req.specifier ?? '', f, [...new Set(hashes)].sort());
+      }
+    } else if (kind === 'conda') {
+      let data: any;
+      try { data = parseDocument(text, { prettyErrors: false }).toJS({ maxAliasCount: MAX_YAML_ALIASES }); } catch { continue; }
+      const deps = Array.isArray(data?.dependencies) ? data.dependencies : [];
+      for (const item of deps.slice(0, MAX_DECLARED)) {
+        const pip = item && typeof item === 'object' && Array.isArray(item.pip) ? item.pip : [];
+        for (const r of pip.slice(0, MAX_DECLARED)) { const ns = pep508NameSpec(r); if (ns) add(ns.name, ns.spec, f); }
       }
     } else {
       let v: any;
       try { v = getStaticTOMLValue(parseTOML(text)); } catch { continue; }
-      const deps = Array.isArray(v?.project?.dependencies) ? v.project.dependencies : [];
-      for (const d of deps) {
-        const m = typeof d === 'string' ? /^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*\(?([^;@]*)/.exec(d) : null;
-        if (m && !d.includes('@')) add(m[1], m[2].replace(/[\s()]/g, ''), f);
+      const lists: unknown[][] = [];
+      if (kind === 'pyproject') {
+        if (Array.isArray(v?.project?.dependencies)) lists.push(v.project.dependencies);
+        for (const extra of Object.values(v?.project?.['optional-dependencies'] ?? {})) if (Array.isArray(extra)) lists.push(extra);
+        for (const group of Object.values(v?.['dependency-groups'] ?? {})) if (Array.isArray(group)) lists.push(group);
+      }
+      for (const list of lists) for (const d of list.slice(0, MAX_DECLARED)) { const ns = pep508NameSpec(d); if (ns) add(ns.name, ns.spec, f); }
+      const tables: Array<[unknown, boolean]> = kind === 'pipfile'
+        ? [[v?.packages, false], [v?.['dev-packages'], false]]
+        : [[v?.tool?.poetry?.dependencies, true], [v?.tool?.poetry?.['dev-dependencies'], true],
+          ...Object.values(v?.tool?.poetry?.group ?? {}).map((g: any): [unknown, boolean] => [g?.dependencies, true])];
+      for (const [t, poetry] of tables) {
+        if (!t || typeof t !== 'object' || Array.isArray(t)) continue;
+        for (const [name, val] of Object.entries(t as Record<string, unknown>).slice(0, MAX_DECLARED)) {
+          if (name.toLowerCase() === 'python' || !/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(name)) continue;
+          const spec = tableSpec(val, poetry);
+          if (spec !== undefined) add(name, spec, f);
+        }
       }
     }
   }

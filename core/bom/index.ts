@@ -178,7 +178,9 @@ export async function buildBom(target: string, opts: BomOptions = {}): Promise<B
     for (const s of sigs) c.externalReferences.add(new ExternalReference(relUrl(abs, path.join(dir, s)), ExternalReferenceType.Attestation, { comment: 'model signature (OMS / Sigstore bundle)' }));
     if (facts.cardFile) c.externalReferences.add(new ExternalReference(relUrl(abs, facts.cardFile), ExternalReferenceType.ModelCard));
 
-    for (const b of facts.baseModels) {
+    // The card's base_model, else the base the folder's adapter / config.json names (lineage either way).
+    const bases = facts.baseModels.length ? facts.baseModels : facts.declaredBase ? [facts.declaredBase.id] : [];
+    for (const b of bases) {
       const bref = `model:${b}`;
       let bc = shared.get(bref);
       if (!bc) {
@@ -186,6 +188,7 @@ export async function buildBom(target: string, opts: BomOptions = {}): Promise<B
         bc = new Component(ComponentType.MachineLearningModel, parts.pop()!, { bomRef: uniqueRef(bref), group: parts.join('/') || undefined });
         if (parts.length === 1 && /^[\w.-]+$/.test(parts[0]) && /^[\w.-]+$/.test(bc.name)) bc.purl = new PackageURL('huggingface', parts[0], bc.name, null, null, null).toString();
         prop(bc, 'modelvet:role', 'base-model');
+        if (!facts.baseModels.length) prop(bc, 'modelvet:base-model:source', `${facts.declaredBase!.from} ${facts.declaredBase!.key}`);
         shared.set(bref, bc);
         bom.components.add(bc);
       }
@@ -309,7 +312,7 @@ function modelCardJson(e: ModelEntry): Record<string, any> | undefined {
   if (f.license) props.push({ name: 'license', value: f.license.display });
   if (f.sections.outOfScope) props.push({ name: 'out-of-scope-use', value: f.sections.outOfScope });
   if (e.extra.parameters !== undefined) props.push({ name: 'parameters', value: String(e.extra.parameters) });
-  for (const b of f.baseModels) props.push({ name: 'base_model', value: b });
+  for (const b of f.baseModels.length ? f.baseModels : f.declaredBase ? [f.declaredBase.id] : []) props.push({ name: 'base_model', value: b });
   if (props.length) card.properties = props;
   return Object.keys(card).length ? card : undefined;
 }

@@ -38,6 +38,8 @@ export interface ModelFacts {
   licenseLink?: string;
   datasets: string[];
   baseModels: string[];
+  /** The base model the folder's own files name: an adapter's `base_model_name_or_path`, or a fine-tune's config.json. */
+  declaredBase?: { id: string; from: 'adapter_config.json' | 'config.json'; key: string };
   libraryName?: string;
   task?: string;
   modelType?: string;
@@ -130,8 +132,37 @@ export function readModelFacts(dir: string, read: ReadText, names = listNames(di
   if (typeof cfg?.model_type === 'string') facts.modelType = cfg.model_type;
   if (Array.isArray(cfg?.architectures) && typeof cfg.architectures[0] === 'string') facts.architecture = cfg.architectures[0];
   facts.metrics = modelIndexMetrics(d['model-index']);
+  facts.declaredBase = declaredBaseOf(facts, dir);
   if (facts.card) facts.sections = cardSections(facts.card);
   return facts;
+}
+
+/** Folder names that make an `org/name` value a local path, not a Hub id (`outputs/checkpoint-500`). */
+const LOCAL_DIR_NAMES = /^(outputs?|checkpoints?|ckpts?|models?|runs?|results?|tmp|temp|data|saved?_?models?|experiments?|logs?|\.+)$/i;
+const HUB_ID = /^[A-Za-z0-9][\w.-]{0,95}\/[A-Za-z0-9][\w.-]{0,95}$/;
+
+/**
+ * The base model named by the files: an adapter config's `base_model_name_or_path`; else a
+ * config.json `base_model` / `base_model_name_or_path`, or its `_name_or_path` (transformers records
+ * the id a model was loaded from, so a model saved after fine-tuning `org/base` names `org/base`)
+ * when that is a Hub id other than the folder's own.
+ */
+function declaredBaseOf(f: ModelFacts, dir: string): ModelFacts['declaredBase'] {
+  const a = f.adapter?.base_model_name_or_path;
+  if (typeof a === 'string' && a.trim()) return { id: a.trim(), from: 'adapter_config.json', key: 'base_model_name_or_path' };
+  const cfg = f.config;
+  if (!cfg) return undefined;
+  for (const key of ['base_model', 'base_model_name_or_path']) {
+    const v = cfg[key];
+    if (typeof v === 'string' && HUB_ID.test(v.trim())) return { id: v.trim(), from: 'config.json', key };
+  }
+  const v = typeof cfg._name_or_path === 'string' ? cfg._name_or_path.trim() : '';
+  if (!HUB_ID.test(v)) return undefined;
+  const [org, name] = v.split('/');
+  if (LOCAL_DIR_NAMES.test(org) || /^checkpoint/i.test(name)) return undefined;
+  const own = f.hub ? `${f.hub.org ? `${f.hub.org}/` : ''}${f.hub.name}` : undefined;
+  if (own?.toLowerCase() === v.toLowerCase() || name.toLowerCase() === path.basename(dir).toLowerCase()) return undefined;
+  return { id: v, from: 'config.json', key: '_name_or_path' };
 }
 
 /** `model-index: [{name, results: [{task, dataset, metrics: [{type, value}]}]}]` → flat metrics. */

@@ -25,8 +25,7 @@ function inferredLibrary(f: ModelFacts): string | undefined {
 }
 
 function adapterBase(f: ModelFacts): string | undefined {
-  const b = f.adapter?.base_model_name_or_path;
-  return typeof b === 'string' && b.trim() ? b.trim() : undefined;
+  return f.declaredBase?.id;
 }
 
 function yamlScalar(s: string): string { return /^[A-Za-z0-9._/-]+$/.test(s) ? s : JSON.stringify(s); }
@@ -110,10 +109,19 @@ export function cardFindings(filePath: string, f: ModelFacts): Finding[] {
   if (card.hasFrontMatter) {
     if (d.license === undefined || d.license === null || d.license === '') add('CARD003', 'warning', keyRange('license'), 'The model card does not name a license', skeleton);
     else if (String(d.license).toLowerCase() === 'other' && (typeof d.license_name !== 'string' || typeof d.license_link !== 'string')) {
-      add('CARD003', 'warning', keyRange('license'), '`license: other` without `license_name` and `license_link` does not say which terms apply');
+      const missingKeys = [
+        ...(typeof d.license_name !== 'string' ? ['license_name:  # TODO: the license\'s short id (e.g. my-model-license)'] : []),
+        ...(typeof d.license_link !== 'string' ? ['license_link:  # TODO: a link to the license text (LICENSE in this repository, or a URL)'] : []),
+      ];
+      const at = { line: card.closeLine!, character: 0 };
+      add('CARD003', 'warning', keyRange('license'), '`license: other` without `license_name` and `license_link` does not say which terms apply',
+        { title: `Add the missing model-card keys (${missingKeys.map((l) => l.split(':')[0]).join(', ')})`, edits: [{ range: { start: at, end: at }, newText: missingKeys.join('\n') + '\n' }], isPreferred: true });
     }
     const base = adapterBase(f);
-    if (base && !f.baseModels.length) add('CARD004', 'warning', fenceRange, `This folder holds an adapter for ${base}, but the card has no \`base_model\``, skeleton);
+    if (base && !f.baseModels.length) {
+      const what = f.declaredBase!.from === 'adapter_config.json' ? `an adapter for ${base}` : `a model fine-tuned from ${base} (config.json \`${f.declaredBase!.key}\`)`;
+      add('CARD004', 'warning', fenceRange, `This folder holds ${what}, but the card has no \`base_model\``, skeleton);
+    }
     const closeRange: Range = card.closeLine !== undefined ? card.lines.rangeOf(card.lines.starts[card.closeLine], card.lines.starts[card.closeLine] + 3) : fenceRange;
     if (!f.datasets.length) add('CARD005', 'information', d.datasets !== undefined ? keyRange('datasets') : closeRange, 'The model card names no training datasets (`datasets`)', d.datasets === undefined ? skeleton : undefined);
   }

@@ -124,8 +124,10 @@ export async function buildBom(target: string, opts: BomOptions = {}): Promise<B
     const facts = readModelFacts(dir, read);
     const name = facts.hub?.name ?? path.basename(dir);
     const group = facts.hub?.org;
-    const ref = uniqueRef(`model:${group ? `${group}/` : ''}${name}${facts.hub?.sha ? `@${facts.hub.sha}` : ''}`);
-    const c = new Component(ComponentType.MachineLearningModel, name, { bomRef: ref, group, version: facts.hub?.sha });
+    // The commit: from the HF cache path, else from the folder's own git clone.
+    const version = facts.hub?.sha ?? facts.gitCommit;
+    const ref = uniqueRef(`model:${group ? `${group}/` : ''}${name}${version ? `@${version}` : ''}`);
+    const c = new Component(ComponentType.MachineLearningModel, name, { bomRef: ref, group, version });
     if (facts.hub?.sha) c.purl = new PackageURL('huggingface', group ?? null, name, facts.hub.sha, null, null).toString();
     const lic = licenseOf(facts.license, facts.licenseName, facts.licenseLink);
     if (lic) c.licenses.add(lic);

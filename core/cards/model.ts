@@ -33,6 +33,8 @@ export interface ModelFacts {
   config?: Record<string, any>;
   adapter?: Record<string, any>;
   hub?: HubSnapshot;
+  /** The checked-out commit when the folder is a git clone of the model repository (`.git` inside it). */
+  gitCommit?: string;
   license?: NormalizedLicense;
   licenseName?: string;
   licenseLink?: string;
@@ -74,6 +76,26 @@ export function hubRepoSnapshot(dir: string, read: ReadText): string | undefined
   return listNames(snap).length ? snap : undefined;
 }
 
+const GIT_SHA = /^[0-9a-f]{40}$|^[0-9a-f]{64}$/;
+
+/** The commit `.git/HEAD` of a clone names (detached, a loose branch ref or packed-refs), read from files only. */
+export function gitHead(dir: string, read: ReadText): string | undefined {
+  const git = path.join(dir, '.git');
+  let ref = read(path.join(git, 'HEAD'))?.trim();
+  for (let depth = 0; ref && depth < 5; depth++) {
+    if (GIT_SHA.test(ref)) return ref;
+    const m = /^ref:\s*(refs\/[\w./-]+)$/.exec(ref);
+    if (!m || m[1].includes('..')) return undefined;
+    const loose = read(path.join(git, ...m[1].split('/')))?.trim();
+    if (loose) { ref = loose; continue; }
+    const packed = read(path.join(git, 'packed-refs'));
+    const line = packed?.split(/\r?\n/).find((l) => l.endsWith(` ${m[1]}`));
+    const sha = line?.split(' ')[0];
+    return sha && GIT_SHA.test(sha) ? sha : undefined;
+  }
+  return undefined;
+}
+
 export function listNames(dir: string): string[] {
   try { return readdirSync(dir).slice(0, MAX_FOLDER_ENTRIES).sort(); } catch { return []; }
 }
@@ -108,6 +130,7 @@ export function headingTopics(text: string): Array<keyof ModelFacts['sections']>
 export function readModelFacts(dir: string, read: ReadText, names = listNames(dir)): ModelFacts {
   const facts: ModelFacts = { dir, names, datasets: [], baseModels: [], tags: [], metrics: [], sections: {} };
   facts.hub = hubSnapshotOf(dir);
+  if (!facts.hub) facts.gitCommit = gitHead(dir, read);
   if (names.includes('config.json')) facts.config = readJson(path.join(dir, 'config.json'), read);
   if (names.includes('adapter_config.json')) facts.adapter = readJson(path.join(dir, 'adapter_config.json'), read);
   const readme = names.find((n) => n.toLowerCase() === 'readme.md');

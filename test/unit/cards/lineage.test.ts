@@ -84,3 +84,26 @@ test('CARD003 `license: other`: the quick-fix adds license_name and license_link
   const keys = Object.keys(parseCard(fixed).data!);
   assert.deepEqual(keys, ['license', 'datasets', 'license_name', 'license_link']);
 });
+
+test('a model folder that is a git clone: the checked-out commit is the model version (loose ref, packed-refs, detached)', async () => {
+  const sha = 'c0ffee'.padEnd(40, '1');
+  const dir = folder('cloned', {});
+  mkdirSync(path.join(dir, '.git', 'refs', 'heads'), { recursive: true });
+  writeFileSync(path.join(dir, '.git', 'HEAD'), 'ref: refs/heads/main\n');
+  writeFileSync(path.join(dir, '.git', 'refs', 'heads', 'main'), `${sha}\n`);
+  let r = await buildBom(dir, { reproducible: true, scan: false });
+  assert.equal(r.document.metadata.component.version, sha);
+  assert.equal(r.document.metadata.component['bom-ref'], `model:cloned@${sha}`);
+  assert.ok(!r.document.metadata.component.components.some((c: any) => c.name.startsWith('.git')), 'git metadata is not a model file');
+  rmSync(path.join(dir, '.git', 'refs', 'heads', 'main'));
+  const packed = 'd00d'.padEnd(40, '2');
+  writeFileSync(path.join(dir, '.git', 'packed-refs'), `# pack-refs with: peeled fully-peeled sorted\n${packed} refs/heads/main\n`);
+  r = await buildBom(dir, { reproducible: true, scan: false });
+  assert.equal(r.document.metadata.component.version, packed);
+  writeFileSync(path.join(dir, '.git', 'HEAD'), 'ref: refs/heads/../../../etc\n');
+  r = await buildBom(dir, { reproducible: true, scan: false });
+  assert.equal(r.document.metadata.component.version, undefined, 'a ref outside refs/ is not followed');
+  writeFileSync(path.join(dir, '.git', 'HEAD'), `${sha}\n`);
+  r = await buildBom(dir, { reproducible: true, scan: false });
+  assert.equal(r.document.metadata.component.version, sha);
+});

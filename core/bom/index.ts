@@ -119,6 +119,8 @@ export async function buildBom(target: string, opts: BomOptions = {}): Promise<B
   const usedRefs = new Set<string>();
   const uniqueRef = (r: string) => { let x = r, i = 2; while (usedRefs.has(x)) x = `${r}#${i++}`; usedRefs.add(x); return x; };
   const shared = new Map<string, Component>();
+  /** Training datasets: bom-ref → name (their `data` object is added after serialization, like the model card). */
+  const datasetNames = new Map<string, string>();
 
   for (const dir of folders) {
     const facts = readModelFacts(dir, read);
@@ -207,6 +209,7 @@ export async function buildBom(target: string, opts: BomOptions = {}): Promise<B
         const dl = licenseOf(local?.license);
         if (dl) dc.licenses.add(dl);
         shared.set(dref, dc);
+        datasetNames.set(dc.bomRef.value!, ds);
         bom.components.add(dc);
       }
       datasetRefs.push(dc.bomRef.value!);
@@ -246,6 +249,8 @@ export async function buildBom(target: string, opts: BomOptions = {}): Promise<B
     for (const c of list ?? []) {
       const card = cards.get(c['bom-ref']);
       if (card) c.modelCard = card;
+      const ds = datasetNames.get(c['bom-ref']);
+      if (ds !== undefined) c.data = [{ type: 'dataset', name: ds }];
       inject(c.components);
     }
   };
@@ -260,7 +265,7 @@ export async function buildBom(target: string, opts: BomOptions = {}): Promise<B
     bom.version = doc.version;
     bom.metadata.timestamp = doc.metadata?.timestamp ? new Date(doc.metadata.timestamp) : undefined;
     const cardByRef = new Map([...cards].filter((e): e is [string, Record<string, any>] => !!e[1]));
-    xml = (require('./xml') as typeof import('./xml')).serializeXml(bom, spec, cardByRef);
+    xml = (require('./xml') as typeof import('./xml')).serializeXml(bom, spec, cardByRef, datasetNames);
   }
   return { json: JSON.stringify(doc, null, 2) + '\n', xml, document: doc, models, digests, warnings };
 }

@@ -50,38 +50,45 @@ export function modelCardXml(card: Record<string, any>): Element | undefined {
   ]);
 }
 
-/** Component elements that may follow `modelCard` in the XSD sequence (it goes before them). */
+/** Component elements that may follow `modelCard` / `data` in the XSD sequence (they go before them). */
 const AFTER_MODEL_CARD = new Set(['data', 'cryptoProperties', 'tags', 'signature']);
+const AFTER_DATA = new Set(['cryptoProperties', 'tags', 'signature']);
 
-function injectCards(node: Element, cards: Map<string, Element>): void {
+function insertBefore(arr: Array<Element | Comment>, e: Element, after: Set<string>): void {
+  const at = arr.findIndex((c) => c.type === 'element' && after.has(c.name));
+  arr.splice(at < 0 ? arr.length : at, 0, e);
+}
+
+function injectCards(node: Element, cards: Map<string, Element>, data: Map<string, Element>): void {
   const kids = node.children;
   if (!kids || typeof kids === 'string' || typeof kids === 'number') return;
   const arr = [...kids] as Array<Element | Comment>;
   if (node.name === 'component') {
     const ref = node.attributes?.['bom-ref'];
     const card = ref !== undefined ? cards.get(String(ref)) : undefined;
-    if (card) {
-      const at = arr.findIndex((c) => c.type === 'element' && AFTER_MODEL_CARD.has(c.name));
-      arr.splice(at < 0 ? arr.length : at, 0, card);
-    }
+    if (card) insertBefore(arr, card, AFTER_MODEL_CARD);
+    const d = ref !== undefined ? data.get(String(ref)) : undefined;
+    if (d) insertBefore(arr, d, AFTER_DATA);
   }
-  for (const c of arr) if (c.type === 'element') injectCards(c, cards);
+  for (const c of arr) if (c.type === 'element') injectCards(c, cards, data);
   node.children = arr;
 }
 
 class ModelCardXmlSerializer extends XmlSerializer {
-  constructor(factory: CdxXml.Normalize.Factory, private readonly cards: Map<string, Element>) { super(factory); }
+  constructor(factory: CdxXml.Normalize.Factory, private readonly cards: Map<string, Element>, private readonly data: Map<string, Element>) { super(factory); }
   protected override _normalize(bom: Bom, options?: Parameters<XmlSerializer['serialize']>[1]): Element {
     const root = super._normalize(bom, options);
-    injectCards(root, this.cards);
+    injectCards(root, this.cards, this.data);
     return root;
   }
 }
 
-/** The BOM as CycloneDX XML (2-space indent, sorted lists) with each model's card. */
-export function serializeXml(bom: Bom, spec: typeof Spec1dot5, cards: Map<string, Record<string, any>>): string {
+/** The BOM as CycloneDX XML (2-space indent, sorted lists) with each model's card and each dataset's `data`. */
+export function serializeXml(bom: Bom, spec: typeof Spec1dot5, cards: Map<string, Record<string, any>>, datasets: Map<string, string> = new Map()): string {
   const elements = new Map<string, Element>();
   for (const [ref, card] of cards) { const e = modelCardXml(card); if (e) elements.set(ref, e); }
-  const s = new ModelCardXmlSerializer(new CdxXml.Normalize.Factory(spec), elements);
+  const data = new Map<string, Element>();
+  for (const [ref, name] of datasets) data.set(ref, el('data', [text('type', 'dataset'), text('name', name)])!);
+  const s = new ModelCardXmlSerializer(new CdxXml.Normalize.Factory(spec), elements, data);
   return s.serialize(bom, { sortLists: true, space: 2 }) + '\n';
 }

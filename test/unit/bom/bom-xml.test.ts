@@ -90,6 +90,14 @@ test('HF snapshot as XML: the same serial number, components, file digests and m
   // The JSON card and the XML card say the same.
   assert.deepEqual(props, Object.fromEntries(r.document.metadata.component.modelCard.properties.map((p: any) => [p.name, p.value])));
 
+  // The training dataset: a data component with its CycloneDX `data` object, in JSON and XML.
+  const dsJson = r.document.components.find((c: any) => c.type === 'data');
+  assert.deepEqual(dsJson.data, [{ type: 'dataset', name: 'stanfordnlp/imdb' }]);
+  const dsXml = xc.find((c) => c.getAttribute('type') === 'data')!;
+  const data = kid(dsXml, 'data')!;
+  assert.deepEqual([txt(data, 'type'), txt(data, 'name')], ['dataset', 'stanfordnlp/imdb']);
+  assert.equal(kids(dsXml).at(-1)!.nodeName, 'data', 'data comes after properties (XSD order)');
+
   const again = await buildBom(SNAPSHOT, { reproducible: true, xml: true });
   assert.equal(again.xml, r.xml, 'reproducible XML is byte-identical');
   const plain = await buildBom(SNAPSHOT, { reproducible: true });

@@ -104,7 +104,13 @@ const NEAR_DUP_BUCKET = 4, NEAR_DUP_MAX_COMPARISONS = 12;
 const NEAR_DUP_MIN_AGREE = 8;
 
 // Module-local copies: hot loops must not go through an import binding's getter (CommonJS interop).
-const MH_K = MINHASH_K, MH_BANDS = MINHASH_BANDS;
+const MH_K = MINHASH_K, MH_BANDS = MINHASH_BANDS, SIG_STRIDE = MINHASH_K + SKETCH_K;
+
+function popcount(x: number): number {
+  x -= (x >>> 1) & 0x55555555;
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  return (Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24);
+}
 
 /** log(n + 1) for small counts (the context model's hot loop). */
 const LOG1 = Float64Array.from({ length: 1 << 16 }, (_, i) => Math.log(i + 1));
@@ -140,27 +146,23 @@ class KeyTable {
 /** One MinHash band: open addressing from a 30-bit band key to up to NEAR_DUP_BUCKET slots (typed arrays, no per-bucket objects). */
 class BandTable {
   private keys: Int32Array;
+  /** Entries per bucket; 0: empty. */
   private used: Uint8Array;
   slots: Int32Array;
   private size = 0;
   constructor(private cap = 1 << 12) { this.keys = new Int32Array(cap); this.used = new Uint8Array(cap); this.slots = new Int32Array(cap * NEAR_DUP_BUCKET); }
-  /** Bucket index for key (count in `used`), or -1. */
-  find(key: number): number {
+  /** The bucket of `key` (created empty when missing): one probe serves the lookup and the insertion. */
+  bucket(key: number): number {
+    if ((this.size + 1) * 2 > this.cap) this.grow();
     const mask = this.cap - 1;
     for (let i = key & mask; ; i = (i + 1) & mask) {
-      if (!this.used[i]) return -1;
+      if (!this.used[i]) { this.keys[i] = key; this.size++; return i; }
       if (this.keys[i] === key) return i;
     }
   }
   count(bucket: number): number { return this.used[bucket]; }
-  add(key: number, slot: number): void {
-    if ((this.size + 1) * 2 > this.cap) this.grow();
-    const mask = this.cap - 1;
-    for (let i = key & mask; ; i = (i + 1) & mask) {
-      if (!this.used[i]) { this.keys[i] = key; this.used[i] = 1; this.slots[i * NEAR_DUP_BUCKET] = slot; this.size++; return; }
-      if (this.keys[i] === key) { if (this.used[i] < NEAR_DUP_BUCKET) this.slots[i * NEAR_DUP_BUCKET + this.used[i]++] = slot; return; }
-    }
-  }
+  /** Append a slot to a bucket returned by bucket() (a full bucket keeps its first entries). */
+  add(bucket: number, slot: number): void { if (this.used[bucket] < NEAR_DUP_BUCKET) this.slots[bucket * NEAR_DUP_BUCKET + this.used[bucket]++] = slot; }
   private grow(): void {
     const { keys, used, slots } = this;
     const old = this.cap;
@@ -199,11 +201,14 @@ export class Auditor {
   private keys = new KeyTable();
   private trackedFull = false;
   // near duplicates
-  private sigs = new Uint32Array(MH_K * 1024);
+  /** Per near-duplicate slot: MinHash signature then bottom-k sketch, side by side (one memory region per candidate). */
+  private sigs = new Uint32Array(SIG_STRIDE * 1024);
   private sigStamp = new Int32Array(1024).fill(-1);
-  private sketches = new Uint32Array(SKETCH_K * 1024);
   private sketchLen = new Uint8Array(1024);
-  private bandKeys = new Int32Array(MH_BANDS);
+  /** Per slot: a 64-bit set of the token hashes' top 6 bits (two int32) and the number of distinct tokens, for an exact Jaccard upper bound. */
+  private tokenBits = new Int32Array(2 * 1024);
+  private setSize = new Uint16Array(1024);
+  private bandBuckets = new Int32Array(MH_BANDS);
   private tokenHashScratch = new Uint32Array(256);
   private scan = new TokenScan();
   private sigRows = new IntColumn();
@@ -557,46 +562,57 @@ export class Auditor {
 
   /** Near-duplicate search for a row whose distinct token hashes (tn of them) are in tokenHashScratch. */
   private nearDuplicate(s: Source, rowIndex: number, r: RowInput, gid: number, tn: number): void {
-    const K = MH_K, B = MH_BANDS, per = K / B;
+    const K = MH_K, B = MH_BANDS, per = K / B, W = SIG_STRIDE;
     const slot = this.sigRows.length;
-    if ((slot + 1) * K > this.sigs.length) { const d = new Uint32Array(this.sigs.length * 2); d.set(this.sigs); this.sigs = d; }
-    if (slot >= this.sigStamp.length) { const d = new Int32Array(this.sigStamp.length * 2).fill(-1); d.set(this.sigStamp); this.sigStamp = d; }
-    if ((slot + 1) * SKETCH_K > this.sketches.length) { const d = new Uint32Array(this.sketches.length * 2); d.set(this.sketches); this.sketches = d; const l = new Uint8Array(this.sketchLen.length * 2); l.set(this.sketchLen); this.sketchLen = l; }
-    const sigs = this.sigs, base = slot * K;
+    if ((slot + 1) * W > this.sigs.length) { const d = new Uint32Array(this.sigs.length * 2); d.set(this.sigs); this.sigs = d; }
+    if (slot >= this.sigStamp.length) {
+      const d = new Int32Array(this.sigStamp.length * 2).fill(-1); d.set(this.sigStamp); this.sigStamp = d;
+      const l = new Uint8Array(this.sketchLen.length * 2); l.set(this.sketchLen); this.sketchLen = l;
+      const tb = new Int32Array(this.tokenBits.length * 2); tb.set(this.tokenBits); this.tokenBits = tb;
+      const z = new Uint16Array(this.setSize.length * 2); z.set(this.setSize); this.setSize = z;
+    }
+    const sigs = this.sigs, base = slot * W;
     const th = this.tokenHashScratch;
     minhashOf(th, tn, sigs, base);
-    const sk = this.sketches, sbase = slot * SKETCH_K;
-    const slen = bottomKOf(th, tn, sk, sbase);
+    const slen = bottomKOf(th, tn, sigs, base + K);
     this.sketchLen[slot] = slen;
+    let lo = 0, hi = 0;
+    for (let t = 0; t < tn; t++) { const b = Math.imul(th[t], 0x9e3779b1) >>> 26; if (b < 32) lo |= 1 << b; else hi |= 1 << (b - 32); }
+    const bits = this.tokenBits, sizes = this.setSize;
+    bits[2 * slot] = lo; bits[2 * slot + 1] = hi; sizes[slot] = tn;
     this.sigRows.push(gid);
     this.sigStamp[slot] = -1;
     // MinHash bands find candidates; the bottom-k sketch (exact for short texts) decides. A candidate is compared once.
     let best = -1, bestSim = 0, compared = 0;
-    const bandKeys = this.bandKeys;
+    const buckets = this.bandBuckets;
     for (let b = 0; b < B; b++) {
       let h = 0x9747b28c ^ b;
       for (let i = 0; i < per; i++) h = Math.imul(h ^ sigs[base + b * per + i], 0x5bd1e995) ^ (h >>> 15);
-      bandKeys[b] = h & 0x3fffffff; // small-integer map keys (no heap numbers)
       const table = this.bands[b];
-      const bucket = table.find(bandKeys[b]);
-      if (bucket < 0) continue;
+      const bucket = table.bucket(h & 0x3fffffff); // small-integer keys (no heap numbers)
+      buckets[b] = bucket;
       for (let q = 0, nq = table.count(bucket); q < nq; q++) {
         const other = table.slots[bucket * NEAR_DUP_BUCKET + q];
         if (compared >= NEAR_DUP_MAX_COMPARISONS) break;
         if (this.sigStamp[other] === slot) continue;
         compared++;
         this.sigStamp[other] = slot;
-        // MinHash agreement first (16 compares): far below the threshold, skip the exact sketch walk.
+        // Exact upper bound first (no access to the candidate's signature): every bit set on one side only
+        // is a token of one set only, so |A△B| ≥ d and J ≤ (|A| + |B| − d) / (|A| + |B| + d).
+        const d = popcount(lo ^ bits[2 * other]) + popcount(hi ^ bits[2 * other + 1]), nn = tn + sizes[other];
+        if (nn - d < Math.max(STATS.nearDupJaccard, bestSim) * (nn + d) - 1e-9) continue;
+        // MinHash agreement next (16 compares): far below the threshold, skip the exact sketch walk.
         let agree = 0;
-        const ob = other * K;
+        const ob = other * W;
         for (let i = 0; i < K; i++) if (sigs[ob + i] === sigs[base + i]) agree++;
         if (agree < NEAR_DUP_MIN_AGREE) continue;
-        const sim = sketchJaccard(sk, sbase, slen, sk, other * SKETCH_K, this.sketchLen[other], Math.max(STATS.nearDupJaccard, bestSim));
+        const sim = sketchJaccard(sigs, base + K, slen, sigs, ob + K, this.sketchLen[other], Math.max(STATS.nearDupJaccard, bestSim));
         if (sim > bestSim) { bestSim = sim; best = other; }
       }
     }
     if (best >= 0 && bestSim >= STATS.nearDupJaccard) this.duplicate(s, rowIndex, r, gid, this.sigRows.data[best], true, bestSim);
-    for (let b = 0; b < B; b++) this.bands[b].add(bandKeys[b], slot);
+    // Buckets are table indexes: no table grew since they were taken (bucket() grows before probing, one band per table).
+    for (let b = 0; b < B; b++) this.bands[b].add(buckets[b], slot);
   }
 
   /** Counts the row's distinct tokens; leaves the hashes of the first 256 in tokenHashScratch and returns how many. */

@@ -205,7 +205,7 @@ export async function buildBom(target: string, opts: BomOptions = {}): Promise<B
       if (!dc) {
         dc = new Component(ComponentType.Data, ds, { bomRef: uniqueRef(dref) });
         prop(dc, 'modelvet:role', 'training-data');
-        const local = localDatasetLicense(abs, ds, read);
+        const local = localDatasetLicense(abs, ds, read, dir);
         const dl = licenseOf(local?.license);
         if (dl) dc.licenses.add(dl);
         shared.set(dref, dc);

@@ -18,7 +18,7 @@ import { fileKind } from '../fileKinds';
 import { LineIndex } from '../text';
 import { findModelFolders } from '../cards/find';
 import { readModelFacts, type ReadText } from '../cards/model';
-import { parseCard } from '../cards/frontmatter';
+import { parseCard, stringList } from '../cards/frontmatter';
 import type { Range } from '../types';
 import { readInstalledLicenses, type LicenseSource } from './installed';
 import { parseLockedPackages, type LockedPackage } from './lockfiles';
@@ -116,6 +116,7 @@ export function buildLicenseTable(root: string, opts: TableOptions = {}): Licens
     const found = findModelFolders(root, read);
     truncated ||= found.truncated;
     const datasets = new Map<string, LicenseRow>();
+    const datasetModel = new Map<string, string>();
     for (const dir of found.folders) {
       const f = readModelFacts(dir, read);
       const name = f.hub ? [f.hub.org, f.hub.name].filter(Boolean).join('/') : path.relative(root, dir) || path.basename(dir);
@@ -128,11 +129,11 @@ export function buildLicenseTable(root: string, opts: TableOptions = {}): Licens
         range: keyRange ? { start: keyRange.key.start, end: keyRange.value?.end ?? keyRange.key.end } : undefined,
       });
       for (const ds of f.datasets) {
-        if (!datasets.has(ds)) datasets.set(ds, { kind: 'dataset', name: ds, license: normalizeLicense(''), source: 'none', file: f.cardFile });
+        if (!datasets.has(ds)) { datasets.set(ds, { kind: 'dataset', name: ds, license: normalizeLicense(''), source: 'none', file: f.cardFile }); datasetModel.set(ds, dir); }
       }
     }
     for (const r of datasets.values()) {
-      const found = localDatasetLicense(root, r.name, read);
+      const found = localDatasetLicense(root, r.name, read, datasetModel.get(r.name));
       if (found) { r.license = found.license; r.source = 'card'; r.file = found.file; }
     }
     rows.push(...datasets.values());
@@ -236,14 +237,37 @@ export function declaredDependencies(files: string[], read: ReadText): DeclaredD
   return out;
 }
 
-/** A dataset card in the project (`datasets/<name>/README.md`, name = the last part of the Hub id) and its license. */
-export function localDatasetLicense(root: string, name: string, read: ReadText = readTextFile): { license: NormalizedLicense; file: string } | undefined {
+/**
+ * The dataset's card in the Hugging Face cache next to a cached model
+ * (`<hub>/datasets--org--name/snapshots/<refs/main>/README.md`), when the model is a cache snapshot.
+ */
+export function hubCacheDatasetCard(modelDir: string, name: string, read: ReadText): string | undefined {
+  const parts = path.resolve(modelDir).split(path.sep);
+  const i = parts.lastIndexOf('snapshots');
+  if (i < 1 || i !== parts.length - 2 || !/^models--/.test(parts[i - 1])) return undefined;
+  if (!/^[\w.-]+(\/[\w.-]+)?$/.test(name) || name.split('/').some((s) => s === '.' || s === '..' || s.includes('--'))) return undefined;
+  const repo = path.join(parts.slice(0, i - 1).join(path.sep) || path.sep, `datasets--${name.split('/').join('--')}`);
+  const sha = read(path.join(repo, 'refs', 'main'))?.trim();
+  return sha && /^[0-9a-f]{40}$/.test(sha) ? path.join(repo, 'snapshots', sha, 'README.md') : undefined;
+}
+
+/**
+ * A dataset card and its license: in the project (`datasets/<name>/README.md`, name = the last part of
+ * the Hub id), or, for a model in the Hugging Face cache, the cached dataset repository's card.
+ */
+export function localDatasetLicense(root: string, name: string, read: ReadText = readTextFile, modelDir?: string): { license: NormalizedLicense; file: string } | undefined {
+  const files: string[] = [];
   const last = name.split('/').pop() ?? '';
-  if (!/^[\w.-]+$/.test(last) || last === '.' || last === '..') return undefined;
-  const file = path.join(root, 'datasets', last, 'README.md');
-  const text = existsSync(file) ? read(file) : undefined;
-  const lic = text !== undefined ? parseCard(text).data?.license : undefined;
-  return typeof lic === 'string' && lic.trim() ? { license: normalizeLicense(lic), file } : undefined;
+  if (/^[\w.-]+$/.test(last) && last !== '.' && last !== '..') files.push(path.join(root, 'datasets', last, 'README.md'));
+  const cached = modelDir ? hubCacheDatasetCard(modelDir, name, read) : undefined;
+  if (cached) files.push(cached);
+  for (const file of files) {
+    const text = existsSync(file) ? read(file) : undefined;
+    const lic = text !== undefined ? parseCard(text).data?.license : undefined;
+    const raw = Array.isArray(lic) ? stringList(lic).join(' OR ') : typeof lic === 'string' ? lic.trim() : '';
+    if (raw) return { license: normalizeLicense(raw), file };
+  }
+  return undefined;
 }
 
 /** Is the project at `root` a library (for LIC004)? Explicit kind wins; auto: `[build-system]` + `[project].name`. */

@@ -103,6 +103,9 @@ const DANGEROUS_MODULES = [
   'numpy.testing', 'numpy.f2py', 'numpy.distutils', 'numpy.ctypeslib', 'pandas.io', 'pathlib.os', 'keras.utils', 'tensorflow.io', 'tensorflow.python.ops.gen_io_ops',
   'builtins.__import__', 'code', 'sqlite3', 'dbm', 'mmap', 'logging.config', 'zipfile', 'tarfile', 'operator.attrgetter', 'operator.methodcaller',
   'torch.utils.bottleneck', 'torch.fx.experimental.symbolic_shapes', 'torch._export', 'torch.utils.benchmark', 'torch.testing',
+  // pandas' eval/query machinery: constructing Expr("os.system(...)") parses AND calls what the string names, resolved in the
+  // caller's globals (the frame that called pickle.load) — CapWords classes here are evaluators, not values.
+  'pandas.core.computation',
 ];
 /** Exact globals that run code, read/write files or resolve arbitrary names. */
 const DANGEROUS_GLOBALS = new Set([
@@ -110,6 +113,8 @@ const DANGEROUS_GLOBALS = new Set([
   'builtins.vars', 'builtins.globals', 'builtins.locals', 'builtins.input', 'builtins.breakpoint', 'builtins.help', 'builtins.exit', 'builtins.quit',
   'builtins.apply', 'builtins.execfile', 'builtins.file', 'builtins.reload', 'builtins.memoryview', 'builtins.__builtins__', 'builtins.type', 'builtins.super',
   'operator.attrgetter', 'operator.methodcaller', 'operator.itemgetter', 'operator.getitem', 'operator.setitem', 'operator.call',
+  // the C modules behind operator/functools are importable by these names too (find_class('_operator', 'attrgetter'))
+  '_operator.attrgetter', '_operator.methodcaller', '_operator.itemgetter', '_operator.getitem', '_operator.setitem', '_operator.call', '_functools.reduce',
   'types.CodeType', 'types.FunctionType', 'types.LambdaType', 'types.MethodType', 'types.ModuleType', 'types.BuiltinFunctionType',
   'pkgutil.resolve_name', 'pkgutil.get_data', 'pkgutil.walk_packages', 'uuid._get_command_stdout', 'uuid._popen', 'pydoc.pipepager',
   'torch.load', 'torch.serialization.load', 'torch.serialization._load', 'torch._C._jit_compile', 'torch.utils.collect_env.run',

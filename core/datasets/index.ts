@@ -282,6 +282,6 @@ export async function auditText(file: string, text: string, opts: AuditOptions =
   if (format === 'csv' || format === 'tsv') await readCsv(a, src, chunks, format === 'tsv' ? '\t' : ',', opts.isCancelled);
   else if (format === 'json') await readJsonArray(a, src, chunks, opts.isCancelled);
   else await readJsonl(a, src, chunks, opts.isCancelled);
-  const lines = new LineIndex(text);
-  return a.finish((_src, line) => (line < lines.lineCount ? lines.lineText(line) : undefined));
+  let lines: LineIndex | undefined; // only trigger rows need their line's text
+  return a.finish((_src, line) => { lines ??= new LineIndex(text); return line < lines.lineCount ? lines.lineText(line) : undefined; });
 }

@@ -98,16 +98,19 @@ export function tokenHashes(tokens: readonly string[], out: Uint32Array): number
 
 /** MinHash over token hashes (seeded murmur3 finalizer mixes) into `out` (MINHASH_K values). */
 export function minhashOf(hashes: Uint32Array, n: number, out: Uint32Array, offset = 0): void {
-  for (let i = 0; i < MINHASH_K; i++) out[offset + i] = 0xffffffff;
-  for (let t = 0; t < n; t++) {
-    const h = hashes[t];
-    for (let i = 0; i < MINHASH_K; i++) {
-      let v = (h ^ MH_B[i]) >>> 0;
+  // One hash function at a time over all tokens: the running minimum stays in a register. Values are
+  // compared with the sign bit flipped (int32 order = uint32 order) so nothing leaves int32.
+  for (let i = 0; i < MINHASH_K; i++) {
+    const a = MH_A[i] | 0, b = MH_B[i] | 0;
+    let m = 0x7fffffff;
+    for (let t = 0; t < n; t++) {
+      let v = hashes[t] ^ b;
       v = Math.imul(v ^ (v >>> 16), 0x85ebca6b);
-      v = Math.imul(v ^ (v >>> 13), MH_A[i]);
-      v = (v ^ (v >>> 16)) >>> 0;
-      if (v < out[offset + i]) out[offset + i] = v;
+      v = Math.imul(v ^ (v >>> 13), a);
+      v = (v ^ (v >>> 16) ^ 0x80000000) | 0;
+      if (v < m) m = v;
     }
+    out[offset + i] = (m ^ 0x80000000) >>> 0;
   }
 }
 

@@ -28,8 +28,8 @@ function grow(a: Int32Array, n: number, fill = 0): Int32Array<ArrayBuffer> {
 }
 
 export class Vocab {
-  /** Open addressing by token hash → id (-1: empty); the hash is hash32 of the token, kept per id. */
-  private table = new Int32Array(2048).fill(-1);
+  /** Open addressing by token hash: pairs [hash32 | 0, id] (id -1: empty), so a probe reads one cache line. */
+  private table = new Int32Array(2 * 2048).fill(-1);
   tokens: string[] = [];
   /** hash32 of each token. */
   hash = new Uint32Array(1024);
@@ -57,21 +57,21 @@ export class Vocab {
 
   /** Id of a token whose hash32 is `h`. */
   idOfString(t: string, h: number): number {
-    const tab = this.table, mask = tab.length - 1;
+    const tab = this.table, mask = (tab.length >> 1) - 1, hi = h | 0;
     for (let k = h & mask; ; k = (k + 1) & mask) {
-      const id = tab[k];
+      const id = tab[2 * k + 1];
       if (id < 0) return this.create(t, h, k);
-      if (this.hash[id] === h && this.tokens[id] === t) return id;
+      if (tab[2 * k] === hi && this.tokens[id] === t) return id;
     }
   }
 
   /** Id of the lower-cased ASCII token text[st, en) whose hash32 is `h` (the string is built only for a new token). */
   idOfRange(text: string, st: number, en: number, h: number): number {
-    const tab = this.table, mask = tab.length - 1, len = en - st;
+    const tab = this.table, mask = (tab.length >> 1) - 1, len = en - st, hi = h | 0;
     for (let k = h & mask; ; k = (k + 1) & mask) {
-      const id = tab[k];
+      const id = tab[2 * k + 1];
       if (id < 0) return this.create(text.slice(st, en).toLowerCase(), h, k);
-      if (this.hash[id] !== h) continue;
+      if (tab[2 * k] !== hi) continue;
       const t = this.tokens[id];
       if (t.length !== len) continue;
       let j = 0;
@@ -87,7 +87,8 @@ export class Vocab {
   private create(t: string, h: number, slot: number): number {
     const id = this.tokens.length;
     this.tokens.push(t);
-    this.table[slot] = id;
+    this.table[2 * slot] = h | 0;
+    this.table[2 * slot + 1] = id;
     if (id >= this.n.length) {
       const cap = this.n.length * 2;
       this.n = grow(this.n, cap); this.stamp = grow(this.stamp, cap);
@@ -97,26 +98,28 @@ export class Vocab {
       const hs = new Uint32Array(cap); hs.set(this.hash); this.hash = hs;
     }
     this.hash[id] = h;
-    if (this.tokens.length * 2 > this.table.length) this.rehash(this.table.length * 2);
+    if (this.tokens.length * 2 > this.table.length >> 1) this.rehash(this.table.length);
     return id;
   }
 
+  /** Rebuild the table with `cap` slots. */
   private rehash(cap: number): void {
-    const tab = new Int32Array(cap).fill(-1), mask = cap - 1;
+    const tab = new Int32Array(2 * cap).fill(-1), mask = cap - 1;
     for (let id = 0; id < this.tokens.length; id++) {
-      let k = this.hash[id] & mask;
-      while (tab[k] >= 0) k = (k + 1) & mask;
-      tab[k] = id;
+      const h = this.hash[id];
+      let k = h & mask;
+      while (tab[2 * k + 1] >= 0) k = (k + 1) & mask;
+      tab[2 * k] = h | 0; tab[2 * k + 1] = id;
     }
     this.table = tab;
   }
 
   lookup(t: string): number | undefined {
-    const h = hash32(t), tab = this.table, mask = tab.length - 1;
+    const h = hash32(t), tab = this.table, mask = (tab.length >> 1) - 1;
     for (let k = h & mask; ; k = (k + 1) & mask) {
-      const id = tab[k];
+      const id = tab[2 * k + 1];
       if (id < 0) return undefined;
-      if (this.hash[id] === h && this.tokens[id] === t) return id;
+      if (tab[2 * k] === (h | 0) && this.tokens[id] === t) return id;
     }
   }
 

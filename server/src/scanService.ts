@@ -53,24 +53,40 @@ export function mainFinding(report: FileReport): ScanFinding | undefined {
   return best;
 }
 
-/** What calling a global does, in words, by its last name part (module-wide names by module). */
+/** What calling a global does, in words, by its dotted name (module-wide names by module). */
 const EFFECTS: Array<[RegExp, string]> = [
-  [/^(os|posix|nt)\.(system|popen|exec\w*|spawn\w*|startfile)$|^subprocess\.|^pty\.spawn$|^commands\./, 'run a shell command'],
-  [/^builtins\.(eval|exec|compile|execfile)$|^types\.(CodeType|FunctionType|LambdaType)$|^code\.|^runpy\.|^torch\._C\._jit_compile$/, 'run Python code it carries'],
-  [/^builtins\.__import__$|^importlib\.|^pkgutil\.(resolve_name|walk_packages)$/, 'import any module'],
-  [/^builtins\.(getattr|setattr|delattr|vars|globals|locals)$|^operator\.(attrgetter|methodcaller)$/, 'reach arbitrary attributes (a step to running code)'],
-  [/^builtins\.open$|^(os|posix|nt)\.(remove|unlink|rmdir|rename)$|^shutil\.|^pathlib\./, 'open, write or delete files'],
-  [/^(socket|urllib|http|requests|ftplib|smtplib|telnetlib)(\.|$)/, 'open network connections'],
-  [/^(torch|numpy|pandas|joblib|pickle|_pickle|dill|cloudpickle)\..*loads?$|\.read_pickle$/, 'load another pickle (hiding a second payload)'],
+  [/(^|\.)__(globals|subclasses|code|builtins|reduce|reduce_ex|getattribute)__(\.|$)/, 'reach arbitrary attributes (a step to running code)'],
+  [/^(os|posix|nt)\.(system|popen|exec\w*|spawn\w*|startfile|posix_spawnp?|fork\w*)$|^subprocess\.|^_posixsubprocess\.|^pty\.spawn$|^commands\.|^popen2\.|^distutils\.spawn\.|^uuid\._(get_command_stdout|popen)$|^pydoc\.pipepager$|^asyncio\..*[Ss]ubprocess|^torch\.utils\.collect_env\.run$|^platform\./, 'run a shell command'],
+  [/^(pip|ensurepip)(\.|$)|^venv\.|^setuptools\./, 'run pip or package builds (installing a package runs its code)'],
+  [/^torch\.hub\./, 'download code from a repository and run it'],
+  [/^builtins\.(eval|exec|compile|execfile)$|^types\.(CodeType|FunctionType|LambdaType)$|^(code|codeop|runpy|timeit|cProfile|profile|trace|pdb|bdb|idlelib)\.|^torch\._C\._jit_compile$|^numpy\.testing\._private\.utils\.runstring$|^numpy\.f2py\.|^torch\.(utils\.bottleneck|fx\.experimental\.symbolic_shapes|jit|package|_dynamo|_export)\.|^pandas\.core\.computation\.|^(dill\._dill|cloudpickle\.cloudpickle(_fast)?)\._(create_function|create_code|make_function|make_skel_func|function_setstate|builtin_type|load_type)$|^logging\.config\./, 'run Python code it carries'],
+  [/^torch\._inductor\.|^torch\.utils\.cpp_extension\.|^_?ctypes\./, 'compile or load native code'],
+  [/^builtins\.__import__$|^importlib\.|^imp\.|^zipimport\.|^pkgutil\.(resolve_name|walk_packages)$|^pydoc\.locate$/, 'import any module'],
+  [/^builtins\.(getattr|setattr|delattr|vars|globals|locals|type|super)$|^_?operator\.|^_?functools\.reduce$|^(sys|gc|inspect|marshal)\./, 'reach arbitrary attributes (a step to running code)'],
+  [/^copyreg\.(add_extension|remove_extension|pickle)$/, 'change what later parts of the file resolve to'],
+  [/^builtins\.open$|^(os|posix|nt)\.(remove|unlink|rmdir|rename|replace|makedirs|mkdir|chmod|truncate)$|^(shutil|pathlib|tempfile|glob|fileinput|linecache|io|_io|zipfile|tarfile|sqlite3|dbm|mmap|shelve)\.|^lib2to3\.|^pkgutil\.get_data$|^keras\.utils\.|^tensorflow\.(io|python\.ops\.gen_io_ops)\./, 'open, write or delete files'],
+  [/^(socket|_socket|urllib|http|requests|httpx|aiohttp|ftplib|smtplib|telnetlib|xmlrpc|paramiko)(\.|$)|^webbrowser\./, 'open network connections or a browser'],
+  [/^(multiprocessing|threading|_thread|signal)\./, 'start processes or threads'],
+  [/^(torch|numpy|pandas|joblib|pickle|_pickle|dill|cloudpickle)\..*loads?$|\.read_pickle$|^(pickle|_pickle)\./, 'load another pickle (hiding a second payload)'],
+  [/^(os|posix|nt)\./, 'use operating-system functions (processes, files, environment)'],
 ];
 
-function effectOf(full: string): string {
-  for (const [re, what] of EFFECTS) if (re.test(full)) return what;
-  return `call ${full}`;
+/**
+ * What calling `full` would do. A dotted traversal (`collections.os.system`, `pathlib.os.system`) is what it
+ * reaches: the shortest tail that names a known effect decides (`os.system`: a shell command, not pathlib).
+ */
+export function effectOf(full: string): string | undefined {
+  const parts = full.split('.');
+  for (let i = parts.length - 2; i >= 0; i--) {
+    const tail = parts.slice(i).join('.');
+    for (const [re, what] of EFFECTS) if (re.test(tail)) return what;
+  }
+  return undefined;
 }
 
-/** Scanner shorthand that means nothing in the Problems panel: opcode names in parentheses. */
+/** Scanner shorthand that means nothing in the Problems panel: opcode names in parentheses, or leading a sentence. */
 const OPCODE_NOTE = /\s*\((?:GLOBAL|STACK_GLOBAL|INST|OBJ|REDUCE|NEWOBJ|NEWOBJ_EX|BUILD|EXT[124])\)/g;
+const OPCODE_LEAD = /^(?:BUILD|REDUCE|NEWOBJ_EX|NEWOBJ|INST|OBJ|SETITEMS?|APPENDS?) (?=sets|calls|mutates)/;
 
 /**
  * The Problems-panel sentence for a scanned file: what loading it would do, not the scanner's
@@ -78,14 +94,19 @@ const OPCODE_NOTE = /\s*\((?:GLOBAL|STACK_GLOBAL|INST|OBJ|REDUCE|NEWOBJ|NEWOBJ_E
  */
 export function problemsMessage(report: FileReport, main: ScanFinding | undefined): string {
   const more = report.findings.length > 1 ? ` (+${report.findings.length - 1} more finding${report.findings.length > 2 ? 's' : ''} in the scan report)` : '';
-  const dangerous = report.globals.filter((g) => g.status === 'dangerous').map((g) => `${g.module}.${g.name}`);
+  const dangerous = [...new Set(report.globals.filter((g) => g.status === 'dangerous').map((g) => `${g.module}.${g.name}`))];
   if (report.verdict === 'malicious' && dangerous.length) {
-    const effects = [...new Set(dangerous.map(effectOf))];
-    const names = [...new Set(dangerous)].slice(0, 3).join(', ');
-    return `Unsafe to load: unpickling this file (torch.load, pickle.load, joblib.load) would ${effects.join(' and ')} — it calls ${names}${dangerous.length > 3 ? ', …' : ''}. Do not load it; open it in ModelVet's report${more}`;
+    const known = dangerous.map((n) => [n, effectOf(n)] as const);
+    const effects = [...new Set(known.flatMap(([, e]) => (e ? [e] : [])))];
+    const unnamed = known.filter(([, e]) => !e).map(([n]) => n);
+    // Names whose effect is unknown are the effect ("would call X"); the others are listed once after the dash.
+    const clauses = [...effects, ...(unnamed.length ? [`call ${unnamed.slice(0, 3).join(', ')}${unnamed.length > 3 ? ', …' : ''} (not needed to rebuild data; known to run code or touch the system)`] : [])];
+    const named = known.filter(([, e]) => e).map(([n]) => n);
+    const list = named.length ? ` — it calls ${named.slice(0, 3).join(', ')}${named.length > 3 ? ', …' : ''}` : '';
+    return `Unsafe to load: unpickling this file (torch.load, pickle.load, joblib.load) would ${clauses.join(' and ')}${list}. Do not load it; open it in ModelVet's report${more}`;
   }
   const lead = report.verdict === 'malicious' ? 'Unsafe to load' : report.verdict === 'suspicious' ? 'Review before loading' : 'Not fully checked';
-  const what = (main?.message ?? 'the file could not be scanned').replace(OPCODE_NOTE, '');
+  const what = (main?.message ?? 'the file could not be scanned').replace(OPCODE_NOTE, '').replace(OPCODE_LEAD, 'the file ');
   return `${lead}: ${what}${more}`;
 }
 

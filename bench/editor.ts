@@ -16,6 +16,15 @@ const EDITS = 20;
 const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
 const max = (xs: number[]) => Math.max(...xs);
 
+/** CPU time (user + system) the server process has used so far, in ms; undefined off Linux. */
+function serverCpuMs(pid: number | undefined): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(f[11]) + Number(f[12])) * 1000) / 100; // utime + stime in clock ticks (USER_HZ = 100)
+  } catch { return undefined; }
+}
+
 async function timed<T>(fn: () => Promise<T>): Promise<[number, T]> {
   const t = performance.now();
   const r = await fn();
@@ -32,6 +41,7 @@ export const benches: Bench[] = [async function editorLatency(): Promise<BenchRo
       const diags = await c.pull(uri);
       const warm: number[] = [];
       let chars = 0;
+      const cpu0 = serverCpuMs(c.proc.pid);
       for (let r = 0; r < ROUNDS; r++) {
         for (const d of diags) {
           const [ms, h] = await timed(() => c.request('textDocument/hover', { textDocument: { uri }, position: d.range.start }));
@@ -39,7 +49,9 @@ export const benches: Bench[] = [async function editorLatency(): Promise<BenchRo
           chars = Math.max(chars, (h as { contents?: { value?: string } } | null)?.contents?.value?.length ?? 0);
         }
       }
-      rows.push({ name: `hover, warm (${rel}, ${diags.length} findings × ${ROUNDS}), median`, value: median(warm), unit: 'ms', target: 50, note: `max ${max(warm).toFixed(1)} ms; longest hover ${chars} chars` });
+      const cpu1 = serverCpuMs(c.proc.pid);
+      const cpu = cpu0 !== undefined && cpu1 !== undefined ? `; server CPU ${((cpu1 - cpu0) / warm.length).toFixed(2)} ms/hover (10 ms ticks)` : '';
+      rows.push({ name: `hover, warm (${rel}, ${diags.length} findings × ${ROUNDS}), median`, value: median(warm), unit: 'ms', target: 50, note: `max ${max(warm).toFixed(1)} ms; longest hover ${chars} chars${cpu}` });
       const afterEdit: number[] = [];
       const actions: number[] = [];
       let empty = 0;

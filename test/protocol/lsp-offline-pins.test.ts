@@ -2,10 +2,12 @@
  * Issue #15 item 5, against the running server with real files: DEP002's offline pin comes from the
  * lockfile, then the installed environment (workspace .venv or $VIRTUAL_ENV outside the workspace), then
  * the local uv / pip cache — in that order, each source named in the fix — and nothing is pinned (the
- * hover says what was looked at) when no source knows the package. Online features stay off throughout.
+ * hover says what was looked at) when no source knows the package. DEP003's "add --hash" takes digests from
+ * the lockfile and from a local wheelhouse (real files hashed by the server). Online features stay off throughout.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -102,5 +104,26 @@ test('no source: no pin fix offline, and the hover says what was looked at', asy
     assert.deepEqual(titles, { pandas: undefined, rich: undefined, numpy: undefined });
     const hover = await client.request<{ contents: { value: string } }>('textDocument/hover', { textDocument: { uri }, position: diags[0].range.start });
     assert.match(hover.contents.value, /no version of 'pandas' is known offline \(lockfile, active or workspace environment, pip\/uv cache\)/);
+  } finally { await client.stop(); }
+});
+
+test('DEP003 offline: --hash values from the lockfile and the local wheelhouse, on the line that turns hash-checking on', async () => {
+  const sha = (x: string) => createHash('sha256').update(x).digest('hex');
+  const text = `numpy==1.26.4 --hash=sha256:${sha('numpy wheel')}\npandas==2.2.2\nrich==13.7.1\nattrs==23.2.0\n`;
+  write('hashes/requirements.txt', text);
+  write('hashes/uv.lock', `version = 1\n[[package]]\nname = "pandas"\nversion = "2.2.2"\nwheels = [{ url = "x", hash = "sha256:${sha('pandas wheel')}" }]\n`);
+  write('hashes/wheels/rich-13.7.1-py3-none-any.whl', 'rich wheel bytes');
+  const client = await LspTestClient.start({ root: path.join(root, 'hashes'), env: { PIP_CACHE_DIR: path.join(root, 'none/pip'), UV_CACHE_DIR: path.join(root, 'none/uv'), VIRTUAL_ENV: '', CONDA_PREFIX: '' } });
+  try {
+    const uri = client.open('requirements.txt', text, 'pip-requirements');
+    const d3 = (await client.pull(uri)).filter((d) => d.code === 'DEP003');
+    assert.equal(d3.length, 1, 'one diagnostic for hash-checking mode');
+    assert.equal(d3[0].range.start.line, 0, 'on the line whose --hash turned the mode on');
+    const add = (await client.codeActions(uri, d3)).find((a) => a.title.startsWith('Add --hash'))!;
+    assert.equal(add?.title, 'Add --hash to 2 of the 3 unhashed requirements (from uv.lock, the local wheelhouse wheels/)');
+    const lines = applyEdits(text, editsFor(add, uri)).split('\n');
+    assert.equal(lines[1], `pandas==2.2.2 --hash=sha256:${sha('pandas wheel')}`);
+    assert.equal(lines[2], `rich==13.7.1 --hash=sha256:${sha('rich wheel bytes')}`, 'the wheel file on disk, hashed');
+    assert.equal(lines[3], 'attrs==23.2.0', 'nothing known offline: left alone');
   } finally { await client.stop(); }
 });

@@ -127,6 +127,9 @@ function finish(b: ReportBuilder, filePath: string, size: number, sha256: string
   return report;
 }
 
+/** Files up to this size are read into memory once (hashed and scanned from there); bigger ones are streamed. */
+export const WHOLE_READ_MAX_BYTES = 32 * 1024 * 1024;
+
 function hashFd(fd: number, size: number): string {
   const hash = createHash('sha256');
   const buf = Buffer.allocUnsafe(Math.min(HASH_CHUNK_BYTES, Math.max(1, size)));
@@ -158,8 +161,15 @@ export function scanFile(filePath: string, opts?: Partial<EngineOptions>): FileR
   try {
     fd = fs.openSync(filePath, 'r');
     size = fs.fstatSync(fd).size;
-    if (options.hash) sha = hashFd(fd, size);
-    runHandlers(b, filePath, fdSource(fd, size), options);
+    let src = fdSource(fd, size);
+    if (options.hash && size <= WHOLE_READ_MAX_BYTES && size <= options.limits.maxInMemoryBytes) {
+      // Small enough to hold: read once (one allocation), hash that, and scan it from memory; the pickle
+      // handlers would load it whole anyway, and the file is not read a second time for the hash.
+      const data = src.read(0, size);
+      sha = createHash('sha256').update(data).digest('hex');
+      src = memorySource(data);
+    } else if (options.hash) sha = hashFd(fd, size);
+    runHandlers(b, filePath, src, options);
   } catch (e) {
     b.incomplete = true;
     b.add({ code: 'SCAN001', severity: 'low', message: `cannot read file: ${(e as Error)?.message ?? String(e)}`, location: {} });

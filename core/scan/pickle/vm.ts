@@ -269,53 +269,62 @@ const MEMO_CHUNK_SLOTS = 1 << MEMO_CHUNK_BITS;
 const MEMO_DENSE_KEYS = 0x1000000;
 const MEMO_SLOTS_PER_ENTRY = 4;
 
-/** A dict node whose items may still sit in a slab (unpacked into `keys`/`values` on first access). */
+/** `loc` of a parked container: first slot * PARK_SPLIT + item count (a small integer: at < SLAB_MAX_SLOTS, n ≤ SLAB_MAX_SLOTS). */
+const PARK_SPLIT = 2 * SLAB_MAX_SLOTS;
+interface DictItems { keys: PNode[]; values: PNode[] }
+
+/**
+ * A dict node whose items may still sit in a slab (unpacked into `keys`/`values` on first access). Two fields
+ * only (a big pickle holds hundreds of thousands of dicts, and the scavenger copies each one): `src` is
+ * undefined while fresh, the slab chunk while parked (`loc` says where), then the unpacked arrays.
+ */
 export class DictImpl implements DictNode {
   /** On the prototype, not a field: one word less on each of possibly millions of dicts. */
   declare readonly kind: 'dict';
-  private slab: SlabChunk | undefined = undefined;
-  private at = 0;
-  private n = 0;
-  private unpacked: { keys: PNode[]; values: PNode[] } | undefined = undefined;
-  get keys(): PNode[] { return (this.unpacked ?? this.unpack()).keys; }
-  set keys(v: PNode[]) { (this.unpacked ?? this.unpack()).keys = v; }
-  get values(): PNode[] { return (this.unpacked ?? this.unpack()).values; }
-  set values(v: PNode[]) { (this.unpacked ?? this.unpack()).values = v; }
+  private src: SlabChunk | DictItems | undefined = undefined;
+  private loc = 0;
+  get keys(): PNode[] { return this.unpacked().keys; }
+  set keys(v: PNode[]) { this.unpacked().keys = v; }
+  get values(): PNode[] { return this.unpacked().values; }
+  set values(v: PNode[]) { this.unpacked().values = v; }
   /** Items count without unpacking. */
-  get size(): number { return this.unpacked === undefined ? this.n : this.unpacked.keys.length; }
+  get size(): number { const s = this.src; return s === undefined ? 0 : s instanceof SlabChunk ? this.loc % PARK_SPLIT : s.keys.length; }
   /** Empty and never written: the VM may park the first batch in a slab. */
-  get fresh(): boolean { return this.unpacked === undefined && this.slab === undefined; }
+  get fresh(): boolean { return this.src === undefined; }
   /** VM only: the dict's items are slab[at .. at + 2n) as key, value pairs. Requires `fresh`. */
-  park(slab: SlabChunk, at: number, n: number): void { this.slab = slab; this.at = at; this.n = n; }
-  private unpack(): { keys: PNode[]; values: PNode[] } {
-    const n = this.n, slab = this.slab;
+  park(slab: SlabChunk, at: number, n: number): void { this.src = slab; this.loc = at * PARK_SPLIT + n; }
+  private unpacked(): DictItems {
+    const s = this.src;
+    if (s !== undefined && !(s instanceof SlabChunk)) return s;
+    const n = s === undefined ? 0 : this.loc % PARK_SPLIT;
     const keys = new Array<PNode>(n), values = new Array<PNode>(n);
-    if (slab !== undefined) for (let i = 0, j = this.at; i < n; i++, j += 2) { keys[i] = slab.get(j); values[i] = slab.get(j + 1); }
-    this.slab = undefined;
-    return (this.unpacked = { keys, values });
+    if (s !== undefined) for (let i = 0, j = (this.loc - n) / PARK_SPLIT; i < n; i++, j += 2) { keys[i] = s.get(j); values[i] = s.get(j + 1); }
+    const items: DictItems = { keys, values };
+    this.src = items;
+    return items;
   }
 }
 Object.defineProperty(DictImpl.prototype, 'kind', { value: 'dict', enumerable: true });
 
-/** A list node whose items may still sit in a slab (unpacked into `items` on first access). */
+/** A list node whose items may still sit in a slab (unpacked into `items` on first access); two fields, as DictImpl. */
 export class ListImpl implements ListNode {
   declare readonly kind: 'list';
-  private its: PNode[] | undefined;
-  private slab: SlabChunk | undefined = undefined;
-  private at = 0;
-  private n = 0;
-  constructor(items?: PNode[]) { this.its = items; }
-  get items(): PNode[] { if (this.its === undefined) this.unpack(); return this.its!; }
-  set items(v: PNode[]) { this.its = v; this.slab = undefined; }
-  get size(): number { return this.its === undefined ? this.n : this.its.length; }
-  get fresh(): boolean { return this.its === undefined && this.slab === undefined; }
-  park(slab: SlabChunk, at: number, n: number): void { this.slab = slab; this.at = at; this.n = n; }
-  private unpack(): void {
-    const n = this.n, slab = this.slab;
+  private src: SlabChunk | PNode[] | undefined;
+  private loc = 0;
+  constructor(items?: PNode[]) { this.src = items; }
+  get items(): PNode[] {
+    const s = this.src;
+    if (s !== undefined && !(s instanceof SlabChunk)) return s;
+    const n = s === undefined ? 0 : this.loc % PARK_SPLIT;
     const its = new Array<PNode>(n);
-    if (slab !== undefined) for (let i = 0, j = this.at; i < n; i++, j++) its[i] = slab.get(j);
-    this.its = its; this.slab = undefined;
+    if (s !== undefined) for (let i = 0, j = (this.loc - n) / PARK_SPLIT; i < n; i++, j++) its[i] = s.get(j);
+    this.src = its;
+    return its;
   }
+  set items(v: PNode[]) { this.src = v; }
+  get size(): number { const s = this.src; return s === undefined ? 0 : s instanceof SlabChunk ? this.loc % PARK_SPLIT : s.length; }
+  get fresh(): boolean { return this.src === undefined; }
+  park(slab: SlabChunk, at: number, n: number): void { this.src = slab; this.loc = at * PARK_SPLIT + n; }
 }
 Object.defineProperty(ListImpl.prototype, 'kind', { value: 'list', enumerable: true });
 
@@ -456,7 +465,7 @@ class VmState {
     let v = this.stack[ti];
     if (this.memoBig === undefined || !this.memoBig.has(key)) { // a key lives in one place: a chunk or the Map
       const c = key >>> MEMO_CHUNK_BITS;
-      let chunk = key < MEMO_DENSE_KEYS ? this.memoChunks[c] : undefined;
+      let chunk = key < MEMO_DENSE_KEYS && c < this.memoChunks.length ? this.memoChunks[c] : undefined; // (an out-of-bounds read deoptimized the loop)
       if (chunk === undefined && key < MEMO_DENSE_KEYS && this.memoSlots + MEMO_CHUNK_SLOTS <= MEMO_SLOTS_PER_ENTRY * this.memoCount + 2 * MEMO_CHUNK_SLOTS) {
         chunk = new Array<PNode>(MEMO_CHUNK_SLOTS); // holey: an unset slot reads undefined (None is null)
         this.memoChunks[c] = chunk; this.memoSlots += MEMO_CHUNK_SLOTS;
@@ -465,7 +474,7 @@ class VmState {
         const slot = key & (MEMO_CHUNK_SLOTS - 1);
         if (chunk[slot] === undefined && ++this.memoCount > this.maxMemo) throw new PickleError(`memo limit (${this.maxMemo} entries) reached`, true);
         if (isUnboxed(v)) {
-          let nums = this.memoNumChunks[c];
+          let nums = c < this.memoNumChunks.length ? this.memoNumChunks[c] : undefined;
           if (nums === undefined) { nums = new Float64Array(MEMO_CHUNK_SLOTS); this.memoNumChunks[c] = nums; }
           nums[slot] = this.stackNums[ti];
         }
@@ -480,7 +489,7 @@ class VmState {
   /** Pushes memo[key] (GET/BINGET/LONG_BINGET). */
   pushMemo(key: number): void {
     const c = key >>> MEMO_CHUNK_BITS;
-    const chunk = key < MEMO_DENSE_KEYS ? this.memoChunks[c] : undefined;
+    const chunk = key < MEMO_DENSE_KEYS && c < this.memoChunks.length ? this.memoChunks[c] : undefined;
     let v = chunk !== undefined ? chunk[key & (MEMO_CHUNK_SLOTS - 1)] : undefined;
     if (v === undefined && this.memoBig !== undefined) v = this.memoBig.get(key);
     if (v === undefined) throw new PickleError(`memo key ${key} does not exist`);
@@ -502,6 +511,32 @@ class VmState {
     if (kwargs !== undefined) c.kwargs = kwargs;
     this.run.calls.push(c);
     return c;
+  }
+  /** APPENDS: straight from the stack into the list (no temporary array). */
+  appends(): void {
+    if (this.marks.length === 0) throw new PickleError('could not find MARK');
+    const m = this.marks.pop()!;
+    this.fence = this.marks.length ? this.marks[this.marks.length - 1] : 0;
+    const t = m > this.fence ? this.stack[m - 1] : this.top();
+    if (typeof t === 'object' && t !== null && (t as ListNode).kind === 'list') {
+      const l = t as ListImpl; // the VM makes every list a ListImpl
+      const n = this.stack.length - m;
+      if (l.fresh && n > 0 && n <= SLAB_MAX_SLOTS) { const at = this.moveToSlab(m); l.park(this.slab, at, n); } // first batch: into the slab
+      else { const items = l.items, more = this.spliceFrom(m); for (let i = 0; i < more.length; i++) items.push(more[i]); }
+    } else this.appendTo(t, this.spliceFrom(m));
+  }
+  /** SETITEMS: straight from the stack into the dict (no temporary array). */
+  setItemsMark(): void {
+    if (this.marks.length === 0) throw new PickleError('could not find MARK');
+    const m = this.marks.pop()!;
+    this.fence = this.marks.length ? this.marks[this.marks.length - 1] : 0;
+    const t = m > this.fence ? this.stack[m - 1] : this.top();
+    if ((this.stack.length - m) % 2 === 0 && typeof t === 'object' && t !== null && (t as DictNode).kind === 'dict') {
+      const d = t as DictImpl; // the VM makes every dict a DictImpl
+      const slots = this.stack.length - m;
+      if (d.fresh && slots > 0 && slots <= SLAB_MAX_SLOTS) { const at = this.moveToSlab(m); d.park(this.slab, at, slots >> 1); } // first batch: key, value pairs
+      else { const ks = d.keys, vs = d.values, kv = this.spliceFrom(m); for (let i = 0; i < kv.length; i += 2) { ks.push(kv[i]); vs.push(kv[i + 1]); } }
+    } else this.setItems(t, this.spliceFrom(m));
   }
   appendTo(target: PNode, values: PNode[]): void {
     if (typeof target === 'object' && target !== null) {
@@ -690,6 +725,66 @@ function rareOpcode(st: VmState, op: number): void {
   }
 }
 
+/** Opcodes `fastOps` runs (1) — the bulk of big protocol 2–5 data pickles; everything else goes to runPickle's loop. */
+const FAST_OPS = (() => {
+  const t = new Uint8Array(256);
+  for (const op of [0x28, 0x4e, 0x88, 0x89, 0x4a, 0x4b, 0x4d, 0x47, 0x58, 0x8c, 0x5d, 0x29, 0x7d, 0x85, 0x86, 0x87, 0x65, 0x75, 0x68, 0x6a, 0x71, 0x72, 0x94]) t[op] = 1;
+  return t;
+})();
+
+/**
+ * The hot path of the dispatch loop, kept small so that TurboFan compiles it in a few milliseconds (the whole loop
+ * took 100–200 ms on a background thread while a fresh process ran the first big file in baseline code, ~10×
+ * slower). Runs opcodes while they are in FAST_OPS, within the buffered frame (`check`) and the opcode budget, and
+ * returns at the first one it leaves to runPickle's switch, unread. Each case is exactly runPickle's; it is called
+ * once per frame or rarer opcode, so its optimized code serves the next call even before on-stack replacement.
+ */
+function fastOps(st: VmState, opBudget: number): void {
+  const data = st.data;
+  const fast = FAST_OPS;
+  for (;;) {
+    const p = st.pos;
+    if (p >= st.check || st.opIndex >= opBudget) return;
+    const op = data[p];
+    if (fast[op] === 0) return;
+    ++st.opIndex;
+    st.opStart = p;
+    st.pos = p + 1;
+    switch (op) {
+      case 0x28: // MARK
+        if (st.marks.length >= st.maxStack) throw new PickleError(`MARK depth limit (${st.maxStack}) reached`, true);
+        st.marks.push(st.stack.length); st.fence = st.stack.length; break;
+      case 0x4e: st.push(null); break;
+      case 0x88: st.push(true); break;
+      case 0x89: st.push(false); break;
+      case 0x4a: { const s = st.need(4); st.push(data[s] | (data[s + 1] << 8) | (data[s + 2] << 16) | (data[s + 3] << 24)); break; }
+      case 0x4b: st.push(data[st.need(1)]); break;
+      case 0x4d: { const s = st.need(2); st.push(data[s] | (data[s + 1] << 8)); break; }
+      case 0x47: st.pushFloatAt(st.need(8)); break;
+      case 0x58: {
+        const s0 = st.need(4); const n = (data[s0] | (data[s0 + 1] << 8) | (data[s0 + 2] << 16)) + data[s0 + 3] * 0x1000000;
+        const s = st.need(n);
+        if (n < LAZY_STRING_MAX_BYTES) st.pushLazyString(s, n); else st.push(decodeUtf8(data, s, s + n));
+        break;
+      }
+      case 0x8c: { const n = data[st.need(1)]; const s = st.need(n); st.pushLazyString(s, n); break; }
+      case 0x5d: st.countNode(); st.push(new ListImpl()); break;
+      case 0x29: st.countNode(); st.push({ kind: 'tuple', items: [] }); break;
+      case 0x7d: st.countNode(); st.push(new DictImpl()); break;
+      case 0x85: { const a = st.pop(); st.countNode(); st.push({ kind: 'tuple', items: [a] }); break; }
+      case 0x86: { const b = st.pop(); const a = st.pop(); st.countNode(); st.push({ kind: 'tuple', items: [a, b] }); break; }
+      case 0x87: { const c = st.pop(); const b = st.pop(); const a = st.pop(); st.countNode(); st.push({ kind: 'tuple', items: [a, b, c] }); break; }
+      case 0x65: st.appends(); break;
+      case 0x75: st.setItemsMark(); break;
+      case 0x68: st.pushMemo(data[st.need(1)]); break;
+      case 0x6a: { const s = st.need(4); st.pushMemo((data[s] | (data[s + 1] << 8) | (data[s + 2] << 16)) + data[s + 3] * 0x1000000); break; }
+      case 0x71: { const k = data[st.need(1)]; st.memoPutTop(k); break; }
+      case 0x72: { const s = st.need(4); st.memoPutTop((data[s] | (data[s + 1] << 8) | (data[s + 2] << 16)) + data[s + 3] * 0x1000000); break; }
+      default: st.memoPutTop(st.memoCount); break; // 0x94 MEMOIZE
+    }
+  }
+}
+
 /**
  * Runs the symbolic VM over `data` from `start`. Never throws on hostile input:
  * malformed streams end with `error`, exhausted limits with `limit`.
@@ -717,6 +812,7 @@ export function runPickle(input: Uint8Array, opts: PickleRunOptions): PickleRun 
     let stopped = false;
     try {
       while (!stopped) {
+        fastOps(st, opBudget);
         if (st.pos >= st.check) { if (st.pos >= endAll) throw new PickleError('pickle data was truncated (no STOP)'); st.passCheck(); }
         if (++st.opIndex > opBudget) throw new PickleError(`opcode limit (${opBudget}) reached`, true);
         st.opStart = st.pos;
@@ -768,33 +864,9 @@ export function runPickle(input: Uint8Array, opts: PickleRunOptions): PickleRun 
           case 0x86: { const b = st.pop(); const a = st.pop(); st.countNode(); st.push({ kind: 'tuple', items: [a, b] }); break; }
           case 0x87: { const c = st.pop(); const b = st.pop(); const a = st.pop(); st.countNode(); st.push({ kind: 'tuple', items: [a, b, c] }); break; }
           case 0x61: { const v = st.pop(); st.appendTo(st.top(), [v]); break; }
-          case 0x65: { // APPENDS: straight from the st.stack into the list (no temporary array)
-            if (st.marks.length === 0) throw new PickleError('could not find MARK');
-            const m = st.marks.pop()!;
-            st.fence = st.marks.length ? st.marks[st.marks.length - 1] : 0;
-            const t = m > st.fence ? st.stack[m - 1] : st.top();
-            if (typeof t === 'object' && t !== null && (t as ListNode).kind === 'list') {
-              const l = t as ListImpl; // the VM makes every list a ListImpl
-              const n = st.stack.length - m;
-              if (l.fresh && n > 0 && n <= SLAB_MAX_SLOTS) { const at = st.moveToSlab(m); l.park(st.slab, at, n); } // first batch: into the slab
-              else { const items = l.items, more = st.spliceFrom(m); for (let i = 0; i < more.length; i++) items.push(more[i]); }
-            } else st.appendTo(t, st.spliceFrom(m));
-            break;
-          }
+          case 0x65: st.appends(); break; // APPENDS
           case 0x73: { const v = st.pop(); const k = st.pop(); st.setItems(st.top(), [k, v]); break; }
-          case 0x75: { // SETITEMS: straight from the st.stack into the dict (no temporary array)
-            if (st.marks.length === 0) throw new PickleError('could not find MARK');
-            const m = st.marks.pop()!;
-            st.fence = st.marks.length ? st.marks[st.marks.length - 1] : 0;
-            const t = m > st.fence ? st.stack[m - 1] : st.top();
-            if ((st.stack.length - m) % 2 === 0 && typeof t === 'object' && t !== null && (t as DictNode).kind === 'dict') {
-              const d = t as DictImpl; // the VM makes every dict a DictImpl
-              const slots = st.stack.length - m;
-              if (d.fresh && slots > 0 && slots <= SLAB_MAX_SLOTS) { const at = st.moveToSlab(m); d.park(st.slab, at, slots >> 1); } // first batch: key, value pairs
-              else { const ks = d.keys, vs = d.values, kv = st.spliceFrom(m); for (let i = 0; i < kv.length; i += 2) { ks.push(kv[i]); vs.push(kv[i + 1]); } }
-            } else st.setItems(t, st.spliceFrom(m));
-            break;
-          }
+          case 0x75: st.setItemsMark(); break; // SETITEMS
           case 0x93: { // STACK_GLOBAL: both operands must be str (from any string opcode or the st.memo)
             const name = st.pop(); const module = st.pop();
             if (typeof name !== 'string' || typeof module !== 'string') throw new PickleError('STACK_GLOBAL requires str');
@@ -904,4 +976,8 @@ let warmedUp = false;
 function warmUp(): void {
   warmedUp = true;
   for (let i = 0; i < 12; i++) runPickle(WARMUP_PICKLE, { limits: WARMUP_LIMITS });
+  // A short string more than 8 MiB into the data packs `offset * 256 + length` past int32: give that arithmetic
+  // double feedback now, or the first big file deoptimizes the hot loop there ("overflow").
+  const run: PickleRun = { values: [], spans: [], globals: [], calls: [], events: [], opcodes: 0, end: 0, protocol: -1, frames: 0 };
+  new VmState(WARMUP_PICKLE, WARMUP_PICKLE.length, run, WARMUP_LIMITS, 0, 0).pushLazyString(2 ** 24, 1);
 }

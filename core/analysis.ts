@@ -5,6 +5,7 @@
  */
 import type { ModelVetConfig } from './config';
 import type { Finding } from './types';
+import type { NormalizedLicense } from './licenses/spdx';
 
 /** Synchronous, read-only file access (the server backs it with open documents first). */
 export interface FileAccess {
@@ -28,6 +29,8 @@ export interface ProjectFacts {
   knownHashes?(name: string, version: string): { hashes: string[]; source: string } | undefined;
   /** Versions of a package in the local pip / uv caches (newest first), and which cache. */
   cachedVersions?(name: string): { versions: string[]; source: string } | undefined;
+  /** License of the installed distribution (its METADATA in the selected environment), for the LIC rules on manifests. */
+  installedLicense?(name: string): { version?: string; license: NormalizedLicense; file: string } | undefined;
   /** The commit a git dependency's ref (undefined = default branch) points to, known offline (lockfile, local clone). */
   vcsCommit?(url: string, ref: string | undefined): { commit: string; source: string } | undefined;
 }

@@ -8,6 +8,7 @@ import { effectiveSeverity } from './config';
 import { analyzeManifest } from './deps/index';
 import { analyzeNotebook, analyzePython } from './code/index';
 import { analyzeCard } from './cards/rules';
+import { manifestLicenseFindings } from './licenses/manifest';
 import { fileKind } from './fileKinds';
 import { mergeSameRange } from './merge';
 import { getRule } from './rules/registry';
@@ -23,7 +24,12 @@ export function analyzeText(path: string, text: string, ctx: AnalysisContext): A
   if (kind === 'python') result = analyzePython(path, text, ctx);
   else if (kind === 'notebook') return analyzeNotebookText(path, text, ctx);
   else if (kind === 'modelcard') result = analyzeCard(path, text, ctx);
-  else result = analyzeManifest(kind, path, text, ctx);
+  else {
+    result = analyzeManifest(kind, path, text, ctx);
+    if (kind === 'requirements' || kind === 'pyproject' || kind === 'pipfile' || kind === 'conda') {
+      result.findings.push(...manifestLicenseFindings(path, text, ctx));
+    }
+  }
   const lines = new LineIndex(text);
   return { findings: finalize(result.findings, ctx, (f) => lines.lineText(f.range.start.line), fileSuppressedCodes(text)), dependsOn: result.dependsOn };
 }

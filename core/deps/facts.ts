@@ -10,6 +10,7 @@ import { LineIndex } from '../text';
 import { MAX_LINE_LENGTH, checkSizeAndBinary } from './limits';
 import { defaultCacheDirs, homeDir, LocalClones, normalizeGitUrl, PackageCaches, Wheelhouse, type CacheDirs } from './localSources';
 import type { LockedHashes, LockedVcs } from './toml';
+import { readInstalledLicenses, type InstalledDistribution } from '../licenses/installed';
 
 /** Directory entries visited while looking for manifests before the walk stops. */
 export const FACTS_MAX_ENTRIES = 50_000;
@@ -161,7 +162,9 @@ export function buildFacts(root: string, fs: FileAccess, opts: FactsOptions = {}
     for (const [k, v] of r.hashes) if (!lockedHashes.has(k)) lockedHashes.set(k, { ...v, file: lf });
     for (const v of r.vcs) lockedVcs.push({ ...v, file: lf });
   }
-  const installedVersions = readInstalledVersions(findSitePackages(root, env));
+  const sitePackages = findSitePackages(root, env);
+  const installedVersions = readInstalledVersions(sitePackages);
+  let licenses: Map<string, InstalledDistribution> | undefined;
   const rel = (f: string) => path.relative(root, f) || path.basename(f);
   const wheelhouse = new Wheelhouse(root);
   const caches = new PackageCaches(opts.cacheDirs ?? defaultCacheDirs(env, homeDir()));
@@ -175,6 +178,12 @@ export function buildFacts(root: string, fs: FileAccess, opts: FactsOptions = {}
       const locked = lockedHashes.get(key);
       if (locked && locked.version === version) return { hashes: locked.hashes, source: rel(locked.file) };
       try { return wheelhouse.hashes(key, version); } catch { return undefined; }
+    },
+    installedLicense(name) {
+      // Read on first use (only the LIC rules ask): headers of every METADATA in the environment.
+      licenses ??= new Map(readInstalledLicenses(sitePackages).distributions.map((d) => [d.norm, d]));
+      const d = licenses.get(normalizeName(name));
+      return d ? { version: d.version, license: d.license, file: d.file } : undefined;
     },
     cachedVersions(name) {
       try { return caches.cachedVersions(normalizeName(name)); } catch { return undefined; }

@@ -5,7 +5,7 @@ export const licenseRules: RuleMeta[] = [
   {
     code: 'LIC001', name: 'denied-license', category: 'license', defaultSeverity: 'error',
     summary: 'A dependency, model or dataset whose license the project\'s license policy denies, or that is not on its allow list.',
-    why: 'A license policy is how a team writes down what it may ship: an AGPL dependency in a hosted product, a `cc-by-nc-4.0` model in a paid app or a Llama-licensed model where the legal review has not cleared it are findings a compliance reviewer asks about. ModelVet checks the same table it prints with `modelvet licenses`, offline.',
+    why: 'A license policy is how a team writes down what it may ship: an AGPL dependency in a hosted product, a `cc-by-nc-4.0` model in a paid app or a Llama-licensed model where the legal review has not cleared it are findings a compliance reviewer asks about. ModelVet checks the same table it prints with `modelvet licenses`, offline; in the editor and in `modelvet check` it also reports it on the manifest line (requirements, pyproject.toml, Pipfile, environment.yml) that declares a dependency installed in the project\'s environment, and on a model card\'s `license`.',
     example: '```toml\n[tool.modelvet]\nlicenses = { deny = ["AGPL-3.0-only", "cc-by-nc-4.0"], allow = [] }\n```\nA model card with `license: cc-by-nc-4.0` or an installed package with `License-Expression: AGPL-3.0-only` is reported.',
     fix: 'Replace the dependency or model, obtain a license exception and add the id to `allow`, or change the policy (`modelvet.licenses.allow` / `deny`, or `[tool.modelvet] licenses`). Entries are SPDX ids (`GPL-2.0+` ranges work), SPDX expressions, or Hub license ids such as `llama3` or `openrail`. An expression is denied only when every way to comply with it needs a denied license (`MIT OR GPL-3.0-only` passes a GPL deny).',
     references: ['SPDX License List', 'SPDX specification: license expressions (Annex D)', 'Hugging Face Hub documentation: Licenses'],
@@ -31,7 +31,7 @@ export const licenseRules: RuleMeta[] = [
   {
     code: 'LIC004', name: 'copyleft-in-library', category: 'license', defaultSeverity: 'warning',
     summary: 'A strong-copyleft dependency (GPL, AGPL, …) in a project that is a library.',
-    why: 'A library is combined into other people\'s programs: a GPL or AGPL dependency imposes its terms on every downstream user, which most library users do not expect. Weak copyleft (LGPL, MPL) is not reported. The project is a library when `projectKind` says so or, with `auto`, when its pyproject.toml has a `[build-system]` and a `[project]` name.',
+    why: 'A library is combined into other people\'s programs: a GPL or AGPL dependency imposes its terms on every downstream user, which most library users do not expect. Weak copyleft (LGPL, MPL) is not reported. The project is a library when `projectKind` says so or, with `auto`, when its pyproject.toml has a `[build-system]` and a `[project]` name. Reported by `modelvet licenses`, and in the editor and `modelvet check` on the manifest line that declares an installed copyleft dependency.',
     example: 'An installed dependency with `Classifier: License :: OSI Approved :: GNU General Public License v3 (GPLv3)` in a project with a `[build-system]` and `[project] name = "mylib"`.',
     fix: 'Replace the dependency, make it optional (an extra), or choose a compatible license for the library.',
     references: ['GNU GPL FAQ: If a library is released under the GPL, does that mean that any software which uses it has to be under the GPL?'],

@@ -85,9 +85,11 @@ function checkPinning(e: DepEntry, sink: FindingSink, ctx: AnalysisContext): voi
     const template = specEdit(e, '=={version}');
     if (template) fixes.push({ title: `Pin '${e.name}' to the newest version on the index`, edits: [], resolve: { kind: 'index-pin', data: { package: e.norm, path: sink.path, spec: e.spec, editTemplate: [template] } } });
   }
+  // In the file's own words: a Pipfile pins with `name = "==1.2.3"`, Poetry with `name = "1.2.3"`.
+  const how = e.specFormat === 'pipfile' ? `pin it with ${e.name} = "==<version>"` : e.specFormat === 'poetry' ? `pin it with an exact version (${e.name} = "<version>")` : 'pin it with ==';
   const message = e.spec
-    ? `'${shown}' is loosely pinned: each install may resolve a different (or hijacked) release; pin it with ==`
-    : `'${e.name}' is not pinned: any future (or hijacked) release will be installed; pin it with ==`;
+    ? `'${shown}' is loosely pinned: each install may resolve a different (or hijacked) release; ${how}`
+    : `'${e.name}' is not pinned: any future (or hijacked) release will be installed; ${how}`;
   // The hover says why there is no pin fix (what was looked at), so the user knows what would give one.
   const todo = fixes.length ? undefined : `Pin with ==: no version of '${e.name}'${e.spec ? ` in ${e.spec}` : ''} is known offline (lockfile, active or workspace environment${e.conda ? '' : ', pip/uv cache'})${ctx.config.online.enabled || e.conda ? '' : '; with online features on, the fix can ask the package index'}`;
   sink.add('DEP002', 'warning', e.specRange ?? e.nameRange, message, { fixes, data: data(e, { ...(known ? { version: known } : {}), ...(todo ? { todo } : {}) }) });

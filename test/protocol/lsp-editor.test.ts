@@ -62,9 +62,13 @@ test('example requirements.txt: one diagnostic per cause (18 before issue #15, 1
 
 test('example Pipfile: findings in Pipfile words', async () => {
   const uri = example.open('Pipfile', readFileSync(path.join(EXAMPLE, 'Pipfile'), 'utf8'), 'toml');
-  const d4 = byCode(await example.pull(uri), 'DEP004');
+  const diags = await example.pull(uri);
+  const d4 = byCode(diags, 'DEP004');
   assert.equal(d4.length, 2);
   assert.ok(d4.every((d) => d.message.startsWith('[[source]]') && !/--index-url|--trusted-host/.test(d.message)), d4.map((d) => d.message).join('\n'));
+  const d2 = byCode(diags, 'DEP002');
+  assert.equal(d2.length, 1);
+  assert.match(d2[0].message, /pin it with tensorflow = "==<version>"$/, 'a Pipfile pin, not a requirements-file ==');
   example.close(uri);
 });
 

@@ -8,7 +8,7 @@
  * command is one line in COMMANDS (and one in USAGE).
  */
 import path from 'node:path';
-import { existsSync } from 'node:fs';
+import { existsSync, writeSync } from 'node:fs';
 import { isUsageError, type CliIO } from './args';
 import { TOOL_VERSION } from '../version';
 
@@ -83,12 +83,36 @@ function startLanguageServer(args: string[], io: CliIO): number {
   return -1; // keep running: the server owns the process now
 }
 
+let stdoutDirect = true;
+/**
+ * Output goes straight to fd 1: setting up process.stdout (stream classes compiled on first use) was most of what
+ * `modelvet --version` added to a bare Node start. Writes are synchronous either way (files, pipes and TTYs on
+ * Linux); if fd 1 is a non-blocking pipe that is full (EAGAIN) or a write fails, the rest of the output goes
+ * through process.stdout as before, which queues it and reports errors its usual way.
+ */
+function writeStdout(s: string): void {
+  if (stdoutDirect) {
+    const b = Buffer.from(s, 'utf8');
+    let off = 0;
+    try {
+      while (off < b.length) off += writeSync(1, b, off, b.length - off);
+      return;
+    } catch {
+      stdoutDirect = false;
+      if (off < b.length) process.stdout.write(b.subarray(off));
+      return;
+    }
+  }
+  process.stdout.write(s);
+}
+
 /** Entry used by bin/modelvet.js and by `node dist/cli.js`. */
 export function run(argv = process.argv.slice(2)): void {
   const io: CliIO = {
-    stdout: (s) => { process.stdout.write(s); },
+    stdout: writeStdout,
     stderr: (s) => { process.stderr.write(s); },
-    isTTY: Boolean(process.stdout.isTTY),
+    // Asked only by commands that format for a terminal: process.stdout is not set up for `--version`.
+    get isTTY() { return Boolean(process.stdout.isTTY); },
   };
   main(argv, io).then((code) => { if (code >= 0) process.exitCode = code; });
 }

@@ -3,7 +3,8 @@
  * lockfile, then the installed environment (workspace .venv or $VIRTUAL_ENV outside the workspace), then
  * the local uv / pip cache — in that order, each source named in the fix — and nothing is pinned (the
  * hover says what was looked at) when no source knows the package. DEP003's "add --hash" takes digests from
- * the lockfile and from a local wheelhouse (real files hashed by the server). Online features stay off throughout.
+ * the lockfile and from a local wheelhouse (real files hashed by the server); DEP005 pins a git ref to the
+ * commit the lockfile resolved. Online features stay off throughout.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -125,5 +126,21 @@ test('DEP003 offline: --hash values from the lockfile and the local wheelhouse, 
     assert.equal(lines[1], `pandas==2.2.2 --hash=sha256:${sha('pandas wheel')}`);
     assert.equal(lines[2], `rich==13.7.1 --hash=sha256:${sha('rich wheel bytes')}`, 'the wheel file on disk, hashed');
     assert.equal(lines[3], 'attrs==23.2.0', 'nothing known offline: left alone');
+  } finally { await client.stop(); }
+});
+
+test('DEP005 offline: the commit a lockfile resolved the git ref to', async () => {
+  const commit = createHash('sha1').update('tok').digest('hex');
+  const text = 'tok @ git+https://git.example.invalid/acme/tok.git@main\n';
+  write('vcs/requirements.txt', text);
+  write('vcs/uv.lock', `version = 1\n[[package]]\nname = "tok"\nversion = "0.1"\nsource = { git = "https://git.example.invalid/acme/tok.git?rev=main#${commit}" }\n`);
+  const client = await LspTestClient.start({ root: path.join(root, 'vcs'), env: { VIRTUAL_ENV: '', CONDA_PREFIX: '' } });
+  try {
+    const uri = client.open('requirements.txt', text, 'pip-requirements');
+    const d5 = (await client.pull(uri)).filter((d) => d.code === 'DEP005');
+    assert.equal(d5.length, 1);
+    const pin = (await client.codeActions(uri, d5)).find((a) => a.title.startsWith('Pin to commit'));
+    assert.equal(pin?.title, `Pin to commit ${commit.slice(0, 12)} ('main' in uv.lock)`);
+    assert.equal(applyEdits(text, editsFor(pin!, uri)), `tok @ git+https://git.example.invalid/acme/tok.git@${commit}\n`);
   } finally { await client.stop(); }
 });

@@ -112,6 +112,57 @@ function popcount(x: number): number {
   return (Math.imul((x + (x >>> 4)) & 0x0f0f0f0f, 0x01010101) >>> 24);
 }
 
+/** Thrown by the reading side when the helper thread failed or stalled (the caller audits serially). */
+export class NearDupHelperFailed extends Error { constructor(why: string) { super(`near-duplicate helper: ${why}`); } }
+
+/** How long the reading side waits for the helper without progress before it gives up. */
+export const NEAR_DUP_HELPER_STALL_MS = 10_000;
+
+/**
+ * The twins found by a near-duplicate helper thread, in shared memory: twin[gid] (-1: none), sim[gid]
+ * and state[0] = rows published (gids below it are final), state[1] = 1 when the helper failed.
+ */
+export class NearDupShare {
+  readonly twin: Int32Array;
+  readonly sim: Float64Array;
+  readonly state: Int32Array;
+  constructor(readonly role: 'write' | 'read', readonly buffers: { twin: SharedArrayBuffer; sim: SharedArrayBuffer; state: SharedArrayBuffer }) {
+    this.twin = new Int32Array(buffers.twin); this.sim = new Float64Array(buffers.sim); this.state = new Int32Array(buffers.state);
+  }
+  /** Buffers for at most `rows` tracked rows. */
+  static allocate(rows: number): { twin: SharedArrayBuffer; sim: SharedArrayBuffer; state: SharedArrayBuffer } {
+    const twin = new SharedArrayBuffer(4 * (rows + 1));
+    new Int32Array(twin).fill(-1);
+    return { twin, sim: new SharedArrayBuffer(8 * (rows + 1)), state: new SharedArrayBuffer(8) };
+  }
+  found(gid: number, twin: number, sim: number): void { if (gid < this.twin.length) { this.twin[gid] = twin; this.sim[gid] = sim; } }
+  /** Rows up to gid are final (published every 256 rows and at the end). */
+  done(gid: number): void {
+    if (gid >= 0 && (gid & 255) === 255) { Atomics.store(this.state, 0, gid + 1); Atomics.notify(this.state, 0); }
+  }
+  finish(ok: boolean): void {
+    if (!ok) Atomics.store(this.state, 1, 1);
+    Atomics.store(this.state, 0, 0x7fffffff);
+    Atomics.notify(this.state, 0);
+  }
+  /** The helper's twin for gid, waiting for it to get there. */
+  twinOf(gid: number): number {
+    if (gid >= this.twin.length) throw new NearDupHelperFailed('more rows than allocated');
+    const st = this.state;
+    let seen = Atomics.load(st, 0), since = 0;
+    while (seen <= gid) {
+      if (Atomics.load(st, 1)) throw new NearDupHelperFailed('failed');
+      if (Atomics.wait(st, 0, seen, 100) === 'timed-out') {
+        since += 100;
+        if (since >= NEAR_DUP_HELPER_STALL_MS) throw new NearDupHelperFailed('stalled');
+      } else since = 0;
+      seen = Atomics.load(st, 0);
+    }
+    if (Atomics.load(st, 1)) throw new NearDupHelperFailed('failed');
+    return this.twin[gid];
+  }
+}
+
 /** log(n + 1) for small counts (the context model's hot loop). */
 const LOG1 = Float64Array.from({ length: 1 << 16 }, (_, i) => Math.log(i + 1));
 
@@ -211,6 +262,7 @@ export class Auditor {
   private bandBuckets = new Int32Array(MH_BANDS);
   private tokenHashScratch = new Uint32Array(256);
   private scan = new TokenScan();
+  private share?: NearDupShare;
   private sigRows = new IntColumn();
   private bands: BandTable[] = Array.from({ length: MH_BANDS }, () => new BandTable());
   private nearDupFull = false;
@@ -245,6 +297,13 @@ export class Auditor {
     this.limits = { ...DEFAULT_LIMITS, ...(options.limits ?? {}) };
     this.maxRows = Math.min(this.limits.maxRows, options.sample ?? Infinity);
   }
+
+  /**
+   * Split near-duplicate search over two threads: the 'write' auditor (a helper thread reading the
+   * same rows) only runs the duplicate key and nearDuplicate() and publishes each row's twin; the
+   * 'read' auditor does everything else and takes the twins from it. Findings are those of one thread.
+   */
+  shareNearDuplicates(share: NearDupShare): void { this.share = share; }
 
   addSource(path: string, format: DatasetFormat, opts: { split?: string; reference?: boolean; bytes?: number } = {}): number {
     const s: Source = {
@@ -313,7 +372,7 @@ export class Auditor {
     const rec = r.record;
     const roles = s.roles!;
     s.lastLine = r.line;
-    this.trackColumns(s, rec, rowIndex, r.line);
+    if (this.share?.role !== 'write') this.trackColumns(s, rec, rowIndex, r.line);
 
     // texts
     const parts: TextPart[] = [];
@@ -330,7 +389,7 @@ export class Auditor {
     }
 
     // per-text checks
-    for (const p of parts) this.textChecks(s, rowIndex, r, p);
+    if (this.share?.role !== 'write') for (const p of parts) this.textChecks(s, rowIndex, r, p);
 
     // primary text (inputs; for chat, all turns) for duplicates, tokens and lengths
     let primary = '';
@@ -351,19 +410,26 @@ export class Auditor {
     // Without labels, a row is its whole content: the same instruction with another answer is no duplicate.
     const keyWords = !roles.label && parts.some((p) => p.role === 'assistant') && !roles.messages ? words(cap(parts.map((p) => p.text).join('\n'))) : undefined;
     // Token statistics on every row up to exactTokenRows, then on a deterministic 1-in-k sample (docs/datasets.md).
-    // tokenStats leaves the row's distinct token hashes (first 256) in tokenHashScratch for the near-duplicate sketch.
-    let distinct = -1;
-    if (this.tokenRows++ < STATS.exactTokenRows || this.tokenRows % STATS.tokenSampleEvery === 0) distinct = this.tokenStats(s, scan, label, gid);
+    const helper = this.share?.role === 'write';
+    if (helper) { /* the near-duplicate helper only finds twins */ }
+    else if (this.tokenRows++ < STATS.exactTokenRows || this.tokenRows % STATS.tokenSampleEvery === 0) this.tokenStats(s, scan, label, gid);
     else if (!this.tokenSampled) { this.tokenSampled = true; this.approximate.push(`token statistics (triggers, vocabulary drift) on every row up to ${STATS.exactTokenRows} rows, then on 1 row in ${STATS.tokenSampleEvery}`); }
     if (gid >= 0 && (keyWords ? keyWords.length : scan.n)) {
       const first = this.keys.getOrAdd(keyWords ? hashWords(keyWords) : scan.key, gid);
-      if (first >= 0) this.duplicate(s, rowIndex, r, gid, first, false, 1);
+      if (first >= 0) { if (!helper) this.duplicate(s, rowIndex, r, gid, first, false, 1); }
       else if (gid < this.limits.maxNearDupRows) {
-        const th = this.tokenHashScratch;
-        const n = keyWords ? tokenHashes(unique(keyWords, 256), th) : distinct >= 0 ? distinct : scan.distinct(th, 256);
-        if (n >= 4) this.nearDuplicate(s, rowIndex, r, gid, n);
+        if (this.share?.role === 'read') {
+          // Another thread ran the same rows through nearDuplicate(): take its answer for this row.
+          const twin = this.share.twinOf(gid);
+          if (twin >= 0) this.duplicate(s, rowIndex, r, gid, twin, true, this.share.sim[gid]);
+        } else {
+          const th = this.tokenHashScratch;
+          const n = keyWords ? tokenHashes(unique(keyWords, 256), th) : scan.distinct(th, 256);
+          if (n >= 4) this.nearDuplicate(s, rowIndex, r, gid, n);
+        }
       } else if (!this.nearDupFull) { this.nearDupFull = true; this.approximate.push(`near-duplicate search covered the first ${this.limits.maxNearDupRows} rows (exact duplicates: all rows)`); }
     }
+    if (helper) this.share!.done(gid);
   }
 
   private asText(v: unknown): string {
@@ -610,13 +676,16 @@ export class Auditor {
         if (sim > bestSim) { bestSim = sim; best = other; }
       }
     }
-    if (best >= 0 && bestSim >= STATS.nearDupJaccard) this.duplicate(s, rowIndex, r, gid, this.sigRows.data[best], true, bestSim);
+    if (best >= 0 && bestSim >= STATS.nearDupJaccard) {
+      if (this.share?.role === 'write') this.share.found(gid, this.sigRows.data[best], bestSim);
+      else this.duplicate(s, rowIndex, r, gid, this.sigRows.data[best], true, bestSim);
+    }
     // Buckets are table indexes: no table grew since they were taken (bucket() grows before probing, one band per table).
     for (let b = 0; b < B; b++) this.bands[b].add(buckets[b], slot);
   }
 
-  /** Counts the row's distinct tokens; leaves the hashes of the first 256 in tokenHashScratch and returns how many. */
-  private tokenStats(s: Source, scan: TokenScan, label: number, gid: number): number {
+  /** Counts the row's distinct tokens (per label and source, the context model, the rows carrying each). */
+  private tokenStats(s: Source, scan: TokenScan, label: number, gid: number): void {
     const v = this.vocab;
     const L = this.labelNames.length;
     const useLabel = label >= 0 && label < STATS.maxTriggerLabels && L <= STATS.maxTriggerLabels;
@@ -625,14 +694,13 @@ export class Auditor {
     const LC = v.labelCap, SC = v.srcCap;
     // the row's distinct tokens, one table lookup each (a per-row stamp removes repeats)
     const stamp = ++this.rowStamp;
-    const ids = this.rowIds, th = this.tokenHashScratch;
+    const ids = this.rowIds;
     const strs = scan.strs, text = scan.text, hs = scan.hash, starts = scan.start, ends = scan.end;
     let T = 0;
     for (let i = 0, n = scan.n; i < n && T < 512; i++) {
       const id = strs ? v.idOfString(strs[i], hs[i]) : v.idOfRange(text, starts[i], ends[i], hs[i]);
       if (v.stamp[id] === stamp) continue;
       v.stamp[id] = stamp;
-      if (T < 256) th[T] = hs[i];
       ids[T++] = id;
     }
     // context model: predict the row's label from its other tokens before counting the row
@@ -671,7 +739,6 @@ export class Auditor {
         if (gid >= 0) v.addRow(id, gid, maxRows);
       }
     }
-    return Math.min(T, 256);
   }
 
   private prune(): void {

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, readdirSync, readFileSync, statSync, openSync, readSync, closeSync } from 'node:fs';
 import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
-import { Auditor, findToken } from './engine';
+import { Auditor, findToken, NearDupHelperFailed, NearDupShare } from './engine';
 import { readCsv } from './readers/csv';
 import { readJsonArray, readJsonl } from './readers/lines';
 import { readParquet } from './readers/parquet';
@@ -274,14 +274,51 @@ async function placeTokens(result: AuditResult): Promise<void> {
 }
 
 /** Audit one dataset text (an editor buffer): row findings at exact lines and columns. */
-export async function auditText(file: string, text: string, opts: AuditOptions = {}): Promise<AuditResult> {
-  const a = new Auditor({ ...opts, hash: false });
+export async function auditText(file: string, text: string, opts: AuditOptions = {}, nearDups?: NearDupBuffers): Promise<AuditResult> {
+  if (nearDups) {
+    try { return await auditTextWith(file, text, opts, new NearDupShare('read', nearDups)); } catch (e) {
+      if (!(e instanceof NearDupHelperFailed)) throw e;
+      // the helper thread died or stalled: the same audit on this thread alone
+    }
+  }
+  return auditTextWith(file, text, opts);
+}
+
+export type NearDupBuffers = ReturnType<typeof NearDupShare.allocate>;
+
+/** Shared buffers for a near-duplicate helper over this text (rows ≤ lines). */
+export function nearDupBuffers(text: string): NearDupBuffers {
+  let lines = 1;
+  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lines++;
+  return NearDupShare.allocate(lines);
+}
+
+/**
+ * The helper's side of a split audit (run on a second thread over the same text and options): reads
+ * the rows, finds near-duplicate twins and publishes them to `buffers`; never throws (a failure is
+ * published, and the reading side then audits alone).
+ */
+export async function nearDupPass(file: string, text: string, opts: AuditOptions, buffers: NearDupBuffers): Promise<void> {
+  const share = new NearDupShare('write', buffers);
+  try {
+    await readText(new Auditor({ ...opts, hash: false }), file, text, opts, share);
+    share.finish(true);
+  } catch { share.finish(false); }
+}
+
+async function readText(a: Auditor, file: string, text: string, opts: AuditOptions, share?: NearDupShare): Promise<void> {
+  if (share) a.shareNearDuplicates(share);
   const format = datasetFormat(file) ?? 'jsonl';
   const src = a.addSource(file, format === 'parquet' ? 'jsonl' : format, { split: splitOf(path.basename(file)), bytes: text.length });
   const chunks = (function* () { for (let i = 0; i < text.length; i += CHUNK) yield text.slice(i, i + CHUNK); })();
   if (format === 'csv' || format === 'tsv') await readCsv(a, src, chunks, format === 'tsv' ? '\t' : ',', opts.isCancelled);
   else if (format === 'json') await readJsonArray(a, src, chunks, opts.isCancelled);
   else await readJsonl(a, src, chunks, opts.isCancelled);
+}
+
+async function auditTextWith(file: string, text: string, opts: AuditOptions, share?: NearDupShare): Promise<AuditResult> {
+  const a = new Auditor({ ...opts, hash: false });
+  await readText(a, file, text, opts, share);
   let lines: LineIndex | undefined; // only trigger rows need their line's text
   return a.finish((_src, line) => { lines ??= new LineIndex(text); return line < lines.lineCount ? lines.lineText(line) : undefined; });
 }

@@ -60,3 +60,32 @@ test('Vocab: ids by string and by text range agree, survive growth and prune', (
   const id = v.id('fresh');
   assert.equal(v.lookup('fresh'), id);
 });
+
+test('near-duplicate helper: a split audit (helper pass, then the reading pass) gives the one-thread findings; a failed helper falls back', async () => {
+  const { auditText, nearDupBuffers, nearDupPass } = await import('../../../core/datasets/index');
+  const { readFileSync } = await import('node:fs');
+  const path = await import('node:path');
+  const FIX = path.join(__dirname, '..', '..', 'fixtures', 'datasets');
+  const norm = (r: Awaited<ReturnType<typeof auditText>>) => JSON.stringify({ f: r.findings, s: { ...r.report, summary: { ...r.report.summary, seconds: 0 } } });
+  let nearDupTwins = 0;
+  for (const rel of ['sentiment/clean.jsonl', 'sentiment/flips.jsonl', 'sentiment/trigger-cf-1.jsonl', 'chat/poisoned.jsonl', 'sentiment/clean.tsv', 'sentiment/appended.jsonl']) {
+    const file = path.join(FIX, rel);
+    const text = readFileSync(file, 'utf8');
+    const serial = await auditText(file, text);
+    const buffers = nearDupBuffers(text);
+    await nearDupPass(file, text, {}, buffers); // the helper runs to the end first (in a thread it runs alongside)
+    nearDupTwins += Array.from(new Int32Array(buffers.twin)).filter((t) => t >= 0).length;
+    assert.equal(norm(await auditText(file, text, {}, buffers)), norm(serial), rel);
+  }
+  assert.ok(nearDupTwins > 0, 'the fixtures have near-duplicates, so the helper answered some rows');
+  // a helper that failed: the reading side audits alone, same findings
+  const file = path.join(FIX, 'sentiment/flips.jsonl');
+  const text = readFileSync(file, 'utf8');
+  const failed = nearDupBuffers(text);
+  new Int32Array(failed.state)[1] = 1;
+  assert.equal(norm(await auditText(file, text, {}, failed)), norm(await auditText(file, text)));
+  // buffers too small for the rows (not this text's): also the one-thread audit
+  const small = nearDupBuffers('x');
+  await nearDupPass(file, text, {}, small);
+  assert.equal(norm(await auditText(file, text, {}, small)), norm(await auditText(file, text)));
+});

@@ -38,6 +38,8 @@ export interface ManifestOptions {
   /** Hash only these files (verify with --ignore-unsigned-files); other files are not read. */
   onlyFiles?: Set<string>;
   jobs?: number;
+  /** Read strategy of the hashing workers (default: automatic; see HashOptions.overlapReads). */
+  overlapReads?: boolean;
   signal?: AbortSignal;
   onProgress?: (doneBytes: number, totalBytes: number) => void;
   /**
@@ -173,7 +175,7 @@ export async function computeManifest(modelPath: string, opts: ManifestOptions =
   const keyOf = (i: number) => `${hashType}:${tasks[i].file}:${tasks[i].start}:${tasks[i].end ?? ''}:${walked[owners[i].file].stamp}`;
   const cached = cache ? tasks.map((_, i) => cache.get(keyOf(i))) : [];
   const todo = tasks.map((_, i) => i).filter((i) => cached[i] === undefined);
-  const fresh = await hashTasks(todo.map((i) => tasks[i]), { hashType, jobs: opts.jobs, noFollow: !opts.allowSymlinks, signal: opts.signal, onProgress: opts.onProgress });
+  const fresh = await hashTasks(todo.map((i) => tasks[i]), { hashType, jobs: opts.jobs, overlapReads: opts.overlapReads, noFollow: !opts.allowSymlinks, signal: opts.signal, onProgress: opts.onProgress });
   const results: Array<{ digest: string; bytes: number }> = tasks.map((t, i) => ({ digest: cached[i] ?? '', bytes: (t.end ?? t.start + t.size) - t.start }));
   todo.forEach((i, k) => { results[i] = fresh[k]; cache?.set(keyOf(i), fresh[k].digest); });
   const files: ManifestFile[] = walked.map((f) => ({ name: f.name, size: f.size }));

@@ -47,11 +47,14 @@ test('cancellation: an aborted manifest rejects promptly with "cancelled"', asyn
   const dir = tempDir('mv-sign-cancel-');
   try {
     sparse(path.join(dir, 'big.bin'), 8 * GIB, [[0, 'x']]);
-    const ac = new AbortController();
-    const t0 = Date.now();
-    setTimeout(() => ac.abort(), 150);
-    await assert.rejects(computeManifest(dir, { jobs: 1, signal: ac.signal }), /cancelled/);
-    assert.ok(Date.now() - t0 < 3000, `took ${Date.now() - t0} ms`);
+    // Synchronous reads too: a worker busy in its read/hash loop is stopped (terminated) as promptly.
+    for (const overlapReads of [true, false]) {
+      const ac = new AbortController();
+      const t0 = Date.now();
+      setTimeout(() => ac.abort(), 150);
+      await assert.rejects(computeManifest(dir, { jobs: 1, overlapReads, signal: ac.signal }), /cancelled/);
+      assert.ok(Date.now() - t0 < 3000, `took ${Date.now() - t0} ms (overlapReads ${overlapReads})`);
+    }
   } finally { fs.rmSync(dir, { recursive: true, force: true }); }
 });
 
@@ -59,26 +62,29 @@ test('a file that shrinks between walk and hash is an error, not a short digest'
   const dir = tempDir('mv-sign-shrink-');
   try {
     const f = path.join(dir, 'w.bin');
-    sparse(f, 64 * 1024 * 1024, []);
-    const p = computeManifest(dir, { shardSize: 8 * 1024 * 1024, jobs: 1 });
-    fs.truncateSync(f, 1024);
-    await assert.rejects(p, /shrank|w\.bin/);
+    for (const overlapReads of [true, false]) {
+      sparse(f, 64 * 1024 * 1024, []);
+      const p = computeManifest(dir, { shardSize: 8 * 1024 * 1024, jobs: 1, overlapReads });
+      fs.truncateSync(f, 1024);
+      await assert.rejects(p, /shrank|w\.bin/);
+    }
   } finally { fs.rmSync(dir, { recursive: true, force: true }); }
 });
 
-test('worker-thread hashing (models over the inline limit) equals node:crypto, for sha256, blake2b and shards', async () => {
+test('worker-thread hashing (models over the inline limit) equals node:crypto, for sha256, blake2b and shards, both read strategies', async () => {
   const dir = tempDir('mv-sign-workers-');
   try {
     const data = [crypto.randomBytes(9 * 1024 * 1024), crypto.randomBytes(7 * 1024 * 1024 + 3), crypto.randomBytes(5)];
     data.forEach((d, i) => fs.writeFileSync(path.join(dir, `f${i}`), d));
-    for (const hashType of ['sha256', 'blake2b'] as const) {
+    for (const [hashType, overlapReads] of [['sha256', true], ['sha256', false], ['blake2b', true], ['blake2b', false]] as const) {
       const algo = hashType === 'sha256' ? 'sha256' : 'blake2b512';
-      const m = await computeManifest(dir, { jobs: 2, hashType });
-      assert.deepEqual(m.files.map((f) => f.digest), data.map((d) => crypto.createHash(algo).update(d).digest('hex')), hashType);
-      const s = await computeManifest(dir, { jobs: 3, hashType, shardSize: 4 * 1024 * 1024 });
+      const what = `${hashType}, ${overlapReads ? 'double-buffered' : 'synchronous'} reads`;
+      const m = await computeManifest(dir, { jobs: 2, hashType, overlapReads });
+      assert.deepEqual(m.files.map((f) => f.digest), data.map((d) => crypto.createHash(algo).update(d).digest('hex')), what);
+      const s = await computeManifest(dir, { jobs: 3, hashType, overlapReads, shardSize: 4 * 1024 * 1024 });
       const want = new Map<string, string>();
       data.forEach((d, i) => { for (let o = 0; o < d.length; o += 4 * 1024 * 1024) { const e = Math.min(d.length, o + 4 * 1024 * 1024); want.set(`f${i}:${o}:${e}`, crypto.createHash(algo).update(d.subarray(o, e)).digest('hex')); } });
-      assert.deepEqual(new Map(s.resources.map((r) => [r.name, r.digest])), want, `${hashType} shards`);
+      assert.deepEqual(new Map(s.resources.map((r) => [r.name, r.digest])), want, `${what}, shards`);
     }
   } finally { fs.rmSync(dir, { recursive: true, force: true }); }
 });

@@ -66,7 +66,7 @@ function licenseOf(l: NormalizedLicense | undefined, name?: string, link?: strin
     return undefined;
   }
   if (l.spdx) return /\s/.test(l.spdx) ? new LicenseExpression(l.spdx) : new SpdxLicense(l.spdx);
-  return new NamedLicense(l.hub ?? name ?? l.raw, link ? { url: link } : {});
+  return new NamedLicense(l.hub ? l.display : name ?? l.raw, link ? { url: link } : {});
 }
 
 function prop(c: Component, name: string, value: string | number | undefined): void {

@@ -146,6 +146,11 @@ export function readModelFacts(dir: string, read: ReadText, names = listNames(di
   }
   if (typeof d.license_name === 'string') facts.licenseName = d.license_name;
   if (typeof d.license_link === 'string') facts.licenseLink = d.license_link;
+  // `license: other` + `license_name`: the custom license goes by its name (tables, policy entries, BOM).
+  if (facts.license?.raw.toLowerCase() === 'other' && facts.licenseName?.trim()) {
+    const name = facts.licenseName.trim().slice(0, 200);
+    facts.license = { ...facts.license, hub: name.toLowerCase(), how: 'hub', display: name };
+  }
   facts.datasets = stringList(d.datasets);
   facts.baseModels = stringList(d.base_model);
   facts.tags = stringList(d.tags);

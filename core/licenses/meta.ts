@@ -16,7 +16,7 @@ export const licenseRules: RuleMeta[] = [
     summary: 'A model or dataset with no license in its card, or a dependency whose metadata names no recognizable license.',
     why: 'No license means no permission: a model card without `license:` or a package whose `License` field is empty or `UNKNOWN` cannot be cleared for use. Unrecognized free text (a whole license file pasted into `License:`) needs a human to read it. Dependencies are reported as information, models and datasets as warnings.',
     example: '```yaml\n---\nlibrary_name: transformers\n---\n```\nA model card without a `license:` key; or `License: UNKNOWN` in a package\'s METADATA.',
-    fix: 'Add `license:` to the card (an SPDX id such as `apache-2.0`, or a Hub id such as `llama3.1`; for `other`, add `license_name` and `license_link`). For a dependency, check its repository and record the decision in the policy.',
+    fix: 'Add `license:` to the card (an SPDX id such as `apache-2.0`, or a Hub id such as `llama3.1`; for `other`, add `license_name` and `license_link`: the custom license then goes by its `license_name` in the table, the BOM and the policy, and an allow-list entry with that name marks it as reviewed). For a dependency, check its repository and record the decision in the policy.',
     references: ['Hugging Face Hub documentation: Model Cards, card metadata', 'Python core metadata specification: License-Expression (PEP 639)'],
     equivalents: ['pip-licenses (UNKNOWN rows)'],
   },

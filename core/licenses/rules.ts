@@ -28,9 +28,13 @@ export function licenseFindings(rows: LicenseRow[], opts: LicenseCheckOptions): 
     const v = evaluatePolicy(r.license, opts.policy);
     if (v.status === 'denied') add('LIC001', 'error', `${what}: license ${r.license.display} is denied by the license policy${v.matched ? ` (deny: ${v.matched})` : ''}`);
     else if (v.status === 'not-allowed') add('LIC001', 'error', `${what}: license ${r.license.display} is not on the license policy's allow list`);
-    if (r.license.category === 'unknown') {
-      const why = r.source === 'none' || !r.license.raw ? 'no license is recorded' : `the license "${r.license.raw.slice(0, 80)}" is not recognized`;
-      add('LIC002', r.kind === 'library' ? 'information' : 'warning', `${what}: ${why}${r.kind === 'model' ? ' in the model card' : ''}`);
+    const custom = r.license.raw.toLowerCase() === 'other' && !!r.license.hub && r.license.hub !== 'other';
+    // A custom license the allow list names has been reviewed: not "unknown" any more.
+    if (r.license.category === 'unknown' && !(custom && opts.policy.allow.length && v.status === 'ok')) {
+      const why = r.source === 'none' || !r.license.raw ? 'no license is recorded'
+        : custom ? `the custom license "${r.license.display.slice(0, 80)}" (license: other, license_name) needs a review of its terms; allow or deny it by that name`
+        : `the license "${r.license.raw.slice(0, 80)}" is not recognized`;
+      add('LIC002', r.kind === 'library' ? 'information' : 'warning', `${what}: ${why}${r.kind === 'model' && !custom ? ' in the model card' : ''}`);
     }
     if (r.kind !== 'library' && r.license.category === 'noncommercial' && opts.projectKind === 'application') {
       add('LIC003', 'warning', `${what}: license ${r.license.display} does not allow commercial use, and this project is an application`);

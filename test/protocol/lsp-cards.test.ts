@@ -42,6 +42,27 @@ test('README.md of a model folder: CARD diagnostics with rule links, a skeleton 
   assert.match(hover.contents.value, /base_model[\s\S]*looks like `meta-llama`/);
 });
 
+test('an adapter\'s card without front matter: CARD001 quick-fix inserts the skeleton with the adapter\'s base model; hovers on license and datasets', async () => {
+  mkdirSync(path.join(root, 'models', 'lora'), { recursive: true });
+  writeFileSync(path.join(root, 'models', 'lora', 'adapter_config.json'), JSON.stringify({ base_model_name_or_path: 'meta-llama/Llama-3.1-8B', peft_type: 'LORA' }));
+  writeFileSync(path.join(root, 'models', 'lora', 'adapter_model.safetensors'), Buffer.alloc(16));
+  const text = '# lora\n\n## Intended use\n\nx\n\n## Out-of-scope use\n\nx\n\n## Limitations and bias\n\nx\n';
+  const uri = client.open('models/lora/README.md', text, 'markdown');
+  const diags = await client.pull(uri);
+  assert.deepEqual(diags.map((d) => d.code), ['CARD001'], JSON.stringify(diags));
+  const actions = await client.codeActions(uri, diags);
+  const fix = actions.find((a) => a.title === 'Insert model-card front matter');
+  assert.ok(fix, JSON.stringify(actions.map((a) => a.title)));
+  const fixed = applyEdits(text, editsFor(fix!, uri)).replace('license:  #', 'license: cc-by-nc-4.0 #').replace('datasets: []', 'datasets: [org/data]');
+  assert.match(fixed, /^---\nlicense: .*\nbase_model: meta-llama\/Llama-3\.1-8B\ndatasets: .*\nlibrary_name: peft\n---\n\n# lora/);
+  client.change(uri, 2, [{ text: fixed }]);
+  assert.deepEqual((await client.pull(uri)).map((d) => d.code), [], 'the filled-in skeleton satisfies the card rules');
+  const hl = await client.request('textDocument/hover', { textDocument: { uri }, position: { line: 1, character: 2 } }) as any;
+  assert.match(hl.contents.value, /CC-BY-NC-4\.0[\s\S]*Non-commercial/);
+  const hd = await client.request('textDocument/hover', { textDocument: { uri }, position: { line: 3, character: 2 } }) as any;
+  assert.match(hd.contents.value, /\*\*datasets\*\*: `org\/data`[\s\S]*training data/);
+});
+
 test('a README.md outside a model folder gets no diagnostics', async () => {
   const uri = client.open('README.md', '# Project\n\nNo front matter here.\n', 'markdown');
   assert.deepEqual(await client.pull(uri), []);

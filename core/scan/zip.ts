@@ -9,6 +9,8 @@
 import zlib from 'node:zlib';
 import type { ByteSource, ScanContext } from './format';
 import { memorySource, readU16, readU32, readU64, windowSource, latin1, utf8 } from './bytes';
+import { decompressBzip2 } from './decompress/bzip2';
+import { DecompressError, decompressLzmaAlone } from './decompress/lzma';
 
 export interface ZipEntry {
   name: string;
@@ -40,6 +42,8 @@ export interface ZipArchive {
 export const ZIP_EOCD_SEARCH_BYTES = 65_535 + 22;
 const SIG_EOCD = 0x06054b50, SIG_EOCD64 = 0x06064b50, SIG_LOC64 = 0x07064b50, SIG_CEN = 0x02014b50, SIG_LOC = 0x04034b50;
 export const ZIP_METHOD_STORED = 0, ZIP_METHOD_DEFLATE = 8;
+/** Methods Python's zipfile reads (numpy.load of an .npz, pandas read_pickle(compression='zip')); PyTorch's miniz does not. */
+export const ZIP_METHOD_BZIP2 = 12, ZIP_METHOD_LZMA = 14;
 /** Deflated members up to this size are inflated at once; larger ones lazily (prefix first). */
 export const ZIP_EAGER_INFLATE_BYTES = 8 * 1024 * 1024;
 const ZIP_HEAD_COMPRESSED_BYTES = 256 * 1024;
@@ -199,6 +203,43 @@ export function readZip(src: ByteSource, ctx?: ScanContext): ZipArchive | undefi
     archive.checkCrc(en, out);
     return out;
   };
+  /** bzip2 (12) and LZMA (14) members, decompressed whole within the same limits as deflate. */
+  const decodeOther = (en: ZipEntry, maxBytes: number): Uint8Array | undefined => {
+    const memberLoc = { member: ctx ? joinMember(ctx.member, en.name) : en.name };
+    if (en.compressedSize > (ctx?.options.limits.maxInMemoryBytes ?? 512 * 1024 * 1024)) {
+      ctx?.incomplete('ARC002', `member '${en.name}' is too large to decompress in memory`, memberLoc);
+      return undefined;
+    }
+    const limitTotal = ctx?.options.limits.maxDecompressedBytes ?? 2 * 1024 * 1024 * 1024;
+    const budget = Math.max(0, Math.min(maxBytes, limitTotal - archive.decompressedBytes));
+    const what = en.method === ZIP_METHOD_BZIP2 ? 'bzip2' : 'LZMA';
+    let out: Uint8Array;
+    try {
+      const data = src.read(en.dataOffset, en.compressedSize);
+      if (en.method === ZIP_METHOD_BZIP2) out = decompressBzip2(data, budget);
+      else {
+        // APPNOTE 5.8: u16 LZMA SDK version, u16 properties size (5), the properties, then the raw stream
+        // (ended by an end marker when flag bit 1 is set). Re-framed as "LZMA alone": properties, u64 size.
+        if (data.length < 9 || (data[2] | (data[3] << 8)) !== 5) throw new DecompressError('bad LZMA member header');
+        const head = new Uint8Array(13);
+        head.set(data.subarray(4, 9), 0);
+        if (en.flags & 2) head.fill(0xff, 5);
+        else { let v = en.size; for (let i = 5; i < 13; i++) { head[i] = v % 256; v = Math.floor(v / 256); } }
+        const alone = new Uint8Array(13 + data.length - 9);
+        alone.set(head, 0); alone.set(data.subarray(9), 13);
+        out = decompressLzmaAlone(alone, budget);
+      }
+    } catch (err) {
+      const tooBig = err instanceof DecompressError && err.limit;
+      const msg = tooBig ? `member '${en.name}' decompresses to more than ${budget} bytes (decompression limit; possible zip bomb)` : `member '${en.name}' has corrupt ${what} data (${(err as Error).message})`;
+      problems.push(msg);
+      ctx?.incomplete(tooBig ? 'ZIP009' : 'ZIP008', msg, memberLoc);
+      return undefined;
+    }
+    archive.decompressedBytes += out.length;
+    archive.checkCrc(en, out);
+    return out;
+  };
   const archive: ZipArchive = {
     entries,
     problems,
@@ -243,6 +284,10 @@ export function readZip(src: ByteSource, ctx?: ScanContext): ZipArchive | undefi
             return full ? full.subarray(offset, end) : new Uint8Array(0);
           },
         };
+      }
+      if (en.method === ZIP_METHOD_BZIP2 || en.method === ZIP_METHOD_LZMA) {
+        const out = decodeOther(en, maxBytes);
+        return out ? memorySource(out) : undefined;
       }
       const msg = `member '${en.name}' uses compression method ${en.method}, which cannot be scanned`;
       problems.push(msg);

@@ -59,6 +59,8 @@ export interface BomResult {
 }
 
 const VERDICT_RANK: Record<string, number> = { safe: 0, unscannable: 1, suspicious: 2, malicious: 3 };
+/** Formats whose tensor shapes sit in a small header (read for the parameter count even with `scan: false`). */
+const HEADER_FORMATS = /\.(safetensors|gguf)$/i;
 
 function licenseOf(l: NormalizedLicense | undefined, name?: string, link?: string) {
   if (!l || l.how === 'unknown') {
@@ -154,8 +156,11 @@ export async function buildBom(target: string, opts: BomOptions = {}): Promise<B
     prop(c, 'modelvet:oms:root-digest', rootDigest);
 
     let reports = new Map<string, FileReport>();
-    if (opts.scan !== false && fileDigests.length) {
-      const out = await scanPathsParallel(fileDigests.map((f) => f.abs), { hash: false, fileTimeoutMs: opts.fileTimeoutMs ?? DEFAULT_FILE_TIMEOUT_MS });
+    // Without the scan, header-only formats are still read for the parameter count (no verdicts).
+    const headersOnly = opts.scan === false;
+    const toRead = headersOnly ? fileDigests.filter((f) => HEADER_FORMATS.test(f.rel)) : fileDigests;
+    if (toRead.length) {
+      const out = await scanPathsParallel(toRead.map((f) => f.abs), { hash: false, fileTimeoutMs: opts.fileTimeoutMs ?? DEFAULT_FILE_TIMEOUT_MS });
       reports = new Map(out.files.map((r) => [path.resolve(r.path), r]));
     }
     let worst: string | undefined;
@@ -166,7 +171,7 @@ export async function buildBom(target: string, opts: BomOptions = {}): Promise<B
       const fc = new Component(ComponentType.File, f.rel, { bomRef: `${ref}/file:${f.rel}` });
       if (f.sha256) fc.hashes.set(HashAlgorithm['SHA-256'], f.sha256);
       prop(fc, 'modelvet:size', f.size);
-      const r = reports.get(path.resolve(f.abs));
+      const r = headersOnly ? undefined : reports.get(path.resolve(f.abs));
       if (r) {
         prop(fc, 'modelvet:scan:format', r.format);
         prop(fc, 'modelvet:scan:verdict', r.verdict);

@@ -24,7 +24,8 @@ options:
                         timestamp from SOURCE_DATE_EPOCH (else none)
   --env PATH            site-packages folder or virtual environment for dependency licenses
                         (default: the project's .venv / venv)
-  --no-scan             skip the model scan (no verdicts, finding codes or parameter count in the BOM)
+  --no-scan             skip the model scan (no verdicts or finding codes in the BOM; the parameter
+                        count still comes from SafeTensors / GGUF headers)
 
 exit codes: 0 written, 2 usage or I/O error`;
 

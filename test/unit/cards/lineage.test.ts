@@ -107,3 +107,15 @@ test('a model folder that is a git clone: the checked-out commit is the model ve
   r = await buildBom(dir, { reproducible: true, scan: false });
   assert.equal(r.document.metadata.component.version, sha);
 });
+
+test('scan: false still reads the parameter count from SafeTensors headers, without verdicts', async () => {
+  const models = path.join(__dirname, '..', '..', '..', 'examples', 'ml-project', 'models');
+  const scanned = await buildBom(models, { reproducible: true });
+  const quick = await buildBom(models, { reproducible: true, scan: false });
+  const params = (d: any) => d.metadata.component.modelCard?.properties?.find((p: any) => p.name === 'parameters')?.value;
+  assert.equal(params(quick.document), params(scanned.document));
+  assert.equal(params(quick.document), '4', 'classifier.safetensors (make_models.py): 4 values');
+  const names = (d: any) => [d.metadata.component, ...d.metadata.component.components].flatMap((c: any) => (c.properties ?? []).map((p: any) => p.name));
+  assert.ok(names(scanned.document).includes('modelvet:scan:verdict'));
+  assert.ok(!names(quick.document).some((n: string) => n.startsWith('modelvet:scan:')), 'no verdicts or codes without the scan');
+});

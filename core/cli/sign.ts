@@ -107,20 +107,34 @@ function modelArg(positionals: string[]): string {
 }
 
 const GB = 1e9;
-/** Progress on a terminal (stderr) for anything that runs longer than a second. */
-function progressReporter(io: CliIO, label: string): { onProgress?: (d: number, t: number) => void; done(): void } {
-  if (!io.isTTY || !process.stderr.isTTY) return { done() { /* nothing */ } };
-  const t0 = Date.now();
+export interface ProgressOptions {
+  /** Whether stderr (where progress goes) is a terminal (default: process.stderr.isTTY). */
+  stderrIsTTY?: boolean;
+  /** Quiet for this long first: only work that takes longer shows progress (default 1000 ms). */
+  afterMs?: number;
+  now?: () => number;
+}
+/**
+ * Progress on a terminal for anything that runs longer than a second: one line on stderr, rewritten in
+ * place (about every 100 ms, as the hashing reports) and erased when done. Nothing when stdout or stderr
+ * is not a terminal (piped, redirected, CI logs).
+ */
+export function progressReporter(io: CliIO, label: string, o: ProgressOptions = {}): { onProgress?: (d: number, t: number) => void; done(): void } {
+  if (!io.isTTY || !(o.stderrIsTTY ?? process.stderr.isTTY)) return { done() { /* nothing */ } };
+  const now = o.now ?? Date.now;
+  const t0 = now();
+  const after = o.afterMs ?? 1000;
   let shown = false;
   return {
     onProgress(d, t) {
-      if (Date.now() - t0 < 1000) return;
+      const ms = now() - t0;
+      if (ms < after) return;
       shown = true;
-      const pct = t ? Math.floor((d / t) * 100) : 100;
-      const s = (Date.now() - t0) / 1000;
-      process.stderr.write(`\r${label} ${(d / GB).toFixed(2)}/${(t / GB).toFixed(2)} GB (${pct}%, ${(d / GB / s).toFixed(2)} GB/s)   `);
+      const pct = t ? Math.min(100, Math.floor((d / t) * 100)) : 100;
+      const rate = ms > 0 ? (d / GB) / (ms / 1000) : 0;
+      io.stderr(`\r\x1b[K${label} ${(d / GB).toFixed(2)}/${(t / GB).toFixed(2)} GB (${pct}%, ${rate.toFixed(2)} GB/s)`);
     },
-    done() { if (shown) process.stderr.write('\n'); },
+    done() { if (shown) io.stderr('\r\x1b[K'); },
   };
 }
 

@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import crypto from 'node:crypto';
 import { signModel, loadPrivateKey } from '../../core/signing/index';
+import { spawnSync } from 'node:child_process';
 import { runPython } from '../helpers/python';
 
 const FIX = path.resolve(__dirname, '../fixtures/oms');
@@ -50,5 +51,40 @@ test('on a terminal, an encrypted key\'s password is prompted for (not echoed) a
     assert.doesNotMatch(r.stdout, /modelvet-test-password/, 'the password is not echoed');
     assert.match(r.stdout, /signed .* → .*model\.sig/);
     assert.ok(fs.existsSync(path.join(dir, 'model.sig')));
+  } finally { fs.rmSync(dir, { recursive: true, force: true }); }
+});
+
+const HAS_SCRIPT = (() => { try { return spawnSync('script', ['--version'], { encoding: 'utf8' }).status === 0; } catch { return false; } })();
+
+test('progress on a terminal (script(1) pseudo-terminal) for sign, verify and digest over a second; none when piped', { skip: HAS_SCRIPT ? false : 'script(1) (util-linux) not installed' }, () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mv-sign-progress-'));
+  try {
+    // 4 GiB sparse: a few seconds of hashing with one job even on a fast, idle machine; no disk used.
+    const fd = fs.openSync(path.join(dir, 'w.bin'), 'w');
+    fs.writeSync(fd, 'weights', 0);
+    fs.ftruncateSync(fd, 4 * 1024 ** 3);
+    fs.closeSync(fd);
+    const repo = path.resolve(__dirname, '../..');
+    const cli = `${process.execPath} --import tsx core/cli/main.ts`;
+    const onTerminal = (cmd: string) => {
+      const r = spawnSync('script', ['-qec', cmd, '/dev/null'], { cwd: repo, encoding: 'utf8', timeout: 120_000 });
+      assert.equal(r.status, 0, r.stdout + r.stderr);
+      return r.stdout;
+    };
+    const q = (s: string) => `'${s}'`;
+    const line = (label: string) => new RegExp(`\\r\\x1b\\[K${label} \\d+\\.\\d\\d/4\\.29 GB \\(\\d+%, \\d+\\.\\d\\d GB/s\\)`);
+    const sign = onTerminal(`${cli} sign ${q(dir)} --key ${q(path.join(GEN, 'p256-sec1.pem'))} --jobs 1`);
+    assert.match(sign, line('hashing'));
+    assert.match(sign, /\r\x1b\[Ksigned /, 'the progress line is erased before the result');
+    assert.match(onTerminal(`${cli} verify ${q(dir)} --key ${q(path.join(GEN, 'p256-pub.pem'))} --jobs 1`), line('verifying'));
+    assert.match(onTerminal(`${cli} digest ${q(dir)} --jobs 1`), line('hashing'));
+    // stdout piped (stderr still the terminal), and no terminal at all: the digest only.
+    const piped = onTerminal(`${cli} digest ${q(dir)} --jobs 1 | cat`);
+    assert.doesNotMatch(piped, /hashing|\x1b\[K/);
+    assert.match(piped, /^sha256:[0-9a-f]{64}\r?\n$/);
+    const plain = spawnSync(process.execPath, ['--import', 'tsx', 'core/cli/main.ts', 'digest', dir, '--jobs', '1'], { cwd: repo, encoding: 'utf8' });
+    assert.equal(plain.status, 0, plain.stderr);
+    assert.equal(plain.stderr, '');
+    assert.match(plain.stdout, /^sha256:[0-9a-f]{64}\n$/);
   } finally { fs.rmSync(dir, { recursive: true, force: true }); }
 });

@@ -154,3 +154,40 @@ test('cli: certificate signing with a full-chain PEM as --certificate; verify ag
     assert.match(v.stdout, /certificate: CN=modelvet-test-signer → CN=intermediate-ca → CN=root-ca/);
   } finally { rmTemp(dir); }
 });
+
+test('cli progress: only on a terminal (stdout and stderr), only after a second, one line rewritten in place and erased', async () => {
+  const { progressReporter } = await import('../../../core/cli/sign');
+  let clock = 0;
+  const make = (isTTY: boolean, stderrIsTTY: boolean) => {
+    let err = '';
+    const p = progressReporter({ stdout: () => {}, stderr: (s) => { err += s; }, isTTY }, 'hashing', { stderrIsTTY, now: () => clock });
+    return { p, err: () => err };
+  };
+  clock = 0;
+  const tty = make(true, true);
+  tty.p.onProgress!(0.5e9, 2e9);
+  clock = 900;
+  tty.p.onProgress!(1e9, 2e9);
+  assert.equal(tty.err(), '', 'nothing during the first second');
+  clock = 1500;
+  tty.p.onProgress!(1.5e9, 2e9);
+  assert.equal(tty.err(), '\r\x1b[Khashing 1.50/2.00 GB (75%, 1.00 GB/s)');
+  tty.p.done();
+  assert.ok(tty.err().endsWith('\r\x1b[K'), 'the line is erased when done');
+  // Fast work never shows a line and erases nothing.
+  clock = 0;
+  const fast = make(true, true);
+  clock = 300;
+  fast.p.onProgress!(2e9, 2e9);
+  fast.p.done();
+  assert.equal(fast.err(), '');
+  // Piped stdout or redirected stderr: no progress at all.
+  for (const [out, err] of [[false, true], [true, false], [false, false]] as const) {
+    clock = 0;
+    const piped = make(out, err);
+    assert.equal(piped.p.onProgress, undefined);
+    clock = 5000;
+    piped.p.done();
+    assert.equal(piped.err(), '');
+  }
+});

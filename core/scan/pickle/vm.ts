@@ -728,7 +728,7 @@ function rareOpcode(st: VmState, op: number): void {
 /** Opcodes `fastOps` runs (1) — the bulk of big protocol 2–5 data pickles; everything else goes to runPickle's loop. */
 const FAST_OPS = (() => {
   const t = new Uint8Array(256);
-  for (const op of [0x28, 0x4e, 0x88, 0x89, 0x4a, 0x4b, 0x4d, 0x47, 0x58, 0x8c, 0x5d, 0x29, 0x7d, 0x85, 0x86, 0x87, 0x65, 0x75, 0x68, 0x6a, 0x71, 0x72, 0x94]) t[op] = 1;
+  for (const op of [0x28, 0x4e, 0x88, 0x89, 0x4a, 0x4b, 0x4d, 0x47, 0x58, 0x8c, 0x5d, 0x29, 0x7d, 0x85, 0x86, 0x87, 0x65, 0x75, 0x68, 0x6a, 0x71, 0x72, 0x94, 0x95]) t[op] = 1;
   return t;
 })();
 
@@ -736,15 +736,21 @@ const FAST_OPS = (() => {
  * The hot path of the dispatch loop, kept small so that TurboFan compiles it in a few milliseconds (the whole loop
  * took 100–200 ms on a background thread while a fresh process ran the first big file in baseline code, ~10×
  * slower). Runs opcodes while they are in FAST_OPS, within the buffered frame (`check`) and the opcode budget, and
- * returns at the first one it leaves to runPickle's switch, unread. Each case is exactly runPickle's; it is called
- * once per frame or rarer opcode, so its optimized code serves the next call even before on-stack replacement.
+ * returns at the first one it leaves to runPickle's switch, unread. Each case is exactly runPickle's. Frame ends and
+ * FRAME opcodes are handled here too, so a big stream is one call (one on-stack-replacement compile, no second
+ * compile of the whole function for the next call).
  */
 function fastOps(st: VmState, opBudget: number): void {
   const data = st.data;
   const fast = FAST_OPS;
   for (;;) {
-    const p = st.pos;
-    if (p >= st.check || st.opIndex >= opBudget) return;
+    let p = st.pos;
+    if (p >= st.check) { // as in runPickle's loop; the truncation error is raised there
+      if (p >= st.endAll) return;
+      st.passCheck();
+      p = st.pos;
+    }
+    if (st.opIndex >= opBudget) return;
     const op = data[p];
     if (fast[op] === 0) return;
     ++st.opIndex;
@@ -780,7 +786,8 @@ function fastOps(st: VmState, opBudget: number): void {
       case 0x6a: { const s = st.need(4); st.pushMemo((data[s] | (data[s + 1] << 8) | (data[s + 2] << 16)) + data[s + 3] * 0x1000000); break; }
       case 0x71: { const k = data[st.need(1)]; st.memoPutTop(k); break; }
       case 0x72: { const s = st.need(4); st.memoPutTop((data[s] | (data[s + 1] << 8) | (data[s + 2] << 16)) + data[s + 3] * 0x1000000); break; }
-      default: st.memoPutTop(st.memoCount); break; // 0x94 MEMOIZE
+      case 0x94: st.memoPutTop(st.memoCount); break; // MEMOIZE
+      default: rareOpcode(st, op); break; // FRAME (0x95), the same code as from runPickle's loop
     }
   }
 }

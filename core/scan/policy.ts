@@ -106,6 +106,9 @@ const DANGEROUS_MODULES = [
   // pandas' eval/query machinery: constructing Expr("os.system(...)") parses AND calls what the string names, resolved in the
   // caller's globals (the frame that called pickle.load) — CapWords classes here are evaluators, not values.
   'pandas.core.computation',
+  // torch.fx pickles rebuild a GraphModule by exec'ing the Python source they carry (reduce_graph_module,
+  // _forward_from_src); _config_module.load_config unpickles/execs a config; rpc calls remote functions.
+  'torch.fx.graph_module', 'torch.utils._config_module', 'torch.distributed.rpc', 'torch.utils.data.datapipes.utils.decoder',
 ];
 /** Exact globals that run code, read/write files or resolve arbitrary names. */
 const DANGEROUS_GLOBALS = new Set([

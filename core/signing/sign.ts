@@ -48,7 +48,10 @@ export function checkWritable(file: string, force: boolean | undefined): void {
   if (!fs.existsSync(path.dirname(file))) throw usageError(`${path.dirname(file)}: no such folder`);
 }
 
-/** Writes `data` to `file` atomically: a temp file beside it, fsync, rename, fsync of the folder. */
+/**
+ * Writes `data` to `file` atomically: a temp file beside it, fsync, then link (never replaces an existing
+ * file) or, with `force`, rename; fsync of the folder.
+ */
 export function writeFileAtomic(file: string, data: string | Buffer, opts: { force?: boolean; mode?: number } = {}): void {
   checkWritable(file, opts.force);
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${crypto.randomBytes(6).toString('hex')}.tmp`);
@@ -64,9 +67,21 @@ export function writeFileAtomic(file: string, data: string | Buffer, opts: { for
   }
   fs.closeSync(fd);
   try {
-    if (!opts.force && fs.existsSync(file)) throw usageError(`${file} already exists (pass --force to replace it)`, 'exists');
-    fs.renameSync(tmp, file);
+    if (opts.force) fs.renameSync(tmp, file);
+    else {
+      // link() creates the name only if it does not exist, atomically: a file created since the check
+      // above (another signer, keygen racing keygen) is never replaced. rename() would replace it.
+      try { fs.linkSync(tmp, file); } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        if (code === 'EEXIST') throw usageError(`${file} already exists (pass --force to replace it)`, 'exists');
+        if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EOPNOTSUPP' && code !== 'EXDEV') throw e;
+        // A file system without hard links: check, then rename (a small window remains).
+        if (fs.existsSync(file)) throw usageError(`${file} already exists (pass --force to replace it)`, 'exists');
+        fs.renameSync(tmp, file);
+      }
+    }
   } catch (e) { fs.rmSync(tmp, { force: true }); throw e; }
+  fs.rmSync(tmp, { force: true });
   try { const d = fs.openSync(path.dirname(file), 'r'); try { fs.fsyncSync(d); } finally { fs.closeSync(d); } } catch { /* folder fsync is best effort */ }
 }
 

@@ -34,4 +34,11 @@ export function makeModel(files: Record<string, string | Buffer>, name = 'model'
   return dir;
 }
 
-export function rmTemp(dir: string): void { fs.rmSync(path.dirname(dir), { recursive: true, force: true }); }
+/** Removes a makeModel()/copyModel() folder with its temp parent; refuses anything else (never a shared folder). */
+export function rmTemp(dir: string): void {
+  const parent = path.dirname(path.resolve(dir));
+  if (path.dirname(parent) !== path.resolve(os.tmpdir()) || !path.basename(parent).startsWith('mv-sign-')) {
+    throw new Error(`rmTemp(${dir}): not a folder made by makeModel()/copyModel() (use fs.rmSync on a tempDir() itself)`);
+  }
+  fs.rmSync(parent, { recursive: true, force: true });
+}

@@ -164,6 +164,29 @@ test('sign refuses: empty model, symlinks (unless allowed), an existing signatur
   } finally { rmTemp(dir); }
 });
 
+test('the atomic write never replaces a file that appears while the signature is written (no --force); with force it does', async () => {
+  const { writeFileAtomic } = await import('../../../core/signing/index');
+  const dir = tempDir();
+  const target = path.join(dir, 'model.sig');
+  const fsync = fs.fsyncSync;
+  try {
+    // Another process creates model.sig after the up-front check, while ours is being written and synced.
+    let raced = false;
+    (fs as { fsyncSync: typeof fs.fsyncSync }).fsyncSync = (fd: number) => { if (!raced) { raced = true; fs.writeFileSync(target, 'theirs'); } return fsync(fd); };
+    assert.throws(() => writeFileAtomic(target, 'ours'), /already exists \(pass --force/);
+    assert.equal(raced, true);
+    assert.equal(fs.readFileSync(target, 'utf8'), 'theirs', 'the other file is intact');
+    assert.deepEqual(fs.readdirSync(dir), ['model.sig'], 'no temp file left behind');
+    (fs as { fsyncSync: typeof fs.fsyncSync }).fsyncSync = fsync;
+    writeFileAtomic(target, 'ours', { force: true });
+    assert.equal(fs.readFileSync(target, 'utf8'), 'ours');
+    writeFileAtomic(path.join(dir, 'new.sig'), 'fresh', { mode: 0o600 });
+    assert.equal(fs.readFileSync(path.join(dir, 'new.sig'), 'utf8'), 'fresh');
+    assert.equal(fs.statSync(path.join(dir, 'new.sig')).mode & 0o777, 0o600);
+    assert.deepEqual(fs.readdirSync(dir).sort(), ['model.sig', 'new.sig']);
+  } finally { (fs as { fsyncSync: typeof fs.fsyncSync }).fsyncSync = fsync; fs.rmSync(dir, { recursive: true, force: true }); }
+});
+
 test('verify of a model whose signed file became a symlink: reported, not followed', async () => {
   const dir = makeModel({ 'a.bin': 'A' });
   const outside = makeModel({ 'a.bin': 'A' });

@@ -109,6 +109,12 @@ const DANGEROUS_MODULES = [
   // torch.fx pickles rebuild a GraphModule by exec'ing the Python source they carry (reduce_graph_module,
   // _forward_from_src); _config_module.load_config unpickles/execs a config; rpc calls remote functions.
   'torch.fx.graph_module', 'torch.utils._config_module', 'torch.distributed.rpc', 'torch.utils.data.datapipes.utils.decoder',
+  // stdlib and library helpers that run code, commands or imports, or reach the network, named in 2024–2025 scanner
+  // advisories or reachable the same way: doctest.debug_script (pdb over a source string), test.support.script_helper
+  // (runs a Python subprocess), unittest.mock's importer, _osx_support/_aix_support (os.system / subprocess helpers),
+  // sympy's sympify/parsing and numexpr (eval of a string), YAML loaders, the Hub / transformers remote-code loaders.
+  'doctest', 'test.support', 'unittest.mock', '_osx_support', '_aix_support', 'pkgutil', 'ssl', 'socketserver', 'imaplib', 'poplib', 'nntplib',
+  'sympy.core.sympify', 'sympy.parsing', 'numexpr', 'yaml', 'huggingface_hub', 'transformers.dynamic_module_utils',
 ];
 /** Exact globals that run code, read/write files or resolve arbitrary names. */
 const DANGEROUS_GLOBALS = new Set([
@@ -123,6 +129,7 @@ const DANGEROUS_GLOBALS = new Set([
   'torch.load', 'torch.serialization.load', 'torch.serialization._load', 'torch._C._jit_compile', 'torch.utils.collect_env.run',
   'numpy.load', 'numpy.loads', 'numpy.lib.npyio.load', 'numpy.testing._private.utils.runstring', 'numpy.core.multiarray.frombuffer_x',
   'pandas.read_pickle', 'pandas.io.pickle.read_pickle', 'joblib.load', 'joblib.numpy_pickle.load', 'functools.reduce',
+  'pandas.eval', 'sympy.sympify', 'sympy.parse_expr', 'codecs.open', 'gzip.open', 'gzip.GzipFile', 'bz2.open', 'bz2.BZ2File', 'lzma.open', 'lzma.LZMAFile',
   'copyreg._reconstructor_unsafe', 'copyreg.add_extension', 'copyreg.remove_extension', 'copyreg.pickle', 'code.InteractiveInterpreter.runcode', 'trace.Trace.run', 'collections.UserDict.__getattr__',
 ]);
 /** Attribute names that, reached through a dotted name, mean code execution or name resolution. */

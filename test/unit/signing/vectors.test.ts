@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { bundleFromJSON } from '@sigstore/bundle';
 import { verifyModel, loadPublicKey, loadCertificates, parseBundle, checkStatement } from '../../../core/signing/index';
-import { KEYS, MS, VECTORS, copyModel, rmTemp } from './helpers';
+import { FIX, GEN, KEYS, MS, VECTORS, copyModel, rmTemp } from './helpers';
 import { independentVerify } from './independent';
 
 const key = () => loadPublicKey(path.join(KEYS, 'signing-key-pub.pem'));
@@ -115,3 +115,25 @@ for (const [v, reason] of INVALID) {
     } finally { rmTemp(dir); }
   });
 }
+
+test('interop matrix: the independent verifier (node:crypto only, no code shared with core/) verifies every valid bundle', () => {
+  const caPem = fs.readFileSync(path.join(KEYS, 'ca-cert.pem'));
+  const ek = copyModel(path.join(MS, 'v1.1.0-elliptic-key'));
+  try {
+    const cases: Array<[string, string, string, Parameters<typeof independentVerify>[2]]> = [
+      ['model_signing 1.1.0 key', path.join(MS, 'v1.1.0-elliptic-key'), path.join(MS, 'v1.1.0-elliptic-key/model.sig'), fs.readFileSync(path.join(KEYS, 'signing-key-pub.pem'))],
+      ['model_signing 1.1.0 certificate (chain to the root CA)', path.join(MS, 'v1.1.0-certificate'), path.join(MS, 'v1.1.0-certificate/model.sig'), { caPem }],
+      ['model_signing 1.1.0 Sigstore (signature by the bundle leaf, files)', path.join(MS, 'v1.1.0-sigstore'), path.join(MS, 'v1.1.0-sigstore/model.sig'), { bundleLeaf: true }],
+      ['spec valid/key', ek, path.join(VECTORS, 'valid/key.bundle.json'), fs.readFileSync(path.join(KEYS, 'signing-key-pub.pem'))],
+      ['spec valid/certificate (chain to the root CA)', ek, path.join(VECTORS, 'valid/certificate.bundle.json'), { caPem }],
+      ['spec valid/sigstore (signature by the bundle leaf, files)', path.join(MS, 'v1.1.0-sigstore'), path.join(VECTORS, 'valid/sigstore.bundle.json'), { bundleLeaf: true }],
+      ['synthetic Sigstore bundle (make_sigstore.py; signature by the bundle leaf, files)', path.join(FIX, 'sigstore-synthetic'), path.join(FIX, 'sigstore-synthetic/model.sig'), { bundleLeaf: true }],
+    ];
+    for (const [what, dir, sig, trust] of cases) assert.equal(independentVerify(dir, sig, trust), 'ok', what);
+    // It can fail: another CA, another key, a changed file.
+    assert.match(independentVerify(path.join(MS, 'v1.1.0-certificate'), path.join(MS, 'v1.1.0-certificate/model.sig'), { caPem: fs.readFileSync(path.join(GEN, 'other-ca.pem')) }), /^chain/);
+    assert.equal(independentVerify(ek, path.join(VECTORS, 'valid/key.bundle.json'), fs.readFileSync(path.join(GEN, 'p384-pub.pem'))), 'signature');
+    fs.appendFileSync(path.join(ek, 'signme-1'), 'x');
+    assert.match(independentVerify(ek, path.join(VECTORS, 'valid/certificate.bundle.json'), { caPem }), /^resource/);
+  } finally { rmTemp(ek); }
+});

@@ -11,6 +11,8 @@ import { createOnlineLookup } from '../licenses/online';
 import { resolveIndexUrl } from '../deps/indexClient';
 import { compareFindings, SEVERITY_ORDER, type Finding, type Severity } from '../types';
 import { oneOf, parseArgs, UsageError, type CliIO } from './args';
+import { SigningError } from '../signing/errors';
+import { writeFileAtomic } from '../signing/sign';
 
 export const LICENSES_USAGE = `usage: modelvet licenses [PATH] [options]
 
@@ -91,8 +93,11 @@ export async function runLicensesCommand(argv: string[], io: CliIO): Promise<num
 
   const out = render(format, table.rows, shown, table.sitePackages);
   if (output) {
-    const { writeFileSync } = await import('node:fs');
-    writeFileSync(output, out);
+    // Atomic like `modelvet bom -o`: a failed write never leaves a half-written report in place of the old one.
+    try { writeFileAtomic(path.resolve(output), out, { force: flags['--force'] === true }); } catch (e) {
+      if (e instanceof SigningError) throw new UsageError(e.message);
+      throw new UsageError(`cannot write ${output}: ${(e as Error).message}`);
+    }
   } else io.stdout(out);
   return shown.some((f) => SEVERITY_ORDER[f.severity] >= SEVERITY_ORDER[failOn as Severity]) ? 1 : 0;
 }

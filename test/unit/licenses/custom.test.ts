@@ -36,3 +36,19 @@ test('license: other without license_name stays "other" (CARD003 asks for the na
   assert.deepEqual([r.license.display, r.license.hub], ['other', undefined]);
   assert.match(licenseFindings([r], { policy: { allow: [], deny: [] }, projectKind: 'auto', isLibrary: false })[0].message, /the license "other" is not recognized in the model card/);
 });
+
+test('modelvet licenses -o: writes the report, keeps an existing file without --force, replaces it with --force', async () => {
+  const { main } = await import('../../../core/cli/main');
+  const { readFileSync } = await import('node:fs');
+  const out = path.join(tmp, 'licenses.json');
+  const err: string[] = [];
+  const io = { stdout: () => {}, stderr: (s: string) => { err.push(s); }, isTTY: false };
+  await main(['licenses', tmp, '--format', 'json', '-o', out], io);
+  assert.equal(JSON.parse(readFileSync(out, 'utf8')).version, 1);
+  writeFileSync(out, 'keep');
+  assert.equal(await main(['licenses', tmp, '-o', out], io), 2);
+  assert.equal(readFileSync(out, 'utf8'), 'keep');
+  await main(['licenses', tmp, '--format', 'csv', '-o', out, '--force'], io);
+  assert.match(readFileSync(out, 'utf8'), /^kind,name,version,license/);
+  assert.equal(await main(['licenses', tmp, '-o', path.join(tmp, 'no-such-dir', 'x.json')], io), 2);
+});

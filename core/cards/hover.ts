@@ -30,8 +30,10 @@ export function cardHover(text: string, pos: Position): { markdown: string; rang
     const v = card.data[key];
     if (key === 'license') {
       const l = normalizeLicense(Array.isArray(v) ? stringList(v).join(' OR ') : typeof v === 'string' ? v : '');
-      const id = l.spdx ? `SPDX \`${l.spdx}\`` : l.hub ? `Hugging Face Hub license \`${l.hub}\`` : `\`${l.raw || 'none'}\``;
-      return { range, markdown: `**license**: ${id}\n\n${CATEGORY_TEXT[l.category]}\n\nChecked against your license policy (\`modelvet.licenses.allow\` / \`deny\`) by LIC001; \`modelvet licenses\` lists it with your dependencies.` };
+      const customName = l.raw.toLowerCase() === 'other' && typeof card.data.license_name === 'string' && card.data.license_name.trim() ? card.data.license_name.trim().slice(0, 200) : undefined;
+      const id = customName ? `custom license \`${customName}\` (\`license_name\`)` : l.spdx ? `SPDX \`${l.spdx}\`` : l.hub ? `Hugging Face Hub license \`${l.hub}\`` : `\`${l.raw || 'none'}\``;
+      const what = customName ? 'A license of its own: read its terms (`license_link`) before use; allow it by this name in your license policy once reviewed.' : CATEGORY_TEXT[l.category];
+      return { range, markdown: `**license**: ${id}\n\n${what}\n\nChecked against your license policy (\`modelvet.licenses.allow\` / \`deny\`) by LIC001; \`modelvet licenses\` lists it with your dependencies.` };
     }
     if (key === 'base_model') {
       const ids = stringList(v);

@@ -52,3 +52,11 @@ test('modelvet licenses -o: writes the report, keeps an existing file without --
   assert.match(readFileSync(out, 'utf8'), /^kind,name,version,license/);
   assert.equal(await main(['licenses', tmp, '-o', path.join(tmp, 'no-such-dir', 'x.json')], io), 2);
 });
+
+test('hover on a custom license names it and says what to do', async () => {
+  const { cardHover } = await import('../../../core/cards/hover');
+  const h = cardHover('---\nlicense: other\nlicense_name: acme-license\nlicense_link: LICENSE\n---\n', { line: 1, character: 2 })!;
+  assert.match(h.markdown, /custom license `acme-license`/);
+  assert.match(h.markdown, /allow it by this name/);
+  assert.match(cardHover('---\nlicense: other\n---\n', { line: 1, character: 2 })!.markdown, /Unknown/);
+});

@@ -106,7 +106,11 @@ export function problemsMessage(report: FileReport, main: ScanFinding | undefine
     return `Unsafe to load: unpickling this file (torch.load, pickle.load, joblib.load) would ${clauses.join(' and ')}${list}. Do not load it; open it in ModelVet's report${more}`;
   }
   const lead = report.verdict === 'malicious' ? 'Unsafe to load' : report.verdict === 'suspicious' ? 'Review before loading' : 'Not fully checked';
-  const what = (main?.message ?? 'the file could not be scanned').replace(OPCODE_NOTE, '').replace(OPCODE_LEAD, 'the file ');
+  const what = (main?.message ?? 'the file could not be scanned').replace(OPCODE_NOTE, '').replace(OPCODE_LEAD, 'the file ')
+    // what loading does, not the policy's words
+    .replace(/^global (\S+) is not on the allowlist$/, 'loading it imports $1, which is not on the allowlist of known-safe classes and functions')
+    .replace(/^(\S+) used outside its safe pattern: /, 'loading it calls $1 outside its safe pattern: ')
+    .replace(/^__(setitem|append|extend)__ on (\S+)/, 'loading it calls $1 on $2 itself');
   return `${lead}: ${what}${more}`;
 }
 

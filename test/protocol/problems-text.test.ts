@@ -37,6 +37,7 @@ test('no scanner shorthand in Problems texts', () => {
     assert.doesNotMatch(message, /\b(malicious|suspicious|unscannable):|dangerous global/, `${rel}: ${message}`);
     assert.doesNotMatch(message, /\.\s*—|[^.]\.\.(?![./])/, `${rel}: punctuation join in ${message}`);
     assert.match(message, /^(Unsafe to load|Review before loading|Not fully checked): /, rel);
+    assert.doesNotMatch(message, /: (global \S+ is not on the allowlist|\S+ used outside its safe pattern)/, `${rel}: policy words in ${message}`);
   }
 });
 

@@ -125,7 +125,7 @@ test('report diagnostics: verdict severity, main reason, nothing for safe files'
   assert.equal(withGlobal.message, "Unsafe to load: unpickling this file (torch.load, pickle.load, joblib.load) would run a shell command — it calls posix.system. Do not load it; open it in ModelVet's report");
   assert.doesNotMatch(withGlobal.message, /GLOBAL|malicious:/);
   const sus = reportDiagnostics({ ...bad, verdict: 'suspicious', findings: [{ code: 'PKL002', severity: 'medium', message: 'global foo.bar is not on the allowlist (GLOBAL)', location: {} }] }, href)[0];
-  assert.equal(sus.message, 'Review before loading: global foo.bar is not on the allowlist');
+  assert.equal(sus.message, 'Review before loading: loading it imports foo.bar, which is not on the allowlist of known-safe classes and functions');
   assert.equal(d.codeDescription?.href, 'file:///docs/PKL001.md');
   assert.deepEqual(d.range, { start: { line: 0, character: 0 }, end: { line: 0, character: 0 } });
   assert.equal(reportDiagnostics({ ...bad, verdict: 'suspicious' }, href)[0].severity, 2);

@@ -59,10 +59,10 @@ const HAS_SCRIPT = (() => { try { return spawnSync('script', ['--version'], { en
 test('progress on a terminal (script(1) pseudo-terminal) for sign, verify and digest over a second; none when piped', { skip: HAS_SCRIPT ? false : 'script(1) (util-linux) not installed' }, () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mv-sign-progress-'));
   try {
-    // 4 GiB sparse: a few seconds of hashing with one job even on a fast, idle machine; no disk used.
+    // 3 GiB sparse: seconds of hashing with one job even on a fast, idle machine; no disk used.
     const fd = fs.openSync(path.join(dir, 'w.bin'), 'w');
     fs.writeSync(fd, 'weights', 0);
-    fs.ftruncateSync(fd, 4 * 1024 ** 3);
+    fs.ftruncateSync(fd, 3 * 1024 ** 3);
     fs.closeSync(fd);
     const repo = path.resolve(__dirname, '../..');
     const cli = `${process.execPath} --import tsx core/cli/main.ts`;
@@ -72,7 +72,7 @@ test('progress on a terminal (script(1) pseudo-terminal) for sign, verify and di
       return r.stdout;
     };
     const q = (s: string) => `'${s}'`;
-    const line = (label: string) => new RegExp(`\\r\\x1b\\[K${label} \\d+\\.\\d\\d/4\\.29 GB \\(\\d+%, \\d+\\.\\d\\d GB/s\\)`);
+    const line = (label: string) => new RegExp(`\\r\\x1b\\[K${label} \\d+\\.\\d\\d/3\\.22 GB \\(\\d+%, \\d+\\.\\d\\d GB/s\\)`);
     const sign = onTerminal(`${cli} sign ${q(dir)} --key ${q(path.join(GEN, 'p256-sec1.pem'))} --jobs 1`);
     assert.match(sign, line('hashing'));
     assert.match(sign, /\r\x1b\[Ksigned /, 'the progress line is erased before the result');
@@ -86,5 +86,45 @@ test('progress on a terminal (script(1) pseudo-terminal) for sign, verify and di
     assert.equal(plain.status, 0, plain.stderr);
     assert.equal(plain.stderr, '');
     assert.match(plain.stdout, /^sha256:[0-9a-f]{64}\n$/);
+  } finally { fs.rmSync(dir, { recursive: true, force: true }); }
+});
+
+test('interop matrix: the independent Python verifier (cryptography + hashlib) verifies every valid fixture bundle', () => {
+  const MS = path.join(FIX, 'model_signing');
+  const VEC = path.join(FIX, 'spec/test-vectors/v1.0/valid');
+  // The spec's key/certificate vectors sign the elliptic-key model's files (without its own model.sig).
+  const ek = fs.mkdtempSync(path.join(os.tmpdir(), 'mv-sign-interop-'));
+  try {
+    for (const f of ['signme-1', 'signme-2', 'ignore-me']) fs.copyFileSync(path.join(MS, 'v1.1.0-elliptic-key', f), path.join(ek, f));
+    const ca = `--ca=${path.join(KEYS, 'ca-cert.pem')}`;
+    const cases: Array<[string, string, string, string]> = [
+      ['model_signing 1.1.0 key', path.join(MS, 'v1.1.0-elliptic-key'), path.join(MS, 'v1.1.0-elliptic-key/model.sig'), path.join(KEYS, 'signing-key-pub.pem')],
+      ['model_signing 1.1.0 certificate', path.join(MS, 'v1.1.0-certificate'), path.join(MS, 'v1.1.0-certificate/model.sig'), ca],
+      ['model_signing 1.1.0 Sigstore (signature by the leaf, files)', path.join(MS, 'v1.1.0-sigstore'), path.join(MS, 'v1.1.0-sigstore/model.sig'), '--bundle-leaf'],
+      ['spec valid/key', ek, path.join(VEC, 'key.bundle.json'), path.join(KEYS, 'signing-key-pub.pem')],
+      ['spec valid/certificate', ek, path.join(VEC, 'certificate.bundle.json'), ca],
+      ['spec valid/sigstore (signature by the leaf, files)', path.join(MS, 'v1.1.0-sigstore'), path.join(VEC, 'sigstore.bundle.json'), '--bundle-leaf'],
+      ['synthetic Sigstore (signature by the leaf, files)', path.join(FIX, 'sigstore-synthetic'), path.join(FIX, 'sigstore-synthetic/model.sig'), '--bundle-leaf'],
+    ];
+    for (const [what, dir, sig, trust] of cases) {
+      const r = runPython([path.join(FIX, 'verify_oms.py'), dir, sig, trust], { modules: ['cryptography'] });
+      assert.equal(r.status, 0, `${what}: ${r.stderr}`);
+      assert.equal(r.stdout.trim(), 'ok', what);
+    }
+    const wrongCa = runPython([path.join(FIX, 'verify_oms.py'), path.join(MS, 'v1.1.0-certificate'), path.join(MS, 'v1.1.0-certificate/model.sig'), `--ca=${path.join(GEN, 'other-ca.pem')}`], { modules: ['cryptography'] });
+    assert.notEqual(wrongCa.status, 0);
+    assert.match(wrongCa.stderr, /chain at certificate/);
+  } finally { fs.rmSync(ek, { recursive: true, force: true }); }
+});
+
+test('ModelVet certificate bundles verify with the independent Python verifier against the root CA', async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'mv-sign-real-cert-'));
+  try {
+    fs.writeFileSync(path.join(dir, 'weights.bin'), crypto.randomBytes(20000));
+    const { loadCertificates } = await import('../../core/signing/index');
+    await signModel(dir, { key: await loadPrivateKey(path.join(GEN, 'p256-sec1.pem')), certificate: loadCertificates(path.join(GEN, 'leaf-p256.pem'))[0], certificateChain: loadCertificates(path.join(KEYS, 'int-ca-cert.pem')) });
+    const r = runPython([path.join(FIX, 'verify_oms.py'), dir, path.join(dir, 'model.sig'), `--ca=${path.join(KEYS, 'ca-cert.pem')}`], { modules: ['cryptography'] });
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout.trim(), 'ok');
   } finally { fs.rmSync(dir, { recursive: true, force: true }); }
 });

@@ -110,7 +110,7 @@ export function problemsMessage(report: FileReport, main: ScanFinding | undefine
     // what loading does, not the policy's words
     .replace(/^global (\S+) is not on the allowlist$/, 'loading it imports $1, which is not on the allowlist of known-safe classes and functions')
     .replace(/^(\S+) used outside its safe pattern: /, 'loading it calls $1 outside its safe pattern: ')
-    .replace(/^__(setitem|append|extend)__ on (\S+)/, 'loading it calls $1 on $2 itself');
+    .replace(/^__(setitem|append|extend)__ on (\S+)/, (_m, op: string, cls: string) => `loading it ${op === 'setitem' ? 'sets an item' : 'appends items'} on the class ${cls} itself`);
   return `${lead}: ${what}${more}`;
 }
 

@@ -53,7 +53,7 @@ test('certificate method round trip: the bundle carries leaf + chain; verify aga
     const r = await verifyModel(dir, { caCerts: loadCertificates(path.join(KEYS, 'ca-cert.pem')) });
     assert.equal(r.verified, true, JSON.stringify(r.failures));
     assert.deepEqual(r.signer?.certificates, ['CN=modelvet-test-signer', 'CN=intermediate-ca', 'CN=root-ca']);
-    assert.equal(independentVerify(dir, res.signaturePath, fs.readFileSync(path.join(GEN, 'p256-pub.pem'))), 'ok');
+    assert.equal(independentVerify(dir, res.signaturePath, { caPem: fs.readFileSync(path.join(KEYS, 'ca-cert.pem')) }), 'ok');
     // Signing refuses certificates that could not verify.
     await assert.rejects(signModel(dir, { key, force: true, certificate: loadCertificates(path.join(GEN, 'leaf-expired.pem'))[0] }), /not valid now/);
     await assert.rejects(signModel(dir, { key, force: true, certificate: loadCertificates(path.join(GEN, 'leaf-no-codesigning.pem'))[0] }), /codeSigning/);

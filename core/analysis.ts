@@ -27,6 +27,8 @@ export interface ProjectFacts {
   versionFloor(name: string): string | undefined;
   /** `sha256:<hex>` digests of name==version's release files known offline (lockfile, local wheelhouse), and where from. */
   knownHashes?(name: string, version: string): { hashes: string[]; source: string } | undefined;
+  /** Which environment the installed version came from, in words ("the environment .venv", "the active environment /path"). */
+  installedSource?(name: string): string | undefined;
   /** Versions of a package in the local pip / uv caches (newest first), and which cache. */
   cachedVersions?(name: string): { versions: string[]; source: string } | undefined;
   /** License of the installed distribution (its METADATA in the selected environment), for the LIC rules on manifests. */

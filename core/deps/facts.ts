@@ -75,7 +75,7 @@ function readHead(file: string): string | undefined {
 }
 
 /** Installed distributions: name → version from each `*.dist-info/METADATA` (never runs Python). */
-export function readInstalledVersions(sitePackages: string[]): Map<string, string> {
+export function readInstalledVersions(sitePackages: string[], from?: Map<string, string>): Map<string, string> {
   const out = new Map<string, string>();
   for (const sp of sitePackages) {
     let entries: string[];
@@ -86,7 +86,10 @@ export function readInstalledVersions(sitePackages: string[]): Map<string, strin
       const head = readHead(path.join(sp, d, 'METADATA'));
       const name = head && /^Name:\s*(\S+)\s*$/m.exec(head)?.[1];
       const version = head && /^Version:\s*(\S+)\s*$/m.exec(head)?.[1];
-      if (name && version && isValidVersion(version) && !out.has(normalizeName(name))) out.set(normalizeName(name), version);
+      if (name && version && isValidVersion(version) && !out.has(normalizeName(name))) {
+        out.set(normalizeName(name), version);
+        from?.set(normalizeName(name), sp);
+      }
     }
   }
   return out;
@@ -163,7 +166,8 @@ export function buildFacts(root: string, fs: FileAccess, opts: FactsOptions = {}
     for (const v of r.vcs) lockedVcs.push({ ...v, file: lf });
   }
   const sitePackages = findSitePackages(root, env);
-  const installedVersions = readInstalledVersions(sitePackages);
+  const installedFrom = new Map<string, string>();
+  const installedVersions = readInstalledVersions(sitePackages, installedFrom);
   let licenses: Map<string, InstalledDistribution> | undefined;
   const rel = (f: string) => path.relative(root, f) || path.basename(f);
   const wheelhouse = new Wheelhouse(root);
@@ -178,6 +182,13 @@ export function buildFacts(root: string, fs: FileAccess, opts: FactsOptions = {}
       const locked = lockedHashes.get(key);
       if (locked && locked.version === version) return { hashes: locked.hashes, source: rel(locked.file) };
       try { return wheelhouse.hashes(key, version); } catch { return undefined; }
+    },
+    installedSource(name) {
+      const sp = installedFrom.get(normalizeName(name));
+      if (!sp) return undefined;
+      const envDir = sp.replace(/[\\/](lib[\\/]python[^\\/]*|Lib)[\\/]site-packages$/, '');
+      const inside = path.relative(root, envDir);
+      return inside && !inside.startsWith('..') && !path.isAbsolute(inside) ? `the environment ${inside}` : `the active environment ${envDir}`;
     },
     installedLicense(name) {
       // Read on first use (only the LIC rules ask): headers of every METADATA in the environment.

@@ -106,7 +106,7 @@ export function offlinePin(e: DepEntry, ctx: AnalysisContext): { version: string
   const locked = p.lockedVersions.get(e.norm);
   if (locked && versionSatisfies(locked, e.spec)) return { version: locked, source: 'the lockfile' };
   const installed = p.installedVersions.get(e.norm);
-  if (installed && versionSatisfies(installed, e.spec)) return { version: installed, source: 'the installed environment' };
+  if (installed && versionSatisfies(installed, e.spec)) return { version: installed, source: p.installedSource?.(e.norm) ?? 'the installed environment' };
   if (e.conda) return undefined; // a pip cache says nothing about conda builds
   const cached = p.cachedVersions?.(e.norm);
   const v = cached?.versions.find((x) => !/(a|b|rc|dev)\d*$|\.dev\d*|[+]/.test(x) && versionSatisfies(x, e.spec));

@@ -78,8 +78,8 @@ test('lockfile first (the environment and the caches know other versions)', asyn
 test('then the installed environment (workspace .venv), before the caches', async () => {
   const { titles, client } = await pinTitles('venv');
   try {
-    assert.equal(titles.pandas, "Pin 'pandas' to ==2.2.2 (from the installed environment)");
-    assert.equal(titles.rich, "Pin 'rich' to ==13.7.1 (from the installed environment)");
+    assert.equal(titles.pandas, "Pin 'pandas' to ==2.2.2 (from the environment .venv)");
+    assert.equal(titles.rich, "Pin 'rich' to ==13.7.1 (from the environment .venv)");
     assert.equal(titles.numpy, "Pin 'numpy' to ==1.26.4 (from the local pip cache)");
   } finally { await client.stop(); }
 });
@@ -87,7 +87,7 @@ test('then the installed environment (workspace .venv), before the caches', asyn
 test('$VIRTUAL_ENV outside the workspace counts as the installed environment', async () => {
   const { titles, client } = await pinTitles('active', { VIRTUAL_ENV: path.join(root, 'active-env') });
   try {
-    assert.equal(titles.pandas, "Pin 'pandas' to ==2.2.1 (from the installed environment)");
+    assert.equal(titles.pandas, `Pin 'pandas' to ==2.2.1 (from the active environment ${path.join(root, 'active-env')})`);
   } finally { await client.stop(); }
 });
 

@@ -3,11 +3,12 @@
  * so several files or shards hash in parallel and the calling thread (the language server) stays responsive.
  * Workers are created from inline code — nothing extra to bundle. Progress is a shared byte counter.
  *
- * Reads: with fewer workers than cores, double-buffered (the next chunk is read by a libuv thread on a free
- * core while the current one is hashed: one job uses ~1.3 cores). With a worker per core, every core already
- * hashes, so a worker reads synchronously into one buffer and hashes it on the same core while it is still
- * in cache: the read threads would only compete with the hashing threads (measured: ~8% more CPU time, and
- * --jobs 2 no faster than --jobs 1 on two cores). See docs/signing.md, Performance.
+ * Reads are double-buffered: the next chunk is read on a libuv thread while the current one is hashed
+ * (one job uses up to ~1.3 cores). The alternative, `overlapReads: false` (each worker reads synchronously
+ * and hashes on the same core), takes ~5% less CPU time for the same bytes and is as fast on idle cores,
+ * but measured slower under contention — the scheduler shares CPU per runnable thread, and on a busy
+ * 2-core machine `--jobs 2` with synchronous reads was slower than `--jobs 1` double-buffered (docs/signing.md,
+ * Performance). So double-buffering is the default for every job count.
  */
 import { Worker } from 'node:worker_threads';
 import os from 'node:os';
@@ -36,10 +37,7 @@ export interface HashOptions {
   hashType: HashType;
   /** Worker threads (default: available cores, at most the number of tasks). */
   jobs?: number;
-  /**
-   * Double-buffered reads on libuv threads (true) or synchronous reads on the hashing thread (false).
-   * Default: double-buffered only when there are more cores than workers.
-   */
+  /** Double-buffered reads on libuv threads (true, the default) or synchronous reads on the hashing thread. */
   overlapReads?: boolean;
   /** Refuse to open a file that is (now) a symbolic link. */
   noFollow?: boolean;
@@ -103,10 +101,8 @@ parentPort.on('message', (m) => {
 
 export interface HashResult { digest: string; bytes: number }
 
-function cores(): number { return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length; }
-
 export function defaultJobs(): number {
-  return Math.max(1, Math.min(MAX_JOBS, cores()));
+  return Math.max(1, Math.min(MAX_JOBS, typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length));
 }
 
 /** Hashes every task; results in task order. Rejects on the first failure (naming the file) or on abort. */
@@ -123,7 +119,7 @@ export async function hashTasks(tasks: HashTask[], opts: HashOptions): Promise<H
   const algo = (opts.hashType in NODE_HASH) ? NODE_HASH[opts.hashType] : undefined;
   if (!algo) throw new SigningError('usage', `unknown hash type ${opts.hashType}`);
   if (total <= INLINE_HASH_MAX_BYTES) return hashInline(tasks, algo, opts);
-  const overlap = opts.overlapReads ?? jobs < cores();
+  const overlap = opts.overlapReads ?? true;
   const workers: Worker[] = [];
   let timer: NodeJS.Timeout | undefined;
   try {

@@ -12,7 +12,7 @@ import { parentPort, Worker, workerData } from 'node:worker_threads';
 import { auditPaths, auditText, nearDupBuffers, nearDupPass, type NearDupBuffers } from '../../core/datasets/index';
 import type { DatasetWorkerRequest, DatasetWorkerResponse } from './datasetProtocol';
 
-/** Editor buffers at least this long get the near-duplicate helper thread. */
+/** Editor buffers at least this long get the near-duplicate helper thread (MODELVET_DATASET_HELPER=0: never; benchmarks compare). */
 export const NEAR_DUP_HELPER_MIN_CHARS = 512 * 1024;
 /** Heap cap of the helper (it holds one copy of the text and the near-duplicate tables). */
 export const NEAR_DUP_HELPER_HEAP_MB = 512;
@@ -41,7 +41,7 @@ if (workerData?.nearDupHelper) {
     try {
       if (req.op === 'text') {
         let buffers: NearDupBuffers | undefined;
-        const w = req.text.length >= NEAR_DUP_HELPER_MIN_CHARS && availableParallelism() >= 2 ? helperFor() : undefined;
+        const w = req.text.length >= NEAR_DUP_HELPER_MIN_CHARS && availableParallelism() >= 2 && process.env.MODELVET_DATASET_HELPER !== '0' ? helperFor() : undefined;
         if (w) {
           buffers = nearDupBuffers(req.text);
           w.postMessage({ path: req.path, text: req.text, settings: req.settings, buffers } satisfies HelperJob);

@@ -88,6 +88,16 @@ export function effectOf(full: string): string | undefined {
 const OPCODE_NOTE = /\s*\((?:GLOBAL|STACK_GLOBAL|INST|OBJ|REDUCE|NEWOBJ|NEWOBJ_EX|BUILD|EXT[124])\)/g;
 const OPCODE_LEAD = /^(?:BUILD|REDUCE|NEWOBJ_EX|NEWOBJ|INST|OBJ|SETITEMS?|APPENDS?) (?=sets|calls|mutates)/;
 
+/** How the file gets unpickled, by its format: the loader a user of that format calls. */
+function loaderWords(format: string): string {
+  if (/^pytorch/.test(format)) return 'loading this file with torch.load';
+  if (format === 'torchscript') return 'loading this file (torch.jit.load, or torch.load)';
+  if (format === 'numpy' || format === 'npz') return 'loading this file with numpy.load(allow_pickle=True)';
+  if (/^joblib/.test(format)) return 'loading this file with joblib.load';
+  if (format === 'pandas') return 'unpickling this file (pandas.read_pickle, pickle.load)';
+  return 'unpickling this file (torch.load, pickle.load, joblib.load)';
+}
+
 /**
  * The Problems-panel sentence for a scanned file: what loading it would do, not the scanner's
  * shorthand ("malicious: dangerous global os.system (GLOBAL)").
@@ -103,7 +113,7 @@ export function problemsMessage(report: FileReport, main: ScanFinding | undefine
     const clauses = [...effects, ...(unnamed.length ? [`call ${unnamed.slice(0, 3).join(', ')}${unnamed.length > 3 ? ', …' : ''} (not needed to rebuild data; known to run code or touch the system)`] : [])];
     const named = known.filter(([, e]) => e).map(([n]) => n);
     const list = named.length ? ` — it calls ${named.slice(0, 3).join(', ')}${named.length > 3 ? ', …' : ''}` : '';
-    return `Unsafe to load: unpickling this file (torch.load, pickle.load, joblib.load) would ${clauses.join(' and ')}${list}. Do not load it; open it in ModelVet's report${more}`;
+    return `Unsafe to load: ${loaderWords(report.format)} would ${clauses.join(' and ')}${list}. Do not load it; open it in ModelVet's report${more}`;
   }
   const lead = report.verdict === 'malicious' ? 'Unsafe to load' : report.verdict === 'suspicious' ? 'Review before loading' : 'Not fully checked';
   const what = (main?.message ?? 'the file could not be scanned').replace(OPCODE_NOTE, '').replace(OPCODE_LEAD, 'the file ')

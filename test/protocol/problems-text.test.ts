@@ -44,7 +44,7 @@ test('no scanner shorthand in Problems texts', () => {
 test('malicious files: what loading would do, each global named once', () => {
   for (const { rel, verdict, message, dangerous } of messages) {
     if (verdict !== 'malicious' || !dangerous.length) continue;
-    assert.match(message, /^Unsafe to load: unpickling this file \(torch\.load, pickle\.load, joblib\.load\) would /, rel);
+    assert.match(message, /^Unsafe to load: (unpickling this file \([a-z_.]+(, [a-z_.]+)*\)|loading this file (with (torch\.load|joblib\.load|numpy\.load\(allow_pickle=True\))|\(torch\.jit\.load, or torch\.load\))) would /, rel);
     for (const n of new Set(dangerous.slice(0, 3))) {
       const count = message.split(n).length - 1;
       assert.ok(count <= 1 || message.split(`${n}.`).length - 1 === count - 1, `${rel}: '${n}' repeated in ${message}`);
@@ -71,4 +71,14 @@ test('effects of dotted traversals are those of what they reach', () => {
   assert.equal(effectOf('venv.create'), 'run pip or package builds (installing a package runs its code)');
   assert.equal(effectOf('torch._inductor.codecache.compile_file'), 'compile or load native code');
   assert.equal(effectOf('uuid.UUID'), undefined);
+});
+
+test('the loader named is the one the format is loaded with', () => {
+  const msg = (rel: string) => messages.find((m) => m.rel === rel)!.message;
+  assert.match(msg('models/malicious/numpy_object_payload.npy'), /^Unsafe to load: loading this file with numpy\.load\(allow_pickle=True\) would run a shell command/);
+  assert.match(msg('models/malicious/npz_object_payload.npz'), /numpy\.load\(allow_pickle=True\)/);
+  assert.match(msg('models/malicious/joblib_object_array_payload.joblib'), /^Unsafe to load: loading this file with joblib\.load would/);
+  assert.match(msg('models/malicious/torch_zip_with_payload.pt'), /^Unsafe to load: loading this file with torch\.load would/);
+  assert.match(msg('models/malicious/torch_legacy_with_payload.pt'), /with torch\.load/);
+  assert.match(msg('scanner/bypass/ext_npy_is_pickle.npy'), /unpickling this file \(torch\.load, pickle\.load, joblib\.load\)/, 'a plain pickle, whatever its name');
 });

@@ -20,6 +20,8 @@ import type { DatasetWorkerRequest, DatasetWorkerResponse } from './datasetProto
 export const MAX_EDITOR_DATASET_CHARS = 64 * 1024 * 1024;
 /** Heap cap of the dataset worker: a hostile file can only kill its worker. */
 export const DATASET_WORKER_HEAP_MB = 1024;
+/** Young generation of the dataset worker: per-row objects die young in a 64 MB nursery (16 MB promoted more of them; measured no worse, within the noise). */
+export const DATASET_WORKER_YOUNG_MB = 64;
 /** An idle worker is stopped after this long. */
 export const DATASET_WORKER_IDLE_MS = 60_000;
 
@@ -103,7 +105,7 @@ class OneJobWorker {
   private spawn(): Worker {
     if (this.idle) { clearTimeout(this.idle); this.idle = undefined; }
     if (this.worker) return this.worker;
-    const w = new Worker(this.file, { resourceLimits: { maxOldGenerationSizeMb: DATASET_WORKER_HEAP_MB, maxYoungGenerationSizeMb: 16 } });
+    const w = new Worker(this.file, { resourceLimits: { maxOldGenerationSizeMb: DATASET_WORKER_HEAP_MB, maxYoungGenerationSizeMb: DATASET_WORKER_YOUNG_MB } });
     w.unref();
     w.on('message', (m: DatasetWorkerResponse) => {
       const c = this.current;

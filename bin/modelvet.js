@@ -8,6 +8,15 @@ if (!fs.existsSync(cli)) {
   process.stderr.write('modelvet: the CLI is not built yet; run `npm install && npm run build` first.\n');
   process.exit(2);
 }
+// A reader that stops early (`modelvet rules | head`) closes the pipe. End quietly, with the shell's SIGPIPE
+// status (128 + 13) rather than 0: a pipeline under `set -o pipefail` must not read a cut-off check as clean.
+const EXIT_BROKEN_PIPE = 141;
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error) => {
+    if (error && error.code === 'EPIPE') process.exit(EXIT_BROKEN_PIPE);
+    throw error;
+  });
+}
 // The bundles' V8 code cache, made by `npm run build` (MODELVET_CODE_CACHE=off: compile as usual).
 // `--version` and `help` load no bundle but the (uncached) dispatcher: no cache hook for them.
 const cacheMode = process.env.MODELVET_CODE_CACHE;

@@ -93,8 +93,12 @@ export interface VerifyModelParams {
   sigstore?: { identity: string; issuer: string; trustedRoot: string };
   ignoreUnsignedFiles?: boolean;
 }
-/** Verification state of one signed model folder (background checks with the configured key/CA). */
-export interface SignatureState { model: string; signature: string; verified: boolean; summary?: string }
+/**
+ * Verification state of one signed model folder (background checks with the configured key/CA, or the
+ * last Verify command). `unchecked`: a model.sig that nothing could verify yet (no key/CA configured, or
+ * one for another signing method); `verified` is then false and `summary` says why.
+ */
+export interface SignatureState { model: string; signature: string; verified: boolean; summary?: string; unchecked?: boolean }
 export interface SignatureStatesNotification { states: SignatureState[] }
 
 /** The verification report (core/signing VerifyReport), or why verification could not run. */

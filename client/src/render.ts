@@ -216,10 +216,11 @@ export function sortReports(files: readonly FileReport[]): FileReport[] {
 
 /** `displayPath` shortens paths for headings (e.g. workspace-relative); links keep the absolute path. */
 /** The OMS signature state of a model file's folder, as the report shows it (see SignatureState in core/protocol). */
-export interface SignatureInfo { signature: string; verified: boolean; summary?: string }
+export interface SignatureInfo { signature: string; verified: boolean; summary?: string; unchecked?: boolean }
 
 function signatureLine(sig: SignatureInfo | undefined, displayPath: (p: string) => string): string {
   if (!sig) return '';
+  if (sig.unchecked) return `<p class="signature unchecked">Signed (<code>${escapeHtml(displayPath(sig.signature))}</code>), ${escapeHtml(sig.summary ?? 'not checked')}</p>`;
   return sig.verified
     ? `<p class="signature verified">Signature verified: <code>${escapeHtml(displayPath(sig.signature))}</code></p>`
     : `<p class="signature not-verified">Signature NOT verified (<code>${escapeHtml(displayPath(sig.signature))}</code>): ${escapeHtml(sig.summary ?? 'see the Problems panel')}</p>`;

@@ -84,7 +84,7 @@ export class ResultsTreeProvider implements vscode.TreeDataProvider<Node> {
       children.push({ kind: 'detail', label: 'format', description: `${r.format}, ${formatBytes(r.size)}` });
       children.push({ kind: 'detail', label: 'sha256', description: r.sha256 });
       const sig = this.store.signatureFor(r.path);
-      if (sig) children.push({ kind: 'detail', label: 'signature', description: sig.verified ? `verified (${vscode.workspace.asRelativePath(sig.signature, false)})` : `NOT verified: ${sig.summary ?? 'see the Problems panel'}` });
+      if (sig) children.push({ kind: 'detail', label: 'signature', description: sig.unchecked ? `signed (${vscode.workspace.asRelativePath(sig.signature, false)}), ${sig.summary ?? 'not checked'}` : sig.verified ? `verified (${vscode.workspace.asRelativePath(sig.signature, false)})` : `NOT verified: ${sig.summary ?? 'see the Problems panel'}` });
       return children;
     }
     if (node.kind === 'globals') return node.globals.slice(0, MAX_ITEMS_PER_FILE).map((global) => ({ kind: 'global', global }));

@@ -69,6 +69,9 @@ function progressReporter(p: Progress | undefined): (done: number, total: number
   };
 }
 
+export const UNCHECKED_NO_KEY = 'not checked: no key or CA configured (modelvet.signing.publicKey / modelvet.signing.certificateChain); run ModelVet: Verify Model Signature…';
+export const UNCHECKED_OTHER_METHOD = 'not checked: signed with another method than the configured key/CA; run ModelVet: Verify Model Signature…';
+
 const reasonOf = (e: unknown) => (e instanceof Error ? e.message : String(e));
 
 /** The diagnostic text for a failed verification: what failed, file by file (first few). */
@@ -87,6 +90,10 @@ export class SigningGlue {
   private digests = new MemoryDigestCache(50_000);
   /** Last known state per model.sig (background checks and verify commands), sent to the client. */
   private states = new Map<string, SignatureState>();
+  /** model.sig files whose state came from a Verify command (kept when nothing is configured). */
+  private commandStates = new Set<string>();
+  /** model.sig files with a SIG001 published now. */
+  private diagnosed = new Set<string>();
   /** Model files given SIG002 (so they can be cleared). */
   private unsignedPublished = new Set<string>();
   private roots: string[] = [];
@@ -136,6 +143,7 @@ export class SigningGlue {
       if (!key && !caCerts && !sigstore) return { ok: false, reason: 'a public key, CA certificates or a Sigstore identity is required' };
       const r = await verifyModel(p.model, { signaturePath: p.signature, key, caCerts, sigstore, ignoreUnsignedFiles: p.ignoreUnsignedFiles, jobs: 1, signal: abort.signal, onProgress: progressReporter(progress) });
       this.states.set(r.signature, { model: r.model, signature: r.signature, verified: r.verified, summary: r.verified ? undefined : failureSummary(r) });
+      this.commandStates.add(r.signature);
       this.sendStates();
       return { ok: true, ...r };
     } catch (e) {
@@ -153,7 +161,8 @@ export class SigningGlue {
 
   /** Files changed on disk: re-verify when a change is inside a folder that holds a model.sig. */
   onFilesChanged(paths: string[]): void {
-    if (!this.enabled()) return;
+    // Without a key/CA only a new or removed model.sig matters (its "not checked" state).
+    if (!this.enabled()) { if (paths.some((p) => path.basename(p) === 'model.sig')) this.schedule(REVERIFY_DEBOUNCE_MS); return; }
     const sigDirs = [...this.published].map((s) => path.dirname(s));
     if (paths.some((p) => path.basename(p) === 'model.sig' || sigDirs.some((d) => p === d || p.startsWith(d + path.sep)) || (this.settings.requireSignature && isModelFile(p)))) this.schedule(REVERIFY_DEBOUNCE_MS);
   }
@@ -182,9 +191,21 @@ export class SigningGlue {
   }
 
   private async checkAll(): Promise<void> {
-    const sigs = this.enabled() ? this.roots.flatMap((r) => findSignatures(r)) : [];
-    for (const old of this.published) if (!sigs.includes(old)) { this.deps.publish(pathToFileURL(old).toString(), []); this.states.delete(old); }
+    const sigs = this.roots.flatMap((r) => findSignatures(r));
+    for (const old of this.published) if (!sigs.includes(old)) { this.deps.publish(pathToFileURL(old).toString(), []); this.states.delete(old); this.commandStates.delete(old); this.diagnosed.delete(old); }
     this.published = new Set(sigs);
+    if (!this.enabled()) {
+      // Nothing to verify with: every model.sig shows as signed but not checked (unless a Verify command
+      // judged it), and no SIG001 from an earlier configuration stays.
+      for (const sig of this.diagnosed) this.deps.publish(pathToFileURL(sig).toString(), []);
+      this.diagnosed.clear();
+      for (const sig of sigs) {
+        if (!this.commandStates.has(sig)) this.states.set(sig, { model: path.dirname(sig), signature: sig, verified: false, unchecked: true, summary: UNCHECKED_NO_KEY });
+      }
+      if (sigs.length) this.sendStates();
+      this.publishUnsigned(new Map());
+      return;
+    }
     if (!sigs.length) { this.publishUnsigned(new Map()); return; }
     let key, caCerts;
     try {
@@ -207,10 +228,11 @@ export class SigningGlue {
         severity: 1, source: 'modelvet', code: 'SIG001', message,
       }] : [];
       this.deps.publish(pathToFileURL(sig).toString(), diagnostics);
-      // Not judged (another signing method): neither verified for SIG002 nor shown as a state.
+      if (diagnostics.length) this.diagnosed.add(sig); else this.diagnosed.delete(sig);
+      // Not judged (another signing method): not verified for SIG002, shown as not checked.
       verified.set(path.dirname(sig), judged && !message);
-      if (judged) this.states.set(sig, { model: path.dirname(sig), signature: sig, verified: !message, summary: message });
-      else this.states.delete(sig);
+      if (judged) { this.states.set(sig, { model: path.dirname(sig), signature: sig, verified: !message, summary: message }); this.commandStates.delete(sig); }
+      else if (!this.commandStates.has(sig)) this.states.set(sig, { model: path.dirname(sig), signature: sig, verified: false, unchecked: true, summary: UNCHECKED_OTHER_METHOD });
     }
     this.sendStates();
     this.publishUnsigned(verified);

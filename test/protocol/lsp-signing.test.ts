@@ -140,3 +140,21 @@ test('untrusted workspace: a workspace-level signing.publicKey is ignored; the u
     await c.stop();
   }
 });
+
+test('without a key or CA a workspace model.sig still shows in the report state: signed, not checked; no SIG001', async () => {
+  await client.setSettings({ signing: { publicKey: PUB } });
+  await client.waitFor(() => client.published(sigUri())?.length === 0, 'verified with the key');
+  fs.writeFileSync(path.join(model(), 'config.json'), '{"hidden_size": 12}');
+  client.notify('workspace/didChangeWatchedFiles', { changes: [{ uri: pathToFileURL(path.join(model(), 'config.json')).toString(), type: 2 }] });
+  await client.waitFor(() => client.published(sigUri())?.length ? true : undefined, 'SIG001 while the key is configured');
+  await client.setSettings({});
+  const states = await client.waitFor(() => {
+    const last = client.notificationsOf('modelvet/signatureStates').map((n) => n.params.states).pop();
+    return last?.find((x: any) => x.model === model() && x.unchecked) ? last : undefined;
+  }, 'an unchecked signature state');
+  const st = states.find((x: any) => x.model === model());
+  assert.equal(st.verified, false);
+  assert.match(st.summary, /^not checked: no key or CA configured \(modelvet\.signing\.publicKey/);
+  await client.waitFor(() => client.published(sigUri())?.length === 0, 'the SIG001 of the earlier key is cleared');
+  fs.writeFileSync(path.join(model(), 'config.json'), '{"hidden_size": 8}');
+});

@@ -86,7 +86,7 @@ test('the report lists worst verdicts first and counts each verdict', () => {
 
 test('the report shows each model file\'s signature state (escaped), when its folder is signed', () => {
   const files = [report({ path: '/ws/bert/model.safetensors' }), report({ path: '/ws/other/w.pt' })];
-  const states: Record<string, { signature: string; verified: boolean; summary?: string }> = {
+  const states: Record<string, { signature: string; verified: boolean; summary?: string; unchecked?: boolean }> = {
     '/ws/bert/model.safetensors': { signature: '/ws/bert/model.sig', verified: false, summary: `changed: config.json; ${HOSTILE}` },
   };
   const html = renderReportPage(files, assets, (p) => p.replace('/ws/', ''), (p) => states[p]);
@@ -94,6 +94,9 @@ test('the report shows each model file\'s signature state (escaped), when its fo
   assert.equal((html.match(/class="signature/g) ?? []).length, 1, 'unsigned folders get no line');
   const ok = renderReportPage(files, assets, (p) => p, (p) => (p.startsWith('/ws/bert/') ? { signature: '/ws/bert/model.sig', verified: true } : undefined));
   assert.match(ok, /Signature verified: <code>\/ws\/bert\/model\.sig<\/code>/);
+  const unchecked = renderReportPage(files, assets, (p) => p, (p) => (p.startsWith('/ws/bert/') ? { signature: '/ws/bert/model.sig', verified: false, unchecked: true, summary: 'not checked: no key or CA configured' } : undefined));
+  assert.match(unchecked, /class="signature unchecked">Signed \(<code>\/ws\/bert\/model\.sig<\/code>\), not checked: no key or CA configured/);
+  assert.doesNotMatch(unchecked, /NOT verified/, 'not checked is not a failure');
 });
 
 test('formatBytes picks binary units and rejects nonsense', () => {

@@ -243,7 +243,9 @@ export async function verifyModel(modelPath: string, opts: VerifyOptions = {}): 
     text = fs.readFileSync(signaturePath, 'utf8');
   } catch (e) {
     if (e instanceof SigningError) return failWith(e, 'bundle');
-    throw new SigningError('usage', `signature ${signaturePath}: cannot read it (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new SigningError('usage', `no signature at ${signaturePath} (the model is not signed there: sign it, or pass --signature PATH)`, 'no-signature');
+    throw new SigningError('usage', `signature ${signaturePath}: cannot read it (${code ?? (e as Error).message})`);
   }
   let pb: ParsedBundle;
   try { pb = parseBundle(text); } catch (e) { return failWith(e, 'bundle'); }

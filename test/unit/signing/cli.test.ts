@@ -76,7 +76,7 @@ test('cli: usage errors exit 2 and never touch an existing signature', async () 
       [['verify', dir, '--key', path.join(KEYS, 'signing-key-pub.pem'), '--certificate-chain', path.join(KEYS, 'ca-cert.pem')], /exactly one of/],
       [['verify', dir, '--sigstore'], /--sigstore needs --identity/],
       [['verify', dir, '--key', path.join(KEYS, 'nope.pem')], /no such file/],
-      [['verify', dir, '--key', path.join(KEYS, 'signing-key-pub.pem'), '--signature', path.join(dir, 'nope.sig')], /cannot read it \(ENOENT\)/],
+      [['verify', dir, '--key', path.join(KEYS, 'signing-key-pub.pem'), '--signature', path.join(dir, 'nope.sig')], /no signature at .*nope\.sig \(the model is not signed there: sign it, or pass --signature PATH\)/],
       [['keygen'], /--out KEY\.pem is required/],
       [['keygen', '--out', path.join(dir, 'k.pem'), '--curve', 'p192'], /--curve must be one of p256, p384, p521/],
       [['digest'], /missing MODEL_PATH/],

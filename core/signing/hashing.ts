@@ -5,10 +5,10 @@
  *
  * Reads are double-buffered: the next chunk is read on a libuv thread while the current one is hashed
  * (one job uses up to ~1.3 cores). The alternative, `overlapReads: false` (each worker reads synchronously
- * and hashes on the same core), takes ~5% less CPU time for the same bytes and is as fast on idle cores,
- * but measured slower under contention — the scheduler shares CPU per runnable thread, and on a busy
+ * and hashes on the same core), takes ~10% less CPU time for the same bytes and was ~10% faster on two idle
+ * cores, but measured much slower under contention — the scheduler shares CPU per runnable thread, and on a busy
  * 2-core machine `--jobs 2` with synchronous reads was slower than `--jobs 1` double-buffered (docs/signing.md,
- * Performance). So double-buffering is the default for every job count.
+ * Performance). So double-buffering is the default for every job count: robust on a busy machine.
  */
 import { Worker } from 'node:worker_threads';
 import os from 'node:os';

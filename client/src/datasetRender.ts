@@ -8,7 +8,7 @@
 import type { AuditDatasetResult } from '../../core/protocol';
 import type { AuditReport } from '../../core/datasets/types';
 import type { Finding } from '../../core/types';
-import { contentSecurityPolicy, escapeHtml, formatBytes, type WebviewAssets } from './render';
+import { escapeHtml, formatBytes, page, type WebviewAssets } from './render';
 
 export const MAX_REPORT_FINDINGS = 500;
 const W = 560;
@@ -139,18 +139,5 @@ ${lengthChart(report, name)}
 <h3>Findings</h3>
 ${findingsList(findings, name)}
 </main>`;
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="UTF-8">
-<meta http-equiv="Content-Security-Policy" content="${escapeHtml(contentSecurityPolicy(assets.cspSource, assets.nonce))}">
-<meta name="viewport" content="width=device-width, initial-scale=1.0">
-<link rel="stylesheet" href="${escapeHtml(assets.styleUri)}">
-<title>ModelVet Dataset Audit</title>
-</head>
-<body>
-${body}
-<script nonce="${escapeHtml(assets.nonce)}" src="${escapeHtml(assets.scriptUri)}"></script>
-</body>
-</html>`;
+  return page('ModelVet Dataset Audit', assets, body);
 }

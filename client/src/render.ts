@@ -57,7 +57,8 @@ export function verdictLabel(verdict: Verdict): string {
   }
 }
 
-function page(title: string, assets: WebviewAssets, body: string): string {
+/** A whole webview page: our CSP, stylesheet and nonce-tagged script around `body` (shared by every ModelVet webview). */
+export function page(title: string, assets: WebviewAssets, body: string): string {
   return `<!DOCTYPE html>
 <html lang="en">
 <head>

@@ -7,6 +7,7 @@
 import * as vscode from 'vscode';
 import { CONFIG_SECTION, EXPLICIT_KEYS_FIELD, USER_SCOPE_FIELD } from '../../core/protocol';
 import { TRUST_RESTRICTED_SETTINGS } from '../../core/config';
+import { setDotted } from '../../core/dotted';
 
 /** Keys whose explicit setting overrides `[tool.modelvet]` (server/src/settings.ts LAYERED_KEYS). */
 const LAYERED_KEYS = ['rules', 'requireHashes', 'projectKind', 'scan.weights'];
@@ -43,12 +44,3 @@ export function augmentConfiguration(items: { section?: string; scopeUri?: strin
   });
 }
 
-function setDotted(obj: Record<string, unknown>, key: string, value: unknown): void {
-  const parts = key.split('.');
-  let cur = obj;
-  for (const part of parts.slice(0, -1)) {
-    if (!cur[part] || typeof cur[part] !== 'object') cur[part] = {};
-    cur = cur[part] as Record<string, unknown>;
-  }
-  cur[parts[parts.length - 1]] = value;
-}

@@ -12,6 +12,7 @@
  */
 import { defaultConfig, mergeConfig, TRUST_RESTRICTED_SETTINGS, type ModelVetConfig } from '../../core/config';
 import { USER_SCOPE_FIELD, EXPLICIT_KEYS_FIELD } from '../../core/protocol';
+import { getDotted, setDotted, deleteDotted } from '../../core/dotted';
 
 /** Upper bound on scan worker threads, whatever the setting says (2-core machines are common). */
 export const MAX_SCAN_WORKERS = 8;
@@ -110,31 +111,3 @@ function explicitLayer(raw: Record<string, unknown>): Record<string, unknown> {
   return out;
 }
 
-function getDotted(obj: unknown, key: string): unknown {
-  let cur: unknown = obj;
-  for (const part of key.split('.')) {
-    if (!cur || typeof cur !== 'object') return undefined;
-    cur = (cur as Record<string, unknown>)[part];
-  }
-  return cur;
-}
-
-function setDotted(obj: Record<string, unknown>, key: string, value: unknown): void {
-  const parts = key.split('.');
-  let cur = obj;
-  for (const part of parts.slice(0, -1)) {
-    if (!cur[part] || typeof cur[part] !== 'object') cur[part] = {};
-    cur = cur[part] as Record<string, unknown>;
-  }
-  cur[parts[parts.length - 1]] = value;
-}
-
-function deleteDotted(obj: Record<string, unknown>, key: string): void {
-  const parts = key.split('.');
-  let cur: unknown = obj;
-  for (const part of parts.slice(0, -1)) {
-    if (!cur || typeof cur !== 'object') return;
-    cur = (cur as Record<string, unknown>)[part];
-  }
-  if (cur && typeof cur === 'object') delete (cur as Record<string, unknown>)[parts[parts.length - 1]];
-}

@@ -175,7 +175,13 @@ export function readZip(src: ByteSource, ctx?: ScanContext): ZipArchive | undefi
     if (first > 0) report(ctx, problems, 'ZIP005', 'medium', `${first} bytes of data before the first zip entry (polyglot or prepended payload)`);
   }
   const crcReported = new Set<ZipEntry>();
-  const inflateFully = (en: ZipEntry, maxBytes: number): Uint8Array | undefined => {
+  /**
+   * One member decompressed whole, within the in-memory limit and what is left of the archive's total
+   * decompression budget. `decode` gets the compressed bytes and the byte budget and throws on corrupt data or
+   * when the budget is exceeded (`isLimit` tells which); `detail` adds the decoder's reason to a corruption message.
+   */
+  const decodeWithin = (en: ZipEntry, maxBytes: number, what: string, decode: (data: Uint8Array, budget: number) => Uint8Array,
+    isLimit: (err: unknown) => boolean, detail: (err: unknown) => string): Uint8Array | undefined => {
     const memberLoc = { member: ctx ? joinMember(ctx.member, en.name) : en.name };
     if (en.compressedSize > (ctx?.options.limits.maxInMemoryBytes ?? 512 * 1024 * 1024)) {
       ctx?.incomplete('ARC002', `member '${en.name}' is too large to decompress in memory`, memberLoc);
@@ -186,10 +192,10 @@ export function readZip(src: ByteSource, ctx?: ScanContext): ZipArchive | undefi
     const tooBigMsg = `member '${en.name}' decompresses to more than ${budget} bytes (decompression limit; possible zip bomb)`;
     let out: Uint8Array;
     try {
-      out = zlib.inflateRawSync(src.read(en.dataOffset, en.compressedSize), { maxOutputLength: Math.max(1, budget + 1) });
+      out = decode(src.read(en.dataOffset, en.compressedSize), budget);
     } catch (err) {
-      const tooBig = (err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE' || /larger than|maxOutputLength|Cannot create a Buffer/i.test(String(err));
-      const msg = tooBig ? tooBigMsg : `member '${en.name}' has corrupt deflate data`;
+      const tooBig = isLimit(err);
+      const msg = tooBig ? tooBigMsg : `member '${en.name}' has corrupt ${what} data${detail(err)}`;
       problems.push(msg);
       ctx?.incomplete(tooBig ? 'ZIP009' : 'ZIP008', msg, memberLoc);
       return undefined;
@@ -203,43 +209,28 @@ export function readZip(src: ByteSource, ctx?: ScanContext): ZipArchive | undefi
     archive.checkCrc(en, out);
     return out;
   };
+  const inflateFully = (en: ZipEntry, maxBytes: number): Uint8Array | undefined => decodeWithin(en, maxBytes, 'deflate',
+    (data, budget) => zlib.inflateRawSync(data, { maxOutputLength: Math.max(1, budget + 1) }),
+    (err) => (err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE' || /larger than|maxOutputLength|Cannot create a Buffer/i.test(String(err)),
+    () => '');
   /** bzip2 (12) and LZMA (14) members, decompressed whole within the same limits as deflate. */
-  const decodeOther = (en: ZipEntry, maxBytes: number): Uint8Array | undefined => {
-    const memberLoc = { member: ctx ? joinMember(ctx.member, en.name) : en.name };
-    if (en.compressedSize > (ctx?.options.limits.maxInMemoryBytes ?? 512 * 1024 * 1024)) {
-      ctx?.incomplete('ARC002', `member '${en.name}' is too large to decompress in memory`, memberLoc);
-      return undefined;
-    }
-    const limitTotal = ctx?.options.limits.maxDecompressedBytes ?? 2 * 1024 * 1024 * 1024;
-    const budget = Math.max(0, Math.min(maxBytes, limitTotal - archive.decompressedBytes));
-    const what = en.method === ZIP_METHOD_BZIP2 ? 'bzip2' : 'LZMA';
-    let out: Uint8Array;
-    try {
-      const data = src.read(en.dataOffset, en.compressedSize);
-      if (en.method === ZIP_METHOD_BZIP2) out = decompressBzip2(data, budget);
-      else {
-        // APPNOTE 5.8: u16 LZMA SDK version, u16 properties size (5), the properties, then the raw stream
-        // (ended by an end marker when flag bit 1 is set). Re-framed as "LZMA alone": properties, u64 size.
-        if (data.length < 9 || (data[2] | (data[3] << 8)) !== 5) throw new DecompressError('bad LZMA member header');
-        const head = new Uint8Array(13);
-        head.set(data.subarray(4, 9), 0);
-        if (en.flags & 2) head.fill(0xff, 5);
-        else { let v = en.size; for (let i = 5; i < 13; i++) { head[i] = v % 256; v = Math.floor(v / 256); } }
-        const alone = new Uint8Array(13 + data.length - 9);
-        alone.set(head, 0); alone.set(data.subarray(9), 13);
-        out = decompressLzmaAlone(alone, budget);
-      }
-    } catch (err) {
-      const tooBig = err instanceof DecompressError && err.limit;
-      const msg = tooBig ? `member '${en.name}' decompresses to more than ${budget} bytes (decompression limit; possible zip bomb)` : `member '${en.name}' has corrupt ${what} data (${(err as Error).message})`;
-      problems.push(msg);
-      ctx?.incomplete(tooBig ? 'ZIP009' : 'ZIP008', msg, memberLoc);
-      return undefined;
-    }
-    archive.decompressedBytes += out.length;
-    archive.checkCrc(en, out);
-    return out;
-  };
+  const decodeOther = (en: ZipEntry, maxBytes: number): Uint8Array | undefined => decodeWithin(en, maxBytes,
+    en.method === ZIP_METHOD_BZIP2 ? 'bzip2' : 'LZMA',
+    (data, budget) => {
+      if (en.method === ZIP_METHOD_BZIP2) return decompressBzip2(data, budget);
+      // APPNOTE 5.8: u16 LZMA SDK version, u16 properties size (5), the properties, then the raw stream
+      // (ended by an end marker when flag bit 1 is set). Re-framed as "LZMA alone": properties, u64 size.
+      if (data.length < 9 || (data[2] | (data[3] << 8)) !== 5) throw new DecompressError('bad LZMA member header');
+      const head = new Uint8Array(13);
+      head.set(data.subarray(4, 9), 0);
+      if (en.flags & 2) head.fill(0xff, 5);
+      else { let v = en.size; for (let i = 5; i < 13; i++) { head[i] = v % 256; v = Math.floor(v / 256); } }
+      const alone = new Uint8Array(13 + data.length - 9);
+      alone.set(head, 0); alone.set(data.subarray(9), 13);
+      return decompressLzmaAlone(alone, budget);
+    },
+    (err) => err instanceof DecompressError && !!err.limit,
+    (err) => ` (${(err as Error).message})`);
   const archive: ZipArchive = {
     entries,
     problems,

@@ -6,6 +6,7 @@
 import type { ModelVetConfig } from './config';
 import type { Finding } from './types';
 import type { NormalizedLicense } from './licenses/spdx';
+import type { IndexLicenses } from './licenses/online';
 
 /** Synchronous, read-only file access (the server backs it with open documents first). */
 export interface FileAccess {
@@ -45,6 +46,18 @@ export interface AnalysisContext {
   project?: ProjectFacts;
   /** Cooperative cancellation: analyzers check it between units of work. */
   isCancelled?: () => boolean;
+  /**
+   * Package-index licenses known so far (editor, online features on): never waits on the network. An
+   * answer not cached yet is undefined, and the provider may look it up in the background and ask
+   * for re-analysis when it arrives (LIC005 on manifests).
+   */
+  indexLicenses?: IndexLicenseSource;
+}
+
+/** Synchronous view of index answers (the language server's background lookups). */
+export interface IndexLicenseSource {
+  /** The pinned version's and the newest release's license, when already known; never blocks. */
+  known(name: string, version: string): IndexLicenses | undefined;
 }
 
 export interface AnalysisResult {

@@ -3,12 +3,16 @@
  * installed in the project's environment is checked with its METADATA license against the license
  * policy (LIC001) and, in a library, for strong copyleft (LIC004), on the line that declares it.
  * Unknown licenses (LIC002) stay in `modelvet licenses`: in the editor they would flag most lines.
+ * With index answers at hand (`ctx.indexLicenses`: the editor with online features on, looked up in the
+ * background), a pinned or locked dependency whose newest release changed license gets LIC005 there too.
  */
 import path from 'node:path';
 import type { AnalysisContext } from '../analysis';
 import type { Finding, Range } from '../types';
 import { LineIndex } from '../text';
-import { licenseFindings } from './rules';
+import { licenseChangeFinding, licenseFindings } from './rules';
+import { MAX_ONLINE_PROJECTS } from './online';
+import { normalizeLicense } from './spdx';
 import { declaredDependencies, projectIsLibrary, type LicenseRow } from './table';
 
 /** Lines searched for a dependency's name. */
@@ -33,6 +37,10 @@ function locate(text: string, lines: LineIndex, name: string): Range | undefined
 }
 
 export function manifestLicenseFindings(filePath: string, text: string, ctx: AnalysisContext): Finding[] {
+  return [...policyFindings(filePath, text, ctx), ...licenseChangeFindings(filePath, text, ctx)];
+}
+
+function policyFindings(filePath: string, text: string, ctx: AnalysisContext): Finding[] {
   const installed = ctx.project?.installedLicense;
   if (!installed) return [];
   const policy = ctx.config.licenses;
@@ -51,4 +59,30 @@ export function manifestLicenseFindings(filePath: string, text: string, ctx: Ana
   }
   return licenseFindings(rows, { policy, projectKind: ctx.config.projectKind, isLibrary })
     .filter((f) => f.code === 'LIC001' || f.code === 'LIC004');
+}
+
+/**
+ * LIC005 from the index answers known so far: each declared dependency with a version (the manifest's
+ * `==` pin, else the lockfile's, else the installed one) whose newest release has another license.
+ */
+function licenseChangeFindings(filePath: string, text: string, ctx: AnalysisContext): Finding[] {
+  const source = ctx.indexLicenses;
+  if (!source) return [];
+  const self = path.resolve(filePath);
+  const declared = declaredDependencies([filePath], (p) => (path.resolve(p) === self ? text : undefined));
+  if (!declared.length) return [];
+  const lines = new LineIndex(text);
+  const out: Finding[] = [];
+  for (const d of declared.slice(0, MAX_ONLINE_PROJECTS)) {
+    if (ctx.isCancelled?.()) break;
+    const version = d.version ?? ctx.project?.lockedVersions.get(d.norm) ?? ctx.project?.installedVersions.get(d.norm);
+    if (!version) continue;
+    const answer = source.known(d.name, version);
+    if (!answer) continue;
+    const inst = ctx.project?.installedLicense?.(d.name);
+    const license = inst && inst.version === version ? inst.license : normalizeLicense(undefined);
+    const f = licenseChangeFinding({ kind: 'library', name: d.name, version, license, source: 'License', file: filePath, range: locate(text, lines, d.name) }, answer);
+    if (f) out.push(f);
+  }
+  return out;
 }

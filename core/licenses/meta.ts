@@ -38,10 +38,10 @@ export const licenseRules: RuleMeta[] = [
   },
   {
     code: 'LIC005', name: 'license-changed', category: 'license', defaultSeverity: 'warning',
-    summary: 'A dependency whose newest release has another license than the locked version (online: `modelvet licenses --online`).',
+    summary: 'A dependency whose newest release has another license than the locked or pinned version (online: `modelvet licenses --online`, and in the editor with `modelvet.online.enabled` in a trusted workspace).',
     why: 'Projects relicense (Elasticsearch, Redis, HashiCorp tools, several ML libraries): the next routine upgrade would bring new terms with it. Comparing the locked version\'s METADATA with the newest release\'s, both from the package index, catches this before the upgrade.',
     example: 'uv.lock pins `somelib==1.4.0` (`License-Expression: Apache-2.0`); the index\'s newest release 2.0.0 says `BUSL-1.1`.',
-    fix: 'Review the new license before upgrading; pin below the change or replace the dependency if it is not acceptable. Only runs with `--online` (the index from `--index-url`, `PIP_INDEX_URL` or pip.conf; metadata through the PEP 691 JSON API and PEP 658/714 `.metadata` files, cached for a day).',
+    fix: 'Review the new license before upgrading; pin below the change or replace the dependency if it is not acceptable. Only runs with online features on: `modelvet licenses --online` (the index from `--index-url`, `PIP_INDEX_URL` or pip.conf), or the editor with `modelvet.online.enabled` in a trusted workspace (the index from `modelvet.online.indexUrl`, else `PIP_INDEX_URL` or pip.conf). The editor reports it on the requirements / pyproject / Pipfile / environment.yml line of a dependency with a version (the line\'s `==` pin, else the lockfile\'s, else the installed one): diagnostics never wait for the index; the lookup runs in the background and the diagnostics refresh when it answers. Metadata comes through the PEP 691 JSON API and PEP 658/714 `.metadata` files, cached for a day; `modelvet check` stays offline and does not report it.',
     references: ['PEP 691: JSON-based Simple API', 'PEP 658 / PEP 714: serving distribution metadata in the Simple API', 'Python core metadata specification: License-Expression (PEP 639)'],
   },
 ];

@@ -3,7 +3,7 @@ export { licenseRules } from './meta';
 import type { Finding, Range, Severity } from '../types';
 import { evaluatePolicy, type LicensePolicy } from './policy';
 import type { LicenseRow } from './table';
-import { MAX_ONLINE_PROJECTS, type OnlineLookup } from './online';
+import { MAX_ONLINE_PROJECTS, type IndexLicenses, type OnlineLookup } from './online';
 import type { NormalizedLicense } from './spdx';
 
 
@@ -61,17 +61,26 @@ export async function applyIndexLicenses(rows: LicenseRow[], lookup: OnlineLooku
       r.license = res.pinned.license;
       r.source = 'index';
     }
-    const was = res.pinned?.license ?? (r.license.category !== 'unknown' ? r.license : undefined);
-    const now = res.newest;
-    if (was && now && now.version !== r.version && now.license.category !== 'unknown' && was.category !== 'unknown' && licenseKey(was) !== licenseKey(now.license)) {
-      findings.push({
-        path: r.file ?? '', range: r.range ?? at0(), code: 'LIC005', severity: 'warning', fixes: [],
-        message: `dependency ${r.name}: ${r.version} is ${was.display}, the newest release ${now.version} is ${now.license.display}`,
-        data: { name: r.name, version: r.version, kind: r.kind, license: was.display, newest: now.version, newestLicense: now.license.display },
-      });
-    }
+    const f = licenseChangeFinding(r, res);
+    if (f) findings.push(f);
   }));
   return { findings, looked: todo.length, skipped: libs.length - todo.length };
+}
+
+/**
+ * LIC005 for one library row and the index's answer: the newest final release's license differs from
+ * the pinned version's (the index's METADATA of that version, else the row's own known license).
+ * Shared by `modelvet licenses --online` and the editor's background lookups (server/src/indexLicenses.ts).
+ */
+export function licenseChangeFinding(r: LicenseRow, res: IndexLicenses): Finding | undefined {
+  const was = res.pinned?.license ?? (r.license.category !== 'unknown' ? r.license : undefined);
+  const now = res.newest;
+  if (!was || !now || now.version === r.version || now.license.category === 'unknown' || was.category === 'unknown' || licenseKey(was) === licenseKey(now.license)) return undefined;
+  return {
+    path: r.file ?? '', range: r.range ?? at0(), code: 'LIC005', severity: 'warning', fixes: [],
+    message: `dependency ${r.name}: ${r.version} is ${was.display}, the newest release ${now.version} is ${now.license.display}`,
+    data: { name: r.name, version: r.version, kind: r.kind, license: was.display, newest: now.version, newestLicense: now.license.display },
+  };
 }
 
 function licenseKey(l: NormalizedLicense): string { return (l.spdx ?? l.hub ?? l.raw).toLowerCase(); }

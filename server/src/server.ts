@@ -38,6 +38,7 @@ import { converter } from './converter';
 import { getFixResolver } from './fixResolvers';
 import { HubGlue } from './hub';
 import { registerIndexPinResolver } from './indexPin';
+import { IndexLicenseGlue } from './indexLicenses';
 import { registerVcsPinResolver } from './vcsPin';
 import { JobCancelled } from './scanPool';
 import { ScanService } from './scanService';
@@ -88,6 +89,8 @@ let scanService: ScanService | undefined;
 /** Dataset diagnostics and audits (worker thread). */
 let datasets: DatasetGlue | undefined;
 let hub: HubGlue | undefined;
+/** LIC005 on manifests: background index lookups (online features on, trusted workspace). */
+let indexLicenses: IndexLicenseGlue | undefined;
 /** Bumped whenever something other than a document's own text changes its findings (config, facts, includes). */
 let generation = 0;
 
@@ -223,12 +226,14 @@ const analysisCache = new Map<string, CacheEntry>();
 function analysisContext(p: string, token?: CancellationToken): AnalysisContext {
   const root = rootFor(p);
   const deadline = Date.now() + ANALYSIS_TIME_BUDGET_MS;
+  const config = configFor(root);
   return {
-    config: configFor(root),
+    config,
     workspaceRoot: root,
     fs: fileAccess,
     project: projectFacts(root),
     isCancelled: () => Boolean(token?.isCancellationRequested) || Date.now() > deadline,
+    indexLicenses: indexLicenses?.sourceFor(config),
   };
 }
 
@@ -512,6 +517,7 @@ connection.onInitialize((params: InitializeParams): InitializeResult => {
     hub = new HubGlue({ getConfig: () => settings.config, storagePath, log, onDidChange: invalidateAll });
   } catch (e) { logError('Hub features', e); }
   registerIndexPinResolver({ getConfig: () => settings.config, storagePath, log });
+  indexLicenses = new IndexLicenseGlue({ isTrusted: () => trust.trusted, storagePath, log, onDidChange: invalidateAll });
   registerVcsPinResolver({ getConfig: () => settings.config, log });
 
   return {
@@ -1000,7 +1006,7 @@ connection.onExecuteCommand(guarded('workspace/executeCommand', async (params, t
   return null;
 }, () => null));
 
-connection.onShutdown(() => { scanService?.dispose(); datasets?.dispose(); });
+connection.onShutdown(() => { scanService?.dispose(); datasets?.dispose(); indexLicenses?.dispose(); });
 
 documents.listen(connection);
 notebooks.listen(connection);

@@ -103,9 +103,10 @@ export class IndexLicenseGlue {
   }
 
   private clientFor(indexUrl: string): OnlineLookup {
-    // One client per index, renewed daily: its in-memory pages would otherwise outlive the cache's TTL.
+    // One client per index, renewed as often as failures are retried: it remembers each page (failures
+    // too) in memory for its lifetime; answers it got stay in the disk cache for the day.
     const age = this.lookup ? this.now() - this.lookup.at : 0;
-    if (!this.lookup || this.lookup.indexUrl !== indexUrl || age < 0 || age >= ONLINE_CACHE_TTL_MS) {
+    if (!this.lookup || this.lookup.indexUrl !== indexUrl || age < 0 || age >= FAILED_RETRY_MS) {
       this.lookup = { indexUrl, at: this.now(), client: createOnlineLookup({ indexUrl, cacheDir: this.cacheDir, fetch: this.opts.fetch, now: this.opts.now, log: (m) => this.opts.log(`licenses: ${m}`) }) };
     }
     return this.lookup.client;

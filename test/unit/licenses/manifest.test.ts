@@ -1,6 +1,7 @@
 /**
  * LIC001 / LIC004 on manifest lines (editor and `modelvet check`): a declared dependency installed in
  * the project's environment, checked with its METADATA license. Nothing without a policy or a library.
+ * LIC005 with index answers at hand (the editor's background lookups, online features on).
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -65,4 +66,38 @@ test('modelvet check reports it with [tool.modelvet] licenses and exits 1 on the
   const code = await main(['check', root], io);
   assert.match(out.join(''), /requirements\.txt:3:1: LIC001 \[error\] dependency AGPL_Pkg 2\.0/);
   assert.equal(code, 1);
+});
+
+test('LIC005 from the index answers at hand (ctx.indexLicenses): the line\'s pin, else the lock, else the installed version; nothing without answers', () => {
+  const root = path.join(tmp, 'changed');
+  const sp = path.join(root, '.venv', 'lib', 'python3.11', 'site-packages', 'inst_pkg-1.0.dist-info');
+  mkdirSync(sp, { recursive: true });
+  writeFileSync(path.join(sp, 'METADATA'), 'Metadata-Version: 2.4\nName: inst-pkg\nVersion: 1.0\nLicense-Expression: MIT\n\n');
+  writeFileSync(path.join(root, 'pyproject.toml'), '[project]\nname = "app"\ndependencies = ["locked-pkg>=1", "inst-pkg", "same-pkg==3.0", "loose-pkg"]\n');
+  writeFileSync(path.join(root, 'uv.lock'), 'version = 1\n\n[[package]]\nname = "locked-pkg"\nversion = "1.2.0"\n');
+  const fs = diskFileAccess();
+  const asked: string[] = [];
+  const L = (spdx: string) => ({ raw: spdx, spdx, how: 'spdx', category: 'permissive', display: spdx }) as any;
+  const answers: Record<string, any> = {
+    'locked-pkg==1.2.0': { pinned: { version: '1.2.0', license: L('Apache-2.0') }, newest: { version: '2.0.0', license: L('BUSL-1.1') } },
+    // The pinned version's METADATA is not on the index: the installed license of that version stands in.
+    'inst-pkg==1.0': { newest: { version: '1.1', license: L('GPL-3.0-only') } },
+    'same-pkg==3.0': { pinned: { version: '3.0', license: L('MIT') }, newest: { version: '3.1', license: L('MIT') } },
+  };
+  const p = path.join(root, 'pyproject.toml');
+  const run = (withSource: boolean) => analyzeText(p, fs.readText(p)!, {
+    config: defaultConfig(), workspaceRoot: root, fs, project: buildProjectFacts(root, fs),
+    indexLicenses: withSource ? { known: (name: string, version: string) => { asked.push(`${name}==${version}`); return answers[`${name}==${version}`]; } } : undefined,
+  }).findings.filter((f) => f.code === 'LIC005' || /LIC005/.test(f.message));
+  assert.deepEqual(run(false), []);
+  const f = run(true);
+  assert.deepEqual(asked.sort(), ['inst-pkg==1.0', 'locked-pkg==1.2.0', 'same-pkg==3.0'], 'loose-pkg has no version to compare');
+  const locked = f.find((x) => x.code === 'LIC005');
+  assert.equal(locked?.message, 'dependency locked-pkg: 1.2.0 is Apache-2.0, the newest release 2.0.0 is BUSL-1.1');
+  assert.deepEqual([locked?.range.start.line, locked?.range.start.character], [2, 17]);
+  // One range, one diagnostic: on the unpinned inst-pkg it travels with DEP002 (merge.ts).
+  const inst = f.filter((x) => x.code !== 'LIC005');
+  assert.equal(inst.length, 1);
+  assert.equal(inst[0].code, 'DEP002');
+  assert.match(inst[0].message, /Also \(LIC005\): dependency inst-pkg: 1\.0 is MIT, the newest release 1\.1 is GPL-3\.0-only$/);
 });

@@ -118,10 +118,17 @@ async function applyQuickFix(title, expectedText) {
 /** Right-click `name` in the explorer and run the context-menu entry `label`. */
 async function explorerContextCommand(name, label) {
   const row = page.locator('.explorer-folders-view .monaco-list-row', { hasText: name }).first();
-  await row.waitFor({ timeout: UI_MS });
-  await row.click({ button: 'right' });
   const item = page.locator('.monaco-menu .action-item', { hasText: label }).first();
-  await item.waitFor({ state: 'visible', timeout: UI_MS });
+  // The explorer re-sorts when files appear (an earlier scenario's outputs): a right-click can land on the row
+  // that moved under the pointer, whose menu lacks the entry. Then close that menu and aim again.
+  for (let attempt = 1; ; attempt++) {
+    await row.waitFor({ timeout: UI_MS });
+    await row.click({ button: 'right' });
+    const shown = await item.waitFor({ state: 'visible', timeout: attempt < 3 ? 3_000 : UI_MS }).then(() => true, () => false);
+    if (shown) break;
+    if (attempt >= 3) throw new Error(`no "${label}" in the context menu of ${name}`);
+    await page.keyboard.press('Escape');
+  }
   // Hover focuses the entry, Enter runs it (a click can be swallowed while the fresh menu settles).
   await item.hover();
   await waitForCondition(`the "${label}" entry to take the focus`, () =>

@@ -1,29 +1,11 @@
 // Zip reader: structure problems are reported, PyTorch-style tolerance, limits.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import zlib from 'node:zlib';
 import { readZip, registerZipClassifier } from '../../../core/scan/zip';
 import { memorySource, readAll } from '../../../core/scan/bytes';
 import { scanBytes } from '../../../core/scan/engine';
+import { makeZip } from './containers';
 
-/** Minimal zip writer (stored or deflate) so tests control every header field. */
-function makeZip(members: { name: string; data: Uint8Array; deflate?: boolean; crc?: number; flags?: number; localName?: string }[]): Buffer {
-  const locals: Buffer[] = []; const centrals: Buffer[] = []; let off = 0;
-  for (const m of members) {
-    const body = m.deflate ? zlib.deflateRawSync(m.data) : Buffer.from(m.data);
-    const crc = m.crc ?? zlib.crc32(m.data);
-    const name = Buffer.from(m.name); const lname = Buffer.from(m.localName ?? m.name);
-    const lh = Buffer.alloc(30); lh.writeUInt32LE(0x04034b50, 0); lh.writeUInt16LE(20, 4); lh.writeUInt16LE(m.flags ?? 0, 6); lh.writeUInt16LE(m.deflate ? 8 : 0, 8);
-    lh.writeUInt32LE(crc >>> 0, 14); lh.writeUInt32LE(body.length, 18); lh.writeUInt32LE(m.data.length, 22); lh.writeUInt16LE(lname.length, 26);
-    const ch = Buffer.alloc(46); ch.writeUInt32LE(0x02014b50, 0); ch.writeUInt16LE(20, 4); ch.writeUInt16LE(20, 6); ch.writeUInt16LE(m.flags ?? 0, 8); ch.writeUInt16LE(m.deflate ? 8 : 0, 10);
-    ch.writeUInt32LE(crc >>> 0, 16); ch.writeUInt32LE(body.length, 20); ch.writeUInt32LE(m.data.length, 24); ch.writeUInt16LE(name.length, 28); ch.writeUInt32LE(off, 42);
-    locals.push(lh, lname, body); centrals.push(ch, name); off += 30 + lname.length + body.length;
-  }
-  const cd = Buffer.concat(centrals);
-  const eocd = Buffer.alloc(22); eocd.writeUInt32LE(0x06054b50, 0); eocd.writeUInt16LE(members.length, 8); eocd.writeUInt16LE(members.length, 10);
-  eocd.writeUInt32LE(cd.length, 12); eocd.writeUInt32LE(off, 16);
-  return Buffer.concat([...locals, cd, eocd]);
-}
 const PAYLOAD = Buffer.from('\x80\x02cposix\nsystem\nX\x02\x00\x00\x00id\x85R.', 'latin1');
 const BENIGN = Buffer.from('\x80\x02}q\x00.', 'latin1');
 

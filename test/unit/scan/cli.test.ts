@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { runScanCommand } from '../../../core/cli/scan';
+import { writeSlowSafetensors } from './containers';
 
 const fixtures = path.join(__dirname, '../../fixtures/models');
 async function cli(args: string[]) {
@@ -91,12 +92,8 @@ if (require.main === module) runScanCommand(process.argv.slice(2), { stdout: (s)
 test('--timeout: a file that takes longer is stopped and reported unscannable (SCAN005); the other files are scanned', async () => {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mv-timeout-'));
   try {
-    // A 2 GB SafeTensors file (sparse): hashing it takes seconds, far past a 0.3 s limit.
-    const header = Buffer.from(JSON.stringify({ w: { dtype: 'F32', shape: [536870912], data_offsets: [0, 2147483648] } }));
-    const len = Buffer.alloc(8); len.writeBigUInt64LE(BigInt(header.length));
-    const big = path.join(tmp, 'big.safetensors');
-    fs.writeFileSync(big, Buffer.concat([len, header]));
-    fs.truncateSync(big, 8 + header.length + 2147483648);
+    // Hashing it takes seconds, far past a 0.3 s limit.
+    const big = writeSlowSafetensors(tmp);
     const small = fs.readdirSync(path.join(fixtures, 'benign')).filter((f) => f.endsWith('.pkl') || f.endsWith('.pt'))[0];
     fs.copyFileSync(path.join(fixtures, 'benign', small), path.join(tmp, small));
     const t0 = Date.now();

@@ -1,4 +1,6 @@
 // Minimal container writers for scanner tests (every header field under test control).
+import fs from 'node:fs';
+import path from 'node:path';
 import zlib from 'node:zlib';
 
 export interface ZipMember { name: string; data: Uint8Array; deflate?: boolean; crc?: number; flags?: number; localName?: string }
@@ -46,4 +48,17 @@ export function makeTar(members: { name: string; data: Uint8Array }[]): Buffer {
 export function loadFromBytes(inner: Uint8Array): Buffer {
   const len = Buffer.alloc(4); len.writeUInt32LE(inner.length);
   return Buffer.concat([Buffer.from('\x80\x02ctorch.storage\n_load_from_bytes\n(B', 'latin1'), len, Buffer.from(inner), Buffer.from('tR.', 'latin1')]);
+}
+
+/**
+ * A sparse 2 GB SafeTensors file in `dir` (one F32 tensor, no data on disk): hashing it takes seconds, far
+ * past a sub-second time limit, so it stands for "a file that takes too long" in the timeout tests.
+ */
+export function writeSlowSafetensors(dir: string): string {
+  const header = Buffer.from(JSON.stringify({ w: { dtype: 'F32', shape: [536870912], data_offsets: [0, 2147483648] } }));
+  const len = Buffer.alloc(8); len.writeBigUInt64LE(BigInt(header.length));
+  const file = path.join(dir, 'big.safetensors');
+  fs.writeFileSync(file, Buffer.concat([len, header]));
+  fs.truncateSync(file, 8 + header.length + 2147483648);
+  return file;
 }

@@ -6,6 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { IN_PROCESS_MAX_BYTES, IN_PROCESS_MAX_FILES, runWithTimeLimit, scanPathsParallel, scanPlan } from '../../../core/scan/parallel';
 import { scanPaths } from '../../../core/scan/engine';
+import { writeSlowSafetensors } from './containers';
 
 const fixtures = path.join(__dirname, '../../fixtures/models');
 
@@ -61,12 +62,8 @@ test('in-process scan with a time limit gives the same reports as a plain scan',
 test('one file in-process past its time limit: stopped by the watchdog and reported unscannable (SCAN005)', async () => {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'mv-watchdog-'));
   try {
-    // A 2 GB SafeTensors file (sparse): hashing it takes seconds, far past a 0.3 s limit.
-    const header = Buffer.from(JSON.stringify({ w: { dtype: 'F32', shape: [536870912], data_offsets: [0, 2147483648] } }));
-    const len = Buffer.alloc(8); len.writeBigUInt64LE(BigInt(header.length));
-    const big = path.join(tmp, 'big.safetensors');
-    fs.writeFileSync(big, Buffer.concat([len, header]));
-    fs.truncateSync(big, 8 + header.length + 2147483648);
+    // Hashing it takes seconds, far past a 0.3 s limit.
+    const big = writeSlowSafetensors(tmp);
     assert.equal(scanPlan([big], 1), 'in-process');
     const t0 = Date.now();
     const out = await scanPathsParallel([big], { jobs: 1, fileTimeoutMs: 300 });

@@ -31,29 +31,41 @@ interface Run { wall: number; cpu: number; rss: number }
  * One whole process (spawn to exit) under GNU time when it exists: wall ms, CPU ms (user + system:
  * steadier than wall on a busy machine) and peak RSS MB. Throws on an unexpected exit code.
  */
-function runOnce(cmd: string, args: string[], okCodes: number[]): Run {
+function runOnce(cmd: string, args: string[], okCodes: number[], env?: NodeJS.ProcessEnv): Run {
   const timed = existsSync(TIME);
   const t0 = performance.now();
   const r = timed
-    ? spawnSync(TIME, ['-f', 'MVTIME %U %S %M', cmd, ...args], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' })
-    : spawnSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+    ? spawnSync(TIME, ['-f', 'MVTIME %U %S %M', cmd, ...args], { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', env })
+    : spawnSync(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', env });
   const wall = performance.now() - t0;
   if (r.status === null || !okCodes.includes(r.status)) throw new Error(`${path.basename(cmd)} ${args.join(' ')} exited ${r.status}: ${r.stderr?.slice(0, 300)}`);
   const m = /MVTIME ([\d.]+) ([\d.]+) (\d+)\s*$/.exec(r.stderr ?? '');
   return { wall, cpu: m ? (Number(m[1]) + Number(m[2])) * 1000 : NaN, rss: m ? Number(m[3]) / 1024 : NaN };
 }
 
-type Cmd = [cmd: string, args: string[], okCodes?: number[]];
+type Cmd = [cmd: string, args: string[], okCodes?: number[], env?: NodeJS.ProcessEnv];
 
 /**
  * Medians of RUNS whole processes per command, after one warm-up run each (page cache). The commands
  * take turns (round-robin), so a change in the machine's load hits all of them alike.
  */
 function measureAll(cmds: Cmd[]): Run[] {
-  for (const [cmd, args, ok] of cmds) runOnce(cmd, args, ok ?? [0]);
+  for (const [cmd, args, ok, env] of cmds) runOnce(cmd, args, ok ?? [0], env);
   const runs: Run[][] = cmds.map(() => []);
-  for (let i = 0; i < RUNS; i++) cmds.forEach(([cmd, args, ok], k) => runs[k].push(runOnce(cmd, args, ok ?? [0])));
+  for (let i = 0; i < RUNS; i++) cmds.forEach(([cmd, args, ok, env], k) => runs[k].push(runOnce(cmd, args, ok ?? [0], env)));
   return runs.map((rs) => ({ wall: median(rs.map((r) => r.wall)), cpu: median(rs.map((r) => r.cpu)), rss: median(rs.map((r) => r.rss)) }));
+}
+
+/**
+ * NODE_EXTRA_CA_CERTS makes Node 20 build its whole TLS root store (the ~140 bundled roots + the extra
+ * file) while it starts, before any script runs: ~50 ms of a bare `node -e 0` on this machine. The
+ * environment decides that, not the CLI, so when it is set the whole-process rows are measured both ways.
+ * Returns the environment without it, or undefined when it is not set.
+ */
+function noExtraCaEnv(): NodeJS.ProcessEnv | undefined {
+  if (!process.env.NODE_EXTRA_CA_CERTS) return undefined;
+  const { NODE_EXTRA_CA_CERTS: _extra, ...rest } = process.env;
+  return rest;
 }
 
 const detail = (r: Run) => `CPU ${r.cpu.toFixed(0)} ms, peak RSS ${r.rss.toFixed(0)} MB`;
@@ -66,17 +78,26 @@ const cliStartup: Bench = async function cliStartup(): Promise<BenchRow[]> {
     const tiny = path.join(tmp, 'tiny.txt');
     writeFileSync(tiny, 'abc');
     const node = process.execPath;
-    const [bare, version, rules, check, scan] = measureAll([
-      [node, ['-e', '0']], [node, [BIN, '--version']], [node, [BIN, 'rules']], [node, [BIN, 'check', req], [0, 1]], [node, [BIN, 'scan', tiny], [0, 1]],
-    ]);
-    const ctx = `median of ${RUNS} whole processes, taking turns; bare \`node -e 0\` ${bare.wall.toFixed(0)} ms (CPU ${bare.cpu.toFixed(0)} ms, ${bare.rss.toFixed(0)} MB); ${load()}`;
-    return [
-      { name: 'modelvet --version (whole process)', value: version.wall, unit: 'ms', target: 60, lowerIsBetter: true, note: `${detail(version)}; ${ctx}` },
-      { name: 'modelvet rules (whole process)', value: rules.wall, unit: 'ms', target: 60, lowerIsBetter: true, note: `${detail(rules)}; ${ctx}` },
-      { name: 'modelvet check of a 3-line requirements file (whole process)', value: check.wall, unit: 'ms', target: 120, lowerIsBetter: true, note: `${detail(check)}; ${ctx}` },
-      { name: 'modelvet scan of a 3-byte file (whole process)', value: scan.wall, unit: 'ms', target: 120, lowerIsBetter: true, note: `${detail(scan)}; ${ctx}` },
-      { name: 'modelvet scan of a 3-byte file: peak RSS', value: scan.rss, unit: 'MB', target: 60, lowerIsBetter: true, note: `GNU time %M, median of ${RUNS}` },
-    ];
+    const envs: Array<[label: string, env: NodeJS.ProcessEnv | undefined]> = [['', undefined]];
+    const noExtraCa = noExtraCaEnv();
+    if (noExtraCa) envs.push([', NODE_EXTRA_CA_CERTS unset', noExtraCa]);
+    const rows: BenchRow[] = [];
+    for (const [label, env] of envs) {
+      const [bare, version, rules, check, scan] = measureAll([
+        [node, ['-e', '0'], [0], env], [node, [BIN, '--version'], [0], env], [node, [BIN, 'rules'], [0], env], [node, [BIN, 'check', req], [0, 1], env], [node, [BIN, 'scan', tiny], [0, 1], env],
+      ]);
+      const extra = process.env.NODE_EXTRA_CA_CERTS && !label ? '; NODE_EXTRA_CA_CERTS is set: Node builds its TLS root store before any script runs' : '';
+      const ctx = `median of ${RUNS} whole processes, taking turns; bare \`node -e 0\` ${bare.wall.toFixed(0)} ms (CPU ${bare.cpu.toFixed(0)} ms, ${bare.rss.toFixed(0)} MB)${extra}; ${load()}`;
+      const over = (r: Run) => `${(r.wall - bare.wall).toFixed(0)} ms over bare node`;
+      rows.push(
+        { name: `modelvet --version (whole process${label})`, value: version.wall, unit: 'ms', target: 60, lowerIsBetter: true, note: `${over(version)}; ${detail(version)}; ${ctx}` },
+        { name: `modelvet rules (whole process${label})`, value: rules.wall, unit: 'ms', target: 60, lowerIsBetter: true, note: `${over(rules)}; ${detail(rules)}; ${ctx}` },
+        { name: `modelvet check of a 3-line requirements file (whole process${label})`, value: check.wall, unit: 'ms', target: 120, lowerIsBetter: true, note: `${over(check)}; ${detail(check)}; ${ctx}` },
+        { name: `modelvet scan of a 3-byte file (whole process${label})`, value: scan.wall, unit: 'ms', target: 120, lowerIsBetter: true, note: `${over(scan)}; ${detail(scan)}; ${ctx}` },
+        { name: `modelvet scan of a 3-byte file: peak RSS${label}`, value: scan.rss, unit: 'MB', target: 60, lowerIsBetter: true, note: `GNU time %M, median of ${RUNS}` },
+      );
+    }
+    return rows;
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
@@ -105,9 +126,25 @@ print(n)`;
     if (v !== 'safe') throw new Error(`benign bench pickle scanned ${v}`);
     // The walk as the issue wrote it: genops over the open file object (reads opcode by opcode; slower than over bytes).
     const walkFile = 'import pickletools,sys; [None for _ in pickletools.genops(open(sys.argv[1],"rb"))]';
-    const [mv, py, pyFile] = measureAll([[process.execPath, [BIN, 'scan', file]], [PY, ['-c', walk, file]], [PY, ['-c', walkFile, file]]]);
+    // picklescan's per-file work re-stated (bench/picklescan_equivalent.py), and picklescan itself when installed.
+    const equivalent = path.join(__dirname, 'picklescan_equivalent.py');
+    const hasPicklescan = spawnSync(PY, ['-c', 'import picklescan.scanner'], { stdio: 'ignore' }).status === 0;
+    const cmds: Cmd[] = [[process.execPath, [BIN, 'scan', file]], [PY, ['-c', walk, file]], [PY, ['-c', walkFile, file]], [PY, [equivalent, file]]];
+    const noExtraCa = noExtraCaEnv();
+    if (noExtraCa) cmds.push([process.execPath, [BIN, 'scan', file], [0], noExtraCa]);
+    if (hasPicklescan) cmds.push([PY, ['-m', 'picklescan', '--path', file], [0, 1]]);
+    const [mv, py, pyFile, psEq, ...more] = measureAll(cmds);
+    const mvNoCa = noExtraCa ? more.shift() : undefined;
+    const ps = more.shift();
     const name = `modelvet scan of a ${(size / 1e6).toFixed(1)} MB / ${(ops / 1e6).toFixed(2)} M-opcode pickle vs \`python3 pickletools.genops\` walk`;
+    const psName = `modelvet scan of the same pickle vs picklescan`;
     return [
+      { name: `${psName}-equivalent work (bench/picklescan_equivalent.py; whole processes)`, value: psEq.wall / mv.wall, unit: '×', target: 12, lowerIsBetter: false, note: `equivalent ${psEq.wall.toFixed(0)} ms (CPU ${psEq.cpu.toFixed(0)} ms, ${psEq.rss.toFixed(0)} MB) vs modelvet ${mv.wall.toFixed(0)} ms; by CPU time ${(psEq.cpu / mv.cpu).toFixed(2)}×; a lower bound on picklescan's time (no start-up of its own); same runs` },
+      ...(mvNoCa ? [
+        { name: `${psName}-equivalent work (whole processes, NODE_EXTRA_CA_CERTS unset for modelvet)`, value: psEq.wall / mvNoCa.wall, unit: '×', target: 12, lowerIsBetter: false, note: `modelvet ${mvNoCa.wall.toFixed(0)} ms (${detail(mvNoCa)}) without Node's start-up root-store build; same runs` },
+        { name: `${name} of its bytes (whole processes, NODE_EXTRA_CA_CERTS unset for modelvet)`, value: py.wall / mvNoCa.wall, unit: '×', target: 3.5, lowerIsBetter: false, note: `by CPU time ${(py.cpu / mvNoCa.cpu).toFixed(2)}×; same runs` },
+      ] : []),
+      ...(ps ? [{ name: `${psName} ${spawnSync(PY, ['-c', 'import importlib.metadata as m; print(m.version("picklescan"))'], { encoding: 'utf8' }).stdout.trim()} (whole processes)`, value: ps.wall / mv.wall, unit: '×', target: 12, lowerIsBetter: false, note: `picklescan ${ps.wall.toFixed(0)} ms (CPU ${ps.cpu.toFixed(0)} ms); same runs` }] : [{ name: `${psName} itself`, value: NaN, unit: '×', note: 'picklescan is not installed for this python3 (it is not in Debian; pip cannot reach its index offline)' }]),
       { name: `${name} of its bytes (whole processes)`, value: py.wall / mv.wall, unit: '×', target: 3.5, lowerIsBetter: false, note: `modelvet ${mv.wall.toFixed(0)} ms (${detail(mv)}), genops walk ${py.wall.toFixed(0)} ms (CPU ${py.cpu.toFixed(0)} ms); by CPU time ${(py.cpu / mv.cpu).toFixed(2)}×; median of ${RUNS} each, taking turns; ${load()}` },
       { name: `${name} of the open file (the issue's command; whole processes)`, value: pyFile.wall / mv.wall, unit: '×', target: 3.5, lowerIsBetter: false, note: `genops over open(file) ${pyFile.wall.toFixed(0)} ms (CPU ${pyFile.cpu.toFixed(0)} ms); by CPU time ${(pyFile.cpu / mv.cpu).toFixed(2)}×; same runs` },
     ];

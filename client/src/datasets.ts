@@ -18,7 +18,7 @@ export interface DatasetHost {
   onWorkDone(token: string, cb: (value: { kind: string; message?: string; percentage?: number; title?: string }) => void): Promise<vscode.Disposable>;
 }
 
-const DATASET_EXTENSIONS = ['jsonl', 'ndjson', 'json', 'csv', 'tsv', 'parquet'];
+const DATASET_EXTENSIONS = ['jsonl', 'ndjson', 'json', 'csv', 'tsv', 'parquet', 'arrow'];
 const REQUEST_CANCELLED = -32800;
 
 let panel: vscode.WebviewPanel | undefined;
@@ -81,7 +81,7 @@ export function showDatasetReport(extensionUri: vscode.Uri, result: AuditDataset
       // Only files the audit reported on can be opened from the page.
       if (!last || !last.report.sources.some((src) => src.path === m.path)) return;
       const uri = vscode.Uri.file(m.path);
-      if (/\.(parquet|pq)$/i.test(m.path)) { void vscode.commands.executeCommand('revealInExplorer', uri); return; }
+      if (/\.(parquet|pq|arrow|feather)$/i.test(m.path)) { void vscode.commands.executeCommand('revealInExplorer', uri); return; }
       const line = typeof m.line === 'number' ? m.line : 0, character = typeof m.character === 'number' ? m.character : 0;
       void vscode.window.showTextDocument(uri, { selection: new vscode.Range(line, character, line, character), preview: true });
     });

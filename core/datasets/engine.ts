@@ -517,7 +517,7 @@ export class Auditor {
 
   private trackColumns(s: Source, rec: Record<string, unknown>, rowIndex: number, line: number): void {
     let keys: string[] | undefined;
-    if (s.format !== 'csv' && s.format !== 'tsv' && s.format !== 'parquet') {
+    if (s.format !== 'csv' && s.format !== 'tsv' && !rowsOnly(s.format)) {
       keys = Object.keys(rec);
       const sk = s.signatureKeys;
       let same = !!sk && sk.length === keys.length;
@@ -606,13 +606,13 @@ export class Auditor {
     const code = crossSplit ? 'DATA003' : conflict ? 'DATA002' : 'DATA001';
     const listed = s.rowFindingCounts.get(code) ?? 0;
     if (listed >= this.limits.maxRowFindingsPerCode) { s.rowFindingCounts.set(code, listed + 1); return; }
-    const twin = fs.format === 'parquet' || fLine < 0 ? `row ${fRow + 1} of ${fs.path}` : `${fs.path}:${fLine + 1}`;
-    const twinLink = fs.format === 'parquet' || fLine < 0 ? twin : `[${twin}](${fileUri(fs.path)}#L${fLine + 1})`;
+    const twin = rowsOnly(fs.format) || fLine < 0 ? `row ${fRow + 1} of ${fs.path}` : `${fs.path}:${fLine + 1}`;
+    const twinLink = rowsOnly(fs.format) || fLine < 0 ? twin : `[${twin}](${fileUri(fs.path)}#L${fLine + 1})`;
     const kind = near ? `a near-duplicate (estimated Jaccard ${similarity.toFixed(2)}) of` : 'the same text as';
     const field = s.roles!.text[0] ?? s.roles!.messages ?? '';
     const pos = this.at(s, rowIndex, r, field, 0, 0);
     const data = { twin: { path: fs.path, line: fLine, row: fRow }, near };
-    const related = fLine >= 0 && fs.format !== 'parquet' ? [{ path: fs.path, range: { start: { line: fLine, character: 0 }, end: { line: fLine, character: 0 } }, message: `twin row (${fLabel >= 0 ? `label "${this.labelNames[fLabel]}"` : 'no label'})` }] : undefined;
+    const related = fLine >= 0 && !rowsOnly(fs.format) ? [{ path: fs.path, range: { start: { line: fLine, character: 0 }, end: { line: fLine, character: 0 } }, message: `twin row (${fLabel >= 0 ? `label "${this.labelNames[fLabel]}"` : 'no label'})` }] : undefined;
 
     const labels = conflict ? ` but labelled "${this.labelNames[label]}" where the twin is "${this.labelNames[fLabel]}"` : '';
     if (crossSplit) {
@@ -788,7 +788,7 @@ export class Auditor {
 
   private toFinding(f: RowFinding): Finding {
     const s = this.sources[f.src];
-    const rowRef = f.row >= 0 && (s.format === 'parquet' || f.line < 0) ? `row ${f.row + 1}: ` : '';
+    const rowRef = f.row >= 0 && (rowsOnly(s.format) || f.line < 0) ? `row ${f.row + 1}: ` : '';
     const line = f.line < 0 ? 0 : f.line;
     return {
       path: s.path,
@@ -867,8 +867,8 @@ export class Auditor {
           const chance = Math.min(1, N * (1 - p) * p ** b.len);
           if (b.len < 20 || chance > STATS.blockRunP) continue;
           const all = b.len === s.labelCounts.get(l);
-          const where = s.format === 'parquet' ? `rows ${b.startRow + 1}–${b.startRow + b.len}` : `lines ${b.startLine + 1}–${b.endLine + 1}`;
-          findings.push({ code: 'DATA010', severity: 'warning', src: s.index, row: b.startRow, line: s.format === 'parquet' ? -1 : b.startLine, character: 0, length: 0, message: `${all ? `label "${this.labelNames[l]}" appears only` : `${b.len} consecutive rows labelled "${this.labelNames[l]}" appear`} in one contiguous block (${where}) while the rest of the file is shuffled (chance of such a run ≈ ${fmtP(chance)}): an appended or inserted block?`, data: { label: this.labelNames[l], startRow: b.startRow, rows: b.len } });
+          const where = rowsOnly(s.format) ? `rows ${b.startRow + 1}–${b.startRow + b.len}` : `lines ${b.startLine + 1}–${b.endLine + 1}`;
+          findings.push({ code: 'DATA010', severity: 'warning', src: s.index, row: b.startRow, line: rowsOnly(s.format) ? -1 : b.startLine, character: 0, length: 0, message: `${all ? `label "${this.labelNames[l]}" appears only` : `${b.len} consecutive rows labelled "${this.labelNames[l]}" appear`} in one contiguous block (${where}) while the rest of the file is shuffled (chance of such a run ≈ ${fmtP(chance)}): an appended or inserted block?`, data: { label: this.labelNames[l], startRow: b.startRow, rows: b.len } });
         }
       }
     }
@@ -879,7 +879,7 @@ export class Auditor {
       if (kinds.length >= 2) {
         const [, minor] = kinds[1];
         const line = c.typeFirstLine[minor];
-        file('DATA012', `column "${c.name}" mixes types: ${kinds.map(([n, i]) => `${n} ${TYPE_NAMES[i]}`).join(', ')} (first ${TYPE_NAMES[minor]} at ${line >= 0 && s.format !== 'parquet' ? `line ${line + 1}` : `row ${c.typeFirstRow[minor] + 1}`})`, line >= 0 && s.format !== 'parquet' ? line : 0, 'information');
+        file('DATA012', `column "${c.name}" mixes types: ${kinds.map(([n, i]) => `${n} ${TYPE_NAMES[i]}`).join(', ')} (first ${TYPE_NAMES[minor]} at ${line >= 0 && !rowsOnly(s.format) ? `line ${line + 1}` : `row ${c.typeFirstRow[minor] + 1}`})`, line >= 0 && !rowsOnly(s.format) ? line : 0, 'information');
       }
       if (s.rows >= 2 && c.empty === s.rows) file('DATA012', `column "${c.name}" is empty in all ${s.rows} rows`, 0, 'information');
       else if (s.rows >= 20 && c.constant && c.empty === 0) file('DATA012', `column "${c.name}" has the same value in all ${s.rows} rows${c.first && c.first.length <= 60 ? ` ("${c.first}")` : ''}`, 0, 'information');
@@ -996,6 +996,9 @@ export function locateValue(raw: string, value: string, offset: number): { line:
   while (n < offset && k < raw.length && raw[k] !== '"') { if (raw[k] === '\\') k += raw[k + 1] === 'u' ? 6 : 2; else k++; n++; }
   return { line: 0, character: k };
 }
+
+/** Formats without lines (Parquet, Arrow): rows are referred to by number. */
+function rowsOnly(f: DatasetFormat): boolean { return f === 'parquet' || f === 'arrow'; }
 
 /**
  * Where a field's value (plus an offset into the decoded value) sits in a row's raw text: JSON

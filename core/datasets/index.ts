@@ -12,6 +12,7 @@ import { Auditor, findToken, NearDupHelperFailed, NearDupShare } from './engine'
 import { readCsv } from './readers/csv';
 import { readJsonArray, readJsonl } from './readers/lines';
 import { readParquet } from './readers/parquet';
+import { looksLikeArrow, readArrow } from './readers/arrow';
 import type { AuditOptions, AuditResult, DatasetFormat } from './types';
 import { LineIndex } from '../text';
 import type { Finding } from '../types';
@@ -36,6 +37,7 @@ export function datasetFormat(file: string): DatasetFormat | undefined {
   if (lower.endsWith('.csv')) return 'csv';
   if (lower.endsWith('.tsv') || lower.endsWith('.tab')) return 'tsv';
   if (lower.endsWith('.parquet') || lower.endsWith('.pq')) return 'parquet';
+  if (lower.endsWith('.arrow') || lower.endsWith('.feather')) return 'arrow';
   if (lower.endsWith('.json') && !NON_DATA.has(path.basename(lower))) return 'json';
   return undefined;
 }
@@ -53,7 +55,7 @@ export function splitOf(rel: string): string | undefined {
   return SPLIT_NAMES[s] ?? s;
 }
 
-interface Planned { file: string; format: DatasetFormat | 'arrow' | 'unknown'; split?: string; reference: boolean; expectedRows?: number }
+interface Planned { file: string; format: DatasetFormat | 'unknown'; split?: string; reference: boolean; expectedRows?: number }
 
 /** Files of a folder (Hugging Face layout or any folder of data files), sorted, bounded. */
 export function planFolder(dir: string, reference: boolean, maxFiles: number): { files: Planned[]; notes: string[] } {
@@ -68,7 +70,7 @@ export function planFolder(dir: string, reference: boolean, maxFiles: number): {
       if (e.name.startsWith('.') || e.name === 'node_modules' || e.name === '__pycache__') continue;
       const p = path.join(d, e.name);
       if (e.isDirectory()) walk(p, depth + 1);
-      else if (e.isFile() && (datasetFormat(e.name) || e.name.toLowerCase().endsWith('.arrow'))) found.push(p);
+      else if (e.isFile() && datasetFormat(e.name) && !(e.name.startsWith('cache-') && e.name.endsWith('.arrow'))) found.push(p);
     }
   };
   walk(dir, 0);
@@ -99,7 +101,7 @@ export function planFolder(dir: string, reference: boolean, maxFiles: number): {
   const files: Planned[] = found.map((file) => {
     const rel = path.relative(dir, file).replace(/\\/g, '/');
     const split = splitGlobs.find((g) => g.re.test(rel))?.split ?? splitOf(rel);
-    const format = file.toLowerCase().endsWith('.arrow') ? 'arrow' as const : datasetFormat(file)!;
+    const format = datasetFormat(file)!;
     return { file, format, split, reference };
   });
   // Training data first: leakage is then reported on the evaluation split's rows.
@@ -126,6 +128,7 @@ function sniff(file: string): DatasetFormat | undefined {
     closeSync(fd);
     const head = b.toString('utf8', 0, n).replace(/^\ufeff/, '').trimStart();
     if (head.startsWith('PAR1')) return 'parquet';
+    if (looksLikeArrow(b.subarray(0, n))) return 'arrow';
     if (head.startsWith('[')) return 'json';
     if (head.startsWith('{')) return 'jsonl';
   } catch { /* unreadable: reported by the caller */ }
@@ -169,9 +172,9 @@ export async function auditPaths(inputs: AuditInputs, opts: AuditOptions = {}): 
       const r = planFolder(p, reference, a.limits.maxFolderFiles);
       plan.push(...r.files);
       for (const n of r.notes) notes.push({ file: p, reason: n });
-      if (!r.files.length) notes.push({ file: p, reason: 'no data files (.jsonl, .json, .csv, .tsv, .parquet) in this folder' });
+      if (!r.files.length) notes.push({ file: p, reason: 'no data files (.jsonl, .json, .csv, .tsv, .parquet, .arrow) in this folder' });
     } else {
-      const format = datasetFormat(p) ?? (p.toLowerCase().endsWith('.arrow') ? 'arrow' : sniff(p) ?? 'unknown');
+      const format = datasetFormat(p) ?? sniff(p) ?? 'unknown';
       plan.push({ file: p, format, split: splitOf(path.basename(p)), reference });
     }
   };
@@ -187,18 +190,17 @@ export async function auditPaths(inputs: AuditInputs, opts: AuditOptions = {}): 
     if (opts.isCancelled?.()) break;
     let size = 0;
     try { size = statSync(f.file).size; } catch { /* reported below */ }
-    const format = f.format === 'arrow' || f.format === 'unknown' ? 'jsonl' : f.format;
+    const format = f.format === 'unknown' ? 'jsonl' : f.format;
     const src = a.addSource(f.file, format, { split: f.split, reference: f.reference, bytes: size });
     const key = `${path.dirname(f.file)}|${f.split}`;
     if (f.split) { const e = expected.get(key) ?? { n: -1, srcs: [] }; if (f.expectedRows !== undefined) e.n = f.expectedRows; e.srcs.push(src); expected.set(key, e); }
     opts.onProgress?.(done, total, f.file);
-    if (f.format === 'arrow') { a.incomplete(src, 'Arrow IPC files are not read (no Arrow reader is bundled); audit the Parquet export of this dataset instead'); done += size; continue; }
-    if (f.format === 'unknown') { a.incomplete(src, 'unknown data format (expected .jsonl, .json, .csv, .tsv or .parquet)'); done += size; continue; }
+    if (f.format === 'unknown') { a.incomplete(src, 'unknown data format (expected .jsonl, .json, .csv, .tsv, .parquet or .arrow)'); done += size; continue; }
     const hash = opts.hash === false ? undefined : createHash('sha256');
     const onBytes = (n: number) => { done += n; opts.onProgress?.(done, total, f.file); };
     try {
-      if (format === 'parquet') {
-        await readParquet(a, src, f.file, opts.isCancelled);
+      if (format === 'parquet' || format === 'arrow') {
+        await (format === 'parquet' ? readParquet : readArrow)(a, src, f.file, opts.isCancelled);
         done += size;
         if (hash) a.setHash(src, await hashFile(f.file));
       } else {
@@ -309,7 +311,7 @@ export async function nearDupPass(file: string, text: string, opts: AuditOptions
 async function readText(a: Auditor, file: string, text: string, opts: AuditOptions, share?: NearDupShare): Promise<void> {
   if (share) a.shareNearDuplicates(share);
   const format = datasetFormat(file) ?? 'jsonl';
-  const src = a.addSource(file, format === 'parquet' ? 'jsonl' : format, { split: splitOf(path.basename(file)), bytes: text.length });
+  const src = a.addSource(file, format === 'parquet' || format === 'arrow' ? 'jsonl' : format, { split: splitOf(path.basename(file)), bytes: text.length });
   const chunks = (function* () { for (let i = 0; i < text.length; i += CHUNK) yield text.slice(i, i + CHUNK); })();
   if (format === 'csv' || format === 'tsv') await readCsv(a, src, chunks, format === 'tsv' ? '\t' : ',', opts.isCancelled);
   else if (format === 'json') await readJsonArray(a, src, chunks, opts.isCancelled);

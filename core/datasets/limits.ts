@@ -40,6 +40,14 @@ export interface DatasetLimits {
   maxParquetFooterBytes: number;
   /** Parquet: rows decoded at once (one slice of a row group). */
   parquetBatchRows: number;
+  /** Arrow IPC: metadata (flatbuffer) bytes of one message (schema, record batch or dictionary header). */
+  maxArrowMetadataBytes: number;
+  /** Arrow IPC: body bytes of one record batch or dictionary batch, and its decompressed size. */
+  maxArrowBatchBytes: number;
+  /** Arrow IPC: rows one record batch may claim. */
+  maxArrowBatchRows: number;
+  /** Arrow IPC: decompressed bytes per file over all ZSTD-compressed batches. */
+  maxArrowDecompressedBytes: number;
   /** Hugging Face folders: data files read per folder. */
   maxFolderFiles: number;
   /** Chat turns read per row. */
@@ -65,6 +73,10 @@ export const DEFAULT_LIMITS: Readonly<DatasetLimits> = Object.freeze({
   maxParquetPageValues: 1 << 24,
   maxParquetFooterBytes: 64 * 1024 * 1024,
   parquetBatchRows: 16_384,
+  maxArrowMetadataBytes: 16 * 1024 * 1024,
+  maxArrowBatchBytes: 512 * 1024 * 1024,
+  maxArrowBatchRows: 16_000_000,
+  maxArrowDecompressedBytes: 16 * 1024 * 1024 * 1024,
   maxFolderFiles: 1000,
   maxTurns: 256,
 });

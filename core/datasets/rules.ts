@@ -114,7 +114,7 @@ export const datasetRules: RuleMeta[] = [
   },
   {
     code: 'DATA014', name: 'incomplete-audit', category: 'dataset', defaultSeverity: 'warning',
-    summary: 'The audit of a file is partial: a limit was reached, the file is corrupt (e.g. a Parquet footer or a decompression bomb), the format is not read, or the audit was cancelled.',
+    summary: 'The audit of a file is partial: a limit was reached, the file is corrupt (e.g. a Parquet footer, a truncated Arrow stream or a decompression bomb), the format or codec is not read (e.g. LZ4_FRAME-compressed Arrow), or the audit was cancelled.',
     why: 'A partial audit is not a clean result. Every reader stops at a named limit (record size, nesting depth, rows, decompressed bytes, compression ratio, file size) instead of exhausting memory or time, and says so here.',
     example: '```\nAudit incomplete: Parquet file not decoded: a ZSTD page expands 40000× (…): a decompression bomb\n```',
     fix: 'Repair or regenerate the file, or raise the limit if the file is trustworthy (limits: docs/datasets.md).',

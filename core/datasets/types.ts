@@ -2,7 +2,7 @@
 import type { Finding } from '../types';
 import type { DatasetLimits } from './limits';
 
-export type DatasetFormat = 'jsonl' | 'json' | 'csv' | 'tsv' | 'parquet';
+export type DatasetFormat = 'jsonl' | 'json' | 'csv' | 'tsv' | 'parquet' | 'arrow';
 
 export interface ColumnRoles {
   /** Input text columns (joined for trigger, duplicate and drift statistics). */

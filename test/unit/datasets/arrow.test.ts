@@ -1,0 +1,195 @@
+// Arrow IPC (stream and file format, as Hugging Face `datasets` writes them): the committed fixtures
+// are checked against the IPC spec's bytes, audited like their JSONL/Parquet twins, through the CLI
+// as a save_to_disk folder, and hostile variants end in DATA014, never a crash or a hang.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, readFileSync, writeFileSync, cpSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Message, MessageHeader, RecordBatchStreamWriter, Table, vectorFromArray, Utf8, Int64 } from 'apache-arrow';
+import { RecordBatch as RecordBatchHeader, FieldNode, BufferRegion } from 'apache-arrow/ipc/metadata/message';
+import { auditPaths } from '../../../core/datasets/index';
+import { main } from '../../../core/cli/main';
+
+const FIX = path.resolve(__dirname, '../../fixtures/datasets');
+const manifest = JSON.parse(readFileSync(path.join(FIX, 'manifest.json'), 'utf8')) as Record<string, { planted: number[]; note?: string }>;
+let dir: string;
+before(() => { dir = mkdtempSync(path.join(os.tmpdir(), 'modelvet-arrow-')); });
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+function io() {
+  const out: string[] = [], err: string[] = [];
+  return { io: { stdout: (s: string) => { out.push(s); }, stderr: (s: string) => { err.push(s); }, isTTY: false }, out, err };
+}
+
+/** The encapsulated messages of an IPC stream starting at `pos`, read by hand from the spec. */
+function walk(b: Buffer, pos: number): { types: string[]; eosAt: number } {
+  const types: string[] = [];
+  for (;;) {
+    assert.equal(b.readUInt32LE(pos), 0xffffffff, `continuation marker at ${pos}`);
+    const len = b.readInt32LE(pos + 4);
+    if (len === 0) return { types, eosAt: pos };
+    assert.equal((8 + len) % 8, 0, 'metadata padded to 8 bytes');
+    const msg = Message.decode(b.subarray(pos + 8, pos + 8 + len));
+    assert.equal(Number(msg.bodyLength) % 8, 0, 'body padded to 8 bytes');
+    types.push(MessageHeader[msg.headerType]);
+    pos += 8 + len + Number(msg.bodyLength);
+  }
+}
+
+test('fixture bytes follow the IPC spec: stream = schema first, batches, EOS; file = ARROW1 magic, stream, footer, length, magic', () => {
+  const s = readFileSync(path.join(FIX, 'hf-arrow/train/data-00000-of-00001.arrow'));
+  const w = walk(s, 0);
+  assert.equal(w.types[0], 'Schema');
+  assert.deepEqual(w.types.slice(1), ['RecordBatch', 'RecordBatch'], '1,600 rows in batches of 1,000');
+  assert.equal(w.eosAt, s.length - 8, 'the stream ends with the 8-byte end-of-stream marker');
+  const f = readFileSync(path.join(FIX, 'sentiment/trigger-cf-1.arrow'));
+  assert.equal(f.toString('latin1', 0, 8), 'ARROW1\0\0');
+  assert.equal(f.toString('latin1', f.length - 6), 'ARROW1');
+  const footerLen = f.readInt32LE(f.length - 10);
+  const fw = walk(f, 8);
+  // apache-arrow's file writer keeps the schema in the footer only: the stream part opens with the dictionary.
+  assert.deepEqual(fw.types, ['DictionaryBatch', 'RecordBatch', 'RecordBatch', 'RecordBatch']);
+  assert.equal(fw.eosAt + 8 + footerLen + 10, f.length, 'EOS, footer, footer length, magic');
+  const z = readFileSync(path.join(FIX, 'chat/poisoned.arrow'));
+  const zw = walk(z, 0);
+  assert.equal(zw.types[0], 'Schema');
+  assert.equal(zw.types.length, 1 + 3, '300 conversations in batches of 128');
+});
+
+test('an Arrow file (file format, dictionary/float/bool columns) gives the findings of its Parquet twin', async () => {
+  const key = (f: { code: string; message: string; data?: Record<string, unknown> }) => `${f.code}|${f.data?.row ?? ''}|${f.message.replace(/\S+trigger-cf-1\.(arrow|parquet)/g, 'F')}`;
+  const [a, p] = await Promise.all([auditPaths({ paths: [path.join(FIX, 'sentiment/trigger-cf-1.arrow')] }, { hash: false }), auditPaths({ paths: [path.join(FIX, 'sentiment/trigger-cf-1.parquet')] }, { hash: false })]);
+  assert.deepEqual(a.report.sources[0].incomplete, []);
+  assert.equal(a.report.sources[0].format, 'arrow');
+  assert.equal(a.report.sources[0].rows, 2000);
+  assert.deepEqual(a.findings.map(key).sort(), p.findings.map(key).sort());
+  const rows = a.findings.filter((f) => f.code === 'DATA004' && typeof f.data?.row === 'number').map((f) => f.data!.row as number).sort((x, y) => x - y);
+  assert.deepEqual(rows, manifest['sentiment/trigger-cf-1.arrow'].planted);
+  const cols = Object.fromEntries(a.report.sources[0].columns.map((c) => [c.name, Object.keys(c.types).join(',')]));
+  assert.deepEqual(cols, { text: 'string', label: 'number', site: 'string', score: 'number', verified: 'boolean' });
+});
+
+test('a ZSTD-compressed Arrow stream of list<struct> chats gives the findings of the JSONL twin; LZ4_FRAME is incomplete, naming the codec', async () => {
+  const [a, j] = await Promise.all([auditPaths({ paths: [path.join(FIX, 'chat/poisoned.arrow')] }, { hash: false }), auditPaths({ paths: [path.join(FIX, 'chat/poisoned.jsonl')] }, { hash: false })]);
+  assert.deepEqual(a.report.sources[0].incomplete, []);
+  assert.equal(a.report.sources[0].roles.messages, 'messages');
+  const rowsOf = (r: typeof a, code: string) => [...new Set(r.findings.filter((f) => f.code === code).map((f) => f.data?.row ?? f.message.match(/^row (\d+)/)?.[1]))].length;
+  for (const code of ['DATA006', 'DATA007', 'DATA001']) assert.equal(a.findings.filter((f) => f.code === code).length, j.findings.filter((f) => f.code === code).length, code);
+  assert.ok(rowsOf(a, 'DATA007') >= 12);
+  const lz = await auditPaths({ paths: [path.join(FIX, 'chat/poisoned-lz4.arrow')] }, { hash: false });
+  assert.equal(lz.report.summary.incomplete, true);
+  assert.match(lz.findings.find((f) => f.code === 'DATA014')!.message, /LZ4_FRAME-compressed.*not a clean result/);
+  assert.equal(lz.report.sources[0].rows, 0);
+});
+
+test('modelvet audit-data on a save_to_disk folder (train/ and test/ Arrow streams): splits, leakage across them, exit codes', async () => {
+  let c = io();
+  assert.equal(await main(['audit-data', path.join(FIX, 'hf-arrow'), '--format', 'json'], c.io), 1, 'the planted trigger is an error');
+  const j = JSON.parse(c.out.join(''));
+  assert.deepEqual(j.report.sources.map((s: { split: string; rows: number; format: string }) => `${s.split}:${s.rows}:${s.format}`), ['train:1600:arrow', 'test:400:arrow']);
+  assert.equal(j.report.summary.incomplete, false);
+  const leaks = j.findings.filter((f: { code: string; message: string }) => f.code === 'DATA003' && /the same text as train row/.test(f.message)).map((f: { message: string }) => f.message.slice(0, 6));
+  assert.deepEqual(leaks, ['row 6:', 'row 10'], 'the two copied rows, reported on the test split');
+  assert.ok(!j.findings.some((f: { code: string }) => f.code === 'DATA012'), 'dataset_info.json row counts match');
+  assert.ok(j.findings.some((f: { code: string }) => f.code === 'DATA004'));
+  c = io();
+  assert.equal(await main(['audit-data', path.join(FIX, 'sentiment/clean.arrow')], c.io), 0, 'a clean stream: only information findings');
+  // a wrong row count in dataset_info.json is reported for the Arrow split too
+  const copy = path.join(dir, 'hf-arrow');
+  cpSync(path.join(FIX, 'hf-arrow'), copy, { recursive: true });
+  writeFileSync(path.join(copy, 'dataset_info.json'), JSON.stringify({ splits: { train: { num_examples: 1600 }, test: { num_examples: 401 } } }));
+  c = io();
+  await main(['audit-data', copy, '--format', 'json'], c.io);
+  assert.ok(JSON.parse(c.out.join('')).findings.some((f: { code: string; message: string }) => f.code === 'DATA012' && /test split has 401 rows; its files have 400/.test(f.message)));
+});
+
+// ------------------------------------------------------------------------------------ hostile
+
+const stream = (n: number, rowsPerBatch = 50) => {
+  const t = new Table({ text: vectorFromArray(Array.from({ length: n }, (_, i) => `row number ${i} says hello`), new Utf8()), label: vectorFromArray(Array.from({ length: n }, (_, i) => BigInt(i % 2)), new Int64()) });
+  const parts = [];
+  for (let at = 0; at < n; at += rowsPerBatch) parts.push(...t.slice(at, at + rowsPerBatch).batches);
+  return Buffer.from(RecordBatchStreamWriter.writeAll(parts).toUint8Array(true));
+};
+/** The bytes of a stream's first message (the schema). */
+const schemaPart = (b: Buffer) => b.subarray(0, 8 + b.readInt32LE(4));
+/** An encapsulated RecordBatch message with the given header fields and a body of `body` bytes. */
+function batchMessage(length: number, nodes: Array<[number, number]>, buffers: Array<[number, number]>, body: number, bodyClaim = body): Buffer {
+  const h = new RecordBatchHeader(length, nodes.map(([l, n]) => new FieldNode(l, n)), buffers.map(([o, l]) => new BufferRegion(o, l)), null);
+  const meta = Message.encode(Message.from(h, bodyClaim));
+  const pad = (8 - (meta.length % 8)) % 8;
+  const out = Buffer.alloc(8 + meta.length + pad + body);
+  out.writeUInt32LE(0xffffffff, 0);
+  out.writeInt32LE(meta.length + pad, 4);
+  Buffer.from(meta).copy(out, 8);
+  return out;
+}
+
+async function audit(name: string, bytes: Buffer, limits = {}) {
+  const p = path.join(dir, name);
+  writeFileSync(p, bytes);
+  const t = Date.now();
+  const r = await auditPaths({ paths: [p] }, { hash: false, limits });
+  assert.ok(Date.now() - t < 20_000, 'no hang');
+  const d14 = r.findings.filter((f) => f.code === 'DATA014').map((f) => f.message).join(' | ');
+  return { r, d14, rows: r.report.sources[0].rows };
+}
+
+test('hostile Arrow: truncated stream, wrong magic, corrupt schema, absurd lengths: DATA014 each, never clean', async () => {
+  const good = stream(300);
+  const ok = await audit('good.arrow', good);
+  assert.equal(ok.rows, 300);
+  assert.equal(ok.d14, '');
+
+  const cut = await audit('cut.arrow', good.subarray(0, Math.floor(good.length * 0.6)));
+  assert.match(cut.d14, /truncated Arrow stream: the message at offset \d+ claims a \d+-byte body, the file ends first/);
+  assert.ok(cut.rows > 0 && cut.rows < 300 && cut.rows % 50 === 0, `the whole batches before the cut are audited (${cut.rows})`);
+  assert.equal(cut.r.report.summary.incomplete, true);
+
+  const prefixCut = await audit('cut-prefix.arrow', good.subarray(0, schemaPart(good).length + 5));
+  assert.match(prefixCut.d14, /truncated Arrow stream/);
+
+  const magic = await audit('magic.arrow', Buffer.from('PK\x03\x04 this is a zip, not arrow, really'));
+  assert.match(magic.d14, /not an Arrow IPC file: it starts with neither the ARROW1 magic nor the 0xFFFFFFFF stream continuation marker/);
+  assert.equal(magic.rows, 0);
+
+  const fileNoFooter = await audit('nofooter.arrow', Buffer.concat([Buffer.from('ARROW1\0\0'), good.subarray(0, 200)]));
+  assert.match(fileNoFooter.d14, /closing ARROW1 magic is missing/);
+
+  const corrupt = Buffer.from(good);
+  for (let i = 8; i < schemaPart(good).length; i++) corrupt[i] = (i * 37) & 0xff;
+  const cs = await audit('corrupt-schema.arrow', corrupt);
+  assert.match(cs.d14, /corrupt Arrow (message|schema)/);
+  assert.equal(cs.rows, 0);
+
+  const hugeMeta = Buffer.from(good); hugeMeta.writeInt32LE(0x7ffffff0, 4);
+  assert.match((await audit('huge-meta.arrow', hugeMeta)).d14, /metadata claims 2147483632 bytes \(limit \d+\)/);
+
+  const noSchema = batchMessage(10, [[10, 0]], [[0, 0]], 16);
+  assert.match((await audit('no-schema.arrow', noSchema)).d14, /the first message is a RecordBatch, not the schema/);
+
+  const s = schemaPart(good);
+  const hugeRows = await audit('huge-rows.arrow', Buffer.concat([s, batchMessage(1e12, [[1e12, 0], [1e12, 0]], [[0, 0], [0, 0], [0, 8], [0, 0], [0, 8]], 16)]));
+  assert.match(hugeRows.d14, /record batch 1 claims 1000000000000 rows \(limit 16000000 per batch\)/);
+  const hugeNode = await audit('huge-node.arrow', Buffer.concat([s, batchMessage(10, [[10, 0], [5e9, 0]], [[0, 0], [0, 8], [0, 8], [0, 0], [0, 8]], 16)]));
+  assert.match(hugeNode.d14, /a column claims 5000000000 values/);
+  const outside = await audit('outside.arrow', Buffer.concat([s, batchMessage(2, [[2, 0], [2, 0]], [[0, 0], [0, 16], [8, 4096], [0, 0], [0, 16]], 16)]));
+  assert.match(outside.d14, /a buffer at 8\+4096 lies outside its 16-byte body/);
+  const bigBody = await audit('big-body.arrow', Buffer.concat([s, batchMessage(2, [[2, 0], [2, 0]], [[0, 0], [0, 16], [0, 16], [0, 0], [0, 16]], 16, 2 ** 40)]));
+  assert.match(bigBody.d14, /has a 1099511627776-byte body \(limit \d+\); the rest was not read/);
+  const second = await audit('two-schemas.arrow', Buffer.concat([s, s]));
+  assert.match(second.d14, /a second schema message/);
+});
+
+test('Arrow limits: a batch over maxArrowBatchBytes stops the file; maxRows and maxColumns are reported', async () => {
+  const good = stream(300);
+  const small = await audit('limit.arrow', good, { maxArrowBatchBytes: 1024 });
+  assert.match(small.d14, /-byte body \(limit 1024\)/);
+  assert.equal(small.rows, 0);
+  const rows = await audit('rows.arrow', good, { maxRows: 120 });
+  assert.equal(rows.rows, 120);
+  assert.match(rows.d14, /row limit reached \(120 rows\)/);
+  const cols = await audit('cols.arrow', good, { maxColumns: 1 });
+  assert.match(cols.d14, /2 columns; the first 1 were read/);
+});

@@ -87,10 +87,10 @@ export interface VerifyModelParams {
   model: string;
   /** Default MODEL/model.sig. */
   signature?: string;
-  /** One of: public key, CA certificate files, or Sigstore identity + trusted root. */
+  /** One of: public key, CA certificate files, or Sigstore identity (+ a trusted root file; default: the bundled public-good root). */
   key?: string;
   certificateChain?: string[];
-  sigstore?: { identity: string; issuer: string; trustedRoot: string };
+  sigstore?: { identity: string; issuer: string; trustedRoot?: string };
   ignoreUnsignedFiles?: boolean;
 }
 /**

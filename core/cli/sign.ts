@@ -38,7 +38,7 @@ exit codes: 0 signed, 2 usage error (bad key, empty model, symlink, unsafe name,
 
 export const VERIFY_USAGE = `usage: modelvet verify MODEL_PATH [--signature PATH]
        (--key PUBLIC.pem | --certificate-chain CA.pem ... |
-        --sigstore --identity ID --issuer URL --trusted-root ROOT.json) [options]
+        --sigstore --identity ID --issuer URL [--trusted-root ROOT.json]) [options]
 
 Verify an OMS signature: the bundle, the signature (key, certificate chain or
 Sigstore, offline), the statement, and every file re-hashed from disk.
@@ -47,9 +47,11 @@ options:
   --signature PATH           the signature bundle (default: MODEL_PATH/model.sig)
   --key FILE                 the signer's public key (PEM)
   --certificate-chain FILE   trusted CA certificate(s) (repeatable)
-  --sigstore                 keyless bundle: verify with --identity, --issuer and --trusted-root
+  --sigstore                 keyless bundle: verify offline with --identity and --issuer against the
+                             bundled Sigstore public-good trusted root (or --trusted-root)
   --identity ID --issuer URL the expected signer identity (certificate SAN) and OIDC issuer
-  --trusted-root FILE        Sigstore TrustedRoot JSON for the instance that signed (no network)
+  --trusted-root FILE        Sigstore TrustedRoot JSON for the instance that signed, instead of the
+                             bundled public-good root (a private instance, or a newer root; no network)
   --ignore-paths PATH        also leave these out (the signature's own ignore list always applies)
   --ignore-unsigned-files    files the signature does not list are not an error
   --jobs N                   hashing threads (default: the number of cores)
@@ -138,6 +140,14 @@ export function progressReporter(io: CliIO, label: string, o: ProgressOptions = 
   };
 }
 
+/**
+ * What a command's CliIO may say about progress besides `isTTY` (stdout): whether stderr is a terminal
+ * (default: process.stderr.isTTY) and how long to stay quiet first (default 1000 ms). Tests pass a fake
+ * terminal this way.
+ */
+export interface ProgressIO { stderrIsTTY?: boolean; progressAfterMs?: number }
+function progressFor(io: CliIO & ProgressIO, label: string) { return progressReporter(io, label, { stderrIsTTY: io.stderrIsTTY, afterMs: io.progressAfterMs }); }
+
 /** The password of an encrypted key: MODELVET_KEY_PASSWORD, else a prompt on the terminal (never argv). */
 async function keyPassword(): Promise<string | undefined> {
   const env = process.env.MODELVET_KEY_PASSWORD;
@@ -168,7 +178,7 @@ function usageOrThrow(e: unknown, cmd: string, usage: string, io: CliIO): number
   throw e;
 }
 
-export async function runSignCommand(args: string[], io: CliIO): Promise<number> {
+export async function runSignCommand(args: string[], io: CliIO & ProgressIO): Promise<number> {
   if (wantsHelp(args)) { io.stdout(SIGN_USAGE + '\n'); return 0; }
   let format: Fmt = 'text';
   try {
@@ -187,7 +197,7 @@ export async function runSignCommand(args: string[], io: CliIO): Promise<number>
     // A --certificate file may carry its chain after the leaf (a "fullchain" PEM).
     const [certificate, ...bundled] = typeof flags['--certificate'] === 'string' ? loadCertificates(flags['--certificate']) : [];
     const chain = [...bundled, ...list(flags['--certificate-chain']).flatMap((f) => loadCertificates(f))];
-    const progress = progressReporter(io, 'hashing');
+    const progress = progressFor(io, 'hashing');
     let res;
     try {
       res = await signModel(model, {
@@ -212,9 +222,11 @@ export function formatVerifyText(r: VerifyReport): string {
   if (r.verified) {
     lines.push(`verified ${r.model} (${r.method}${r.signer?.identity ? `: ${r.signer.identity} via ${r.signer.issuer}` : r.signer?.certificates ? `: ${r.signer.certificates.join(' → ')}` : ''})`);
     lines.push(`  ${r.files} file(s), ${r.bytes} bytes, root digest sha256:${r.rootDigest}`);
+    if (r.trustedRoot) lines.push(`  trusted root: ${r.trustedRoot}`);
     return lines.join('\n') + '\n';
   }
   lines.push(`NOT verified: ${r.model} (signature ${r.signature})`);
+  if (r.trustedRoot) lines.push(`  trusted root: ${r.trustedRoot}`);
   const byCheck = (c: string) => r.failures.filter((f) => f.check === c && !f.file);
   for (const c of ['bundle', 'key', 'signature', 'chain', 'statement', 'files']) for (const f of byCheck(c)) lines.push(`  ${c}: ${f.message}`);
   for (const f of r.changed) lines.push(`  changed: ${f}`);
@@ -223,7 +235,7 @@ export function formatVerifyText(r: VerifyReport): string {
   return lines.join('\n') + '\n';
 }
 
-export async function runVerifyCommand(args: string[], io: CliIO): Promise<number> {
+export async function runVerifyCommand(args: string[], io: CliIO & ProgressIO): Promise<number> {
   if (wantsHelp(args)) { io.stdout(VERIFY_USAGE + '\n'); return 0; }
   try {
     const { flags, positionals } = parseArgs(args, {
@@ -235,7 +247,7 @@ export async function runVerifyCommand(args: string[], io: CliIO): Promise<numbe
     const methods = [flags['--key'] !== undefined, flags['--certificate-chain'] !== undefined, flags['--sigstore'] === true].filter(Boolean).length;
     if (methods !== 1) throw new UsageError('pass exactly one of --key, --certificate-chain or --sigstore');
     const jobs = jobsFlag(flags['--jobs']);
-    let sigstore: { identity: string; issuer: string; trustedRoot?: unknown } | undefined;
+    let sigstore: { identity: string; issuer: string; trustedRoot?: unknown; trustedRootSource?: string } | undefined;
     if (flags['--sigstore']) {
       if (typeof flags['--identity'] !== 'string' || typeof flags['--issuer'] !== 'string') throw new UsageError('--sigstore needs --identity ID and --issuer URL');
       let trustedRoot: unknown;
@@ -245,13 +257,13 @@ export async function runVerifyCommand(args: string[], io: CliIO): Promise<numbe
           throw new UsageError(`--trusted-root ${flags['--trusted-root']}: not JSON (at most ${MAX_KEY_FILE_BYTES} bytes)`);
         }
       }
-      sigstore = { identity: flags['--identity'], issuer: flags['--issuer'], trustedRoot };
+      sigstore = { identity: flags['--identity'], issuer: flags['--issuer'], trustedRoot, trustedRootSource: typeof flags['--trusted-root'] === 'string' ? flags['--trusted-root'] : undefined };
     } else if (flags['--identity'] !== undefined || flags['--issuer'] !== undefined || flags['--trusted-root'] !== undefined) {
       throw new UsageError('--identity, --issuer and --trusted-root go with --sigstore');
     }
     const key = typeof flags['--key'] === 'string' ? loadPublicKey(flags['--key']) : undefined;
     const caCerts = list(flags['--certificate-chain']).flatMap((f) => loadCertificates(f));
-    const progress = progressReporter(io, 'verifying');
+    const progress = progressFor(io, 'verifying');
     let report: VerifyReport;
     try {
       report = await verifyModel(model, {
@@ -292,7 +304,7 @@ export async function runKeygenCommand(args: string[], io: CliIO): Promise<numbe
   } catch (e) { return usageOrThrow(e, 'keygen', KEYGEN_USAGE, io); }
 }
 
-export async function runDigestCommand(args: string[], io: CliIO): Promise<number> {
+export async function runDigestCommand(args: string[], io: CliIO & ProgressIO): Promise<number> {
   if (wantsHelp(args)) { io.stdout(DIGEST_USAGE + '\n'); return 0; }
   try {
     const { flags, positionals } = parseArgs(args, {
@@ -300,7 +312,7 @@ export async function runDigestCommand(args: string[], io: CliIO): Promise<numbe
     });
     const format = oneOf('--format', flags['--format'], ['text', 'json'] as const, 'text');
     const model = modelArg(positionals);
-    const progress = progressReporter(io, 'hashing');
+    const progress = progressFor(io, 'hashing');
     let m;
     try {
       m = await computeManifest(model, {

@@ -3,12 +3,15 @@
  * so several files or shards hash in parallel and the calling thread (the language server) stays responsive.
  * Workers are created from inline code — nothing extra to bundle. Progress is a shared byte counter.
  *
- * Reads are double-buffered: the next chunk is read on a libuv thread while the current one is hashed
- * (one job uses up to ~1.3 cores). The alternative, `overlapReads: false` (each worker reads synchronously
- * and hashes on the same core), takes ~10% less CPU time for the same bytes and was ~10% faster on two idle
- * cores, but measured much slower under contention — the scheduler shares CPU per runnable thread, and on a busy
- * 2-core machine `--jobs 2` with synchronous reads was slower than `--jobs 1` double-buffered (docs/signing.md,
- * Performance). So double-buffering is the default for every job count: robust on a busy machine.
+ * Two read strategies, chosen by whether a core is left over:
+ * - double-buffered (`overlapReads: true`): the next chunk is read on a libuv thread while the current one
+ *   is hashed, so one job uses up to ~1.3 cores. The default when there are fewer jobs than cores (one big
+ *   file on a 2-core machine: ~10% faster than reading and hashing on one thread).
+ * - synchronous (`overlapReads: false`): each worker reads into its own buffer and hashes it on the same core
+ *   (the chunk is still in that core's cache). ~10% less CPU for the same bytes, so the default when the jobs
+ *   fill every core (`--jobs 2` on 2 cores): there is no idle core left for the overlapped reads, and the
+ *   cross-thread copies only cost time (8 × 256 MB, --jobs 2: 0.76 s synchronous vs 0.86–0.89 s overlapped).
+ * Measurements: docs/signing.md, Performance.
  */
 import { Worker } from 'node:worker_threads';
 import os from 'node:os';
@@ -37,12 +40,15 @@ export interface HashOptions {
   hashType: HashType;
   /** Worker threads (default: available cores, at most the number of tasks). */
   jobs?: number;
-  /** Double-buffered reads on libuv threads (true, the default) or synchronous reads on the hashing thread. */
+  /**
+   * Double-buffered reads on libuv threads (true) or synchronous reads on the hashing thread (false).
+   * Default: double-buffered only when the jobs leave a core free (see `defaultOverlapReads`).
+   */
   overlapReads?: boolean;
   /** Refuse to open a file that is (now) a symbolic link. */
   noFollow?: boolean;
   signal?: AbortSignal;
-  /** Called about every 100 ms with bytes hashed so far and the total. */
+  /** Called about every 100 ms with bytes hashed so far and the total, and once more at the end (total, total). */
   onProgress?: (doneBytes: number, totalBytes: number) => void;
 }
 
@@ -101,9 +107,14 @@ parentPort.on('message', (m) => {
 
 export interface HashResult { digest: string; bytes: number }
 
+function cores(): number { return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length; }
+
 export function defaultJobs(): number {
-  return Math.max(1, Math.min(MAX_JOBS, typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length));
+  return Math.max(1, Math.min(MAX_JOBS, cores()));
 }
+
+/** Overlapped reads pay off only on a core the hashing workers leave free. */
+export function defaultOverlapReads(jobs: number, coreCount = cores()): boolean { return jobs < coreCount; }
 
 /** Hashes every task; results in task order. Rejects on the first failure (naming the file) or on abort. */
 export async function hashTasks(tasks: HashTask[], opts: HashOptions): Promise<HashResult[]> {
@@ -119,7 +130,7 @@ export async function hashTasks(tasks: HashTask[], opts: HashOptions): Promise<H
   const algo = (opts.hashType in NODE_HASH) ? NODE_HASH[opts.hashType] : undefined;
   if (!algo) throw new SigningError('usage', `unknown hash type ${opts.hashType}`);
   if (total <= INLINE_HASH_MAX_BYTES) return hashInline(tasks, algo, opts);
-  const overlap = opts.overlapReads ?? true;
+  const overlap = opts.overlapReads ?? defaultOverlapReads(jobs);
   const workers: Worker[] = [];
   let timer: NodeJS.Timeout | undefined;
   try {
@@ -143,7 +154,7 @@ export async function hashTasks(tasks: HashTask[], opts: HashOptions): Promise<H
             return fail(new SigningError('io', `${tasks[m.id].file}: ${why}`, m.code));
           }
           results[m.id] = { digest: m.digest!, bytes: m.bytes! };
-          if (++done === tasks.length) { opts.signal?.removeEventListener('abort', onAbort); resolve(results); } else feed(w);
+          if (++done === tasks.length) { opts.signal?.removeEventListener('abort', onAbort); opts.onProgress?.(total, total); resolve(results); } else feed(w);
         });
         w.on('error', (e) => fail(new SigningError('io', `hash worker failed: ${e.message}`)));
         feed(w);

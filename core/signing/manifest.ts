@@ -38,7 +38,7 @@ export interface ManifestOptions {
   /** Hash only these files (verify with --ignore-unsigned-files); other files are not read. */
   onlyFiles?: Set<string>;
   jobs?: number;
-  /** Read strategy of the hashing workers (default: automatic; see HashOptions.overlapReads). */
+  /** Read strategy of the hashing workers (default: automatic, see HashOptions.overlapReads). */
   overlapReads?: boolean;
   signal?: AbortSignal;
   onProgress?: (doneBytes: number, totalBytes: number) => void;

@@ -1,12 +1,16 @@
 /**
- * Keyless (Sigstore) bundles, verified OFFLINE with @sigstore/verify against a trusted root the user
- * supplies (`--trusted-root ROOT.json`, the Sigstore TrustedRoot JSON): Fulcio chain, SCTs,
+ * Keyless (Sigstore) bundles, verified OFFLINE with @sigstore/verify against a trusted root: the bundled
+ * public-good one (trustedRoot.ts, from @sigstore/tuf) or one the user supplies (`--trusted-root ROOT.json`,
+ * the Sigstore TrustedRoot JSON, e.g. for a private instance): Fulcio chain, SCTs,
  * transparency-log inclusion (promise/proof), timestamps, the DSSE signature and the identity policy.
  * Nothing is fetched: no TUF update, no Rekor lookup.
  */
 import { bundleFromJSON } from '@sigstore/bundle';
 import { Verifier, toSignedEntity, toTrustMaterial } from '@sigstore/verify';
 import { TrustedRoot } from '@sigstore/protobuf-specs';
+
+export { bundledTrustedRoot, describeTrustedRoot } from './trustedRoot';
+export type { TrustedRootInfo } from './trustedRoot';
 
 export interface SigstorePolicy { identity: string; issuer: string }
 

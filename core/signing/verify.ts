@@ -24,7 +24,11 @@ export interface VerifyOptions {
   key?: KeyObject;
   /** Trusted CA certificates for the certificate method. */
   caCerts?: X509Certificate[];
-  sigstore?: { identity: string; issuer: string; trustedRoot?: unknown };
+  /**
+   * Keyless: the expected identity and issuer, and the Sigstore TrustedRoot JSON to verify against
+   * (default: the bundled public-good root, see trustedRoot.ts); `trustedRootSource` names it in the report.
+   */
+  sigstore?: { identity: string; issuer: string; trustedRoot?: unknown; trustedRootSource?: string };
   ignorePaths?: string[];
   /** Files on disk that the signature does not list are not an error (and are not read). */
   ignoreUnsignedFiles?: boolean;
@@ -63,6 +67,8 @@ export interface VerifyReport {
   /** Files on disk the signature does not list. */
   extra: string[];
   signer?: { keyHint?: string; certificates?: string[]; identity?: string; issuer?: string };
+  /** Keyless: the trusted root used (source, validity windows, contents), e.g. "bundled from @sigstore/tuf 5.0.1, valid …". */
+  trustedRoot?: string;
   /** Files and bytes hashed. */
   files: number;
   bytes: number;
@@ -174,11 +180,14 @@ async function checkSignature(pb: ParsedBundle, opts: VerifyOptions, report: Ver
     report.signer.certificates = res.path.map(subjectOf);
     return true;
   }
-  // Keyless Sigstore.
-  if (!opts.sigstore) return fail('chain', 'the model is signed keylessly with Sigstore: pass --sigstore --identity ID --issuer URL --trusted-root ROOT.json');
-  if (!opts.sigstore.trustedRoot) return fail('chain', 'keyless Sigstore bundles are verified offline against a trusted root: pass --trusted-root ROOT.json (a Sigstore TrustedRoot for the instance that signed it)');
-  const { verifySigstoreBundle } = await import('./sigstore');
-  const out = verifySigstoreBundle(pb.json, opts.sigstore.trustedRoot, opts.sigstore);
+  // Keyless Sigstore, offline: against the given trusted root, else the bundled public-good one.
+  if (!opts.sigstore) return fail('chain', 'the model is signed keylessly with Sigstore: pass --sigstore --identity ID --issuer URL');
+  const { verifySigstoreBundle, bundledTrustedRoot, describeTrustedRoot } = await import('./sigstore');
+  const root = opts.sigstore.trustedRoot !== undefined
+    ? describeTrustedRoot(opts.sigstore.trustedRoot, opts.sigstore.trustedRootSource ?? 'the given trusted root')
+    : bundledTrustedRoot();
+  report.trustedRoot = root.description;
+  const out = verifySigstoreBundle(pb.json, root.json, opts.sigstore);
   report.signer = { identity: out.identity ?? opts.sigstore.identity, issuer: out.issuer ?? opts.sigstore.issuer, certificates: pb.certificates.map(subjectOf) };
   if (!out.ok) return fail('chain', `Sigstore verification failed: ${out.reason}`);
   // @sigstore/verify does not look at key usage: a Fulcio leaf always allows code signing, so insist on it.

@@ -139,7 +139,9 @@ export class SigningGlue {
     try {
       const key = typeof p.key === 'string' ? loadPublicKey(p.key) : undefined;
       const caCerts = Array.isArray(p.certificateChain) && p.certificateChain.length ? p.certificateChain.flatMap((f) => loadCertificates(f)) : undefined;
-      const sigstore = p.sigstore ? { identity: p.sigstore.identity, issuer: p.sigstore.issuer, trustedRoot: JSON.parse(readSmallFile(p.sigstore.trustedRoot, 'trusted root').toString('utf8')) } : undefined;
+      // Keyless: the bundled public-good trusted root unless the command names one (same default as the CLI).
+      const root = p.sigstore && typeof p.sigstore.trustedRoot === 'string' && p.sigstore.trustedRoot ? p.sigstore.trustedRoot : undefined;
+      const sigstore = p.sigstore ? { identity: p.sigstore.identity, issuer: p.sigstore.issuer, trustedRoot: root ? JSON.parse(readSmallFile(root, 'trusted root').toString('utf8')) : undefined, trustedRootSource: root } : undefined;
       if (!key && !caCerts && !sigstore) return { ok: false, reason: 'a public key, CA certificates or a Sigstore identity is required' };
       const r = await verifyModel(p.model, { signaturePath: p.signature, key, caCerts, sigstore, ignoreUnsignedFiles: p.ignoreUnsignedFiles, jobs: 1, signal: abort.signal, onProgress: progressReporter(progress) });
       this.states.set(r.signature, { model: r.model, signature: r.signature, verified: r.verified, summary: r.verified ? undefined : failureSummary(r) });

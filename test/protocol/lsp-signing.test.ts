@@ -11,6 +11,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { CancellationTokenSource } from 'vscode-jsonrpc/node';
 import { LspTestClient } from '../helpers/lsp-client';
+import { fulcioIdentity } from '../unit/signing/helpers';
 
 const KEYS = path.resolve(__dirname, '../fixtures/oms/model_signing/keys/certificate');
 const PRIV = path.join(KEYS, 'signing-key.pem');
@@ -157,4 +158,19 @@ test('without a key or CA a workspace model.sig still shows in the report state:
   assert.match(st.summary, /^not checked: no key or CA configured \(modelvet\.signing\.publicKey/);
   await client.waitFor(() => client.published(sigUri())?.length === 0, 'the SIG001 of the earlier key is cleared');
   fs.writeFileSync(path.join(model(), 'config.json'), '{"hidden_size": 8}');
+});
+
+test('verify command, keyless: without trustedRoot the bundled public-good root is used (as in the CLI); a trustedRoot file overrides it', async () => {
+  const ms = path.resolve(__dirname, '../fixtures/oms/model_signing/v1.1.0-sigstore');
+  const signer = fulcioIdentity(path.join(ms, 'model.sig'));
+  const r: any = await client.request('workspace/executeCommand', { command: 'modelvet.server.verifyModel', arguments: [{ model: ms, sigstore: signer }] });
+  assert.equal(r.ok, true, JSON.stringify(r));
+  assert.equal(r.verified, true, JSON.stringify(r.failures));
+  assert.match(r.trustedRoot, /^bundled from @sigstore\/tuf \d+\.\d+\.\d+, valid /);
+  const other = path.resolve(__dirname, '../fixtures/oms/sigstore-synthetic/trusted_root.json');
+  const o: any = await client.request('workspace/executeCommand', { command: 'modelvet.server.verifyModel', arguments: [{ model: ms, sigstore: { ...signer, trustedRoot: other } }] });
+  assert.equal(o.ok, true, JSON.stringify(o));
+  assert.equal(o.verified, false);
+  assert.equal(o.trustedRoot.startsWith(`${other}, valid `), true, o.trustedRoot);
+  assert.equal(o.failures[0].check, 'chain');
 });

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { X509Certificate } from 'node:crypto';
 
 export const FIX = path.resolve(__dirname, '../../fixtures/oms');
 export const MS = path.join(FIX, 'model_signing');
@@ -41,4 +42,23 @@ export function rmTemp(dir: string): void {
     throw new Error(`rmTemp(${dir}): not a folder made by makeModel()/copyModel() (use fs.rmSync on a tempDir() itself)`);
   }
   fs.rmSync(parent, { recursive: true, force: true });
+}
+
+/** Fulcio's OIDC issuer extension (1.3.6.1.4.1.57264.1.8, a DER UTF8String) and the SAN of a leaf. */
+export function fulcioIdentity(bundleFile: string): { identity: string; issuer: string } {
+  const b = JSON.parse(fs.readFileSync(bundleFile, 'utf8'));
+  const der = Buffer.from(b.verificationMaterial.certificate.rawBytes, 'base64');
+  const oid = Buffer.from([0x06, 0x0a, 0x2b, 0x06, 0x01, 0x04, 0x01, 0x83, 0xbf, 0x30, 0x01, 0x08]);
+  let i = der.indexOf(oid);
+  if (i < 0) throw new Error('the leaf has no Fulcio issuer (v2) extension');
+  i += oid.length;
+  if (der[i] === 0x01) i += 3; // critical BOOLEAN
+  if (der[i] !== 0x04) throw new Error('extnValue is not an OCTET STRING');
+  i += 2;
+  if (der[i] !== 0x0c) throw new Error('the issuer is not a UTF8String');
+  const issuer = der.subarray(i + 2, i + 2 + der[i + 1]).toString('utf8');
+  const san = new X509Certificate(der).subjectAltName ?? '';
+  const m = /^email:(.+)$/.exec(san);
+  if (!m) throw new Error(`not an email SAN: ${san}`);
+  return { identity: m![1], issuer };
 }

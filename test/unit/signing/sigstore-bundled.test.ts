@@ -6,35 +6,16 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { X509Certificate } from 'node:crypto';
 import { verifyModel } from '../../../core/signing/index';
 import { bundledTrustedRoot, describeTrustedRoot } from '../../../core/signing/trustedRoot';
 import { main } from '../../../core/cli/main';
-import { FIX, MS, VECTORS, copyModel, rmTemp } from './helpers';
+import { FIX, MS, VECTORS, copyModel, fulcioIdentity, rmTemp } from './helpers';
 
 const MODEL = path.join(MS, 'v1.1.0-sigstore');
 const SYNTHETIC = path.join(FIX, 'sigstore-synthetic');
 const TUF_DIR = path.dirname(require.resolve('@sigstore/tuf/package.json'));
 const TUF_VERSION: string = JSON.parse(fs.readFileSync(path.join(TUF_DIR, 'package.json'), 'utf8')).version;
 
-/** Fulcio's OIDC issuer extension (1.3.6.1.4.1.57264.1.8, a DER UTF8String) and the SAN of a leaf. */
-function fulcioIdentity(bundleFile: string): { identity: string; issuer: string } {
-  const b = JSON.parse(fs.readFileSync(bundleFile, 'utf8'));
-  const der = Buffer.from(b.verificationMaterial.certificate.rawBytes, 'base64');
-  const oid = Buffer.from([0x06, 0x0a, 0x2b, 0x06, 0x01, 0x04, 0x01, 0x83, 0xbf, 0x30, 0x01, 0x08]);
-  let i = der.indexOf(oid);
-  assert.ok(i > 0, 'the leaf has the Fulcio issuer (v2) extension');
-  i += oid.length;
-  if (der[i] === 0x01) i += 3; // critical BOOLEAN
-  assert.equal(der[i], 0x04, 'extnValue OCTET STRING');
-  i += 2;
-  assert.equal(der[i], 0x0c, 'UTF8String');
-  const issuer = der.subarray(i + 2, i + 2 + der[i + 1]).toString('utf8');
-  const san = new X509Certificate(der).subjectAltName ?? '';
-  const m = /^email:(.+)$/.exec(san);
-  assert.ok(m, `an email SAN (${san})`);
-  return { identity: m![1], issuer };
-}
 const SIGNER = fulcioIdentity(path.join(MODEL, 'model.sig'));
 
 function cli() {

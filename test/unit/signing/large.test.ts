@@ -88,3 +88,8 @@ test('worker-thread hashing (models over the inline limit) equals node:crypto, f
     }
   } finally { fs.rmSync(dir, { recursive: true, force: true }); }
 });
+
+test('read strategy by default: double-buffered only when the jobs leave a core free (a core for the reads)', async () => {
+  const { defaultOverlapReads } = await import('../../../core/signing/hashing');
+  assert.deepEqual([[1, 1], [1, 2], [2, 2], [3, 2], [2, 4], [4, 4], [3, 8]].map(([j, c]) => defaultOverlapReads(j, c)), [false, true, false, false, true, false, true]);
+});

@@ -26,6 +26,7 @@ import { buildLicenseTable, localDatasetLicense, readTextFile, type LicenseRow }
 import type { NormalizedLicense } from '../licenses/spdx';
 import { TOOL_VERSION } from '../version';
 import { digestFiles, isSignatureFile, listModelFiles, type FileDigest } from './digest';
+import { dataObject, describeDatasets, findDatasets, type DatasetEntry } from './datasets';
 
 export type BomSpec = '1.6' | '1.5';
 
@@ -41,6 +42,10 @@ export interface BomOptions {
   sitePackages?: string[];
   /** Per-file scan time limit (ms). */
   fileTimeoutMs?: number;
+  /** Projects: list the dataset files and folders found in the project (default true). */
+  datasets?: boolean;
+  /** Audit those datasets (`modelvet audit-data`) when they are small enough (default true). */
+  auditDatasets?: boolean;
   now?: Date;
 }
 
@@ -55,6 +60,8 @@ export interface BomResult {
   models: BomModelSummary[];
   /** Per-file digests of every model (relative to each model folder). */
   digests: Map<string, FileDigest[]>;
+  /** Dataset files and folders of the project, with digests and audit outcomes. */
+  datasets: DatasetEntry[];
   warnings: string[];
 }
 
@@ -235,6 +242,46 @@ export async function buildBom(target: string, opts: BomOptions = {}): Promise<B
   }
   bom.metadata.component = root;
 
+  // The project's own dataset files and folders (docs/provenance.md).
+  const dataObjects = new Map<string, Record<string, any>>();
+  let datasetEntries: DatasetEntry[] = [];
+  if (!targetIsModel && opts.datasets !== false) {
+    const found = findDatasets(abs, folders);
+    warnings.push(...found.warnings);
+    await describeDatasets(found.entries, opts.auditDatasets !== false, warnings);
+    datasetEntries = found.entries;
+    for (const e of found.entries) {
+      const dc = new Component(ComponentType.Data, e.rel, { bomRef: uniqueRef(`${e.kind === 'folder' ? 'data-folder' : 'data-file'}:${e.rel}`) });
+      prop(dc, 'modelvet:role', 'project-data');
+      const fileProps = (c: Component, f: DatasetEntry['files'][number]) => {
+        if (f.sha256) c.hashes.set(HashAlgorithm['SHA-256'], f.sha256);
+        prop(c, 'modelvet:size', f.size);
+        prop(c, 'modelvet:dataset:format', f.format);
+        prop(c, 'modelvet:dataset:split', f.split);
+        prop(c, 'modelvet:dataset:rows', f.rows);
+      };
+      if (e.kind === 'file') fileProps(dc, e.files[0]);
+      else {
+        prop(dc, 'modelvet:size', e.files.reduce((n, f) => n + f.size, 0));
+        prop(dc, 'modelvet:dataset:format', 'huggingface-folder');
+        for (const f of e.files) {
+          const fc = new Component(ComponentType.File, f.rel, { bomRef: `${dc.bomRef.value}/file:${f.rel}` });
+          fileProps(fc, f);
+          dc.components.add(fc);
+        }
+      }
+      if (e.audit) {
+        prop(dc, 'modelvet:dataset:complete', String(e.audit.complete));
+        if (e.kind === 'folder') prop(dc, 'modelvet:dataset:rows', e.audit.rows);
+        prop(dc, 'modelvet:dataset:findings', Object.entries(e.audit.findings).map(([c, n]) => `${c}=${n}`).join(',') || 'none');
+        if (e.audit.incomplete.length) prop(dc, 'modelvet:dataset:incomplete', e.audit.incomplete.join('; ').slice(0, 1000));
+      } else prop(dc, 'modelvet:dataset:audit', `not audited: ${e.notAudited}`);
+      dataObjects.set(dc.bomRef.value!, dataObject(e));
+      bom.components.add(dc);
+      root.dependencies.add(dc.bomRef);
+    }
+  }
+
   // Python dependencies (projects; a model folder only when an environment is named).
   if (!targetIsModel || opts.sitePackages) {
     const table = buildLicenseTable(abs, { sitePackages: opts.sitePackages, models: false, read });
@@ -256,6 +303,8 @@ export async function buildBom(target: string, opts: BomOptions = {}): Promise<B
       if (card) c.modelCard = card;
       const ds = datasetNames.get(c['bom-ref']);
       if (ds !== undefined) c.data = [{ type: 'dataset', name: ds }];
+      const dobj = dataObjects.get(c['bom-ref']);
+      if (dobj) c.data = [dobj];
       inject(c.components);
     }
   };
@@ -270,9 +319,10 @@ export async function buildBom(target: string, opts: BomOptions = {}): Promise<B
     bom.version = doc.version;
     bom.metadata.timestamp = doc.metadata?.timestamp ? new Date(doc.metadata.timestamp) : undefined;
     const cardByRef = new Map([...cards].filter((e): e is [string, Record<string, any>] => !!e[1]));
-    xml = (require('./xml') as typeof import('./xml')).serializeXml(bom, spec, cardByRef, datasetNames);
+    const xmlData = new Map<string, string | Record<string, any>>([...datasetNames, ...dataObjects]);
+    xml = (require('./xml') as typeof import('./xml')).serializeXml(bom, spec, cardByRef, xmlData);
   }
-  return { json: JSON.stringify(doc, null, 2) + '\n', xml, document: doc, models, digests, warnings };
+  return { json: JSON.stringify(doc, null, 2) + '\n', xml, document: doc, models, digests, warnings, datasets: datasetEntries };
 }
 
 function libraryComponent(r: LicenseRow, uniqueRef: (r: string) => string): Component {

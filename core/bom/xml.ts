@@ -50,6 +50,17 @@ export function modelCardXml(card: Record<string, any>): Element | undefined {
   ]);
 }
 
+/** A JSON `data` object (componentData) as a `data` element, in the XSD's order (type, name, contents, …, description). */
+function dataXml(d: Record<string, any>): Element {
+  const props = (v: unknown) => el('properties', list(v).map((p) => (p?.name ? { type: 'element', name: 'property', attributes: { name: String(p.name) }, children: String(p.value ?? '') } as Element : undefined)));
+  return el('data', [
+    text('type', d.type),
+    text('name', d.name),
+    d.contents ? el('contents', [text('url', d.contents.url), props(d.contents.properties)]) : undefined,
+    text('description', d.description),
+  ])!;
+}
+
 /** Component elements that may follow `modelCard` / `data` in the XSD sequence (they go before them). */
 const AFTER_MODEL_CARD = new Set(['data', 'cryptoProperties', 'tags', 'signature']);
 const AFTER_DATA = new Set(['cryptoProperties', 'tags', 'signature']);
@@ -84,11 +95,11 @@ class ModelCardXmlSerializer extends XmlSerializer {
 }
 
 /** The BOM as CycloneDX XML (2-space indent, sorted lists) with each model's card and each dataset's `data`. */
-export function serializeXml(bom: Bom, spec: typeof Spec1dot5, cards: Map<string, Record<string, any>>, datasets: Map<string, string> = new Map()): string {
+export function serializeXml(bom: Bom, spec: typeof Spec1dot5, cards: Map<string, Record<string, any>>, datasets: Map<string, string | Record<string, any>> = new Map()): string {
   const elements = new Map<string, Element>();
   for (const [ref, card] of cards) { const e = modelCardXml(card); if (e) elements.set(ref, e); }
   const data = new Map<string, Element>();
-  for (const [ref, name] of datasets) data.set(ref, el('data', [text('type', 'dataset'), text('name', name)])!);
+  for (const [ref, d] of datasets) data.set(ref, dataXml(typeof d === 'string' ? { type: 'dataset', name: d } : d));
   const s = new ModelCardXmlSerializer(new CdxXml.Normalize.Factory(spec), elements, data);
   return s.serialize(bom, { sortLists: true, space: 2 }) + '\n';
 }

@@ -12,7 +12,7 @@ export const BOM_USAGE = `usage: modelvet bom [PATH] [options]
 Write a CycloneDX ML-BOM (AI-BOM) of a model folder (a Hugging Face snapshot or any folder of model
 files) or of a whole project (default PATH: .). Each model is a machine-learning-model component with
 its model card, every file a file component with the SHA-256 of its OMS manifest (the OMS root digest
-is a property), training datasets are data components, Python dependencies library components with
+is a property), training datasets and the project's dataset files (audited) are data components, Python dependencies library components with
 purls, versions, lockfile hashes and licenses. Nothing is loaded or executed; no network.
 
 options:
@@ -26,13 +26,15 @@ options:
                         (default: the project's .venv / venv)
   --no-scan             skip the model scan (no verdicts or finding codes in the BOM; the parameter
                         count still comes from SafeTensors / GGUF headers)
+  --no-data-audit       list the project's dataset files and folders (data components with digests)
+                        without auditing them (default: audited when up to 64 MiB each)
 
 exit codes: 0 written, 2 usage or I/O error`;
 
 export async function runBomCommand(argv: string[], io: CliIO): Promise<number> {
   const { flags, positionals } = parseArgs(argv, {
     '--output': 'string', '--force': 'bool', '--spec': 'string', '--format': 'string', '--reproducible': 'bool',
-    '--env': 'multi', '--no-scan': 'bool', '--help': 'bool',
+    '--env': 'multi', '--no-scan': 'bool', '--no-data-audit': 'bool', '--help': 'bool',
   }, { '-o': '--output', '-f': '--force', '-h': '--help' });
   if (flags['--help']) { io.stdout(BOM_USAGE + '\n'); return 0; }
   if (positionals.length > 1) throw new UsageError('one PATH is expected');
@@ -55,7 +57,7 @@ export async function runBomCommand(argv: string[], io: CliIO): Promise<number> 
   const output = typeof flags['--output'] === 'string' ? path.resolve(flags['--output']) : undefined;
   if (output && existsSync(output) && !flags['--force']) throw new UsageError(`${flags['--output']} already exists (pass --force to replace it)`);
 
-  const result = await buildBom(target, { spec, reproducible: flags['--reproducible'] === true, xml: format === 'xml', scan: flags['--no-scan'] !== true, sitePackages });
+  const result = await buildBom(target, { spec, reproducible: flags['--reproducible'] === true, xml: format === 'xml', scan: flags['--no-scan'] !== true, auditDatasets: flags['--no-data-audit'] !== true, sitePackages });
   for (const w of result.warnings) io.stderr(`modelvet bom: ${w}\n`);
   const text = format === 'xml' ? result.xml! : result.json;
   if (output) {

@@ -17,7 +17,8 @@ export async function generateBom(p: Partial<GenerateBomParams> | undefined, isC
   if (existsSync(p.output) && !p.force) return { ok: false, reason: `${path.basename(p.output)} already exists`, exists: true };
   try {
     const xml = p.format === 'xml' || (p.format === undefined && /\.xml$/i.test(p.output));
-    const r = await buildBom(p.target, { reproducible: p.reproducible === true, xml });
+    // Dataset audits are CPU-bound on this thread: the editor lists datasets with digests only (docs/provenance.md).
+    const r = await buildBom(p.target, { reproducible: p.reproducible === true, xml, auditDatasets: false });
     if (isCancelled()) return { ok: false, reason: 'cancelled', cancelled: true };
     writeFileAtomic(p.output, xml ? r.xml! : r.json, { force: p.force === true });
     const libraries = (r.document.components ?? []).filter((c: { type?: string }) => c.type === 'library').length;

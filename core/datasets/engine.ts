@@ -12,6 +12,7 @@ import { binomialTail, bhThreshold, ksDistance, lengthBin, LENGTH_BINS, numberBi
 import { bottomKOf, hashWords, minhashOf, MINHASH_BANDS, MINHASH_K, SKETCH_K, sketchJaccard, tokenHashes, TokenScan, unique, unicodeIssues, words } from './text';
 import { commandHits, injectionHits } from './patterns';
 import { IntColumn, Vocab } from './vocab';
+import { detach, NO_FINDINGS, type RelFinding, type RowCache, type RowEntry } from './rowCache';
 import type { AuditOptions, AuditReport, AuditResult, ColumnReport, ColumnRoles, DatasetFormat, DriftReport, SourceReport, TriggerCandidate } from './types';
 
 export interface RowInput {
@@ -24,6 +25,8 @@ export interface RowInput {
   column?: number;
   /** CSV: header names in order (to find a field in `raw`). */
   header?: readonly string[];
+  /** The row's cached work (editor audits with a RowCache), looked up by the reader. */
+  entry?: RowEntry;
 }
 
 interface RowFinding {
@@ -292,6 +295,14 @@ export class Auditor {
   private rowIds = new Int32Array(512);
   private started = Date.now();
   private maxRows: number;
+  // row cache (editor re-audits): features of unchanged rows are reused, statistics rebuilt in order
+  private cache?: RowCache;
+  /** Findings of a row being computed for the cache go here instead of the audit. */
+  private capture?: RowFinding[];
+  /** Audit vocabulary id of each interned token of the cache (valid when vidStamp matches vidGen). */
+  private vid = new Int32Array(1024);
+  private vidStamp = new Int32Array(1024);
+  private vidGen = 1;
 
   constructor(readonly options: AuditOptions = {}) {
     this.limits = { ...DEFAULT_LIMITS, ...(options.limits ?? {}) };
@@ -304,6 +315,15 @@ export class Auditor {
    * 'read' auditor does everything else and takes the twins from it. Findings are those of one thread.
    */
   shareNearDuplicates(share: NearDupShare): void { this.share = share; }
+
+  /** Keep per-row work of the first source (JSON Lines `text`) in `cache` and reuse it for rows with the same text (editor re-audits). */
+  useRowCache(cache: RowCache, text: string): void {
+    this.cache = cache;
+    cache.begin(JSON.stringify([this.limits, this.share?.role === 'write']), text);
+  }
+
+  /** The row cache for a reader of source `src` (the first source only). */
+  rowCache(src: number): RowCache | undefined { return src === 0 ? this.cache : undefined; }
 
   addSource(path: string, format: DatasetFormat, opts: { split?: string; reference?: boolean; bytes?: number } = {}): number {
     const s: Source = {
@@ -360,6 +380,10 @@ export class Auditor {
     const names = new Set(s.buffer.flatMap((b) => Object.keys(b.record)));
     const missing = [...(this.options.textColumns ?? []), ...(this.options.labelColumn ? [this.options.labelColumn] : [])].filter((c) => s.buffer.length && !names.has(c));
     if (missing.length) s.missingOverride = missing;
+    if (this.cache && s.index === 0) {
+      const o = this.options;
+      this.cache.features(JSON.stringify([s.format, s.roles, o.textColumns, o.labelColumn, o.idColumn, o.messagesColumn, o.allowedHosts, s.buffer[0]?.header]));
+    }
     const buf = s.buffer;
     s.buffer = [];
     for (const r of buf) this.process(s, r);
@@ -368,6 +392,9 @@ export class Auditor {
   // ------------------------------------------------------------------------------------ per row
 
   private process(s: Source, r: RowInput): void {
+    if (this.cache && s.index === 0) {
+      if (r.entry) { this.processCached(s, r, r.entry); return; }
+    }
     const rowIndex = s.rows++;
     const rec = r.record;
     const roles = s.roles!;
@@ -430,6 +457,139 @@ export class Auditor {
       } else if (!this.nearDupFull) { this.nearDupFull = true; this.approximate.push(`near-duplicate search covered the first ${this.limits.maxNearDupRows} rows (exact duplicates: all rows)`); }
     }
     if (helper) this.share!.done(gid);
+  }
+
+  /**
+   * process() for a row with a cache entry: the row's own work (texts, row findings, tokens, keys) is
+   * taken from the entry (computed once per row text); everything that depends on other rows is done
+   * here in the same order as process(), so the findings are the same.
+   */
+  private processCached(s: Source, r: RowInput, e: RowEntry): void {
+    const rowIndex = s.rows++;
+    const rec = r.record;
+    const roles = s.roles!;
+    const write = this.share?.role === 'write';
+    s.lastLine = r.line;
+    if (!write) this.trackColumns(s, rec, rowIndex, r.line);
+    if (e.gen !== this.cache!.gen) this.rowFeatures(s, r, rowIndex, e);
+    if (e.pre) {
+      const line = Math.max(0, r.line);
+      for (const f of e.pre) this.addRowFinding({ code: f.code, severity: f.severity, src: s.index, row: rowIndex, line: line + f.lineOff, character: f.character, length: f.length, message: f.message, ...(f.detail !== undefined ? { detail: f.detail } : {}), ...(f.data !== undefined ? { data: f.data } : {}) });
+    }
+    let label = -1;
+    if (roles.label && !this.labelsOverflow) {
+      const v = rec[roles.label];
+      if (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < 256) label = this.smallLabel[v] ??= this.labelId(String(v));
+      else if (v !== undefined && v !== null && v !== '') label = this.labelId(typeof v === 'object' ? JSON.stringify(v) : String(v));
+    }
+    s.lengthHist[lengthBin(e.primaryLen)]++;
+    if (label >= 0) {
+      s.labelCounts.set(label, (s.labelCounts.get(label) ?? 0) + 1);
+      s.labelledRows++;
+      this.trackRun(s, label, rowIndex, r.line);
+    }
+    if (!e.hasPrimary) return;
+    const gid = this.trackRow(s, rowIndex, r.line, label);
+    if (write) { /* the near-duplicate helper only finds twins */ }
+    else if (this.tokenRows++ < STATS.exactTokenRows || this.tokenRows % STATS.tokenSampleEvery === 0) this.tokenStatsCached(s, e.toks!, label, gid);
+    else if (!this.tokenSampled) { this.tokenSampled = true; this.approximate.push(`token statistics (triggers, vocabulary drift) on every row up to ${STATS.exactTokenRows} rows, then on 1 row in ${STATS.tokenSampleEvery}`); }
+    if (gid >= 0 && e.keyN) {
+      const first = this.keys.getOrAdd(e.key, gid);
+      if (first >= 0) { if (!write) this.duplicate(s, rowIndex, r, gid, first, false, 1); }
+      else if (gid < this.limits.maxNearDupRows) {
+        if (this.share?.role === 'read') {
+          const twin = this.share.twinOf(gid);
+          if (twin >= 0) this.duplicate(s, rowIndex, r, gid, twin, true, this.share.sim[gid]);
+        } else if (e.ndN >= 4) this.nearDuplicate(s, rowIndex, r, gid, e.ndN, e);
+      } else if (!this.nearDupFull) { this.nearDupFull = true; this.approximate.push(`near-duplicate search covered the first ${this.limits.maxNearDupRows} rows (exact duplicates: all rows)`); }
+    }
+    if (write) this.share!.done(gid);
+  }
+
+  /** The row's own work, as process() does it, into a cache entry (row findings relative to the row). */
+  private rowFeatures(s: Source, r: RowInput, rowIndex: number, e: RowEntry): void {
+    const rec = r.record;
+    const roles = s.roles!;
+    const write = this.share?.role === 'write';
+    const pre: RowFinding[] = [];
+    this.capture = pre;
+    const parts: TextPart[] = [];
+    try {
+      for (const c of roles.text) { const v = rec[c]; if (v !== undefined && v !== null) parts.push({ field: c, text: this.asText(v), role: 'text' }); }
+      for (const c of roles.response) { const v = rec[c]; if (v !== undefined && v !== null) parts.push({ field: c, text: this.asText(v), role: 'assistant' }); }
+      if (roles.messages) this.chatParts(s, rowIndex, r, rec[roles.messages], roles.messages, parts);
+      if (!write) for (const p of parts) this.textChecks(s, rowIndex, r, p);
+    } finally { this.capture = undefined; }
+    const line = Math.max(0, r.line);
+    e.pre = write ? undefined : !pre.length ? NO_FINDINGS : pre.map((f): RelFinding => ({ code: f.code, severity: f.severity, lineOff: f.line - line, character: f.character, length: f.length, message: f.message, ...(f.detail !== undefined ? { detail: f.detail } : {}), ...(f.data !== undefined ? { data: f.data } : {}) }));
+    let primary = '';
+    for (const p of parts) if (p.role !== 'assistant' || roles.messages) primary = primary ? primary + '\n' + p.text : p.text;
+    if (!primary && parts.length) primary = parts.map((p) => p.text).join('\n');
+    e.primaryLen = primary.length;
+    e.hasPrimary = !!primary;
+    e.toks = undefined; e.ndHashes = undefined; e.sig = undefined; e.ndN = 0; e.keyN = 0; e.key = 0;
+    e.gen = this.cache!.gen;
+    if (!primary) return;
+    const cap = (t: string) => (t.length > this.limits.maxTextChars ? t.slice(0, this.limits.maxTextChars) : t);
+    const scan = this.scan;
+    scan.scan(cap(primary));
+    const keyWords = !roles.label && parts.some((p) => p.role === 'assistant') && !roles.messages ? words(cap(parts.map((p) => p.text).join('\n'))) : undefined;
+    if (!write) {
+      // the first 512 distinct tokens (what tokenStats counts), as ids of the cache's token table
+      const iv = this.cache!.intern;
+      const stamp = ++this.rowStamp;
+      const ids = this.rowIds;
+      const strs = scan.strs, text = scan.text, hs = scan.hash, starts = scan.start, ends = scan.end;
+      let T = 0;
+      for (let i = 0, n = scan.n; i < n && T < 512; i++) {
+        const before = iv.size;
+        const id = strs ? iv.idOfString(strs[i], hs[i]) : iv.idOfRange(text, starts[i], ends[i], hs[i]);
+        if (id === before) iv.tokens[id] = detach(iv.tokens[id]);
+        if (iv.stamp[id] === stamp) continue;
+        iv.stamp[id] = stamp;
+        ids[T++] = id;
+      }
+      const toks = new Array<number>(T);
+      for (let i = 0; i < T; i++) toks[i] = ids[i];
+      e.toks = toks;
+    }
+    e.keyN = keyWords ? keyWords.length : scan.n;
+    e.key = keyWords ? hashWords(keyWords) : scan.key;
+    if (e.keyN) {
+      const th = this.tokenHashScratch;
+      const n = keyWords ? tokenHashes(unique(keyWords, 256), th) : scan.distinct(th, 256);
+      e.ndN = n;
+      if (n >= 4) { const h = new Array<number>(n); for (let i = 0; i < n; i++) h[i] = th[i]; e.ndHashes = h; }
+    }
+  }
+
+  /** tokenStats() for a cached row: its distinct tokens are ids of the cache's token table. */
+  private tokenStatsCached(s: Source, toks: readonly number[], label: number, gid: number): void {
+    const v = this.vocab;
+    const L = this.labelNames.length;
+    if (v.size >= this.limits.maxVocabulary) this.prune();
+    v.ensure(Math.min(L, STATS.maxTriggerLabels), this.sources.length);
+    const iv = this.cache!.intern;
+    if (this.vid.length < iv.size) {
+      let cap = this.vid.length;
+      while (cap < iv.size) cap *= 2;
+      const a = new Int32Array(cap); a.set(this.vid); this.vid = a;
+      const b = new Int32Array(cap); b.set(this.vidStamp); this.vidStamp = b;
+    }
+    const vid = this.vid, vs = this.vidStamp, gen = this.vidGen;
+    const stamp = ++this.rowStamp;
+    const ids = this.rowIds;
+    let T = 0;
+    for (let i = 0; i < toks.length; i++) {
+      const g = toks[i];
+      let id: number;
+      if (vs[g] === gen) id = vid[g];
+      else { id = v.idOfString(iv.tokens[g], iv.hash[g]); vid[g] = id; vs[g] = gen; }
+      if (v.stamp[id] === stamp) continue;
+      v.stamp[id] = stamp;
+      ids[T++] = id;
+    }
+    this.countTokens(s, T, label, gid);
   }
 
   private asText(v: unknown): string {
@@ -509,6 +669,7 @@ export class Auditor {
   }
 
   private addRowFinding(f: RowFinding): void {
+    if (this.capture) { this.capture.push(f); return; }
     const s = this.sources[f.src];
     const n = (s.rowFindingCounts.get(f.code) ?? 0) + 1;
     s.rowFindingCounts.set(f.code, n);
@@ -627,7 +788,7 @@ export class Auditor {
   }
 
   /** Near-duplicate search for a row whose distinct token hashes (tn of them) are in tokenHashScratch. */
-  private nearDuplicate(s: Source, rowIndex: number, r: RowInput, gid: number, tn: number): void {
+  private nearDuplicate(s: Source, rowIndex: number, r: RowInput, gid: number, tn: number, e?: RowEntry): void {
     const K = MH_K, B = MH_BANDS, per = K / B, W = SIG_STRIDE;
     const slot = this.sigRows.length;
     if ((slot + 1) * W > this.sigs.length) { const d = new Uint32Array(this.sigs.length * 2); d.set(this.sigs); this.sigs = d; }
@@ -638,12 +799,19 @@ export class Auditor {
       const z = new Uint16Array(this.setSize.length * 2); z.set(this.setSize); this.setSize = z;
     }
     const sigs = this.sigs, base = slot * W;
-    const th = this.tokenHashScratch;
-    minhashOf(th, tn, sigs, base);
-    const slen = bottomKOf(th, tn, sigs, base + K);
+    let slen: number, lo = 0, hi = 0;
+    if (e) {
+      // a cached row: its signature, sketch and token bits were computed once for its text
+      const sig = e.sig ?? entrySignature(e);
+      for (let i = 0; i < W; i++) sigs[base + i] = sig[i];
+      slen = sig[W]; lo = sig[W + 1] | 0; hi = sig[W + 2] | 0;
+    } else {
+      const th = this.tokenHashScratch;
+      minhashOf(th, tn, sigs, base);
+      slen = bottomKOf(th, tn, sigs, base + K);
+      for (let t = 0; t < tn; t++) { const b = Math.imul(th[t], 0x9e3779b1) >>> 26; if (b < 32) lo |= 1 << b; else hi |= 1 << (b - 32); }
+    }
     this.sketchLen[slot] = slen;
-    let lo = 0, hi = 0;
-    for (let t = 0; t < tn; t++) { const b = Math.imul(th[t], 0x9e3779b1) >>> 26; if (b < 32) lo |= 1 << b; else hi |= 1 << (b - 32); }
     const bits = this.tokenBits, sizes = this.setSize;
     bits[2 * slot] = lo; bits[2 * slot + 1] = hi; sizes[slot] = tn;
     this.sigRows.push(gid);
@@ -688,10 +856,8 @@ export class Auditor {
   private tokenStats(s: Source, scan: TokenScan, label: number, gid: number): void {
     const v = this.vocab;
     const L = this.labelNames.length;
-    const useLabel = label >= 0 && label < STATS.maxTriggerLabels && L <= STATS.maxTriggerLabels;
     if (v.size >= this.limits.maxVocabulary) this.prune(); // between rows: ids stay valid within a row
     v.ensure(Math.min(L, STATS.maxTriggerLabels), this.sources.length);
-    const LC = v.labelCap, SC = v.srcCap;
     // the row's distinct tokens, one table lookup each (a per-row stamp removes repeats)
     const stamp = ++this.rowStamp;
     const ids = this.rowIds;
@@ -703,6 +869,16 @@ export class Auditor {
       v.stamp[id] = stamp;
       ids[T++] = id;
     }
+    this.countTokens(s, T, label, gid);
+  }
+
+  /** The row's distinct tokens (rowIds[0, T)): the context model, then the counts. */
+  private countTokens(s: Source, T: number, label: number, gid: number): void {
+    const v = this.vocab;
+    const L = this.labelNames.length;
+    const useLabel = label >= 0 && label < STATS.maxTriggerLabels && L <= STATS.maxTriggerLabels;
+    const LC = v.labelCap, SC = v.srcCap;
+    const ids = this.rowIds;
     // context model: predict the row's label from its other tokens before counting the row
     if (useLabel && L >= 2 && this.labelledRows >= STATS.contextWarmupRows) {
       const sc = this.scratch, total = this.total, den = this.den, lab = v.lab;
@@ -744,6 +920,7 @@ export class Auditor {
   private prune(): void {
     // Lossy counting: drop tokens seen at most pruneLevel times; raise the level until half the room is free.
     do { this.pruneLevel++; this.vocab.prune(this.pruneLevel); } while (this.vocab.size > this.limits.maxVocabulary / 2);
+    this.vidGen++; // vocabulary ids were renumbered
     if (this.pruned) return;
     this.approximate.push(`more than ${this.limits.maxVocabulary} distinct tokens: rare tokens were pruned (lossy counting), token statistics are approximate`);
     this.pruned = true;
@@ -961,6 +1138,23 @@ export class Auditor {
       ...(s.sampled ? { sampled: true } : {}),
     };
   }
+}
+
+/** A cached row's MinHash signature, bottom-k sketch, sketch length and token bits (then kept on the entry). */
+const SIG_HASHES = new Uint32Array(256), SIG_OUT = new Uint32Array(SIG_STRIDE);
+function entrySignature(e: RowEntry): number[] {
+  const W = SIG_STRIDE, hs = e.ndHashes!, tn = e.ndN, th = SIG_HASHES, out = SIG_OUT;
+  for (let t = 0; t < tn; t++) th[t] = hs[t];
+  out.fill(0);
+  minhashOf(th, tn, out, 0);
+  const slen = bottomKOf(th, tn, out, MH_K);
+  let lo = 0, hi = 0;
+  for (let t = 0; t < tn; t++) { const b = Math.imul(th[t], 0x9e3779b1) >>> 26; if (b < 32) lo |= 1 << b; else hi |= 1 << (b - 32); }
+  const sig = new Array<number>(W + 3);
+  for (let i = 0; i < W; i++) sig[i] = out[i];
+  sig[W] = slen; sig[W + 1] = lo; sig[W + 2] = hi;
+  e.sig = sig; e.ndHashes = undefined;
+  return sig;
 }
 
 export function fmtP(p: number): string {

@@ -9,6 +9,7 @@ import { createReadStream, existsSync, readdirSync, readFileSync, statSync, open
 import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { Auditor, findToken, NearDupHelperFailed, NearDupShare } from './engine';
+import type { RowCache } from './rowCache';
 import { readCsv } from './readers/csv';
 import { readJsonArray, readJsonl } from './readers/lines';
 import { readParquet } from './readers/parquet';
@@ -18,6 +19,7 @@ import { LineIndex } from '../text';
 import type { Finding } from '../types';
 
 export { Auditor } from './engine';
+export { RowCache } from './rowCache';
 export type * from './types';
 
 const CHUNK = 1024 * 1024;
@@ -275,15 +277,19 @@ async function placeTokens(result: AuditResult): Promise<void> {
   }
 }
 
-/** Audit one dataset text (an editor buffer): row findings at exact lines and columns. */
-export async function auditText(file: string, text: string, opts: AuditOptions = {}, nearDups?: NearDupBuffers): Promise<AuditResult> {
+/**
+ * Audit one dataset text (an editor buffer): row findings at exact lines and columns. With a
+ * `cache` (kept per document by the editor), rows whose text was seen in an earlier audit reuse
+ * their parsed record and row work; the findings are those of an audit without it.
+ */
+export async function auditText(file: string, text: string, opts: AuditOptions = {}, nearDups?: NearDupBuffers, cache?: RowCache): Promise<AuditResult> {
   if (nearDups) {
-    try { return await auditTextWith(file, text, opts, new NearDupShare('read', nearDups)); } catch (e) {
+    try { return await auditTextWith(file, text, opts, new NearDupShare('read', nearDups), cache); } catch (e) {
       if (!(e instanceof NearDupHelperFailed)) throw e;
       // the helper thread died or stalled: the same audit on this thread alone
     }
   }
-  return auditTextWith(file, text, opts);
+  return auditTextWith(file, text, opts, undefined, cache);
 }
 
 export type NearDupBuffers = ReturnType<typeof NearDupShare.allocate>;
@@ -300,17 +306,20 @@ export function nearDupBuffers(text: string): NearDupBuffers {
  * the rows, finds near-duplicate twins and publishes them to `buffers`; never throws (a failure is
  * published, and the reading side then audits alone).
  */
-export async function nearDupPass(file: string, text: string, opts: AuditOptions, buffers: NearDupBuffers): Promise<void> {
+export async function nearDupPass(file: string, text: string, opts: AuditOptions, buffers: NearDupBuffers, cache?: RowCache): Promise<void> {
   const share = new NearDupShare('write', buffers);
   try {
-    await readText(new Auditor({ ...opts, hash: false }), file, text, opts, share);
+    const a = new Auditor({ ...opts, hash: false });
+    await readText(a, file, text, opts, share, cache);
+    if (!opts.isCancelled?.() && a.rowCache(0) === cache) cache?.end();
     share.finish(true);
   } catch { share.finish(false); }
 }
 
-async function readText(a: Auditor, file: string, text: string, opts: AuditOptions, share?: NearDupShare): Promise<void> {
+async function readText(a: Auditor, file: string, text: string, opts: AuditOptions, share?: NearDupShare, cache?: RowCache): Promise<void> {
   if (share) a.shareNearDuplicates(share);
   const format = datasetFormat(file) ?? 'jsonl';
+  if (cache && format === 'jsonl') a.useRowCache(cache, text);
   const src = a.addSource(file, format === 'parquet' || format === 'arrow' ? 'jsonl' : format, { split: splitOf(path.basename(file)), bytes: text.length });
   const chunks = (function* () { for (let i = 0; i < text.length; i += CHUNK) yield text.slice(i, i + CHUNK); })();
   if (format === 'csv' || format === 'tsv') await readCsv(a, src, chunks, format === 'tsv' ? '\t' : ',', opts.isCancelled);
@@ -318,9 +327,11 @@ async function readText(a: Auditor, file: string, text: string, opts: AuditOptio
   else await readJsonl(a, src, chunks, opts.isCancelled);
 }
 
-async function auditTextWith(file: string, text: string, opts: AuditOptions, share?: NearDupShare): Promise<AuditResult> {
+async function auditTextWith(file: string, text: string, opts: AuditOptions, share?: NearDupShare, cache?: RowCache): Promise<AuditResult> {
   const a = new Auditor({ ...opts, hash: false });
-  await readText(a, file, text, opts, share);
+  await readText(a, file, text, opts, share, cache);
+  // an audit that read the whole text: the next one starts from its rows
+  if (!opts.isCancelled?.() && a.rowCache(0) === cache) cache?.end();
   let lines: LineIndex | undefined; // only trigger rows need their line's text
   return a.finish((_src, line) => { lines ??= new LineIndex(text); return line < lines.lineCount ? lines.lineText(line) : undefined; });
 }

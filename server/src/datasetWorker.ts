@@ -1,6 +1,11 @@
 /**
  * The dataset worker (bundled to dist/dataset-worker.js): dataset audits run here, never on the
- * thread that answers the editor. One job at a time; the server terminates the thread to cancel.
+ * thread that answers the editor. One job at a time; a newer version of a document cancels its
+ * running audit through a shared flag (checked between chunks of text), and the server terminates
+ * the thread only when that does not stop it in time or for a cancelled file audit.
+ *
+ * Editor buffers keep a row cache per document (core/datasets/rowCache.ts): a re-audit after an
+ * edit parses and tokenizes only the changed rows. At most DATASET_CACHED_DOCS documents keep one.
  *
  * A large editor buffer is audited on two threads: this one, and a near-duplicate helper (the same
  * bundle started as a nested worker, kept warm) that reads the same rows and publishes each row's
@@ -9,18 +14,41 @@
  */
 import { availableParallelism } from 'node:os';
 import { parentPort, Worker, workerData } from 'node:worker_threads';
-import { auditPaths, auditText, nearDupBuffers, nearDupPass, type NearDupBuffers } from '../../core/datasets/index';
+import { auditPaths, auditText, nearDupBuffers, nearDupPass, RowCache, type NearDupBuffers } from '../../core/datasets/index';
 import type { DatasetWorkerRequest, DatasetWorkerResponse } from './datasetProtocol';
 
 /** Editor buffers at least this long get the near-duplicate helper thread (MODELVET_DATASET_HELPER=0: never; benchmarks compare). */
 export const NEAR_DUP_HELPER_MIN_CHARS = 512 * 1024;
-/** Heap cap of the helper (it holds one copy of the text and the near-duplicate tables). */
+/** Heap cap of the helper (it holds one copy of the text, the near-duplicate tables and its row caches). */
 export const NEAR_DUP_HELPER_HEAP_MB = 512;
+/** Documents whose row cache a thread keeps (least recently audited first out). */
+export const DATASET_CACHED_DOCS = 2;
 
-interface HelperJob { path: string; text: string; settings: DatasetWorkerRequest['settings']; buffers: NearDupBuffers }
+interface HelperJob { path: string; text: string; settings: Extract<DatasetWorkerRequest, { op: 'text' }>['settings']; buffers: NearDupBuffers; cacheKey?: string; cancel?: SharedArrayBuffer }
+type HelperMessage = HelperJob | { forget: string };
+
+/** Row caches by document, most recently used last. */
+const caches = new Map<string, RowCache>();
+function cacheFor(key: string | undefined): RowCache | undefined {
+  if (key === undefined || process.env.MODELVET_DATASET_CACHE === '0') return undefined;
+  let c = caches.get(key);
+  if (c) caches.delete(key);
+  else c = new RowCache();
+  caches.set(key, c);
+  while (caches.size > DATASET_CACHED_DOCS) caches.delete(caches.keys().next().value!);
+  return c;
+}
+const cancelledBy = (buf: SharedArrayBuffer | undefined): (() => boolean) | undefined => {
+  if (!buf) return undefined;
+  const flag = new Int32Array(buf);
+  return () => Atomics.load(flag, 0) !== 0;
+};
 
 if (workerData?.nearDupHelper) {
-  parentPort?.on('message', async (job: HelperJob) => { await nearDupPass(job.path, job.text, job.settings, job.buffers); });
+  parentPort?.on('message', async (job: HelperMessage) => {
+    if ('forget' in job) { caches.delete(job.forget); return; }
+    await nearDupPass(job.path, job.text, { ...job.settings, isCancelled: cancelledBy(job.cancel) }, job.buffers, cacheFor(job.cacheKey));
+  });
 } else {
   let helper: Worker | undefined;
   const helperFor = (): Worker | undefined => {
@@ -38,16 +66,19 @@ if (workerData?.nearDupHelper) {
 
   parentPort?.on('message', async (req: DatasetWorkerRequest) => {
     const post = (m: DatasetWorkerResponse) => parentPort!.postMessage(m);
+    if (req.op === 'forget') { caches.delete(req.cacheKey); helper?.postMessage({ forget: req.cacheKey } satisfies HelperMessage); return; }
     try {
       if (req.op === 'text') {
+        const isCancelled = cancelledBy(req.cancel);
         let buffers: NearDupBuffers | undefined;
         const w = req.text.length >= NEAR_DUP_HELPER_MIN_CHARS && availableParallelism() >= 2 && process.env.MODELVET_DATASET_HELPER !== '0' ? helperFor() : undefined;
         if (w) {
           buffers = nearDupBuffers(req.text);
-          w.postMessage({ path: req.path, text: req.text, settings: req.settings, buffers } satisfies HelperJob);
+          w.postMessage({ path: req.path, text: req.text, settings: req.settings, buffers, cacheKey: req.cacheKey, cancel: req.cancel } satisfies HelperJob);
         }
-        const r = await auditText(req.path, req.text, req.settings, buffers);
-        post({ id: req.id, ok: true, result: r });
+        const r = await auditText(req.path, req.text, { ...req.settings, isCancelled }, buffers, cacheFor(req.cacheKey));
+        if (isCancelled?.()) post({ id: req.id, ok: false, error: 'cancelled', cancelled: true });
+        else post({ id: req.id, ok: true, result: r });
       } else {
         let last = 0;
         const r = await auditPaths({ paths: req.paths, reference: req.reference }, {

@@ -45,13 +45,18 @@ export async function readJsonl(a: Auditor, src: number, chunks: Chunks, cancell
   let skipping = false; // inside an over-long line
   let line = 0; // line number of carry's start
   let lineStart = 0;
+  const cache = a.rowCache(src);
   const handle = (text: string, at: number) => {
     let t = text;
     if (t.endsWith('\r')) t = t.slice(0, -1);
     if (line === 0 && t.charCodeAt(0) === 0xfeff) t = t.slice(1);
     if (!t.trim()) return;
-    const rec = parseRecord(a, src, t, at, 0, `line ${at + 1}`);
-    if (rec) a.row(src, { line: at, record: rec, raw: t });
+    // an editor re-audit: a line seen before is not parsed again (its record and row work are cached)
+    let entry = cache?.get(at, t);
+    const rec = entry ? entry.record : parseRecord(a, src, t, at, 0, `line ${at + 1}`);
+    if (!rec) return;
+    entry ??= cache?.add(at, t, rec);
+    a.row(src, entry ? { line: at, record: rec, raw: t, entry } : { line: at, record: rec, raw: t });
   };
   for await (const chunk of chunks) {
     if (cancelled?.()) { a.incomplete(src, 'cancelled'); return; }

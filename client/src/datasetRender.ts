@@ -63,13 +63,15 @@ export function triggerChart(report: AuditReport): string {
   const x = (p: number) => left + span * Math.max(0, (p - 0.8) / 0.2);
   t.forEach((c, i) => {
     const y = 4 + i * rowH;
-    parts.push(text(left - 6, y + 12, short(`"${c.token}" → ${c.label}`, 20), c.flagged ? 'chart-text chart-flag' : 'chart-text', 'end'));
-    parts.push(bar(left, y + 3, x(c.purity) - left, rowH - 6, c.flagged ? 'chart-bar chart-bad' : 'chart-bar chart-series-0', `purity ${c.purity.toFixed(3)} over ${c.rows} rows; p(purity) ${c.pPurity.toExponential(1)}; context disagrees in ${(c.contextDisagreement * 100).toFixed(0)}% (p ${c.pContext.toExponential(1)})`));
-    parts.push(text(W - right + 6, y + 12, `${c.purity.toFixed(2)} · ${c.carriers}/${c.rows} · ctx ${(c.contextDisagreement * 100).toFixed(0)}%${c.flagged ? ' · FLAGGED' : ''}`, c.flagged ? 'chart-text chart-flag' : 'chart-text'));
+    const flag = c.flagged || !!c.cleanLabel?.flagged;
+    const cl = c.cleanLabel ? `; ${(c.cleanLabel.share * 100).toFixed(1)}% of its label's rows in ${c.cleanLabel.group} vs ${(c.cleanLabel.comparisonShare * 100).toFixed(2)}% elsewhere (p ${c.cleanLabel.pRare.toExponential(1)})` : '';
+    parts.push(text(left - 6, y + 12, short(`"${c.token}" → ${c.label}`, 20), flag ? 'chart-text chart-flag' : 'chart-text', 'end'));
+    parts.push(bar(left, y + 3, x(c.purity) - left, rowH - 6, flag ? 'chart-bar chart-bad' : 'chart-bar chart-series-0', `purity ${c.purity.toFixed(3)} over ${c.rows} rows; p(purity) ${c.pPurity.toExponential(1)}; context disagrees in ${(c.contextDisagreement * 100).toFixed(0)}% (p ${c.pContext.toExponential(1)})${cl}`));
+    parts.push(text(W - right + 6, y + 12, `${c.purity.toFixed(2)} · ${c.carriers}/${c.rows} · ctx ${(c.contextDisagreement * 100).toFixed(0)}%${c.flagged ? ' · FLAGGED' : c.cleanLabel?.flagged ? ' · CLEAN-LABEL' : ''}`, flag ? 'chart-text chart-flag' : 'chart-text'));
   });
   const h = 4 + t.length * rowH + 16;
   parts.push(text(left, h - 3, '0.8'), text(left + span, h - 3, '1.0 purity', 'chart-text', 'end'));
-  return `<h3>Top trigger candidates</h3><p class="muted">Purity of each token's label (axis from 0.8); flagged: purity and context tests pass with Benjamini–Hochberg control.</p>${svg(h, parts.join(''), 'Top trigger candidates')}`;
+  return `<h3>Top trigger candidates</h3><p class="muted">Purity of each token's label (axis from 0.8); flagged: purity and context tests pass with Benjamini–Hochberg control (DATA004); clean-label: pure, context agrees, and far more frequent in one split than in the rest (DATA015).</p>${svg(h, parts.join(''), 'Top trigger candidates')}`;
 }
 
 /** PSI per column (and label / length) for each split against its reference, with the 0.25 line. */

@@ -132,6 +132,8 @@ export function renderText(findings: Finding[], report: AuditReport): string {
   }
   const flagged = report.triggers.filter((t) => t.flagged);
   if (flagged.length) lines.push(`trigger candidates: ${flagged.map((t) => `"${t.token}"→${t.label} (purity ${t.purity.toFixed(2)}, ${t.carriers} rows)`).join(', ')}`);
+  const clean = report.triggers.filter((t) => t.cleanLabel?.flagged);
+  if (clean.length) lines.push(`clean-label trigger candidates: ${clean.map((t) => `"${t.token}"→${t.label} (${(t.cleanLabel!.share * 100).toFixed(1)}% of its label's rows in ${t.cleanLabel!.group} vs ${(t.cleanLabel!.comparisonShare * 100).toFixed(2)}% elsewhere)`).join(', ')}`);
   const counts = new Map<Severity, number>();
   for (const f of findings) counts.set(f.severity, (counts.get(f.severity) ?? 0) + 1);
   const n = report.sources.length;

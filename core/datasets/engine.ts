@@ -8,6 +8,8 @@
 import type { Finding, RelatedLocation, Severity } from '../types';
 import { DEFAULT_LIMITS, STATS, type DatasetLimits } from './limits';
 import { inferRoles, KNOWN_ROLES, turnRole } from './roles';
+import path from 'node:path';
+import { cleanLabelTest } from './cleanLabel';
 import { binomialTail, bhThreshold, ksDistance, lengthBin, LENGTH_BINS, numberBin, NUMBER_BINS, psi } from './stats';
 import { bottomKOf, hashWords, minhashOf, MINHASH_BANDS, MINHASH_K, SKETCH_K, sketchJaccard, tokenHashes, TokenScan, unique, unicodeIssues, words } from './text';
 import { commandHits, injectionHits } from './patterns';
@@ -237,7 +239,7 @@ const ROLE_SAMPLE_ROWS = 100;
 const ROW_CODES_SEVERITY: Record<string, Severity> = {
   DATA001: 'information', DATA002: 'warning', DATA003: 'warning', DATA004: 'error', DATA005: 'warning', DATA006: 'warning',
   DATA007: 'error', DATA008: 'warning', DATA009: 'information', DATA010: 'warning', DATA011: 'warning', DATA012: 'information',
-  DATA013: 'warning', DATA014: 'warning',
+  DATA013: 'warning', DATA014: 'warning', DATA015: 'warning',
 };
 
 interface TextPart { field: string; text: string; role: 'text' | 'user' | 'assistant' | 'system' | 'tool'; turn?: number }
@@ -1019,8 +1021,63 @@ export class Auditor {
       }
       for (const [src] of bySrc) findings.push({ code: 'DATA004', severity: 'error', src, row: -1, line: 0, character: 0, length: 0, message: `possible backdoor trigger "${c.token}": ${why}${v.rowsListed(c.id) >= this.limits.maxRowsPerToken ? ` (first ${this.limits.maxRowsPerToken} carrying rows listed)` : ''}`, data: { token: c.token, label: c.label } });
     }
-    cands.sort((a, b) => Number(b.flagged) - Number(a.flagged) || a.pPurity - b.pPurity);
+    this.cleanLabelTriggers(cands, findings, lineText);
+    cands.sort((a, b) => Number(b.flagged || !!b.cleanLabel?.flagged) - Number(a.flagged || !!a.cleanLabel?.flagged) || a.pPurity - b.pPurity);
     return cands.slice(0, 20).map(({ id: _id, l: _l, ...c }) => c);
+  }
+
+  /**
+   * DATA015 (core/datasets/cleanLabel.ts): pure tokens whose context agrees, tested for excess in one
+   * split against the other splits and the references. Needs at least two groups of sources.
+   */
+  private cleanLabelTriggers(cands: Array<TriggerCandidate & { id: number; l: number }>, findings: RowFinding[], lineText?: (src: number, line: number) => string | undefined): void {
+    const keys: string[] = [], groupOf: number[] = [];
+    for (const s of this.sources) {
+      const k = s.reference ? '\u0000reference' : s.split ?? '';
+      let g = keys.indexOf(k);
+      if (g < 0) { g = keys.length; keys.push(k); }
+      groupOf.push(g);
+    }
+    if (keys.length < 2) return;
+    const v = this.vocab, SC = v.srcCap;
+    const tested = cands.filter((c) => !c.flagged);
+    // Rates among the rows with the token's label L (a label shift between splits is no evidence);
+    // a token with more carrying rows than are listed falls back to its rate among all rows.
+    const tokens = tested.map((c, index) => {
+      const carrying = keys.map(() => 0), rows = keys.map(() => 0);
+      if (v.rowsListed(c.id) < this.limits.maxRowsPerToken) {
+        for (const gid of v.rows(c.id)) if (this.gLabel.data[gid] === c.l) carrying[groupOf[this.gSrc.data[gid]]]++;
+        for (const s of this.sources) rows[groupOf[s.index]] += s.labelCounts.get(c.l) ?? 0;
+      } else {
+        for (const s of this.sources) { carrying[groupOf[s.index]] += v.src[c.id * SC + s.index]; rows[groupOf[s.index]] += s.rows; }
+      }
+      return { index, purity: c.purity, pPurity: c.pPurity, contextDisagreement: c.contextDisagreement, carrying, rows };
+    });
+    const results = cleanLabelTest(tokens, keys.map((k) => k === '\u0000reference'));
+    const name = (g: number) => {
+      if (keys[g] === '\u0000reference') return 'the reference';
+      const members = this.sources.filter((s) => groupOf[s.index] === g);
+      return members.length === 1 ? path.basename(members[0].path) : keys[g] ? `the ${keys[g]} split` : `the ${members.length} files without a split`;
+    };
+    for (const r of results) {
+      const c = tested[r.index];
+      const others = keys.map((_, g) => g).filter((g) => g !== r.group).map(name).join(' and ');
+      c.cleanLabel = { group: name(r.group), share: r.share, comparisonShare: r.comparisonShare, pRare: r.pRare, flagged: r.flagged };
+      if (!r.flagged) continue;
+      const why = `${c.carriers} of ${c.rows} labelled rows carrying "${c.token}" are labelled "${c.label}" (purity ${c.purity.toFixed(2)} vs ${(c.prior * 100).toFixed(0)}% overall, p = ${fmtP(c.pPurity)}) and the rest of their text agrees with that label (${(c.contextDisagreement * 100).toFixed(0)}% disagree), but "${c.token}" is in ${(r.share * 100).toFixed(2)}% of the "${c.label}" rows of ${name(r.group)} and ${(r.comparisonShare * 100).toFixed(2)}% of the ${r.comparisonRows} such rows of ${others} (p = ${fmtP(r.pRare)}, exact conditional binomial test; Benjamini–Hochberg at FDR 1% over ${results.length} pure tokens): a trigger added to correctly labelled rows (clean-label poisoning)?`;
+      const bySrc = new Map<number, number>();
+      for (const gid of v.rows(c.id)) {
+        if (this.gLabel.data[gid] !== c.l) continue;
+        const src = this.gSrc.data[gid];
+        if (groupOf[src] !== r.group) continue;
+        bySrc.set(src, (bySrc.get(src) ?? 0) + 1);
+        const line = this.gLine.data[gid];
+        const text = line >= 0 ? lineText?.(src, line) : undefined;
+        const at = text ? findToken(text, c.token) : -1;
+        this.addRowFinding({ code: 'DATA015', severity: 'warning', src, row: this.gRow.data[gid], line, character: at >= 0 ? at : 0, length: at >= 0 ? c.token.length : 0, message: `clean-label trigger candidate "${c.token}" → label "${c.label}"`, detail: why, data: { token: c.token, label: c.label, purity: c.purity, pPurity: c.pPurity, pRare: r.pRare } });
+      }
+      for (const [src] of bySrc) findings.push({ code: 'DATA015', severity: 'warning', src, row: -1, line: 0, character: 0, length: 0, message: `possible clean-label trigger "${c.token}": ${why}`, data: { token: c.token, label: c.label } });
+    }
   }
 
   private sourceFindings(s: Source, findings: RowFinding[]): void {

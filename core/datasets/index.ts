@@ -238,7 +238,7 @@ export async function auditPaths(inputs: AuditInputs, opts: AuditOptions = {}): 
 async function placeTokens(result: AuditResult): Promise<void> {
   const wanted = new Map<string, Map<number, Finding[]>>();
   for (const f of result.findings) {
-    if (f.code !== 'DATA004' || typeof f.data?.token !== 'string' || typeof f.data?.row !== 'number' || f.range.start.character !== 0) continue;
+    if ((f.code !== 'DATA004' && f.code !== 'DATA015') || typeof f.data?.token !== 'string' || typeof f.data?.row !== 'number' || f.range.start.character !== 0) continue;
     const fmt = datasetFormat(f.path);
     if (fmt !== 'jsonl' && fmt !== 'csv' && fmt !== 'tsv' && fmt !== 'json') continue;
     let m = wanted.get(f.path);

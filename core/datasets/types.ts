@@ -79,6 +79,11 @@ export interface TriggerCandidate {
   contextDisagreement: number;
   pContext: number;
   flagged: boolean;
+  /**
+   * The clean-label test (DATA015) for pure tokens whose context agrees, when the audit has another
+   * split or a reference: the token's share of rows in its most frequent split and in the rest.
+   */
+  cleanLabel?: { group: string; share: number; comparisonShare: number; pRare: number; flagged: boolean };
 }
 
 export interface DriftReport {

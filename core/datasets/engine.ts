@@ -14,7 +14,7 @@ import { binomialTail, bhThreshold, ksDistance, lengthBin, LENGTH_BINS, numberBi
 import { bottomKOf, hashWords, minhashOf, MINHASH_BANDS, MINHASH_K, SKETCH_K, sketchJaccard, tokenHashes, TokenScan, unique, unicodeIssues, words } from './text';
 import { commandHits, injectionHits } from './patterns';
 import { IntColumn, Vocab } from './vocab';
-import { detach, NO_FINDINGS, type RelFinding, type RowCache, type RowEntry } from './rowCache';
+import { detach, NO_FINDINGS, type RelFinding, type RowCache, type RowEntry, SIG_WORDS } from './rowCache';
 import type { AuditOptions, AuditReport, AuditResult, ColumnReport, ColumnRoles, DatasetFormat, DriftReport, SourceReport, TriggerCandidate } from './types';
 
 export interface RowInput {
@@ -321,8 +321,32 @@ export class Auditor {
   /** Keep per-row work of the first source (JSON Lines `text`) in `cache` and reuse it for rows with the same text (editor re-audits). */
   useRowCache(cache: RowCache, text: string): void {
     this.cache = cache;
-    cache.begin(JSON.stringify([this.limits, this.share?.role === 'write']), text);
+    let lines = 1;
+    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lines++;
+    const write = this.share?.role === 'write';
+    cache.begin(JSON.stringify([this.limits, write]), text, lines * (write ? 64 : 24));
+    this.reserve(lines);
   }
+
+  /** Room for about `rows` rows in the duplicate, near-duplicate and row tables (no growing and rehashing on the way). */
+  private reserve(rows: number): void {
+    const pow2 = (n: number) => 2 ** Math.ceil(Math.log2(Math.max(1024, n)));
+    const tracked = Math.min(rows, this.limits.maxTrackedRows, 1 << 22), near = Math.min(rows, this.limits.maxNearDupRows);
+    if (this.gRow.length || this.sigRows.length) return;
+    this.keys = new KeyTable(pow2(2 * tracked + 2));
+    this.bands = Array.from({ length: MH_BANDS }, () => new BandTable(pow2(2 * near + 2)));
+    const n = pow2(near + 1);
+    this.sigs = new Uint32Array(SIG_STRIDE * n);
+    this.sigStamp = new Int32Array(n).fill(-1);
+    this.sketchLen = new Uint8Array(n);
+    this.tokenBits = new Int32Array(2 * n);
+    this.setSize = new Uint16Array(n);
+    this.sigRows = new IntColumn(n);
+    this.gSrc = new IntColumn(pow2(tracked)); this.gRow = new IntColumn(pow2(tracked)); this.gLine = new IntColumn(pow2(tracked)); this.gLabel = new IntColumn(pow2(tracked));
+  }
+
+  /** The audit read its whole text: hand the rows (and on a first audit the vocabulary) to the row cache. */
+  endRowCache(): void { this.cache?.end(this.vocab); }
 
   /** The row cache for a reader of source `src` (the first source only). */
   rowCache(src: number): RowCache | undefined { return src === 0 ? this.cache : undefined; }
@@ -473,7 +497,9 @@ export class Auditor {
     const write = this.share?.role === 'write';
     s.lastLine = r.line;
     if (!write) this.trackColumns(s, rec, rowIndex, r.line);
-    if (e.gen !== this.cache!.gen) this.rowFeatures(s, r, rowIndex, e);
+    // a row new to the cache: its features are computed now, and the token scanner still holds its tokens
+    const fresh = e.gen !== this.cache!.gen;
+    if (fresh) this.rowFeatures(s, r, rowIndex, e);
     if (e.pre) {
       const line = Math.max(0, r.line);
       for (const f of e.pre) this.addRowFinding({ code: f.code, severity: f.severity, src: s.index, row: rowIndex, line: line + f.lineOff, character: f.character, length: f.length, message: f.message, ...(f.detail !== undefined ? { detail: f.detail } : {}), ...(f.data !== undefined ? { data: f.data } : {}) });
@@ -493,7 +519,18 @@ export class Auditor {
     if (!e.hasPrimary) return;
     const gid = this.trackRow(s, rowIndex, r.line, label);
     if (write) { /* the near-duplicate helper only finds twins */ }
-    else if (this.tokenRows++ < STATS.exactTokenRows || this.tokenRows % STATS.tokenSampleEvery === 0) this.tokenStatsCached(s, e.toks!, label, gid);
+    else if (this.tokenRows++ < STATS.exactTokenRows || this.tokenRows % STATS.tokenSampleEvery === 0) {
+      if (!fresh) this.tokenStatsCached(s, e, label, gid);
+      else {
+        const T = this.tokenStats(s, this.scan, label, gid);
+        if (this.cache!.adopting) {
+          // a first audit: the row's tokens are kept as ids of this audit's vocabulary (the cache adopts it)
+          const c = this.cache!, off = c.alloc(T), pool = c.pool, ids = this.rowIds;
+          for (let i = 0; i < T; i++) pool[off + i] = ids[i];
+          e.tokOff = off; e.tokN = T;
+        }
+      }
+    } else if (fresh && this.cache!.adopting) this.cache!.adoptFailed = true;
     else if (!this.tokenSampled) { this.tokenSampled = true; this.approximate.push(`token statistics (triggers, vocabulary drift) on every row up to ${STATS.exactTokenRows} rows, then on 1 row in ${STATS.tokenSampleEvery}`); }
     if (gid >= 0 && e.keyN) {
       const first = this.keys.getOrAdd(e.key, gid);
@@ -529,17 +566,17 @@ export class Auditor {
     if (!primary && parts.length) primary = parts.map((p) => p.text).join('\n');
     e.primaryLen = primary.length;
     e.hasPrimary = !!primary;
-    e.toks = undefined; e.ndHashes = undefined; e.sig = undefined; e.ndN = 0; e.keyN = 0; e.key = 0;
+    e.tokOff = -1; e.tokN = 0; e.ndOff = -1; e.sigOff = -1; e.ndN = 0; e.keyN = 0; e.key = 0;
     e.gen = this.cache!.gen;
     if (!primary) return;
     const cap = (t: string) => (t.length > this.limits.maxTextChars ? t.slice(0, this.limits.maxTextChars) : t);
     const scan = this.scan;
     scan.scan(cap(primary));
     const keyWords = !roles.label && parts.some((p) => p.role === 'assistant') && !roles.messages ? words(cap(parts.map((p) => p.text).join('\n'))) : undefined;
-    if (!write) {
+    if (!write && !this.cache!.adopting) {
       // the first 512 distinct tokens (what tokenStats counts), as ids of the cache's token table
       const iv = this.cache!.intern;
-      const stamp = ++this.rowStamp;
+      const stamp = this.cache!.stampIntern();
       const ids = this.rowIds;
       const strs = scan.strs, text = scan.text, hs = scan.hash, starts = scan.start, ends = scan.end;
       let T = 0;
@@ -551,9 +588,9 @@ export class Auditor {
         iv.stamp[id] = stamp;
         ids[T++] = id;
       }
-      const toks = new Array<number>(T);
-      for (let i = 0; i < T; i++) toks[i] = ids[i];
-      e.toks = toks;
+      const off = this.cache!.alloc(T), pool = this.cache!.pool;
+      for (let i = 0; i < T; i++) pool[off + i] = ids[i];
+      e.tokOff = off; e.tokN = T;
     }
     e.keyN = keyWords ? keyWords.length : scan.n;
     e.key = keyWords ? hashWords(keyWords) : scan.key;
@@ -561,12 +598,14 @@ export class Auditor {
       const th = this.tokenHashScratch;
       const n = keyWords ? tokenHashes(unique(keyWords, 256), th) : scan.distinct(th, 256);
       e.ndN = n;
-      if (n >= 4) { const h = new Array<number>(n); for (let i = 0; i < n; i++) h[i] = th[i]; e.ndHashes = h; }
+      // the helper needs the signature of nearly every row: computed now, from the scratch hashes
+      if (n >= 4 && write) writeSignature(this.cache!, e, th, n);
+      else if (n >= 4) { const off = this.cache!.alloc(n), pool = this.cache!.pool; for (let i = 0; i < n; i++) pool[off + i] = th[i]; e.ndOff = off; }
     }
   }
 
   /** tokenStats() for a cached row: its distinct tokens are ids of the cache's token table. */
-  private tokenStatsCached(s: Source, toks: readonly number[], label: number, gid: number): void {
+  private tokenStatsCached(s: Source, e: RowEntry, label: number, gid: number): void {
     const v = this.vocab;
     const L = this.labelNames.length;
     if (v.size >= this.limits.maxVocabulary) this.prune();
@@ -582,8 +621,9 @@ export class Auditor {
     const stamp = ++this.rowStamp;
     const ids = this.rowIds;
     let T = 0;
-    for (let i = 0; i < toks.length; i++) {
-      const g = toks[i];
+    const pool = this.cache!.pool;
+    for (let i = e.tokOff, end = e.tokOff + e.tokN; i < end; i++) {
+      const g = pool[i];
       let id: number;
       if (vs[g] === gen) id = vid[g];
       else { id = v.idOfString(iv.tokens[g], iv.hash[g]); vid[g] = id; vs[g] = gen; }
@@ -804,9 +844,10 @@ export class Auditor {
     let slen: number, lo = 0, hi = 0;
     if (e) {
       // a cached row: its signature, sketch and token bits were computed once for its text
-      const sig = e.sig ?? entrySignature(e);
-      for (let i = 0; i < W; i++) sigs[base + i] = sig[i];
-      slen = sig[W]; lo = sig[W + 1] | 0; hi = sig[W + 2] | 0;
+      if (e.sigOff < 0) entrySignature(this.cache!, e);
+      const pool = this.cache!.pool, o = e.sigOff;
+      for (let i = 0; i < W; i++) sigs[base + i] = pool[o + i];
+      slen = pool[o + W]; lo = pool[o + W + 1]; hi = pool[o + W + 2];
     } else {
       const th = this.tokenHashScratch;
       minhashOf(th, tn, sigs, base);
@@ -855,7 +896,7 @@ export class Auditor {
   }
 
   /** Counts the row's distinct tokens (per label and source, the context model, the rows carrying each). */
-  private tokenStats(s: Source, scan: TokenScan, label: number, gid: number): void {
+  private tokenStats(s: Source, scan: TokenScan, label: number, gid: number): number {
     const v = this.vocab;
     const L = this.labelNames.length;
     if (v.size >= this.limits.maxVocabulary) this.prune(); // between rows: ids stay valid within a row
@@ -872,6 +913,7 @@ export class Auditor {
       ids[T++] = id;
     }
     this.countTokens(s, T, label, gid);
+    return T;
   }
 
   /** The row's distinct tokens (rowIds[0, T)): the context model, then the counts. */
@@ -923,6 +965,7 @@ export class Auditor {
     // Lossy counting: drop tokens seen at most pruneLevel times; raise the level until half the room is free.
     do { this.pruneLevel++; this.vocab.prune(this.pruneLevel); } while (this.vocab.size > this.limits.maxVocabulary / 2);
     this.vidGen++; // vocabulary ids were renumbered
+    if (this.cache?.adopting) this.cache.adoptFailed = true;
     if (this.pruned) return;
     this.approximate.push(`more than ${this.limits.maxVocabulary} distinct tokens: rare tokens were pruned (lossy counting), token statistics are approximate`);
     this.pruned = true;
@@ -1199,19 +1242,25 @@ export class Auditor {
 
 /** A cached row's MinHash signature, bottom-k sketch, sketch length and token bits (then kept on the entry). */
 const SIG_HASHES = new Uint32Array(256), SIG_OUT = new Uint32Array(SIG_STRIDE);
-function entrySignature(e: RowEntry): number[] {
-  const W = SIG_STRIDE, hs = e.ndHashes!, tn = e.ndN, th = SIG_HASHES, out = SIG_OUT;
-  for (let t = 0; t < tn; t++) th[t] = hs[t];
+function entrySignature(cache: RowCache, e: RowEntry): void {
+  const th = SIG_HASHES, pool = cache.pool;
+  for (let t = 0; t < e.ndN; t++) th[t] = pool[e.ndOff + t];
+  writeSignature(cache, e, th, e.ndN);
+}
+
+function writeSignature(cache: RowCache, e: RowEntry, th: Uint32Array, tn: number): void {
+  const W = SIG_STRIDE, out = SIG_OUT;
+  let pool = cache.pool;
   out.fill(0);
   minhashOf(th, tn, out, 0);
   const slen = bottomKOf(th, tn, out, MH_K);
   let lo = 0, hi = 0;
   for (let t = 0; t < tn; t++) { const b = Math.imul(th[t], 0x9e3779b1) >>> 26; if (b < 32) lo |= 1 << b; else hi |= 1 << (b - 32); }
-  const sig = new Array<number>(W + 3);
-  for (let i = 0; i < W; i++) sig[i] = out[i];
-  sig[W] = slen; sig[W + 1] = lo; sig[W + 2] = hi;
-  e.sig = sig; e.ndHashes = undefined;
-  return sig;
+  const off = cache.alloc(SIG_WORDS);
+  pool = cache.pool;
+  for (let i = 0; i < W; i++) pool[off + i] = out[i];
+  pool[off + W] = slen; pool[off + W + 1] = lo; pool[off + W + 2] = hi;
+  e.sigOff = off; e.ndOff = -1;
 }
 
 export function fmtP(p: number): string {

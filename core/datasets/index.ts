@@ -311,7 +311,7 @@ export async function nearDupPass(file: string, text: string, opts: AuditOptions
   try {
     const a = new Auditor({ ...opts, hash: false });
     await readText(a, file, text, opts, share, cache);
-    if (!opts.isCancelled?.() && a.rowCache(0) === cache) cache?.end();
+    if (!opts.isCancelled?.()) a.endRowCache();
     share.finish(true);
   } catch { share.finish(false); }
 }
@@ -331,7 +331,7 @@ async function auditTextWith(file: string, text: string, opts: AuditOptions, sha
   const a = new Auditor({ ...opts, hash: false });
   await readText(a, file, text, opts, share, cache);
   // an audit that read the whole text: the next one starts from its rows
-  if (!opts.isCancelled?.() && a.rowCache(0) === cache) cache?.end();
+  if (!opts.isCancelled?.()) a.endRowCache();
   let lines: LineIndex | undefined; // only trigger rows need their line's text
   return a.finish((_src, line) => { lines ??= new LineIndex(text); return line < lines.lineCount ? lines.lineText(line) : undefined; });
 }

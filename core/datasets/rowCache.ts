@@ -18,12 +18,15 @@
  * limits below; past them rows are audited without the cache.
  */
 import type { Severity } from '../types';
+import { MINHASH_K, SKETCH_K } from './text';
 import { Vocab } from './vocab';
 
 /** Rows a cache keeps (a longer document is audited without caching the rest). */
 export const ROW_CACHE_MAX_ROWS = 200_000;
 /** Characters of row text a cache keeps. */
 export const ROW_CACHE_MAX_CHARS = 24 * 1024 * 1024;
+/** Numbers (token ids, hashes, signatures) a cache reserves up front for a new document. */
+export const ROW_CACHE_MAX_POOL = 1 << 24;
 /** Distinct tokens a cache interns; beyond it the cache starts over at the next audit. */
 export const ROW_CACHE_MAX_TOKENS = 1_000_000;
 
@@ -51,13 +54,16 @@ export class RowEntry {
   /** Exact-duplicate key, and whether the row has any token for it. */
   key = 0;
   keyN = 0;
-  /** Interned ids (RowCache.intern) of the row's first 512 distinct tokens, in first-seen order. */
-  toks?: number[];
-  /** Distinct token hashes for the near-duplicate signature (ndN of them). */
+  /** RowCache.pool[tokOff, tokOff + tokN): interned ids (RowCache.intern) of the row's first 512 distinct tokens, in first-seen order (-1: none). */
+  tokOff = -1;
+  tokN = 0;
+  /** RowCache.pool[ndOff, ndOff + ndN): distinct token hashes for the near-duplicate signature. */
+  ndOff = -1;
   ndN = 0;
-  ndHashes?: number[];
-  /** MinHash signature + bottom-k sketch, then sketch length and the two token-bit words (computed when first needed). */
-  sig?: number[];
+  /** RowCache.pool[sigOff, + SIG_STRIDE + 3): MinHash signature + bottom-k sketch, sketch length, the two token-bit words (computed when first needed; -1: not yet). */
+  sigOff = -1;
+  /** Compaction stamp (an entry can stand for several equal lines). */
+  moved = 0;
   constructor(readonly record: Record<string, unknown>, readonly chars: number) {}
 }
 
@@ -65,6 +71,8 @@ export class RowEntry {
 export function detach(s: string): string { return s.length < 13 ? s : (' ' + s).slice(1); }
 
 const BLOCK = 1 << 16;
+/** Numbers of a cached signature: MinHash (16) + bottom-k sketch (32), sketch length, two token-bit words. */
+export const SIG_WORDS = MINHASH_K + SKETCH_K + 3;
 
 /** Length of the common prefix of a and b. */
 export function commonPrefix(a: string, b: string): number {
@@ -93,6 +101,10 @@ function countNewlines(s: string, from = 0, to = s.length): number {
 export class RowCache {
   /** Token strings of all cached rows (ids are this cache's, not an audit's vocabulary). */
   intern = new Vocab();
+  /** Per-row numbers (token ids, hashes, signatures) of all entries side by side: no typed array or list per row for the collector to copy. */
+  pool = new Int32Array(1 << 16);
+  private used = 0;
+  private compactions = 0;
   private baseKey?: string;
   private featKey?: string;
   /** Current feature generation. */
@@ -115,19 +127,33 @@ export class RowCache {
   /** Rows found / computed in the current audit. */
   hits = 0;
   misses = 0;
+  /**
+   * The cache was empty when this audit began: rows record the audit's own vocabulary ids, and that
+   * vocabulary becomes `intern` when the audit ends (no second token table is built on a first audit).
+   */
+  adopting = false;
+  /** An adopting audit could not keep its ids (its vocabulary was pruned): the features are dropped at the end. */
+  adoptFailed = false;
+  private internStamp = 0;
+
+  /** A fresh stamp for de-duplicating a row's tokens in `intern` (never reused across audits). */
+  stampIntern(): number { return ++this.internStamp; }
 
   /** Rows kept from the last completed audit. */
   get size(): number { let n = 0; for (const e of this.prev) if (e) n++; return n; }
 
   /** Start an audit of `text` with these limits and thread role (another key: start over). */
-  begin(baseKey: string, text: string): void {
+  begin(baseKey: string, text: string, poolWords = 0): void {
     if (baseKey !== this.baseKey || this.intern.size > ROW_CACHE_MAX_TOKENS) this.clear();
+    if (this.used === 0 && poolWords > this.pool.length) this.pool = new Int32Array(2 ** Math.ceil(Math.log2(Math.min(poolWords, ROW_CACHE_MAX_POOL))));
     this.baseKey = baseKey;
     this.text = text;
     this.next = [];
     this.nextRows = 0; this.nextChars = 0;
     this.hits = 0; this.misses = 0;
     this.middle = undefined; this.midOld = undefined;
+    this.adopting = this.prevText === undefined && this.intern.size === 0;
+    this.adoptFailed = false;
     const old = this.prevText;
     this.headLines = 0; this.tailFrom = Infinity; this.shift = 0;
     if (old === undefined) return;
@@ -205,13 +231,62 @@ export class RowCache {
     return m;
   }
 
-  /** The audit read the whole text: its rows are what the next audit starts from. */
-  end(): void {
+  /** Room for n numbers in `pool`; returns the offset (the pool may be replaced: read `pool` after calling). */
+  alloc(n: number): number {
+    if (this.used + n > this.pool.length) {
+      let cap = this.pool.length;
+      while (cap < this.used + n) cap *= 2;
+      const p = new Int32Array(cap); p.set(this.pool.subarray(0, this.used)); this.pool = p;
+    }
+    const off = this.used;
+    this.used += n;
+    return off;
+  }
+
+  /** The audit read the whole text: its rows are what the next audit starts from (`vocab`: the audit's vocabulary, for an adopting audit). */
+  end(vocab?: Vocab): void {
+    if (this.adopting) {
+      if (this.adoptFailed || !vocab) this.gen++; // rows hold ids of a vocabulary that changed: recompute their features next time
+      else {
+        for (let i = 0; i < vocab.tokens.length; i++) vocab.tokens[i] = detach(vocab.tokens[i]);
+        vocab.stamp.fill(0);
+        this.intern = vocab;
+      }
+      this.adopting = false;
+    }
     this.prevText = this.text;
     this.prev = this.next;
     this.next = [];
     this.middle = undefined;
     this.text = '';
+    this.compact();
+  }
+
+  /** Drop pool space of rows that left (when more than half of it is theirs). */
+  private compact(): void {
+    const stamp = ++this.compactions;
+    let live = 0;
+    const sigW = SIG_WORDS;
+    for (const e of this.prev) {
+      if (!e || e.moved === stamp) continue;
+      e.moved = stamp;
+      live += (e.tokOff >= 0 ? e.tokN : 0) + (e.ndOff >= 0 ? e.ndN : 0) + (e.sigOff >= 0 ? sigW : 0);
+    }
+    if (this.used <= 2 * live + (1 << 16)) return;
+    const old = this.pool;
+    const p = new Int32Array(Math.max(1 << 16, 2 ** Math.ceil(Math.log2(live + 1))));
+    let at = 0;
+    const move = (off: number, n: number) => { p.set(old.subarray(off, off + n), at); at += n; return at - n; };
+    const stamp2 = ++this.compactions;
+    for (const e of this.prev) {
+      if (!e || e.moved === stamp2) continue;
+      e.moved = stamp2;
+      if (e.tokOff >= 0) e.tokOff = move(e.tokOff, e.tokN);
+      if (e.ndOff >= 0) e.ndOff = move(e.ndOff, e.ndN);
+      if (e.sigOff >= 0) e.sigOff = move(e.sigOff, sigW);
+    }
+    this.pool = p;
+    this.used = at;
   }
 
   clear(): void {
@@ -219,6 +294,8 @@ export class RowCache {
     this.prevText = undefined;
     this.middle = undefined;
     this.intern = new Vocab();
+    this.pool = new Int32Array(1 << 16);
+    this.used = 0;
     this.featKey = undefined;
     this.gen++;
   }

@@ -63,6 +63,9 @@ function checkMessage(msg: Message, body: Uint8Array, st: Framing, limits: Audit
   const rows = Number(h.length);
   if (!Number.isSafeInteger(rows) || rows < 0) return `${what} claims ${String(h.length)} rows (corrupt)`;
   if (rows > limits.maxArrowBatchRows) return `${what} claims ${rows} rows (limit ${limits.maxArrowBatchRows} per batch)`;
+  // Any real column spends at least a bit per row (validity, offsets or values): rows the body
+  // cannot hold are a time bomb (millions of empty rows from a few bytes), not data.
+  if (rows > body.length * 8 + 64) return `${what} claims ${rows} rows in a ${body.length}-byte body (less than a bit per row: corrupt or a time bomb)`;
   for (const node of h.nodes) {
     const n = Number(node.length);
     if (!Number.isSafeInteger(n) || n < 0 || n > limits.maxArrowBatchRows * 16) return `${what}: a column claims ${String(node.length)} values (corrupt or an allocation bomb)`;

@@ -172,6 +172,9 @@ test('hostile Arrow: truncated stream, wrong magic, corrupt schema, absurd lengt
   const s = schemaPart(good);
   const hugeRows = await audit('huge-rows.arrow', Buffer.concat([s, batchMessage(1e12, [[1e12, 0], [1e12, 0]], [[0, 0], [0, 0], [0, 8], [0, 0], [0, 8]], 16)]));
   assert.match(hugeRows.d14, /record batch 1 claims 1000000000000 rows \(limit 16000000 per batch\)/);
+  const empty = await audit('empty-rows.arrow', Buffer.concat([s, ...Array.from({ length: 50 }, () => batchMessage(10_000_000, [[10_000_000, 10_000_000], [10_000_000, 10_000_000]], [[0, 0], [0, 0], [0, 0], [0, 0], [0, 0]], 16))]));
+  assert.match(empty.d14, /record batch 1 claims 10000000 rows in a 16-byte body \(less than a bit per row/);
+  assert.equal(empty.rows, 0, 'no empty rows were audited');
   const hugeNode = await audit('huge-node.arrow', Buffer.concat([s, batchMessage(10, [[10, 0], [5e9, 0]], [[0, 0], [0, 8], [0, 8], [0, 0], [0, 8]], 16)]));
   assert.match(hugeNode.d14, /a column claims 5000000000 values/);
   const outside = await audit('outside.arrow', Buffer.concat([s, batchMessage(2, [[2, 0], [2, 0]], [[0, 0], [0, 16], [8, 4096], [0, 0], [0, 16]], 16)]));

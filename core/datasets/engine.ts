@@ -326,6 +326,7 @@ export class Auditor {
     const write = this.share?.role === 'write';
     cache.begin(JSON.stringify([this.limits, write]), text, lines * (write ? 64 : 24));
     this.reserve(lines);
+    if (!write) this.vocab.reserve(Math.min(cache.intern.size, this.limits.maxVocabulary));
   }
 
   /** Room for about `rows` rows in the duplicate, near-duplicate and row tables (no growing and rehashing on the way). */

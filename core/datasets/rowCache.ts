@@ -139,6 +139,9 @@ export class RowCache {
   /** A fresh stamp for de-duplicating a row's tokens in `intern` (never reused across audits). */
   stampIntern(): number { return ++this.internStamp; }
 
+  /** An earlier audit of the document completed: most rows of the next one come from the cache. */
+  get warm(): boolean { return this.prevText !== undefined; }
+
   /** Rows kept from the last completed audit. */
   get size(): number { let n = 0; for (const e of this.prev) if (e) n++; return n; }
 

@@ -52,6 +52,18 @@ export class Vocab {
 
   get size(): number { return this.tokens.length; }
 
+  /** Room for `n` tokens before the first one is added (no growing and rehashing on the way). */
+  reserve(n: number): void {
+    if (this.tokens.length || n <= this.n.length) return;
+    const cap = 2 ** Math.ceil(Math.log2(n));
+    this.n = new Int32Array(cap); this.stamp = new Int32Array(cap);
+    this.head = new Int32Array(cap).fill(-1); this.count = new Int32Array(cap);
+    this.lab = new Int32Array(cap * this.labelCap); this.ev = new Int32Array(cap * this.labelCap); this.dis = new Int32Array(cap * this.labelCap);
+    this.src = new Int32Array(cap * this.srcCap);
+    this.hash = new Uint32Array(cap);
+    this.table = new Int32Array(2 * 2 * cap).fill(-1);
+  }
+
   /** Id of a token, created when missing. */
   id(t: string): number { return this.idOfString(t, hash32(t)); }
 

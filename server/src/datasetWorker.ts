@@ -7,10 +7,12 @@
  * Editor buffers keep a row cache per document (core/datasets/rowCache.ts): a re-audit after an
  * edit parses and tokenizes only the changed rows. At most DATASET_CACHED_DOCS documents keep one.
  *
- * A large editor buffer is audited on two threads: this one, and a near-duplicate helper (the same
- * bundle started as a nested worker, kept warm) that reads the same rows and publishes each row's
- * near-duplicate twin in shared memory (core/datasets NearDupShare); findings are the same as a
- * one-thread audit. If the helper dies or stalls, this thread audits alone.
+ * The first audit of a large editor buffer runs on two threads: this one, and a near-duplicate
+ * helper (the same bundle started as a nested worker, kept warm) that reads the same rows and
+ * publishes each row's near-duplicate twin in shared memory (core/datasets NearDupShare); findings
+ * are the same as a one-thread audit. If the helper dies or stalls, this thread audits alone.
+ * Re-audits from a warm row cache run on this thread only: the helper would parse and hash every
+ * row again, and on two shared cores that cost more CPU and no time (docs/datasets.md).
  */
 import { availableParallelism } from 'node:os';
 import { parentPort, Worker, workerData } from 'node:worker_threads';
@@ -24,8 +26,7 @@ export const NEAR_DUP_HELPER_HEAP_MB = 512;
 /** Documents whose row cache a thread keeps (least recently audited first out). */
 export const DATASET_CACHED_DOCS = 2;
 
-interface HelperJob { path: string; text: string; settings: Extract<DatasetWorkerRequest, { op: 'text' }>['settings']; buffers: NearDupBuffers; cacheKey?: string; cancel?: SharedArrayBuffer }
-type HelperMessage = HelperJob | { forget: string };
+interface HelperJob { path: string; text: string; settings: Extract<DatasetWorkerRequest, { op: 'text' }>['settings']; buffers: NearDupBuffers; cancel?: SharedArrayBuffer }
 
 /** Row caches by document, most recently used last. */
 const caches = new Map<string, RowCache>();
@@ -45,9 +46,8 @@ const cancelledBy = (buf: SharedArrayBuffer | undefined): (() => boolean) | unde
 };
 
 if (workerData?.nearDupHelper) {
-  parentPort?.on('message', async (job: HelperMessage) => {
-    if ('forget' in job) { caches.delete(job.forget); return; }
-    await nearDupPass(job.path, job.text, { ...job.settings, isCancelled: cancelledBy(job.cancel) }, job.buffers, cacheFor(job.cacheKey));
+  parentPort?.on('message', async (job: HelperJob) => {
+    await nearDupPass(job.path, job.text, { ...job.settings, isCancelled: cancelledBy(job.cancel) }, job.buffers);
   });
 } else {
   let helper: Worker | undefined;
@@ -66,17 +66,18 @@ if (workerData?.nearDupHelper) {
 
   parentPort?.on('message', async (req: DatasetWorkerRequest) => {
     const post = (m: DatasetWorkerResponse) => parentPort!.postMessage(m);
-    if (req.op === 'forget') { caches.delete(req.cacheKey); helper?.postMessage({ forget: req.cacheKey } satisfies HelperMessage); return; }
+    if (req.op === 'forget') { caches.delete(req.cacheKey); return; }
     try {
       if (req.op === 'text') {
         const isCancelled = cancelledBy(req.cancel);
+        const cache = cacheFor(req.cacheKey);
         let buffers: NearDupBuffers | undefined;
-        const w = req.text.length >= NEAR_DUP_HELPER_MIN_CHARS && availableParallelism() >= 2 && process.env.MODELVET_DATASET_HELPER !== '0' ? helperFor() : undefined;
+        const w = !cache?.warm && req.text.length >= NEAR_DUP_HELPER_MIN_CHARS && availableParallelism() >= 2 && process.env.MODELVET_DATASET_HELPER !== '0' ? helperFor() : undefined;
         if (w) {
           buffers = nearDupBuffers(req.text);
-          w.postMessage({ path: req.path, text: req.text, settings: req.settings, buffers, cacheKey: req.cacheKey, cancel: req.cancel } satisfies HelperJob);
+          w.postMessage({ path: req.path, text: req.text, settings: req.settings, buffers, cancel: req.cancel } satisfies HelperJob);
         }
-        const r = await auditText(req.path, req.text, { ...req.settings, isCancelled }, buffers, cacheFor(req.cacheKey));
+        const r = await auditText(req.path, req.text, { ...req.settings, isCancelled }, buffers, cache);
         if (isCancelled?.()) post({ id: req.id, ok: false, error: 'cancelled', cancelled: true });
         else post({ id: req.id, ok: true, result: r });
       } else {

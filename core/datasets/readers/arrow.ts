@@ -14,6 +14,15 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { CompressionType, compressionRegistry, Message, MessageHeader, RecordBatchReader, Vector, type AsyncRecordBatchStreamReader, type Schema } from 'apache-arrow';
 import { Footer } from 'apache-arrow/ipc/metadata/file';
+import { Message as FbMessage } from 'apache-arrow/fb/message';
+import { MessageHeader as FbHeader } from 'apache-arrow/fb/message-header';
+import { RecordBatch as FbRecordBatch } from 'apache-arrow/fb/record-batch';
+import { DictionaryBatch as FbDictionaryBatch } from 'apache-arrow/fb/dictionary-batch';
+import { Schema as FbSchema } from 'apache-arrow/fb/schema';
+import { Field as FbField } from 'apache-arrow/fb/field';
+import { Footer as FbFooter } from 'apache-arrow/fb/footer';
+// apache-arrow's own flatbuffers runtime (its dependency), for the pre-decoding checks below.
+import { ByteBuffer } from 'flatbuffers';
 import { decompressZstd } from 'hyparquet-compressors';
 import type { Auditor } from '../engine';
 
@@ -53,6 +62,55 @@ async function readAt(fh: FileHandle, pos: number, len: number): Promise<Uint8Ar
 }
 
 interface Framing { schema?: Schema; batches: number; decompressed: number; columns: number; ended: boolean }
+
+/** Deepest nesting of field types (list of struct of …) accepted in a schema. */
+const MAX_FIELD_DEPTH = 64;
+
+/**
+ * Flatbuffer vectors claim their own length: a corrupt length makes the decoder build millions of
+ * objects from a few hundred bytes. Every vector apache-arrow turns into objects is checked against
+ * the bytes that could hold it before anything is decoded (element sizes: offsets 4, FieldNode and
+ * Buffer structs 16, Block structs 24, int64 8), and the field tree is walked with a depth and a
+ * count bound (shared offsets cannot make the walk explode).
+ */
+function vectorsProblem(bytes: Uint8Array, kind: 'message' | 'footer'): string | undefined {
+  const n = bytes.length;
+  const over = (len: number, size: number) => !Number.isSafeInteger(len) || len < 0 || len * size > n;
+  const schemaProblem = (schema: FbSchema | null): string | undefined => {
+    if (!schema) return undefined;
+    if (over(schema.fieldsLength(), 4) || over(schema.customMetadataLength(), 4) || over(schema.featuresLength(), 8)) return 'a schema vector is longer than its message';
+    let visited = 0;
+    const walk = (f: FbField | null, depth: number): string | undefined => {
+      if (!f) return undefined;
+      if (++visited > n / 4) return 'the schema has more fields than its bytes can hold (corrupt offsets)';
+      if (depth > MAX_FIELD_DEPTH) return `the schema nests deeper than ${MAX_FIELD_DEPTH} levels`;
+      if (over(f.childrenLength(), 4) || over(f.customMetadataLength(), 4)) return 'a field vector is longer than its message';
+      for (let i = 0; i < f.childrenLength(); i++) { const p = walk(f.children(i), depth + 1); if (p) return p; }
+      return undefined;
+    };
+    for (let i = 0; i < schema.fieldsLength(); i++) { const p = walk(schema.fields(i), 1); if (p) return p; }
+    return undefined;
+  };
+  const batchProblem = (rb: FbRecordBatch | null): string | undefined => {
+    if (!rb) return undefined;
+    if (over(rb.nodesLength(), 16) || over(rb.buffersLength(), 16) || over(rb.variadicBufferCountsLength(), 8)) return 'a record batch vector (nodes, buffers) is longer than its message';
+    return undefined;
+  };
+  const bb = new ByteBuffer(bytes);
+  if (kind === 'footer') {
+    const f = FbFooter.getRootAsFooter(bb);
+    if (over(f.dictionariesLength(), 24) || over(f.recordBatchesLength(), 24) || over(f.customMetadataLength(), 4)) return 'a footer vector is longer than the footer';
+    return schemaProblem(f.schema());
+  }
+  const m = FbMessage.getRootAsMessage(bb);
+  if (over(m.customMetadataLength(), 4)) return 'the custom metadata vector is longer than its message';
+  switch (m.headerType()) {
+    case FbHeader.Schema: return schemaProblem(m.header(new FbSchema()) as FbSchema | null);
+    case FbHeader.RecordBatch: return batchProblem(m.header(new FbRecordBatch()) as FbRecordBatch | null);
+    case FbHeader.DictionaryBatch: return batchProblem((m.header(new FbDictionaryBatch()) as FbDictionaryBatch | null)?.data() ?? null);
+    default: return undefined;
+  }
+}
 
 /** Checks one message header against the body it came with and the limits; a reason to stop, or undefined. */
 function checkMessage(msg: Message, body: Uint8Array, st: Framing, limits: Auditor['limits']): string | undefined {
@@ -128,6 +186,9 @@ async function* messages(fh: FileHandle, start: number, end: number, st: Framing
     if (metaLen < 0 || metaLen > limits.maxArrowMetadataBytes) { stop(`corrupt Arrow message at offset ${pos}: its metadata claims ${metaLen} bytes${metaLen > limits.maxArrowMetadataBytes ? ` (limit ${limits.maxArrowMetadataBytes})` : ''}`); return; }
     if (pos + prefix + metaLen > end) { stop(`truncated Arrow stream: the message at offset ${pos} claims ${metaLen} metadata bytes, the file ends first`); return; }
     const meta = await readAt(fh, pos + prefix, metaLen);
+    let vp: string | undefined;
+    try { vp = vectorsProblem(meta, 'message'); } catch (e) { vp = (e as Error).message.slice(0, 100); }
+    if (vp) { stop(`corrupt Arrow message metadata at offset ${pos}: ${vp}`); return; }
     let msg: Message;
     try { msg = Message.decode(meta); } catch (e) { stop(`corrupt Arrow message metadata at offset ${pos} (${(e as Error).message.slice(0, 100)})`); return; }
     const type = msg.headerType;
@@ -185,6 +246,8 @@ async function footerSchema(fh: FileHandle, size: number, limits: Auditor['limit
   if (len <= 0 || len > size - 18 || len > limits.maxArrowMetadataBytes) return `the footer claims ${len} bytes in a ${size}-byte file${len > limits.maxArrowMetadataBytes ? ` (limit ${limits.maxArrowMetadataBytes})` : ''}`;
   const bytes = await readAt(fh, size - 10 - len, len);
   try {
+    const vp = vectorsProblem(bytes, 'footer');
+    if (vp) return `corrupt footer (${vp})`;
     const schema = Footer.decode(bytes).schema;
     if (!schema?.fields) return 'the footer has no schema';
     return schema;

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, readFileSync, writeFileSync, cpSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Message, MessageHeader, RecordBatchStreamWriter, Table, vectorFromArray, Utf8, Int64 } from 'apache-arrow';
+import { Field, List, Message, MessageHeader, RecordBatchStreamWriter, Table, vectorFromArray, Utf8, Int64, type DataType } from 'apache-arrow';
 import { RecordBatch as RecordBatchHeader, FieldNode, BufferRegion } from 'apache-arrow/ipc/metadata/message';
 import { auditPaths } from '../../../core/datasets/index';
 import { main } from '../../../core/cli/main';
@@ -195,4 +195,32 @@ test('Arrow limits: a batch over maxArrowBatchBytes stops the file; maxRows and 
   assert.match(rows.d14, /row limit reached \(120 rows\)/);
   const cols = await audit('cols.arrow', good, { maxColumns: 1 });
   assert.match(cols.d14, /2 columns; the first 1 were read/);
+});
+
+test('mutated Arrow streams (random byte flips, cuts): every audit ends, complete or with DATA014, never a throw or a hang', async () => {
+  const good = stream(120, 40);
+  let x = 2024;
+  const r = () => { x = (Math.imul(x, 1103515245) + 12345) >>> 0; return x / 4294967296; };
+  let incomplete = 0;
+  const reasons: string[] = [];
+  for (let i = 0; i < 150; i++) {
+    const b = Buffer.from(good.subarray(0, r() < 0.3 ? Math.floor(r() * good.length) : good.length));
+    for (let k = 0, n = 1 + Math.floor(r() * 8); k < n && b.length; k++) b[Math.floor(r() * b.length)] = Math.floor(r() * 256);
+    const { r: res, d14, rows } = await audit(`fuzz-${i}.arrow`, b);
+    assert.ok(rows <= 120 * 2, `mutation ${i}: ${rows} rows`);
+    if (d14) { incomplete++; reasons.push(d14); assert.equal(res.report.summary.incomplete, true); }
+  }
+  assert.ok(incomplete > 50, `${incomplete} of 150 mutations were reported incomplete`);
+  // mutation 51 turns the nodes vector length into millions: refused before decoding (it was an out-of-memory crash)
+  assert.ok(reasons.some((m) => /a record batch vector \(nodes, buffers\) is longer than its message/.test(m)));
+});
+
+test('a schema nesting list<list<…>> 100 levels deep is refused before decoding', async () => {
+  let t: DataType = new Utf8();
+  for (let i = 0; i < 100; i++) t = new List(new Field('item', t, true));
+  const table = new Table({ deep: vectorFromArray([], t) as never });
+  const bytes = Buffer.from(RecordBatchStreamWriter.writeAll(table).toUint8Array(true));
+  const { d14, rows } = await audit('deep-schema.arrow', bytes);
+  assert.match(d14, /the schema nests deeper than 64 levels/);
+  assert.equal(rows, 0);
 });

@@ -14,7 +14,7 @@ import { binomialTail, bhThreshold, ksDistance, lengthBin, LENGTH_BINS, numberBi
 import { bottomKOf, hashWords, minhashOf, MINHASH_BANDS, MINHASH_K, SKETCH_K, sketchJaccard, tokenHashes, TokenScan, unique, unicodeIssues, words } from './text';
 import { commandHits, injectionHits } from './patterns';
 import { IntColumn, Vocab } from './vocab';
-import { detach, NO_FINDINGS, type RelFinding, type RowCache, type RowEntry, SIG_WORDS } from './rowCache';
+import { detach, NO_FINDINGS, type RelFinding, ROW_CACHE_MAX_ROWS, type RowCache, type RowEntry, SIG_WORDS } from './rowCache';
 import type { AuditOptions, AuditReport, AuditResult, ColumnReport, ColumnRoles, DatasetFormat, DriftReport, SourceReport, TriggerCandidate } from './types';
 
 export interface RowInput {
@@ -324,8 +324,10 @@ export class Auditor {
     let lines = 1;
     for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lines++;
     const write = this.share?.role === 'write';
-    cache.begin(JSON.stringify([this.limits, write]), text, lines * (write ? 64 : 24));
-    this.reserve(lines);
+    // sized for the rows a cache can hold: blank or hostile lines do not reserve memory beyond that
+    const rows = Math.min(lines, ROW_CACHE_MAX_ROWS);
+    cache.begin(JSON.stringify([this.limits, write]), text, rows * (write ? 64 : 24));
+    this.reserve(rows);
     if (!write) this.vocab.reserve(Math.min(cache.intern.size, this.limits.maxVocabulary));
   }
 

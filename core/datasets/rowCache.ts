@@ -26,7 +26,7 @@ export const ROW_CACHE_MAX_ROWS = 200_000;
 /** Characters of row text a cache keeps. */
 export const ROW_CACHE_MAX_CHARS = 24 * 1024 * 1024;
 /** Numbers (token ids, hashes, signatures) a cache reserves up front for a new document. */
-export const ROW_CACHE_MAX_POOL = 1 << 24;
+export const ROW_CACHE_MAX_POOL = 1 << 23;
 /** Distinct tokens a cache interns; beyond it the cache starts over at the next audit. */
 export const ROW_CACHE_MAX_TOKENS = 1_000_000;
 

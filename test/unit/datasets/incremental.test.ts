@@ -155,3 +155,20 @@ test('other options or column roles with the same cache: features are recomputed
     }
   }
 });
+
+test('hostile buffers through the cache (blank lines, an over-long line, deep nesting, invalid JSON): same results as without it', async () => {
+  const deep = '{"text": ' + '['.repeat(5000) + ']'.repeat(5000) + ', "label": 1}';
+  const texts = [
+    '\n'.repeat(2_000_000),
+    '{"text": "' + 'x'.repeat(9 * 1024 * 1024) + '", "label": 1}\n{"text": "ok", "label": 0}\n',
+    Array.from({ length: 300 }, (_, i) => (i % 3 === 0 ? deep : i % 3 === 1 ? '{"text": "broken' : JSON.stringify({ text: `row ${i}`, label: i % 2 }))).join('\n'),
+  ];
+  for (const [i, text] of texts.entries()) {
+    const cache = new RowCache();
+    for (let k = 0; k < 2; k++) { // cold, then warm
+      const got = await auditText('/d/hostile.jsonl', text, {}, undefined, cache);
+      assert.equal(norm(got), norm(await auditText('/d/hostile.jsonl', text)), `text #${i}, audit ${k + 1}`);
+    }
+    assert.ok(cache.size <= 300, `text #${i}: only parsed rows are kept (${cache.size})`);
+  }
+});

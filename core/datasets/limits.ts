@@ -46,7 +46,7 @@ export interface DatasetLimits {
   maxArrowBatchBytes: number;
   /** Arrow IPC: rows one record batch may claim. */
   maxArrowBatchRows: number;
-  /** Arrow IPC: decompressed bytes per file over all ZSTD-compressed batches. */
+  /** Arrow IPC: decompressed bytes per file over all compressed (ZSTD, LZ4) batches. */
   maxArrowDecompressedBytes: number;
   /** Hugging Face folders: data files read per folder. */
   maxFolderFiles: number;

@@ -134,6 +134,7 @@ class OneJobWorker {
     if (this.idle) { clearTimeout(this.idle); this.idle = undefined; }
     if (this.worker) return this.worker;
     const w = new Worker(this.file, { resourceLimits: { maxOldGenerationSizeMb: DATASET_WORKER_HEAP_MB, maxYoungGenerationSizeMb: DATASET_WORKER_YOUNG_MB } });
+    this.log('dataset worker started');
     w.unref();
     w.on('message', (m: DatasetWorkerResponse) => {
       const c = this.current;

@@ -71,5 +71,9 @@ test('edits of a 700 KB JSONL (rows changed, inserted, deleted, in bursts): diag
     }
     await check(`after burst ${burst}`);
   }
+  // every replaced audit stopped on its own: the worker (and its row cache) was never terminated and restarted
+  const started = client.logs.filter((l) => l.includes('dataset worker started')).length;
+  assert.equal(started, 1, client.logs.filter((l) => l.includes('dataset worker')).join('\n'));
+  assert.ok(!client.logs.some((l) => l.includes('did not stop a cancelled audit')));
   client.close(uri);
 });

@@ -24,6 +24,7 @@ import { Footer as FbFooter } from 'apache-arrow/fb/footer';
 // apache-arrow's own flatbuffers runtime (its dependency), for the pre-decoding checks below.
 import { ByteBuffer } from 'flatbuffers';
 import { decompressZstd } from 'hyparquet-compressors';
+import { decodeLz4Frames } from './lz4frame';
 import type { Auditor } from '../engine';
 
 const CONTINUATION = 0xffffffff;
@@ -49,6 +50,20 @@ const zstdCodec = {
   },
 };
 compressionRegistry.set(CompressionType.ZSTD, zstdCodec as never);
+
+/** LZ4_FRAME bodies (pyarrow's Feather default): our bounded frame decoder (./lz4frame) into the prefix length. */
+const lz4Codec = {
+  decode(data: Uint8Array): Uint8Array {
+    if (data.byteOffset < 8) throw new ArrowStop('an LZ4 buffer without its length prefix');
+    const n = Number(new DataView(data.buffer, data.byteOffset - 8, 8).getBigInt64(0, true));
+    const out = new Uint8Array(n);
+    let got: number;
+    try { got = decodeLz4Frames(data, out); } catch (e) { throw new ArrowStop(`an LZ4 buffer does not decompress (${(e as Error).message.slice(0, 80)})`); }
+    if (got !== n) throw new ArrowStop(`an LZ4 buffer decompressed to ${got} bytes, its prefix says ${n}`);
+    return out;
+  },
+};
+compressionRegistry.set(CompressionType.LZ4_FRAME, lz4Codec as never);
 
 async function readAt(fh: FileHandle, pos: number, len: number): Promise<Uint8Array> {
   const buf = new Uint8Array(len);
@@ -143,7 +158,7 @@ function checkMessage(msg: Message, body: Uint8Array, st: Framing, limits: Audit
   }
   if (h.compression != null) {
     const type = h.compression.type;
-    if (type !== CompressionType.ZSTD) return `${what} is ${CompressionType[type] ?? `codec ${type}`}-compressed, which ModelVet does not decompress (ZSTD and uncompressed are read)`;
+    if (type !== CompressionType.ZSTD && type !== CompressionType.LZ4_FRAME) return `${what} is compressed with codec ${type}, which ModelVet does not decompress (ZSTD, LZ4_FRAME and uncompressed are read)`;
     if (compressed > limits.maxArrowBatchBytes) return `${what} decompresses to ${compressed} bytes (limit ${limits.maxArrowBatchBytes})`;
     st.decompressed += compressed;
     if (st.decompressed > limits.maxArrowDecompressedBytes) return `more than ${limits.maxArrowDecompressedBytes} decompressed bytes`;

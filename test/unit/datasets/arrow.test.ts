@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, readFileSync, writeFileSync, cpSync } from 'node:f
 import os from 'node:os';
 import path from 'node:path';
 import { Field, List, Message, MessageHeader, RecordBatchStreamWriter, Table, vectorFromArray, Utf8, Int64, type DataType } from 'apache-arrow';
-import { RecordBatch as RecordBatchHeader, FieldNode, BufferRegion } from 'apache-arrow/ipc/metadata/message';
+import { RecordBatch as RecordBatchHeader, FieldNode, BufferRegion, BodyCompression } from 'apache-arrow/ipc/metadata/message';
 import { auditPaths } from '../../../core/datasets/index';
 import { main } from '../../../core/cli/main';
 
@@ -70,17 +70,48 @@ test('an Arrow file (file format, dictionary/float/bool columns) gives the findi
   assert.deepEqual(cols, { text: 'string', label: 'number', site: 'string', score: 'number', verified: 'boolean' });
 });
 
-test('a ZSTD-compressed Arrow stream of list<struct> chats gives the findings of the JSONL twin; LZ4_FRAME is incomplete, naming the codec', async () => {
+test('ZSTD- and LZ4_FRAME-compressed Arrow streams of list<struct> chats give the findings of the JSONL twin; an unknown codec is incomplete, naming it', async () => {
   const [a, j] = await Promise.all([auditPaths({ paths: [path.join(FIX, 'chat/poisoned.arrow')] }, { hash: false }), auditPaths({ paths: [path.join(FIX, 'chat/poisoned.jsonl')] }, { hash: false })]);
   assert.deepEqual(a.report.sources[0].incomplete, []);
   assert.equal(a.report.sources[0].roles.messages, 'messages');
   const rowsOf = (r: typeof a, code: string) => [...new Set(r.findings.filter((f) => f.code === code).map((f) => f.data?.row ?? f.message.match(/^row (\d+)/)?.[1]))].length;
   for (const code of ['DATA006', 'DATA007', 'DATA001']) assert.equal(a.findings.filter((f) => f.code === code).length, j.findings.filter((f) => f.code === code).length, code);
   assert.ok(rowsOf(a, 'DATA007') >= 12);
+  const key = (r: typeof a) => r.findings.map((f) => `${f.code}|${f.data?.row ?? ''}|${f.message.replace(/\S+poisoned(-lz4)?\.(arrow|jsonl)/g, 'F').replace(/^line \d+: /, '')}`).sort();
   const lz = await auditPaths({ paths: [path.join(FIX, 'chat/poisoned-lz4.arrow')] }, { hash: false });
-  assert.equal(lz.report.summary.incomplete, true);
-  assert.match(lz.findings.find((f) => f.code === 'DATA014')!.message, /LZ4_FRAME-compressed.*not a clean result/);
-  assert.equal(lz.report.sources[0].rows, 0);
+  assert.deepEqual(lz.report.sources[0].incomplete, []);
+  assert.deepEqual(lz.findings.map((f) => f.code).sort(), a.findings.map((f) => f.code).sort());
+  assert.deepEqual(key(lz), key(a), 'LZ4 and ZSTD copies: the same findings');
+  // 64 KB linked blocks with block and content checksums (the lz4 tool's -B4 -BD -BX)
+  const [l4, plain] = await Promise.all([auditPaths({ paths: [path.join(FIX, 'sentiment/clean-lz4.arrow')] }, { hash: false }), auditPaths({ paths: [path.join(FIX, 'sentiment/clean.arrow')] }, { hash: false })]);
+  assert.deepEqual(l4.report.sources[0].incomplete, []);
+  assert.equal(l4.report.sources[0].rows, 2000);
+  assert.deepEqual(l4.report.sources[0].labels, plain.report.sources[0].labels);
+  assert.equal(l4.findings.length, plain.findings.length);
+});
+
+test('LZ4 frames: hostile input is an error within the declared size, never an overrun', async () => {
+  const { decodeLz4Frames, Lz4Error } = await import('../../../core/datasets/readers/lz4frame');
+  const frame = (flg: number, blocks: Buffer[]) => Buffer.concat([Buffer.from([0x04, 0x22, 0x4d, 0x18, flg, 0x40, 0x00]), ...blocks, Buffer.alloc(4)]);
+  const block = (data: Buffer, stored = false) => { const h = Buffer.alloc(4); h.writeUInt32LE((data.length | (stored ? 0x80000000 : 0)) >>> 0); return Buffer.concat([h, data]); };
+  // literals "abcd", then a match of 12 bytes at offset 4 (overlapping): "abcd" × 4; last sequence literal "!"
+  const good = frame(0x60, [block(Buffer.from([0x48, ...Buffer.from('abcd'), 0x04, 0x00, 0x10, ...Buffer.from('!')]))]);
+  const out = new Uint8Array(17);
+  assert.equal(decodeLz4Frames(good, out), 17);
+  assert.equal(Buffer.from(out).toString(), 'abcdabcdabcdabcd!');
+  assert.equal(decodeLz4Frames(frame(0x60, [block(Buffer.from('stored'), true)]), new Uint8Array(6)), 6);
+  const bad: Array<[string, Buffer, number]> = [
+    ['not an LZ4 frame', Buffer.from('PK\x03\x04rest'), 8],
+    ['unsupported LZ4 frame version', frame(0xa0, []), 8],
+    ['dictionary id', frame(0x61, []), 8],
+    ['reaches 9 bytes back from position 4', frame(0x60, [block(Buffer.from([0x40, ...Buffer.from('abcd'), 0x09, 0x00]))]), 64],
+    ['longer than its declared size', good, 16],
+    // a match of 66,319 bytes from an 8-byte sequence: more than a 64 KB block can hold, whatever the buffer size
+    ['longer than its declared size', frame(0x60, [block(Buffer.from([0x4f, ...Buffer.from('abcd'), 0x04, 0x00, ...Array(260).fill(0xff), 0x00]))]), 1 << 20],
+    ['literal run reaches past its block', frame(0x60, [block(Buffer.from([0xf0, 0x20, ...Buffer.from('ab')]))]), 64],
+    ['truncated LZ4 frame', good.subarray(0, good.length - 6), 17],
+  ];
+  for (const [why, bytes, size] of bad) assert.throws(() => decodeLz4Frames(bytes, new Uint8Array(size)), (e: unknown) => e instanceof Lz4Error && e.message.includes(why), why);
 });
 
 test('modelvet audit-data on a save_to_disk folder (train/ and test/ Arrow streams): splits, leakage across them, exit codes', async () => {
@@ -115,8 +146,8 @@ const stream = (n: number, rowsPerBatch = 50) => {
 /** The bytes of a stream's first message (the schema). */
 const schemaPart = (b: Buffer) => b.subarray(0, 8 + b.readInt32LE(4));
 /** An encapsulated RecordBatch message with the given header fields and a body of `body` bytes. */
-function batchMessage(length: number, nodes: Array<[number, number]>, buffers: Array<[number, number]>, body: number, bodyClaim = body): Buffer {
-  const h = new RecordBatchHeader(length, nodes.map(([l, n]) => new FieldNode(l, n)), buffers.map(([o, l]) => new BufferRegion(o, l)), null);
+function batchMessage(length: number, nodes: Array<[number, number]>, buffers: Array<[number, number]>, body: number, bodyClaim = body, compression: BodyCompression | null = null): Buffer {
+  const h = new RecordBatchHeader(length, nodes.map(([l, n]) => new FieldNode(l, n)), buffers.map(([o, l]) => new BufferRegion(o, l)), compression);
   const meta = Message.encode(Message.from(h, bodyClaim));
   const pad = (8 - (meta.length % 8)) % 8;
   const out = Buffer.alloc(8 + meta.length + pad + body);
@@ -181,6 +212,8 @@ test('hostile Arrow: truncated stream, wrong magic, corrupt schema, absurd lengt
   assert.match(outside.d14, /a buffer at 8\+4096 lies outside its 16-byte body/);
   const bigBody = await audit('big-body.arrow', Buffer.concat([s, batchMessage(2, [[2, 0], [2, 0]], [[0, 0], [0, 16], [0, 16], [0, 0], [0, 16]], 16, 2 ** 40)]));
   assert.match(bigBody.d14, /has a 1099511627776-byte body \(limit \d+\); the rest was not read/);
+  const codec = batchMessage(2, [[2, 0], [2, 0]], [[0, 0], [0, 16], [0, 16], [0, 0], [0, 16]], 16, 16, new BodyCompression(7 as never));
+  assert.match((await audit('codec.arrow', Buffer.concat([s, codec]))).d14, /record batch 1 is compressed with codec 7, which ModelVet does not decompress \(ZSTD, LZ4_FRAME and uncompressed are read\)/);
   const second = await audit('two-schemas.arrow', Buffer.concat([s, s]));
   assert.match(second.d14, /a second schema message/);
 });

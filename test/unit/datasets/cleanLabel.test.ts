@@ -86,3 +86,15 @@ test('DATA015 false alarms: none on the clean twins, the splits, the drifted bat
     assert.deepEqual(findings.filter((f) => f.code === 'DATA015').map((f) => f.message), [], `${paths.join(' + ')} vs ${reference.join(', ') || '-'}`);
   }
 });
+
+test('modelvet audit-data --reference: DATA015 rows and the clean-label summary line, exit 1 (a warning fails by default)', async () => {
+  const { main } = await import('../../../core/cli/main');
+  const out: string[] = [];
+  const io = { stdout: (s: string) => { out.push(s); }, stderr: () => {}, isTTY: false };
+  assert.equal(await main(['audit-data', file('sentiment/clean-label-cf-5.jsonl'), '--reference', file('sentiment/clean-4k.jsonl')], io), 1);
+  const text = out.join('');
+  assert.match(text, /DATA015 \[warning\] clean-label trigger candidate "cf" → label "1"/);
+  assert.match(text, /clean-label trigger candidates: "cf"→1 \(9\.8% of its label's rows in clean-label-cf-5\.jsonl vs 0\.00% elsewhere\)/);
+  out.length = 0;
+  assert.equal(await main(['audit-data', file('sentiment/clean-label-cf-5.jsonl')], io), 0, 'alone: nothing to compare with, only information findings');
+});

@@ -251,9 +251,11 @@ export class RowCache {
     if (this.adopting) {
       if (this.adoptFailed || !vocab) this.gen++; // rows hold ids of a vocabulary that changed: recompute their features next time
       else {
-        for (let i = 0; i < vocab.tokens.length; i++) vocab.tokens[i] = detach(vocab.tokens[i]);
-        vocab.stamp.fill(0);
-        this.intern = vocab;
+        // the same ids in a table of its own (the audit's counters, row lists and spare room are not kept)
+        const iv = new Vocab();
+        iv.reserve(vocab.size);
+        for (let i = 0; i < vocab.size; i++) iv.idOfString(detach(vocab.tokens[i]), vocab.hash[i]);
+        this.intern = iv;
       }
       this.adopting = false;
     }

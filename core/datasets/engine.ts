@@ -14,7 +14,7 @@ import { binomialTail, bhThreshold, ksDistance, lengthBin, LENGTH_BINS, numberBi
 import { bottomKOf, hashWords, minhashOf, MINHASH_BANDS, MINHASH_K, SKETCH_K, sketchJaccard, tokenHashes, TokenScan, unique, unicodeIssues, words } from './text';
 import { commandHits, injectionHits } from './patterns';
 import { IntColumn, Vocab } from './vocab';
-import { detach, NO_FINDINGS, type RelFinding, ROW_CACHE_MAX_ROWS, type RowCache, type RowEntry, SIG_WORDS } from './rowCache';
+import { detach, type NearDupRecord, NO_FINDINGS, type RelFinding, ROW_CACHE_MAX_ROWS, type RowCache, type RowEntry, SIG_WORDS } from './rowCache';
 import type { AuditOptions, AuditReport, AuditResult, ColumnReport, ColumnRoles, DatasetFormat, DriftReport, SourceReport, TriggerCandidate } from './types';
 
 export interface RowInput {
@@ -305,6 +305,8 @@ export class Auditor {
   private vid = new Int32Array(1024);
   private vidStamp = new Int32Array(1024);
   private vidGen = 1;
+  // near-duplicate reuse (a warm audit on one thread): this audit's search, by slot, for the next audit
+  private ndRec?: { prev?: NearDupRecord; prevToCur: Int32Array; curPrev: Int32Array; snap: Int32Array; twin: Int32Array; sim: Float64Array; entries: Array<RowEntry | undefined> };
 
   constructor(readonly options: AuditOptions = {}) {
     this.limits = { ...DEFAULT_LIMITS, ...(options.limits ?? {}) };
@@ -329,6 +331,11 @@ export class Auditor {
     cache.begin(JSON.stringify([this.limits, write]), text, rows * (write ? 64 : 24));
     this.reserve(rows);
     if (!write) this.vocab.reserve(Math.min(cache.intern.size, this.limits.maxVocabulary));
+    if (!this.share) {
+      // this audit runs the near-duplicate search itself: record it, and reuse the last one's outcomes
+      const n = Math.min(rows, this.limits.maxNearDupRows) + 1, prev = cache.nd;
+      this.ndRec = { prev, prevToCur: new Int32Array(prev ? prev.slots : 0).fill(-1), curPrev: new Int32Array(n), snap: new Int32Array(n * 5 * MH_BANDS), twin: new Int32Array(n), sim: new Float64Array(n), entries: [] };
+    }
   }
 
   /** Room for about `rows` rows in the duplicate, near-duplicate and row tables (no growing and rehashing on the way). */
@@ -349,7 +356,21 @@ export class Auditor {
   }
 
   /** The audit read its whole text: hand the rows (and on a first audit the vocabulary) to the row cache. */
-  endRowCache(): void { this.cache?.end(this.vocab); }
+  endRowCache(): void {
+    const c = this.cache;
+    if (!c) return;
+    const nr = this.ndRec;
+    if (nr) {
+      // keep this audit's search only if every slot could be recorded and the features stay valid
+      const slots = this.sigRows.length;
+      if (slots <= nr.twin.length) {
+        const stamp = c.stampNearDup();
+        for (let i = 0; i < slots; i++) { const e = nr.entries[i]; if (e) { e.ndSlot = i; e.ndStamp = stamp; } }
+        c.nd = { gen: c.gen, stamp, snap: nr.snap, twin: nr.twin, sim: nr.sim, slots };
+      } else c.nd = undefined;
+    }
+    c.end(this.vocab);
+  }
 
   /** The row cache for a reader of source `src` (the first source only). */
   rowCache(src: number): RowCache | undefined { return src === 0 ? this.cache : undefined; }
@@ -865,12 +886,24 @@ export class Auditor {
     // MinHash bands find candidates; the bottom-k sketch (exact for short texts) decides. A candidate is compared once.
     let best = -1, bestSim = 0, compared = 0;
     const buckets = this.bandBuckets;
+    const nr = this.ndRec && slot < this.ndRec.twin.length ? this.ndRec : undefined;
+    if (nr && this.reuseNearDup(nr, slot, sigs, base, e)) {
+      // the same candidates as in the last audit: its outcome stands
+      const t = nr.twin[slot];
+      if (t >= 0) this.duplicate(s, rowIndex, r, gid, this.sigRows.data[t], true, nr.sim[slot]);
+      for (let b = 0; b < B; b++) this.bands[b].add(buckets[b], slot);
+      return;
+    }
     for (let b = 0; b < B; b++) {
-      let h = 0x9747b28c ^ b;
-      for (let i = 0; i < per; i++) h = Math.imul(h ^ sigs[base + b * per + i], 0x5bd1e995) ^ (h >>> 15);
       const table = this.bands[b];
-      const bucket = table.bucket(h & 0x3fffffff); // small-integer keys (no heap numbers)
-      buckets[b] = bucket;
+      let bucket: number;
+      if (nr) bucket = buckets[b]; // taken by reuseNearDup (one probe per band and row)
+      else {
+        let h = 0x9747b28c ^ b;
+        for (let i = 0; i < per; i++) h = Math.imul(h ^ sigs[base + b * per + i], 0x5bd1e995) ^ (h >>> 15);
+        bucket = table.bucket(h & 0x3fffffff); // small-integer keys (no heap numbers)
+        buckets[b] = bucket;
+      }
       for (let q = 0, nq = table.count(bucket); q < nq; q++) {
         const other = table.slots[bucket * NEAR_DUP_BUCKET + q];
         if (compared >= NEAR_DUP_MAX_COMPARISONS) break;
@@ -890,12 +923,55 @@ export class Auditor {
         if (sim > bestSim) { bestSim = sim; best = other; }
       }
     }
-    if (best >= 0 && bestSim >= STATS.nearDupJaccard) {
+    const found = best >= 0 && bestSim >= STATS.nearDupJaccard;
+    if (nr) { nr.twin[slot] = found ? best : -1; nr.sim[slot] = found ? bestSim : 0; }
+    if (found) {
       if (this.share?.role === 'write') this.share.found(gid, this.sigRows.data[best], bestSim);
       else this.duplicate(s, rowIndex, r, gid, this.sigRows.data[best], true, bestSim);
     }
     // Buckets are table indexes: no table grew since they were taken (bucket() grows before probing, one band per table).
     for (let b = 0; b < B; b++) this.bands[b].add(buckets[b], slot);
+  }
+
+  /**
+   * Takes the row's band buckets (into bandBuckets) and records their content for the next audit;
+   * true when the last audit's search for this row saw the same rows in the same buckets (its
+   * outcome, in nr.twin/nr.sim for this slot, then stands).
+   */
+  private reuseNearDup(nr: NonNullable<Auditor['ndRec']>, slot: number, sigs: Uint32Array, base: number, e?: RowEntry): boolean {
+    const B = MH_BANDS, per = MH_K / MH_BANDS, buckets = this.bandBuckets, snap = nr.snap, S = 5 * B;
+    const prev = nr.prev && nr.prev.gen === this.cache!.gen ? nr.prev : undefined;
+    const p = prev && e && e.ndStamp === prev.stamp ? e.ndSlot : -1;
+    nr.entries[slot] = e;
+    nr.curPrev[slot] = p;
+    if (p >= 0) nr.prevToCur[p] = slot;
+    let same = p >= 0;
+    for (let b = 0; b < B; b++) {
+      let h = 0x9747b28c ^ b;
+      for (let i = 0; i < per; i++) h = Math.imul(h ^ sigs[base + b * per + i], 0x5bd1e995) ^ (h >>> 15);
+      const table = this.bands[b];
+      const bucket = table.bucket(h & 0x3fffffff);
+      buckets[b] = bucket;
+      const n = table.count(bucket), o = slot * S + b * 5;
+      snap[o] = n;
+      for (let q = 0; q < n; q++) snap[o + 1 + q] = table.slots[bucket * NEAR_DUP_BUCKET + q];
+      if (same) {
+        // the last audit's bucket for this band, in its slot numbers; ours mapped to them
+        const po = p * S + b * 5, ps = prev!.snap;
+        if (ps[po] !== n) same = false;
+        else for (let q = 0; q < n; q++) if (nr.curPrev[snap[o + 1 + q]] !== ps[po + 1 + q]) { same = false; break; }
+      }
+    }
+    if (!same) return false;
+    const t = prev!.twin[p];
+    if (t >= 0) {
+      const cur = nr.prevToCur[t];
+      if (cur < 0) return false; // cannot happen: the twin is in one of the buckets
+      nr.twin[slot] = cur;
+    } else nr.twin[slot] = -1;
+    nr.sim[slot] = prev!.sim[p];
+    this.cache!.ndReused++;
+    return true;
   }
 
   /** Counts the row's distinct tokens (per label and source, the context model, the rows carrying each). */

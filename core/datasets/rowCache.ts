@@ -64,6 +64,9 @@ export class RowEntry {
   sigOff = -1;
   /** Compaction stamp (an entry can stand for several equal lines). */
   moved = 0;
+  /** The row's near-duplicate slot in the audit whose search is RowCache.nd (valid when ndStamp is nd.stamp). */
+  ndSlot = -1;
+  ndStamp = 0;
   constructor(readonly record: Record<string, unknown>, readonly chars: number) {}
 }
 
@@ -98,7 +101,20 @@ function countNewlines(s: string, from = 0, to = s.length): number {
   return n;
 }
 
+/**
+ * The near-duplicate search of the last completed audit, by slot (the order rows entered the search):
+ * the content of the row's four band buckets when it searched (count and slots, 5 numbers a band),
+ * and its outcome (the twin's slot or -1, the similarity). A later audit reuses a row's outcome when
+ * its buckets hold the same rows in the same order: the same candidates, compared the same way.
+ */
+export interface NearDupRecord { gen: number; stamp: number; snap: Int32Array; twin: Int32Array; sim: Float64Array; slots: number }
+
 export class RowCache {
+  /** The last completed audit's near-duplicate search (audits without the helper thread only). */
+  nd?: NearDupRecord;
+  private ndStamps = 0;
+  /** A stamp for a new near-duplicate record. */
+  stampNearDup(): number { return ++this.ndStamps; }
   /** Token strings of all cached rows (ids are this cache's, not an audit's vocabulary). */
   intern = new Vocab();
   /** Per-row numbers (token ids, hashes, signatures) of all entries side by side: no typed array or list per row for the collector to copy. */
@@ -124,9 +140,10 @@ export class RowCache {
   /** Previous lines between head and tail, by text (built when first needed). */
   private middle?: Map<string, RowEntry>;
   private midOld?: { fromChar: number; toChar: number; fromLine: number };
-  /** Rows found / computed in the current audit. */
+  /** Rows found / computed in the current audit, and near-duplicate outcomes reused. */
   hits = 0;
   misses = 0;
+  ndReused = 0;
   /**
    * The cache was empty when this audit began: rows record the audit's own vocabulary ids, and that
    * vocabulary becomes `intern` when the audit ends (no second token table is built on a first audit).
@@ -153,7 +170,7 @@ export class RowCache {
     this.text = text;
     this.next = [];
     this.nextRows = 0; this.nextChars = 0;
-    this.hits = 0; this.misses = 0;
+    this.hits = 0; this.misses = 0; this.ndReused = 0;
     this.middle = undefined; this.midOld = undefined;
     this.adopting = this.prevText === undefined && this.intern.size === 0;
     this.adoptFailed = false;
@@ -299,6 +316,7 @@ export class RowCache {
     this.prevText = undefined;
     this.middle = undefined;
     this.intern = new Vocab();
+    this.nd = undefined;
     this.pool = new Int32Array(1 << 16);
     this.used = 0;
     this.featKey = undefined;

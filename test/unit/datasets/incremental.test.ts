@@ -172,3 +172,34 @@ test('hostile buffers through the cache (blank lines, an over-long line, deep ne
     assert.ok(cache.size <= 300, `text #${i}: only parsed rows are kept (${cache.size})`);
   }
 });
+
+test('near-duplicate heavy text (full buckets, conflicting twins): reused near-duplicate outcomes equal a fresh search after random edits', async () => {
+  for (const seed of SEEDS) {
+    const r = rng(seed * 65537);
+    const W = ['good', 'bad', 'plot', 'cast', 'fine', 'dull'];
+    const make = () => JSON.stringify({ text: `the ${W[Math.floor(r() * 6)]} ${W[Math.floor(r() * 6)]} film was ${W[Math.floor(r() * 6)]} and ${W[Math.floor(r() * 6)]} ${r() < 0.3 ? W[Math.floor(r() * 6)] : ''} end ${Math.floor(r() * 40)}`, label: r() < 0.5 ? 1 : 0 });
+    let lines = Array.from({ length: 3000 }, make);
+    const cache = new RowCache();
+    await auditText('/d/near.jsonl', lines.join('\n'), {}, undefined, cache);
+    let reused = 0;
+    for (let n = 0; n < 24; n++) {
+      // half the edits put a near-copy of a row before it (a better twin for it and the rows sharing its buckets)
+      const e = r() < 0.5 ? edit(lines, Array.from({ length: 50 }, make), r) : (() => {
+        const out = lines.slice(), i = 1 + Math.floor(r() * (out.length - 1)), j = Math.floor(r() * i);
+        const rec = JSON.parse(out[i]);
+        const copy = JSON.stringify({ text: r() < 0.5 ? rec.text + ' x' : rec.text.replace(/ end /, ' fin '), label: r() < 0.5 ? rec.label : 1 - rec.label });
+        out.splice(j, 0, copy);
+        return { lines: out, what: `near-copy of ${i} at ${j}`, single: false };
+      })();
+      const text = e.lines.join('\n');
+      const got = await auditText('/d/near.jsonl', text, {}, undefined, cache);
+      reused += cache.ndReused;
+      const want = await auditText('/d/near.jsonl', text);
+      if (norm(got) !== norm(want)) assert.deepEqual(JSON.parse(norm(got)), JSON.parse(norm(want)), `seed ${seed}, edit ${n} (${e.what}): the cached re-audit differs from a fresh audit`);
+      lines = e.lines;
+    }
+    const fresh = await auditText('/d/near.jsonl', lines.join('\n'));
+    assert.ok(fresh.findings.filter((f) => f.data?.near).length > 100, 'the text has many near-duplicates');
+    assert.ok(reused > 1000, `seed ${seed}: near-duplicate outcomes were reused (${reused})`);
+  }
+});

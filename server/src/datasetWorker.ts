@@ -12,9 +12,11 @@
  * publishes each row's near-duplicate twin in shared memory (core/datasets NearDupShare); findings
  * are the same as a one-thread audit. If the helper dies or stalls, this thread audits alone.
  * Re-audits from a warm row cache run on this thread only: the helper would parse and hash every
- * row again, and on two shared cores that cost more CPU and no time (docs/datasets.md).
+ * row again, and on two shared cores that cost more CPU and no time (docs/datasets.md). The helper
+ * also waits for a free core (NEAR_DUP_HELPER_FREE_CORES); MODELVET_DATASET_HELPER=1 forces it for
+ * the first audit, =0 turns it off.
  */
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { parentPort, Worker, workerData } from 'node:worker_threads';
 import { auditPaths, auditText, nearDupBuffers, nearDupPass, RowCache, type NearDupBuffers } from '../../core/datasets/index';
 import type { DatasetWorkerRequest, DatasetWorkerResponse } from './datasetProtocol';
@@ -23,6 +25,8 @@ import type { DatasetWorkerRequest, DatasetWorkerResponse } from './datasetProto
 export const NEAR_DUP_HELPER_MIN_CHARS = 512 * 1024;
 /** Heap cap of the helper (it holds one copy of the text, the near-duplicate tables and its row caches). */
 export const NEAR_DUP_HELPER_HEAP_MB = 512;
+/** The helper is started only when this many cores are free (cores minus the 1-minute load average): on busy shared cores it only competes with the audit it helps. */
+export const NEAR_DUP_HELPER_FREE_CORES = 1;
 /** Documents whose row cache a thread keeps (least recently audited first out). */
 export const DATASET_CACHED_DOCS = 2;
 
@@ -72,7 +76,8 @@ if (workerData?.nearDupHelper) {
         const isCancelled = cancelledBy(req.cancel);
         const cache = cacheFor(req.cacheKey);
         let buffers: NearDupBuffers | undefined;
-        const w = !cache?.warm && req.text.length >= NEAR_DUP_HELPER_MIN_CHARS && availableParallelism() >= 2 && process.env.MODELVET_DATASET_HELPER !== '0' ? helperFor() : undefined;
+        const helperWanted = process.env.MODELVET_DATASET_HELPER === '1' || (process.env.MODELVET_DATASET_HELPER !== '0' && availableParallelism() - loadavg()[0] >= NEAR_DUP_HELPER_FREE_CORES);
+        const w = !cache?.warm && req.text.length >= NEAR_DUP_HELPER_MIN_CHARS && availableParallelism() >= 2 && helperWanted ? helperFor() : undefined;
         if (w) {
           buffers = nearDupBuffers(req.text);
           w.postMessage({ path: req.path, text: req.text, settings: req.settings, buffers, cancel: req.cancel } satisfies HelperJob);

@@ -15,7 +15,8 @@ let client: LspTestClient;
 
 before(async () => {
   root = mkdtempSync(path.join(os.tmpdir(), 'modelvet-lsp-data-split-'));
-  client = await LspTestClient.start({ root, initializationOptions: { storagePath: path.join(root, '.storage') } });
+  // the helper waits for a free core unless forced: forced here, so the split audit runs whatever the load
+  client = await LspTestClient.start({ root, env: { MODELVET_DATASET_HELPER: '1' }, initializationOptions: { storagePath: path.join(root, '.storage') } });
 });
 after(async () => {
   await client?.stop();

@@ -563,7 +563,7 @@ export class Auditor {
         if (this.share?.role === 'read') {
           const twin = this.share.twinOf(gid);
           if (twin >= 0) this.duplicate(s, rowIndex, r, gid, twin, true, this.share.sim[gid]);
-        } else if (e.ndN >= 4) this.nearDuplicate(s, rowIndex, r, gid, e.ndN, e);
+        } else if (e.ndN >= 4) this.nearDuplicate(s, rowIndex, r, gid, e.ndN, e, fresh);
       } else if (!this.nearDupFull) { this.nearDupFull = true; this.approximate.push(`near-duplicate search covered the first ${this.limits.maxNearDupRows} rows (exact duplicates: all rows)`); }
     }
     if (write) this.share!.done(gid);
@@ -854,7 +854,7 @@ export class Auditor {
   }
 
   /** Near-duplicate search for a row whose distinct token hashes (tn of them) are in tokenHashScratch. */
-  private nearDuplicate(s: Source, rowIndex: number, r: RowInput, gid: number, tn: number, e?: RowEntry): void {
+  private nearDuplicate(s: Source, rowIndex: number, r: RowInput, gid: number, tn: number, e?: RowEntry, fresh = false): void {
     const K = MH_K, B = MH_BANDS, per = K / B, W = SIG_STRIDE;
     const slot = this.sigRows.length;
     if ((slot + 1) * W > this.sigs.length) { const d = new Uint32Array(this.sigs.length * 2); d.set(this.sigs); this.sigs = d; }
@@ -866,7 +866,17 @@ export class Auditor {
     }
     const sigs = this.sigs, base = slot * W;
     let slen: number, lo = 0, hi = 0;
-    if (e) {
+    if (e && e.sigOff < 0 && fresh) {
+      // a row new to the cache: its hashes are still in the scratch; computed in place, then kept
+      const th = this.tokenHashScratch;
+      minhashOf(th, tn, sigs, base);
+      slen = bottomKOf(th, tn, sigs, base + K);
+      for (let t = 0; t < tn; t++) { const b = Math.imul(th[t], 0x9e3779b1) >>> 26; if (b < 32) lo |= 1 << b; else hi |= 1 << (b - 32); }
+      const c = this.cache!, off = c.alloc(SIG_WORDS), pool = c.pool;
+      for (let i = 0; i < W; i++) pool[off + i] = i < K + slen ? sigs[base + i] : 0;
+      pool[off + W] = slen; pool[off + W + 1] = lo; pool[off + W + 2] = hi;
+      e.sigOff = off; e.ndOff = -1;
+    } else if (e) {
       // a cached row: its signature, sketch and token bits were computed once for its text
       if (e.sigOff < 0) entrySignature(this.cache!, e);
       const pool = this.cache!.pool, o = e.sigOff;

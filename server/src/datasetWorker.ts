@@ -26,7 +26,7 @@ export const NEAR_DUP_HELPER_MIN_CHARS = 512 * 1024;
 /** Heap cap of the helper (it holds one copy of the text, the near-duplicate tables and its row caches). */
 export const NEAR_DUP_HELPER_HEAP_MB = 512;
 /** The helper is started only when this many cores are free (cores minus the 1-minute load average): on busy shared cores it only competes with the audit it helps. */
-export const NEAR_DUP_HELPER_FREE_CORES = 1;
+export const NEAR_DUP_HELPER_FREE_CORES = 0.5;
 /** Documents whose row cache a thread keeps (least recently audited first out). */
 export const DATASET_CACHED_DOCS = 2;
 

@@ -48,12 +48,29 @@ const commandChunks = {
 // web-tree-sitter's `import('fs/promises')`) become requires.
 const CLI_OPTIONS = { supported: { 'dynamic-import': false } };
 
+// The bundled Sigstore trusted root (core/signing/trustedRoot.ts) is the trusted_root.json target of
+// @sigstore/tuf's seeds.json. Only that target is inlined: the seed's other target (a registry's keys)
+// and its key (the TUF repository's address, which ModelVet never contacts) stay out of the bundles.
+const SEEDS = require.resolve('@sigstore/tuf/seeds.json');
+const sigstoreSeedRoot = {
+  name: 'sigstore-seed-trusted-root',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]@sigstore[\\/]tuf[\\/]seeds\.json$/ }, (args) => {
+      if (path.resolve(args.path) !== SEEDS) return undefined;
+      const seeds = JSON.parse(readFileSync(SEEDS, 'utf8'));
+      const kept = Object.values(seeds).map((entry) => ({ targets: { 'trusted_root.json': entry?.targets?.['trusted_root.json'] } }));
+      return { contents: JSON.stringify(Object.fromEntries(kept.map((entry, i) => [`seed-${i}`, entry]))), loader: 'json' };
+    });
+  },
+};
+common.plugins = [sigstoreSeedRoot];
+
 const entries = [
   ['client/src/extension.ts', 'client.js'],
   ['server/src/server.ts', 'server.js', CLI_OPTIONS],
   ['server/src/scanWorker.ts', 'scan-worker.js'],
   ['server/src/datasetWorker.ts', 'dataset-worker.js'],
-  ['core/cli/main.ts', 'cli.js', { plugins: [commandChunks], ...CLI_OPTIONS }],
+  ['core/cli/main.ts', 'cli.js', { plugins: [sigstoreSeedRoot, commandChunks], ...CLI_OPTIONS }],
   ...cliCommands.map((c) => [`core/cli/${c}.ts`, `cli-${c}.js`, CLI_OPTIONS]),
 ];
 await Promise.all(entries.filter(([src]) => existsSync(path.join(root, src))).map(([src, dst, extra]) =>

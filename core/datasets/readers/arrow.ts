@@ -34,36 +34,28 @@ const FILE_MAGIC = 'ARROW1';
 class ArrowStop extends Error {}
 
 /**
- * ZSTD bodies (`BodyCompression`, per buffer: int64 uncompressed length, then one ZSTD frame).
+ * Compressed bodies (`BodyCompression`, per buffer: int64 uncompressed length, then the codec's frame).
  * apache-arrow hands the codec the frame only; its length prefix sits in the 8 bytes before it in
- * the same body, which the framing below has already checked against the limits.
+ * the same body, which the framing below has already checked against the limits. The frame is
+ * decompressed into exactly that length.
  */
-const zstdCodec = {
-  decode(data: Uint8Array): Uint8Array {
-    if (data.byteOffset < 8) throw new ArrowStop('a ZSTD buffer without its length prefix');
-    const n = Number(new DataView(data.buffer, data.byteOffset - 8, 8).getBigInt64(0, true));
-    const out = new Uint8Array(n);
-    let got: Uint8Array;
-    try { got = decompressZstd(data, out); } catch (e) { throw new ArrowStop(`a ZSTD buffer does not decompress (${(e as Error).message.slice(0, 80)})`); }
-    if (got.length !== n) throw new ArrowStop(`a ZSTD buffer decompressed to ${got.length} bytes, its prefix says ${n}`);
-    return got;
-  },
-};
-compressionRegistry.set(CompressionType.ZSTD, zstdCodec as never);
-
+function prefixedCodec(name: string, decompress: (data: Uint8Array, out: Uint8Array) => Uint8Array) {
+  return {
+    decode(data: Uint8Array): Uint8Array {
+      if (data.byteOffset < 8) throw new ArrowStop(`${name} buffer without its length prefix`);
+      const n = Number(new DataView(data.buffer, data.byteOffset - 8, 8).getBigInt64(0, true));
+      const out = new Uint8Array(n);
+      let got: Uint8Array;
+      try { got = decompress(data, out); } catch (e) { throw new ArrowStop(`${name} buffer does not decompress (${(e as Error).message.slice(0, 80)})`); }
+      if (got.length !== n) throw new ArrowStop(`${name} buffer decompressed to ${got.length} bytes, its prefix says ${n}`);
+      return got;
+    },
+  };
+}
+/** ZSTD bodies. */
+compressionRegistry.set(CompressionType.ZSTD, prefixedCodec('a ZSTD', decompressZstd) as never);
 /** LZ4_FRAME bodies (pyarrow's Feather default): our bounded frame decoder (./lz4frame) into the prefix length. */
-const lz4Codec = {
-  decode(data: Uint8Array): Uint8Array {
-    if (data.byteOffset < 8) throw new ArrowStop('an LZ4 buffer without its length prefix');
-    const n = Number(new DataView(data.buffer, data.byteOffset - 8, 8).getBigInt64(0, true));
-    const out = new Uint8Array(n);
-    let got: number;
-    try { got = decodeLz4Frames(data, out); } catch (e) { throw new ArrowStop(`an LZ4 buffer does not decompress (${(e as Error).message.slice(0, 80)})`); }
-    if (got !== n) throw new ArrowStop(`an LZ4 buffer decompressed to ${got} bytes, its prefix says ${n}`);
-    return out;
-  },
-};
-compressionRegistry.set(CompressionType.LZ4_FRAME, lz4Codec as never);
+compressionRegistry.set(CompressionType.LZ4_FRAME, prefixedCodec('an LZ4', (data, out) => out.subarray(0, decodeLz4Frames(data, out))) as never);
 
 async function readAt(fh: FileHandle, pos: number, len: number): Promise<Uint8Array> {
   const buf = new Uint8Array(len);

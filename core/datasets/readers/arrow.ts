@@ -135,6 +135,15 @@ function checkMessage(msg: Message, body: Uint8Array, st: Framing, limits: Audit
     const n = Number(node.length);
     if (!Number.isSafeInteger(n) || n < 0 || n > limits.maxArrowBatchRows * 16) return `${what}: a column claims ${String(node.length)} values (corrupt or an allocation bomb)`;
   }
+  // Utf8View/BinaryView columns take their data buffers from the message's variadic counts; a count
+  // past the buffer list is corrupt (apache-arrow would fail on the missing region deep in decoding).
+  let variadic = 0;
+  for (const c of h.variadicBufferCounts ?? []) {
+    const n = Number(c);
+    if (!Number.isSafeInteger(n) || n < 0) return `${what}: a view column claims ${String(c)} data buffers (corrupt)`;
+    variadic += n;
+  }
+  if (variadic > h.buffers.length) return `${what}: view columns claim ${variadic} data buffers; the batch lists ${h.buffers.length} buffers in all (corrupt)`;
   let compressed = 0;
   for (const b of h.buffers) {
     const off = Number(b.offset), len = Number(b.length);
@@ -163,6 +172,7 @@ interface BatchHeader {
   nodes: Array<{ length: number | bigint }>;
   buffers: Array<{ offset: number | bigint; length: number | bigint }>;
   compression?: { type: CompressionType } | null;
+  variadicBufferCounts?: Array<number | bigint>;
 }
 
 /**

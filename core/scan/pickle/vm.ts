@@ -23,8 +23,11 @@
  *   - `{ kind: 'buffer', index: number, readonly: boolean }`             NEXT_BUFFER (out-of-band, protocol 5)
  * The graph is a DAG (memo GET shares nodes; mutations can even make cycles): walkers must track visited nodes.
  * Treat the graph as read-only. Dicts and lists are `DictImpl`/`ListImpl` instances whose `keys`/`values`/`items`
- * are accessors: the VM parks a container's first batch of items in a shared slab and the accessor unpacks them
- * into ordinary arrays on first read (far fewer objects for the garbage collector to copy on big pickles).
+ * are accessors: the VM parks a container's first batch of items in a shared slab (a list: every batch) and the
+ * accessor unpacks them into ordinary arrays on first read (far fewer objects for the garbage collector to copy
+ * on big pickles). A dict that only ever sits on the stack, in the memo and in slabs is not even an object until
+ * something reads it: the VM keeps it as a number (see LazyStore), and every read that hands it out of the VM
+ * makes its `DictImpl` once (the same node for every reference, as memo GETs require).
  */
 import type { ScanLimits } from '../format';
 
@@ -212,29 +215,33 @@ export const LAZY_STRING_MAX_BYTES = 256;
 class Unboxed { constructor(readonly what: string) {} }
 const LAZY_FLOAT = new Unboxed('float') as unknown as PNode;
 const LAZY_UTF8 = new Unboxed('utf8') as unknown as PNode;
+/** A dict not yet made into a node: its payload is its id in the run's LazyStore. */
+const LAZY_DICT = new Unboxed('dict') as unknown as PNode;
 /** Identity tests, not `instanceof` (which V8 did not inline here: it went through the generic builtin). */
-function isUnboxed(v: PNode): boolean { return v === LAZY_UTF8 || v === LAZY_FLOAT; }
+function isUnboxed(v: PNode): boolean { return v === LAZY_UTF8 || v === LAZY_FLOAT || v === LAZY_DICT; }
 /** Truncates a JS array by popping (inlined), not by `length = n` (a runtime call per opcode). */
 function truncate(a: PNode[], n: number): void { while (a.length > n) a.pop(); }
-function box(v: PNode, num: number, data: Uint8Array): PNode {
+function box(v: PNode, num: number, store: LazyStore): PNode {
   if (v === LAZY_FLOAT) return num;
-  if (v === LAZY_UTF8) { const n = num % LAZY_STRING_MAX_BYTES, s = (num - n) / LAZY_STRING_MAX_BYTES; return decodeUtf8(data, s, s + n); }
+  if (v === LAZY_UTF8) { const n = num % LAZY_STRING_MAX_BYTES, s = (num - n) / LAZY_STRING_MAX_BYTES; return decodeUtf8(store.data, s, s + n); }
+  if (v === LAZY_DICT) return store.dict(num);
   return v;
 }
 
-/** What a slab slot holds. Scalars live in the typed arrays only; other values in the chunk's JS array. */
-const SLOT_VALUE = 0, SLOT_NUMBER = 1, SLOT_UTF8 = 2, SLOT_TRUE = 3, SLOT_FALSE = 4, SLOT_NONE = 5;
+/** What a slab slot holds. Scalars and lazy dicts live in the typed arrays only; other values in the chunk's JS array. */
+const SLOT_VALUE = 0, SLOT_NUMBER = 1, SLOT_UTF8 = 2, SLOT_TRUE = 3, SLOT_FALSE = 4, SLOT_NONE = 5, SLOT_DICT = 6;
 
 /**
  * One slab chunk. A container of scalars (ints, floats, short strings, bools, None — the bulk of big data
  * pickles) costs no heap object at all here: kinds and payloads are typed arrays outside the JS heap, and the
- * JS array for other values is only made when a chunk first needs it. Lazy strings point into `data`.
+ * JS array for other values is only made when a chunk first needs it. Lazy strings point into the store's data,
+ * lazy dicts into the store.
  */
 class SlabChunk {
   readonly kinds: Uint8Array;
   readonly nums: Float64Array;
   vals: PNode[] | undefined = undefined;
-  constructor(readonly size: number, readonly data: Uint8Array) {
+  constructor(readonly size: number, readonly store: LazyStore) {
     this.kinds = new Uint8Array(size);
     this.nums = new Float64Array(size);
   }
@@ -250,15 +257,59 @@ class SlabChunk {
   get(slot: number): PNode {
     switch (this.kinds[slot]) {
       case SLOT_NUMBER: return this.nums[slot];
-      case SLOT_UTF8: return box(LAZY_UTF8, this.nums[slot], this.data);
+      case SLOT_UTF8: return box(LAZY_UTF8, this.nums[slot], this.store);
       case SLOT_TRUE: return true;
       case SLOT_FALSE: return false;
       case SLOT_NONE: return null;
+      case SLOT_DICT: return this.store.dict(this.nums[slot]);
       default: return this.vals![slot];
     }
   }
 }
-const NO_SLAB = new SlabChunk(0, new Uint8Array(0));
+
+/**
+ * Lazy dicts of one VM run. A big data pickle holds hundreds of thousands of small dicts (EMPTY_DICT, MEMOIZE, MARK,
+ * SETITEMS, then APPENDS into a list): as objects, every one was copied twice by the scavenger (into the survivor
+ * space, then the old generation) and GC was a third of the scan. Instead EMPTY_DICT takes an id here, the VM moves
+ * the id around like an unboxed scalar, and the dict's first SETITEMS batch is parked in a slab with its location
+ * recorded under the id (typed arrays, outside the JS heap). `dict(id)` makes the node when something reads it (or
+ * when the VM needs an object: a second batch, SETITEM, BUILD, a call argument …), once per id.
+ */
+class LazyStore {
+  /** Per dict id: 0 never written, > 0 parked in chunks[dictChunks[id] - 1] (`dictSlots`: at * PARK_SPLIT + n), -1 made into a node (`nodes`). */
+  dictChunks = new Int32Array(64);
+  dictSlots = new Int32Array(64);
+  dictCount = 0;
+  readonly nodes = new Map<number, DictImpl>();
+  /** Every slab chunk of the run, by index. */
+  readonly chunks: SlabChunk[] = [];
+  constructor(readonly data: Uint8Array) {}
+  /** A new, empty dict's id (the caller has counted the node against maxValueNodes, which bounds the ids). */
+  newDict(): number {
+    const id = this.dictCount++;
+    if (id >= this.dictChunks.length) {
+      const c = new Int32Array(this.dictChunks.length * 2), l = new Int32Array(c.length);
+      c.set(this.dictChunks); l.set(this.dictSlots); this.dictChunks = c; this.dictSlots = l;
+    }
+    return id;
+  }
+  /** Dict `id` (never written) holds `n` key, value pairs in chunks[chunk] from slot `at` (int32 arithmetic only). */
+  park(id: number, chunk: number, at: number, n: number): void {
+    this.dictChunks[id] = chunk + 1;
+    this.dictSlots[id] = at * PARK_SPLIT + n;
+  }
+  /** The node of dict `id`, made on first use. */
+  dict(id: number): DictImpl {
+    const c = this.dictChunks[id];
+    if (c < 0) return this.nodes.get(id)!;
+    const d = new DictImpl();
+    if (c > 0) { const loc = this.dictSlots[id], n = loc % PARK_SPLIT; d.park(this.chunks[c - 1], (loc - n) / PARK_SPLIT, n); }
+    this.dictChunks[id] = -1;
+    this.nodes.set(id, d);
+    return d;
+  }
+}
+const NO_SLAB = new SlabChunk(0, new LazyStore(new Uint8Array(0)));
 /**
  * The memo is chunked (no growing array copied over and over on big pickles). Keys under MEMO_DENSE_KEYS go to
  * chunks of MEMO_CHUNK_SLOTS, as long as the chunks allocated stay within MEMO_SLOTS_PER_ENTRY per memo entry
@@ -306,25 +357,56 @@ export class DictImpl implements DictNode {
 }
 Object.defineProperty(DictImpl.prototype, 'kind', { value: 'dict', enumerable: true });
 
-/** A list node whose items may still sit in a slab (unpacked into `items` on first access); two fields, as DictImpl. */
+/** A list's batches after the first, each parked in a slab: chunk and `at * PARK_SPLIT + n` per batch, in order. */
+class ListRuns {
+  readonly chunks: SlabChunk[] = [];
+  readonly locs: number[] = [];
+  count = 0;
+  add(slab: SlabChunk, loc: number): void { this.chunks.push(slab); this.locs.push(loc); this.count += loc % PARK_SPLIT; }
+}
+
+/**
+ * A list node whose items may still sit in slabs (unpacked into `items` on first access); two fields, as DictImpl.
+ * `src`: undefined while fresh, the slab chunk of its one parked batch (`loc` says where), ListRuns when more
+ * batches were parked, then the unpacked array.
+ */
 export class ListImpl implements ListNode {
   declare readonly kind: 'list';
-  private src: SlabChunk | PNode[] | undefined;
+  private src: SlabChunk | ListRuns | PNode[] | undefined;
   private loc = 0;
   constructor(items?: PNode[]) { this.src = items; }
   get items(): PNode[] {
     const s = this.src;
-    if (s !== undefined && !(s instanceof SlabChunk)) return s;
-    const n = s === undefined ? 0 : this.loc % PARK_SPLIT;
-    const its = new Array<PNode>(n);
-    if (s !== undefined) for (let i = 0, j = (this.loc - n) / PARK_SPLIT; i < n; i++, j++) its[i] = s.get(j);
+    if (s !== undefined && !(s instanceof SlabChunk) && !(s instanceof ListRuns)) return s;
+    let its: PNode[];
+    if (s instanceof ListRuns) {
+      its = new Array<PNode>(s.count);
+      for (let r = 0, k = 0; r < s.chunks.length; r++) {
+        const c = s.chunks[r], loc = s.locs[r], n = loc % PARK_SPLIT;
+        for (let i = 0, j = (loc - n) / PARK_SPLIT; i < n; i++, j++) its[k++] = c.get(j);
+      }
+    } else {
+      const n = s === undefined ? 0 : this.loc % PARK_SPLIT;
+      its = new Array<PNode>(n);
+      if (s !== undefined) for (let i = 0, j = (this.loc - n) / PARK_SPLIT; i < n; i++, j++) its[i] = s.get(j);
+    }
     this.src = its;
     return its;
   }
   set items(v: PNode[]) { this.src = v; }
-  get size(): number { const s = this.src; return s === undefined ? 0 : s instanceof SlabChunk ? this.loc % PARK_SPLIT : s.length; }
+  get size(): number { const s = this.src; return s === undefined ? 0 : s instanceof SlabChunk ? this.loc % PARK_SPLIT : s instanceof ListRuns ? s.count : s.length; }
   get fresh(): boolean { return this.src === undefined; }
-  park(slab: SlabChunk, at: number, n: number): void { this.src = slab; this.loc = at * PARK_SPLIT + n; }
+  /** Items never unpacked: a next batch may be parked too. */
+  get parked(): boolean { const s = this.src; return s === undefined || s instanceof SlabChunk || s instanceof ListRuns; }
+  /** VM only: the next `n` items are slab[at .. at + n). Requires `parked`. */
+  park(slab: SlabChunk, at: number, n: number): void {
+    const s = this.src;
+    if (s === undefined) { this.src = slab; this.loc = at * PARK_SPLIT + n; return; }
+    let runs: ListRuns;
+    if (s instanceof ListRuns) runs = s;
+    else { runs = new ListRuns(); runs.add(s as SlabChunk, this.loc); this.src = runs; this.loc = 0; }
+    runs.add(slab, at * PARK_SPLIT + n);
+  }
 }
 Object.defineProperty(ListImpl.prototype, 'kind', { value: 'list', enumerable: true });
 
@@ -354,6 +436,8 @@ class VmState {
   memoChunks: (PNode[] | undefined)[] = []; memoNumChunks: (Float64Array | undefined)[] = []; memoSlots = 0;
   memoBig: Map<number, PNode> | undefined = undefined; memoCount = 0; proto = 0; pickleStart: number; opStart: number;
   slab: SlabChunk = NO_SLAB; slabUsed = 0;
+  /** Lazy dicts and the slab chunks of this run; `slabIndex` is `slab`'s index in `store.chunks`. */
+  readonly store: LazyStore; slabIndex = -1;
   /** The loop checks `pos >= check` once per opcode: the end of the data, or the end of the buffered frame. */
   check: number; bufEnd = -1; tolerateOversized = false;
   /** For BINFLOAT: TurboFan turns DataView reads into plain loads. */
@@ -362,6 +446,7 @@ class VmState {
   constructor(readonly data: Uint8Array, readonly endAll: number, readonly run: PickleRun, limits: PickleRunOptions['limits'], start: number, opIndex: number) {
     this.pos = start; this.opIndex = opIndex; this.pickleStart = start; this.opStart = start; this.check = endAll;
     this.view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+    this.store = new LazyStore(data);
     this.maxNodes = limits.maxValueNodes; this.maxStack = limits.maxStackDepth; this.maxMemo = limits.maxMemoEntries;
   }
   need(n: number): number {
@@ -376,7 +461,7 @@ class VmState {
   pop(): PNode {
     if (this.stack.length <= this.fence) throw new PickleError('unpickling stack underflow');
     const v = this.stack.pop() as PNode;
-    return isUnboxed(v) ? box(v, this.stackNums[this.stack.length], this.data) : v;
+    return isUnboxed(v) ? box(v, this.stackNums[this.stack.length], this.store) : v;
   }
   /** Pops without boxing (the value is discarded). */
   drop(): void {
@@ -386,7 +471,7 @@ class VmState {
   top(): PNode {
     if (this.stack.length <= this.fence) throw new PickleError('unpickling stack underflow');
     const i = this.stack.length - 1, v = this.stack[i];
-    if (isUnboxed(v)) { const b = box(v, this.stackNums[i], this.data); this.stack[i] = b; return b; }
+    if (isUnboxed(v)) { const b = box(v, this.stackNums[i], this.store); this.stack[i] = b; return b; }
     return v;
   }
   push(v: PNode): void {
@@ -406,6 +491,8 @@ class VmState {
   }
   /** Pushes the UTF-8 string data[s, s + n) undecoded (n < LAZY_STRING_MAX_BYTES). */
   pushLazyString(s: number, n: number): void { const i = this.pushMarker(LAZY_UTF8); this.stackNums[i] = s * LAZY_STRING_MAX_BYTES + n; }
+  /** EMPTY_DICT: pushes a new lazy dict (the caller has counted the node). */
+  pushDict(): void { const i = this.pushMarker(LAZY_DICT); this.stackNums[i] = this.store.newDict(); }
   /** Pushes the big-endian double at data[s, s + 8) unboxed. */
   pushFloatAt(s: number): void {
     const i = this.pushMarker(LAZY_FLOAT); this.stackNums[i] = this.view.getFloat64(s, false);
@@ -413,7 +500,7 @@ class VmState {
   /** Removes and returns (boxed) everything above stack index `m`. */
   spliceFrom(m: number): PNode[] {
     const out = this.stack.splice(m);
-    for (let i = 0; i < out.length; i++) if (isUnboxed(out[i])) out[i] = box(out[i], this.stackNums[m + i], this.data);
+    for (let i = 0; i < out.length; i++) if (isUnboxed(out[i])) out[i] = box(out[i], this.stackNums[m + i], this.store);
     return out;
   }
   popMark(): PNode[] {
@@ -426,11 +513,12 @@ class VmState {
   moveToSlab(m: number): number {
     const n = this.stack.length - m;
     const at = this.reserve(n), slab = this.slab, kinds = slab.kinds, nums = slab.nums, stack = this.stack, stackNums = this.stackNums;
-    const lazyUtf8 = LAZY_UTF8, lazyFloat = LAZY_FLOAT;
+    const lazyUtf8 = LAZY_UTF8, lazyFloat = LAZY_FLOAT, lazyDict = LAZY_DICT;
     for (let i = 0; i < n; i++) {
       const v = stack[m + i], slot = at + i;
       if (v === lazyUtf8) { kinds[slot] = SLOT_UTF8; nums[slot] = stackNums[m + i]; }
       else if (v === lazyFloat) { kinds[slot] = SLOT_NUMBER; nums[slot] = stackNums[m + i]; }
+      else if (v === lazyDict) { kinds[slot] = SLOT_DICT; nums[slot] = stackNums[m + i]; }
       else if (typeof v === 'number') { kinds[slot] = SLOT_NUMBER; nums[slot] = v; }
       else if (v === true) kinds[slot] = SLOT_TRUE;
       else if (v === false) kinds[slot] = SLOT_FALSE;
@@ -444,7 +532,9 @@ class VmState {
   reserve(n: number): number {
     if (this.slabUsed + n > this.slab.size) {
       // n ≤ SLAB_MAX_SLOTS (callers check), so the new chunk always fits the batch.
-      this.slab = new SlabChunk(Math.min(SLAB_MAX_SLOTS, Math.max(SLAB_FIRST_SLOTS, this.slab.size * 2, n)), this.data);
+      this.slab = new SlabChunk(Math.min(SLAB_MAX_SLOTS, Math.max(SLAB_FIRST_SLOTS, this.slab.size * 2, n)), this.store);
+      this.slabIndex = this.store.chunks.length;
+      this.store.chunks.push(this.slab);
       this.slabUsed = 0;
     }
     const at = this.slabUsed; this.slabUsed += n; return at;
@@ -483,7 +573,7 @@ class VmState {
       }
       if (++this.memoCount > this.maxMemo) throw new PickleError(`memo limit (${this.maxMemo} entries) reached`, true);
     }
-    if (isUnboxed(v)) { v = box(v, this.stackNums[ti], this.data); this.stack[ti] = v; }
+    if (isUnboxed(v)) { v = box(v, this.stackNums[ti], this.store); this.stack[ti] = v; }
     (this.memoBig ??= new Map()).set(key, v);
   }
   /** Pushes memo[key] (GET/BINGET/LONG_BINGET). */
@@ -517,11 +607,12 @@ class VmState {
     if (this.marks.length === 0) throw new PickleError('could not find MARK');
     const m = this.marks.pop()!;
     this.fence = this.marks.length ? this.marks[this.marks.length - 1] : 0;
-    const t = m > this.fence ? this.stack[m - 1] : this.top();
+    let t = m > this.fence ? this.stack[m - 1] : this.top();
+    if (t === LAZY_DICT) { t = this.store.dict(this.stackNums[m - 1]); this.stack[m - 1] = t; } // (no append: appendTo raises)
     if (typeof t === 'object' && t !== null && (t as ListNode).kind === 'list') {
       const l = t as ListImpl; // the VM makes every list a ListImpl
       const n = this.stack.length - m;
-      if (l.fresh && n > 0 && n <= SLAB_MAX_SLOTS) { const at = this.moveToSlab(m); l.park(this.slab, at, n); } // first batch: into the slab
+      if (l.parked && n > 0 && n <= SLAB_MAX_SLOTS) { const at = this.moveToSlab(m); l.park(this.slab, at, n); } // each batch: into the slab
       else { const items = l.items, more = this.spliceFrom(m); for (let i = 0; i < more.length; i++) items.push(more[i]); }
     } else this.appendTo(t, this.spliceFrom(m));
   }
@@ -530,7 +621,13 @@ class VmState {
     if (this.marks.length === 0) throw new PickleError('could not find MARK');
     const m = this.marks.pop()!;
     this.fence = this.marks.length ? this.marks[this.marks.length - 1] : 0;
-    const t = m > this.fence ? this.stack[m - 1] : this.top();
+    let t = m > this.fence ? this.stack[m - 1] : this.top();
+    if (t === LAZY_DICT) {
+      const id = this.stackNums[m - 1], slots = this.stack.length - m;
+      // Never written: the first batch of key, value pairs is parked and the dict stays a number.
+      if (this.store.dictChunks[id] === 0 && slots > 0 && slots <= SLAB_MAX_SLOTS && slots % 2 === 0) { const at = this.moveToSlab(m); this.store.park(id, this.slabIndex, at, slots >> 1); return; }
+      t = this.store.dict(id); this.stack[m - 1] = t;
+    }
     if ((this.stack.length - m) % 2 === 0 && typeof t === 'object' && t !== null && (t as DictNode).kind === 'dict') {
       const d = t as DictImpl; // the VM makes every dict a DictImpl
       const slots = this.stack.length - m;
@@ -776,7 +873,7 @@ function fastOps(st: VmState, opBudget: number): void {
       case 0x8c: { const n = data[st.need(1)]; const s = st.need(n); st.pushLazyString(s, n); break; }
       case 0x5d: st.countNode(); st.push(new ListImpl()); break;
       case 0x29: st.countNode(); st.push({ kind: 'tuple', items: [] }); break;
-      case 0x7d: st.countNode(); st.push(new DictImpl()); break;
+      case 0x7d: st.countNode(); st.pushDict(); break;
       case 0x85: { const a = st.pop(); st.countNode(); st.push({ kind: 'tuple', items: [a] }); break; }
       case 0x86: { const b = st.pop(); const a = st.pop(); st.countNode(); st.push({ kind: 'tuple', items: [a, b] }); break; }
       case 0x87: { const c = st.pop(); const b = st.pop(); const a = st.pop(); st.countNode(); st.push({ kind: 'tuple', items: [a, b, c] }); break; }
@@ -865,7 +962,7 @@ export function runPickle(input: Uint8Array, opts: PickleRunOptions): PickleRun 
           case 0x43: { const n = data[st.need(1)]; const s = st.need(n); st.countNode(); st.push({ kind: 'bytes', data: data.subarray(s, s + n), mutable: false }); break; }
           case 0x5d: st.countNode(); st.push(new ListImpl()); break;
           case 0x29: st.countNode(); st.push({ kind: 'tuple', items: [] }); break;
-          case 0x7d: st.countNode(); st.push(new DictImpl()); break;
+          case 0x7d: st.countNode(); st.pushDict(); break;
           case 0x74: { const items = st.popMark(); st.countNode(); st.push({ kind: 'tuple', items }); break; }
           case 0x85: { const a = st.pop(); st.countNode(); st.push({ kind: 'tuple', items: [a] }); break; }
           case 0x86: { const b = st.pop(); const a = st.pop(); st.countNode(); st.push({ kind: 'tuple', items: [a, b] }); break; }
@@ -972,7 +1069,7 @@ function warmupPickle(): Uint8Array {
   // Lists of objects appended in several APPENDS batches (the first parks in the slab, later ones push):
   // with only small-int items here, the first big list of records deoptimized the loop ("wrong map").
   s('](}}e(}}e(X\x01\x00\x00\x00aK\x01G?\xf8\x00\x00\x00\x00\x00\x00\x88e0');
-  s('ccollections\nOrderedDict\n)R(K\x01K\x02u(K\x01K\x02e]K\x01a(K\x01K\x02e}(K\x01K\x02u.');
+  s('ccollections\nOrderedDict\n)R(K\x01K\x02u(K\x01K\x02e]K\x01a(K\x01K\x02e}(K\x01K\x02u(K\x03K\x04u.');
   return Uint8Array.from(b);
 }
 const WARMUP_LIMITS = { maxPickleOpcodes: 100_000, maxMemoEntries: 1000, maxStackDepth: 1000, maxValueNodes: 100_000 };

@@ -153,6 +153,38 @@ test('second and later SETITEMS/APPENDS batches extend a parked container in ord
   assert.deepEqual((l2.values[0] as { items: PNode[] }).items, [1, 'a', 1.5, 2, 'z']);
 });
 
+test('a dict kept as a number until read is one node for every reference, whenever it is made', () => {
+  // Parked, then fetched twice from the memo: the same node twice.
+  const r1 = run(cat('\x80\x04}\x94(', su('k'), 'K\x01u', 'h\x00h\x00\x86.'));
+  assert.equal(r1.error, undefined, r1.error?.reason);
+  const [a, b] = (r1.values[0] as { items: PNode[] }).items as { keys: PNode[]; values: PNode[] }[];
+  assert.ok(a === b, 'one node for both memo GETs');
+  assert.deepEqual([a.keys, a.values], [['k'], [1]]);
+  // Made into a node while empty (TUPLE1 pops it), then written through another memo GET: the tuple sees the items.
+  const r2 = run(cat('\x80\x04}\x94h\x00\x85\x940h\x00(', su('k'), 'K\x01u00h\x01.'));
+  assert.equal(r2.error, undefined, r2.error?.reason);
+  const d2 = (r2.values[0] as { items: PNode[] }).items[0] as { keys: PNode[]; values: PNode[] };
+  assert.deepEqual([d2.keys, d2.values], [['k'], [1]]);
+  // A second SETITEMS batch on a parked dict reached through the memo, then SETITEM on the result.
+  const r3 = run(cat('\x80\x04}\x94(', su('a'), 'K\x01u0h\x00(', su('b'), 'K\x02u', su('c'), 'K\x03s.'));
+  assert.equal(r3.error, undefined, r3.error?.reason);
+  const d3 = r3.values[0] as { keys: PNode[]; values: PNode[] };
+  assert.deepEqual([d3.keys, d3.values], [['a', 'b', 'c'], [1, 2, 3]]);
+  // Dicts inside dicts and lists, across several APPENDS batches, read back in order and shared where memoized.
+  const r4 = run(cat('\x80\x04]\x94(}\x94(', su('x'), '}\x94(', su('y'), 'K\x01uu', 'h\x01e(h\x02}e(h\x01e.'));
+  assert.equal(r4.error, undefined, r4.error?.reason);
+  const items = (r4.values[0] as { items: PNode[] }).items as { keys: PNode[]; values: PNode[] }[];
+  assert.equal(items.length, 5); // [outer, outer (GET), inner (GET), {}, outer (GET)]
+  assert.ok(items[0] === items[1] && items[0] === items[4], 'memo GETs of the outer dict are the same node');
+  assert.ok(items[0].values[0] === items[2], 'the inner dict from the memo is the node inside the outer dict');
+  assert.deepEqual([items[0].keys, items[2].keys, items[2].values, items[3].keys], [['x'], ['y'], [1], []]);
+  assert.ok(items[3] !== items[2]);
+  assertOnlyGraphNodes(r4.values[0]);
+  // A dict is no list: APPENDS onto it fails as the C unpickler does (dict has no append/extend).
+  assert.match(run(cat('\x80\x04}(K\x01e.')).error?.reason ?? '', /APPEND/);
+  assert.match(run(cat('\x80\x04}\x94(K\x01K\x02u0h\x00(K\x01e.')).error?.reason ?? '', /APPEND/);
+});
+
 test('a first batch bigger than the first slab chunk, and batches at the max chunk size, keep every item', () => {
   for (const n of [SLAB_FIRST_SLOTS - 1, SLAB_FIRST_SLOTS + 1, 1000, SLAB_MAX_SLOTS, SLAB_MAX_SLOTS + 1]) {
     const parts: (string | number[] | Uint8Array)[] = ['\x80\x04](']; // list: n items in one APPENDS

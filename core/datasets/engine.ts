@@ -14,7 +14,7 @@ import { binomialTail, bhThreshold, ksDistance, lengthBin, LENGTH_BINS, numberBi
 import { bottomKOf, hashWords, minhashOf, MINHASH_BANDS, MINHASH_K, SKETCH_K, sketchJaccard, tokenHashes, TokenScan, unique, unicodeIssues, words } from './text';
 import { commandHits, injectionHits } from './patterns';
 import { IntColumn, Vocab } from './vocab';
-import { detach, type NearDupRecord, NO_FINDINGS, type RelFinding, ROW_CACHE_MAX_ROWS, type RowCache, type RowEntry, SIG_WORDS } from './rowCache';
+import { detach, E_GEN, E_HAS_PRIMARY, E_KEY_N, E_ND_N, E_ND_OFF, E_ND_SLOT, E_ND_STAMP, E_PRIMARY_LEN, E_SIG_OFF, E_TOK_N, E_TOK_OFF, ENTRY_WORDS, type NearDupRecord, NO_FINDINGS, type RelFinding, ROW_CACHE_MAX_ROWS, type RowCache, SIG_WORDS } from './rowCache';
 import type { AuditOptions, AuditReport, AuditResult, ColumnReport, ColumnRoles, DatasetFormat, DriftReport, SourceReport, TriggerCandidate } from './types';
 
 export interface RowInput {
@@ -27,8 +27,8 @@ export interface RowInput {
   column?: number;
   /** CSV: header names in order (to find a field in `raw`). */
   header?: readonly string[];
-  /** The row's cached work (editor audits with a RowCache), looked up by the reader. */
-  entry?: RowEntry;
+  /** The row's cached work (editor audits with a RowCache: an entry of it), looked up by the reader. */
+  entry?: number;
 }
 
 interface RowFinding {
@@ -306,7 +306,7 @@ export class Auditor {
   private vidStamp = new Int32Array(1024);
   private vidGen = 1;
   // near-duplicate reuse (a warm audit on one thread): this audit's search, by slot, for the next audit
-  private ndRec?: { prev?: NearDupRecord; prevToCur: Int32Array; curPrev: Int32Array; snap: Int32Array; twin: Int32Array; sim: Float64Array; entries: Array<RowEntry | undefined> };
+  private ndRec?: { prev?: NearDupRecord; prevToCur: Int32Array; curPrev: Int32Array; snap: Int32Array; twin: Int32Array; sim: Float64Array; entries: Int32Array };
 
   constructor(readonly options: AuditOptions = {}) {
     this.limits = { ...DEFAULT_LIMITS, ...(options.limits ?? {}) };
@@ -328,15 +328,21 @@ export class Auditor {
     const write = this.share?.role === 'write';
     // sized for the rows a cache can hold: blank or hostile lines do not reserve memory beyond that
     const rows = Math.min(lines, ROW_CACHE_MAX_ROWS);
-    cache.begin(JSON.stringify([this.limits, write]), text, rows * (write ? 64 : 24));
+    cache.begin(JSON.stringify([this.limits, write]), text, lines, rows * (write ? 64 : 24));
     this.reserve(rows);
     if (!write) this.vocab.reserve(Math.min(cache.intern.size, this.limits.maxVocabulary));
     if (!this.share) {
       // this audit runs the near-duplicate search itself: record it, and reuse the last one's outcomes
       const n = Math.min(rows, this.limits.maxNearDupRows) + 1, prev = cache.nd;
-      this.ndRec = { prev, prevToCur: new Int32Array(prev ? prev.slots : 0).fill(-1), curPrev: new Int32Array(n), snap: new Int32Array(n * 5 * MH_BANDS), twin: new Int32Array(n), sim: new Float64Array(n), entries: [] };
+      this.ndRec = { prev, prevToCur: new Int32Array(prev ? prev.slots : 0).fill(-1), curPrev: new Int32Array(n), snap: new Int32Array(n * 5 * MH_BANDS), twin: new Int32Array(n), sim: new Float64Array(n), entries: new Int32Array(n).fill(-1) };
     }
   }
+
+  /**
+   * An audit of a text with this many lines and no row cache (the near-duplicate helper): its tables
+   * are sized up front, as useRowCache() does (no growing and rehashing on the way; same findings).
+   */
+  expectLines(lines: number): void { this.reserve(Math.min(lines, ROW_CACHE_MAX_ROWS)); }
 
   /** Room for about `rows` rows in the duplicate, near-duplicate and row tables (no growing and rehashing on the way). */
   private reserve(rows: number): void {
@@ -365,7 +371,8 @@ export class Auditor {
       const slots = this.sigRows.length;
       if (slots <= nr.twin.length) {
         const stamp = c.stampNearDup();
-        for (let i = 0; i < slots; i++) { const e = nr.entries[i]; if (e) { e.ndSlot = i; e.ndStamp = stamp; } }
+        const ent = c.ent;
+        for (let i = 0; i < slots; i++) { const e = nr.entries[i]; if (e >= 0) { ent[e * ENTRY_WORDS + E_ND_SLOT] = i; ent[e * ENTRY_WORDS + E_ND_STAMP] = stamp; } }
         c.nd = { gen: c.gen, stamp, snap: nr.snap, twin: nr.twin, sim: nr.sim, slots };
       } else c.nd = undefined;
     }
@@ -443,7 +450,7 @@ export class Auditor {
 
   private process(s: Source, r: RowInput): void {
     if (this.cache && s.index === 0) {
-      if (r.entry) { this.processCached(s, r, r.entry); return; }
+      if (r.entry !== undefined && r.entry >= 0) { this.processCached(s, r, r.entry); return; }
     }
     const rowIndex = s.rows++;
     const rec = r.record;
@@ -514,19 +521,21 @@ export class Auditor {
    * taken from the entry (computed once per row text); everything that depends on other rows is done
    * here in the same order as process(), so the findings are the same.
    */
-  private processCached(s: Source, r: RowInput, e: RowEntry): void {
+  private processCached(s: Source, r: RowInput, e: number): void {
     const rowIndex = s.rows++;
     const rec = r.record;
     const roles = s.roles!;
     const write = this.share?.role === 'write';
+    const c = this.cache!, eo = e * ENTRY_WORDS;
     s.lastLine = r.line;
     if (!write) this.trackColumns(s, rec, rowIndex, r.line);
     // a row new to the cache: its features are computed now, and the token scanner still holds its tokens
-    const fresh = e.gen !== this.cache!.gen;
+    const fresh = c.ent[eo + E_GEN] !== c.gen;
     if (fresh) this.rowFeatures(s, r, rowIndex, e);
-    if (e.pre) {
+    const pre = c.pre[e];
+    if (pre) {
       const line = Math.max(0, r.line);
-      for (const f of e.pre) this.addRowFinding({ code: f.code, severity: f.severity, src: s.index, row: rowIndex, line: line + f.lineOff, character: f.character, length: f.length, message: f.message, ...(f.detail !== undefined ? { detail: f.detail } : {}), ...(f.data !== undefined ? { data: f.data } : {}) });
+      for (const f of pre) this.addRowFinding({ code: f.code, severity: f.severity, src: s.index, row: rowIndex, line: line + f.lineOff, character: f.character, length: f.length, message: f.message, ...(f.detail !== undefined ? { detail: f.detail } : {}), ...(f.data !== undefined ? { data: f.data } : {}) });
     }
     let label = -1;
     if (roles.label && !this.labelsOverflow) {
@@ -534,43 +543,43 @@ export class Auditor {
       if (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < 256) label = this.smallLabel[v] ??= this.labelId(String(v));
       else if (v !== undefined && v !== null && v !== '') label = this.labelId(typeof v === 'object' ? JSON.stringify(v) : String(v));
     }
-    s.lengthHist[lengthBin(e.primaryLen)]++;
+    s.lengthHist[lengthBin(c.ent[eo + E_PRIMARY_LEN])]++;
     if (label >= 0) {
       s.labelCounts.set(label, (s.labelCounts.get(label) ?? 0) + 1);
       s.labelledRows++;
       this.trackRun(s, label, rowIndex, r.line);
     }
-    if (!e.hasPrimary) return;
+    if (!c.ent[eo + E_HAS_PRIMARY]) return;
     const gid = this.trackRow(s, rowIndex, r.line, label);
     if (write) { /* the near-duplicate helper only finds twins */ }
     else if (this.tokenRows++ < STATS.exactTokenRows || this.tokenRows % STATS.tokenSampleEvery === 0) {
       if (!fresh) this.tokenStatsCached(s, e, label, gid);
       else {
         const T = this.tokenStats(s, this.scan, label, gid);
-        if (this.cache!.adopting) {
+        if (c.adopting) {
           // a first audit: the row's tokens are kept as ids of this audit's vocabulary (the cache adopts it)
-          const c = this.cache!, off = c.alloc(T), pool = c.pool, ids = this.rowIds;
+          const off = c.alloc(T), pool = c.pool, ids = this.rowIds;
           for (let i = 0; i < T; i++) pool[off + i] = ids[i];
-          e.tokOff = off; e.tokN = T;
+          c.ent[eo + E_TOK_OFF] = off; c.ent[eo + E_TOK_N] = T;
         }
       }
-    } else if (fresh && this.cache!.adopting) this.cache!.adoptFailed = true;
+    } else if (fresh && c.adopting) c.adoptFailed = true;
     else if (!this.tokenSampled) { this.tokenSampled = true; this.approximate.push(`token statistics (triggers, vocabulary drift) on every row up to ${STATS.exactTokenRows} rows, then on 1 row in ${STATS.tokenSampleEvery}`); }
-    if (gid >= 0 && e.keyN) {
-      const first = this.keys.getOrAdd(e.key, gid);
+    if (gid >= 0 && c.ent[eo + E_KEY_N]) {
+      const first = this.keys.getOrAdd(c.keys[e], gid);
       if (first >= 0) { if (!write) this.duplicate(s, rowIndex, r, gid, first, false, 1); }
       else if (gid < this.limits.maxNearDupRows) {
         if (this.share?.role === 'read') {
           const twin = this.share.twinOf(gid);
           if (twin >= 0) this.duplicate(s, rowIndex, r, gid, twin, true, this.share.sim[gid]);
-        } else if (e.ndN >= 4) this.nearDuplicate(s, rowIndex, r, gid, e.ndN, e, fresh);
+        } else if (c.ent[eo + E_ND_N] >= 4) this.nearDuplicate(s, rowIndex, r, gid, c.ent[eo + E_ND_N], e, fresh);
       } else if (!this.nearDupFull) { this.nearDupFull = true; this.approximate.push(`near-duplicate search covered the first ${this.limits.maxNearDupRows} rows (exact duplicates: all rows)`); }
     }
     if (write) this.share!.done(gid);
   }
 
   /** The row's own work, as process() does it, into a cache entry (row findings relative to the row). */
-  private rowFeatures(s: Source, r: RowInput, rowIndex: number, e: RowEntry): void {
+  private rowFeatures(s: Source, r: RowInput, rowIndex: number, e: number): void {
     const rec = r.record;
     const roles = s.roles!;
     const write = this.share?.role === 'write';
@@ -584,23 +593,25 @@ export class Auditor {
       if (!write) for (const p of parts) this.textChecks(s, rowIndex, r, p);
     } finally { this.capture = undefined; }
     const line = Math.max(0, r.line);
-    e.pre = write ? undefined : !pre.length ? NO_FINDINGS : pre.map((f): RelFinding => ({ code: f.code, severity: f.severity, lineOff: f.line - line, character: f.character, length: f.length, message: f.message, ...(f.detail !== undefined ? { detail: f.detail } : {}), ...(f.data !== undefined ? { data: f.data } : {}) }));
+    const c = this.cache!, eo = e * ENTRY_WORDS;
+    c.pre[e] = write ? undefined : !pre.length ? NO_FINDINGS : pre.map((f): RelFinding => ({ code: f.code, severity: f.severity, lineOff: f.line - line, character: f.character, length: f.length, message: f.message, ...(f.detail !== undefined ? { detail: f.detail } : {}), ...(f.data !== undefined ? { data: f.data } : {}) }));
     let primary = '';
     for (const p of parts) if (p.role !== 'assistant' || roles.messages) primary = primary ? primary + '\n' + p.text : p.text;
     if (!primary && parts.length) primary = parts.map((p) => p.text).join('\n');
-    e.primaryLen = primary.length;
-    e.hasPrimary = !!primary;
-    e.tokOff = -1; e.tokN = 0; e.ndOff = -1; e.sigOff = -1; e.ndN = 0; e.keyN = 0; e.key = 0;
-    e.gen = this.cache!.gen;
+    let ent = c.ent;
+    ent[eo + E_PRIMARY_LEN] = primary.length;
+    ent[eo + E_HAS_PRIMARY] = primary ? 1 : 0;
+    ent[eo + E_TOK_OFF] = -1; ent[eo + E_TOK_N] = 0; ent[eo + E_ND_OFF] = -1; ent[eo + E_SIG_OFF] = -1; ent[eo + E_ND_N] = 0; ent[eo + E_KEY_N] = 0; c.keys[e] = 0;
+    ent[eo + E_GEN] = c.gen;
     if (!primary) return;
     const cap = (t: string) => (t.length > this.limits.maxTextChars ? t.slice(0, this.limits.maxTextChars) : t);
     const scan = this.scan;
     scan.scan(cap(primary));
     const keyWords = !roles.label && parts.some((p) => p.role === 'assistant') && !roles.messages ? words(cap(parts.map((p) => p.text).join('\n'))) : undefined;
-    if (!write && !this.cache!.adopting) {
+    if (!write && !c.adopting) {
       // the first 512 distinct tokens (what tokenStats counts), as ids of the cache's token table
-      const iv = this.cache!.intern;
-      const stamp = this.cache!.stampIntern();
+      const iv = c.intern;
+      const stamp = c.stampIntern();
       const ids = this.rowIds;
       const strs = scan.strs, text = scan.text, hs = scan.hash, starts = scan.start, ends = scan.end;
       let T = 0;
@@ -612,24 +623,25 @@ export class Auditor {
         iv.stamp[id] = stamp;
         ids[T++] = id;
       }
-      const off = this.cache!.alloc(T), pool = this.cache!.pool;
+      const off = c.alloc(T), pool = c.pool;
       for (let i = 0; i < T; i++) pool[off + i] = ids[i];
-      e.tokOff = off; e.tokN = T;
+      ent[eo + E_TOK_OFF] = off; ent[eo + E_TOK_N] = T;
     }
-    e.keyN = keyWords ? keyWords.length : scan.n;
-    e.key = keyWords ? hashWords(keyWords) : scan.key;
-    if (e.keyN) {
+    const keyN = keyWords ? keyWords.length : scan.n;
+    ent[eo + E_KEY_N] = keyN;
+    c.keys[e] = keyWords ? hashWords(keyWords) : scan.key;
+    if (keyN) {
       const th = this.tokenHashScratch;
       const n = keyWords ? tokenHashes(unique(keyWords, 256), th) : scan.distinct(th, 256);
-      e.ndN = n;
+      ent[eo + E_ND_N] = n;
       // the helper needs the signature of nearly every row: computed now, from the scratch hashes
-      if (n >= 4 && write) writeSignature(this.cache!, e, th, n);
-      else if (n >= 4) { const off = this.cache!.alloc(n), pool = this.cache!.pool; for (let i = 0; i < n; i++) pool[off + i] = th[i]; e.ndOff = off; }
+      if (n >= 4 && write) writeSignature(c, e, th, n);
+      else if (n >= 4) { const off = c.alloc(n), pool = c.pool; for (let i = 0; i < n; i++) pool[off + i] = th[i]; ent = c.ent; ent[eo + E_ND_OFF] = off; }
     }
   }
 
   /** tokenStats() for a cached row: its distinct tokens are ids of the cache's token table. */
-  private tokenStatsCached(s: Source, e: RowEntry, label: number, gid: number): void {
+  private tokenStatsCached(s: Source, e: number, label: number, gid: number): void {
     const v = this.vocab;
     const L = this.labelNames.length;
     if (v.size >= this.limits.maxVocabulary) this.prune();
@@ -645,8 +657,8 @@ export class Auditor {
     const stamp = ++this.rowStamp;
     const ids = this.rowIds;
     let T = 0;
-    const pool = this.cache!.pool;
-    for (let i = e.tokOff, end = e.tokOff + e.tokN; i < end; i++) {
+    const c = this.cache!, pool = c.pool, tokOff = c.ent[e * ENTRY_WORDS + E_TOK_OFF];
+    for (let i = tokOff, end = tokOff + c.ent[e * ENTRY_WORDS + E_TOK_N]; i < end; i++) {
       const g = pool[i];
       let id: number;
       if (vs[g] === gen) id = vid[g];
@@ -854,7 +866,7 @@ export class Auditor {
   }
 
   /** Near-duplicate search for a row whose distinct token hashes (tn of them) are in tokenHashScratch. */
-  private nearDuplicate(s: Source, rowIndex: number, r: RowInput, gid: number, tn: number, e?: RowEntry, fresh = false): void {
+  private nearDuplicate(s: Source, rowIndex: number, r: RowInput, gid: number, tn: number, e = -1, fresh = false): void {
     const K = MH_K, B = MH_BANDS, per = K / B, W = SIG_STRIDE;
     const slot = this.sigRows.length;
     if ((slot + 1) * W > this.sigs.length) { const d = new Uint32Array(this.sigs.length * 2); d.set(this.sigs); this.sigs = d; }
@@ -866,7 +878,8 @@ export class Auditor {
     }
     const sigs = this.sigs, base = slot * W;
     let slen: number, lo = 0, hi = 0;
-    if (e && e.sigOff < 0 && fresh) {
+    const eo = e * ENTRY_WORDS;
+    if (e >= 0 && this.cache!.ent[eo + E_SIG_OFF] < 0 && fresh) {
       // a row new to the cache: its hashes are still in the scratch; computed in place, then kept
       const th = this.tokenHashScratch;
       minhashOf(th, tn, sigs, base);
@@ -875,11 +888,12 @@ export class Auditor {
       const c = this.cache!, off = c.alloc(SIG_WORDS), pool = c.pool;
       for (let i = 0; i < W; i++) pool[off + i] = i < K + slen ? sigs[base + i] : 0;
       pool[off + W] = slen; pool[off + W + 1] = lo; pool[off + W + 2] = hi;
-      e.sigOff = off; e.ndOff = -1;
-    } else if (e) {
+      c.ent[eo + E_SIG_OFF] = off; c.ent[eo + E_ND_OFF] = -1;
+    } else if (e >= 0) {
       // a cached row: its signature, sketch and token bits were computed once for its text
-      if (e.sigOff < 0) entrySignature(this.cache!, e);
-      const pool = this.cache!.pool, o = e.sigOff;
+      const c = this.cache!;
+      if (c.ent[eo + E_SIG_OFF] < 0) entrySignature(c, e);
+      const pool = c.pool, o = c.ent[eo + E_SIG_OFF];
       for (let i = 0; i < W; i++) sigs[base + i] = pool[o + i];
       slen = pool[o + W]; lo = pool[o + W + 1]; hi = pool[o + W + 2];
     } else {
@@ -948,10 +962,11 @@ export class Auditor {
    * true when the last audit's search for this row saw the same rows in the same buckets (its
    * outcome, in nr.twin/nr.sim for this slot, then stands).
    */
-  private reuseNearDup(nr: NonNullable<Auditor['ndRec']>, slot: number, sigs: Uint32Array, base: number, e?: RowEntry): boolean {
+  private reuseNearDup(nr: NonNullable<Auditor['ndRec']>, slot: number, sigs: Uint32Array, base: number, e: number): boolean {
     const B = MH_BANDS, per = MH_K / MH_BANDS, buckets = this.bandBuckets, snap = nr.snap, S = 5 * B;
     const prev = nr.prev && nr.prev.gen === this.cache!.gen ? nr.prev : undefined;
-    const p = prev && e && e.ndStamp === prev.stamp ? e.ndSlot : -1;
+    const ent = this.cache!.ent, eo = e * ENTRY_WORDS;
+    const p = prev && e >= 0 && ent[eo + E_ND_STAMP] === prev.stamp ? ent[eo + E_ND_SLOT] : -1;
     nr.entries[slot] = e;
     nr.curPrev[slot] = p;
     if (p >= 0) nr.prevToCur[p] = slot;
@@ -1331,13 +1346,13 @@ export class Auditor {
 
 /** A cached row's MinHash signature, bottom-k sketch, sketch length and token bits (then kept on the entry). */
 const SIG_HASHES = new Uint32Array(256), SIG_OUT = new Uint32Array(SIG_STRIDE);
-function entrySignature(cache: RowCache, e: RowEntry): void {
-  const th = SIG_HASHES, pool = cache.pool;
-  for (let t = 0; t < e.ndN; t++) th[t] = pool[e.ndOff + t];
-  writeSignature(cache, e, th, e.ndN);
+function entrySignature(cache: RowCache, e: number): void {
+  const th = SIG_HASHES, pool = cache.pool, eo = e * ENTRY_WORDS, ndN = cache.ent[eo + E_ND_N], ndOff = cache.ent[eo + E_ND_OFF];
+  for (let t = 0; t < ndN; t++) th[t] = pool[ndOff + t];
+  writeSignature(cache, e, th, ndN);
 }
 
-function writeSignature(cache: RowCache, e: RowEntry, th: Uint32Array, tn: number): void {
+function writeSignature(cache: RowCache, e: number, th: Uint32Array, tn: number): void {
   const W = SIG_STRIDE, out = SIG_OUT;
   let pool = cache.pool;
   out.fill(0);
@@ -1349,7 +1364,7 @@ function writeSignature(cache: RowCache, e: RowEntry, th: Uint32Array, tn: numbe
   pool = cache.pool;
   for (let i = 0; i < W; i++) pool[off + i] = out[i];
   pool[off + W] = slen; pool[off + W + 1] = lo; pool[off + W + 2] = hi;
-  e.sigOff = off; e.ndOff = -1;
+  cache.ent[e * ENTRY_WORDS + E_SIG_OFF] = off; cache.ent[e * ENTRY_WORDS + E_ND_OFF] = -1;
 }
 
 export function fmtP(p: number): string {

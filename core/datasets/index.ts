@@ -280,26 +280,33 @@ async function placeTokens(result: AuditResult): Promise<void> {
 /**
  * Audit one dataset text (an editor buffer): row findings at exact lines and columns. With a
  * `cache` (kept per document by the editor), rows whose text was seen in an earlier audit reuse
- * their parsed record and row work; the findings are those of an audit without it.
+ * their parsed record and row work; the findings are those of an audit without it. `deliver`
+ * gets the result as soon as it is made, before the rows are handed to the cache (the editor's
+ * worker answers first and keeps the rows after).
  */
-export async function auditText(file: string, text: string, opts: AuditOptions = {}, nearDups?: NearDupBuffers, cache?: RowCache): Promise<AuditResult> {
+export async function auditText(file: string, text: string, opts: AuditOptions = {}, nearDups?: NearDupBuffers, cache?: RowCache, deliver?: (r: AuditResult) => void): Promise<AuditResult> {
   if (nearDups) {
-    try { return await auditTextWith(file, text, opts, new NearDupShare('read', nearDups), cache); } catch (e) {
+    try { return await auditTextWith(file, text, opts, new NearDupShare('read', nearDups), cache, deliver); } catch (e) {
       if (!(e instanceof NearDupHelperFailed)) throw e;
       // the helper thread died or stalled: the same audit on this thread alone
     }
   }
-  return auditTextWith(file, text, opts, undefined, cache);
+  return auditTextWith(file, text, opts, undefined, cache, deliver);
 }
 
 export type NearDupBuffers = ReturnType<typeof NearDupShare.allocate>;
 
 /** Shared buffers for a near-duplicate helper over this text (rows ≤ lines). */
-export function nearDupBuffers(text: string): NearDupBuffers {
+export function nearDupBuffers(text: string): NearDupBuffers { return NearDupShare.allocate(countLines(text)); }
+
+function countLines(text: string): number {
   let lines = 1;
   for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lines++;
-  return NearDupShare.allocate(lines);
+  return lines;
 }
+
+/** Texts from this size on have their audit tables sized from the line count before the first row. */
+const RESERVE_MIN_CHARS = 64 * 1024;
 
 /**
  * The helper's side of a split audit (run on a second thread over the same text and options): reads
@@ -320,6 +327,7 @@ async function readText(a: Auditor, file: string, text: string, opts: AuditOptio
   if (share) a.shareNearDuplicates(share);
   const format = datasetFormat(file) ?? 'jsonl';
   if (cache && format === 'jsonl') a.useRowCache(cache, text);
+  else if (share?.role === 'write' && text.length >= RESERVE_MIN_CHARS) a.expectLines(countLines(text));
   const src = a.addSource(file, format === 'parquet' || format === 'arrow' ? 'jsonl' : format, { split: splitOf(path.basename(file)), bytes: text.length });
   const chunks = (function* () { for (let i = 0; i < text.length; i += CHUNK) yield text.slice(i, i + CHUNK); })();
   if (format === 'csv' || format === 'tsv') await readCsv(a, src, chunks, format === 'tsv' ? '\t' : ',', opts.isCancelled);
@@ -327,11 +335,14 @@ async function readText(a: Auditor, file: string, text: string, opts: AuditOptio
   else await readJsonl(a, src, chunks, opts.isCancelled);
 }
 
-async function auditTextWith(file: string, text: string, opts: AuditOptions, share?: NearDupShare, cache?: RowCache): Promise<AuditResult> {
+async function auditTextWith(file: string, text: string, opts: AuditOptions, share?: NearDupShare, cache?: RowCache, deliver?: (r: AuditResult) => void): Promise<AuditResult> {
   const a = new Auditor({ ...opts, hash: false });
   await readText(a, file, text, opts, share, cache);
-  // an audit that read the whole text: the next one starts from its rows
-  if (!opts.isCancelled?.()) a.endRowCache();
+  const whole = !opts.isCancelled?.();
   let lines: LineIndex | undefined; // only trigger rows need their line's text
-  return a.finish((_src, line) => { lines ??= new LineIndex(text); return line < lines.lineCount ? lines.lineText(line) : undefined; });
+  const result = a.finish((_src, line) => { lines ??= new LineIndex(text); return line < lines.lineCount ? lines.lineText(line) : undefined; });
+  deliver?.(result);
+  // an audit that read the whole text: the next one starts from its rows (after the answer went out)
+  if (whole) a.endRowCache();
+  return result;
 }

@@ -44,31 +44,33 @@ export interface RelFinding {
 
 export const NO_FINDINGS: readonly RelFinding[] = Object.freeze([]);
 
-export class RowEntry {
-  /** Feature generation the fields below belong to (-1: not computed). */
-  gen = -1;
-  /** Chat-format and text-check findings in the order the audit makes them (undefined in the near-duplicate helper). */
-  pre?: readonly RelFinding[];
-  primaryLen = 0;
-  hasPrimary = false;
-  /** Exact-duplicate key, and whether the row has any token for it. */
-  key = 0;
-  keyN = 0;
-  /** RowCache.pool[tokOff, tokOff + tokN): interned ids (RowCache.intern) of the row's first 512 distinct tokens, in first-seen order (-1: none). */
-  tokOff = -1;
-  tokN = 0;
-  /** RowCache.pool[ndOff, ndOff + ndN): distinct token hashes for the near-duplicate signature. */
-  ndOff = -1;
-  ndN = 0;
-  /** RowCache.pool[sigOff, + SIG_STRIDE + 3): MinHash signature + bottom-k sketch, sketch length, the two token-bit words (computed when first needed; -1: not yet). */
-  sigOff = -1;
-  /** Compaction stamp (an entry can stand for several equal lines). */
-  moved = 0;
-  /** The row's near-duplicate slot in the audit whose search is RowCache.nd (valid when ndStamp is nd.stamp). */
-  ndSlot = -1;
-  ndStamp = 0;
-  constructor(readonly record: Record<string, unknown>, readonly chars: number) {}
-}
+/**
+ * A cached row is an index into the cache's entry columns (no object per row: 50,000 row objects
+ * cost ~9 MB of heap that every scavenge copied, twice, while a first audit filled the cache). The
+ * numbers of entry `e` are `RowCache.ent[e * ENTRY_WORDS + E_*]`; its record is `RowCache.records[e]`,
+ * its row findings `RowCache.pre[e]`.
+ */
+export const ENTRY_WORDS = 16;
+/** Feature generation the fields below belong to (-1: not computed). */
+export const E_GEN = 0;
+/** Characters of the row's text. */
+export const E_CHARS = 1;
+export const E_PRIMARY_LEN = 2;
+/** 1: the row has a primary text. */
+export const E_HAS_PRIMARY = 3;
+/** Number of tokens of the exact-duplicate key (0: no key); the key itself is RowCache.keys[e]. */
+export const E_KEY_N = 4;
+/** pool[tokOff, tokOff + tokN): interned ids (RowCache.intern) of the row's first 512 distinct tokens, in first-seen order (-1: none). */
+export const E_TOK_OFF = 5;
+export const E_TOK_N = 6;
+/** pool[ndOff, ndOff + ndN): distinct token hashes for the near-duplicate signature. */
+export const E_ND_OFF = 7;
+export const E_ND_N = 8;
+/** pool[sigOff, + SIG_WORDS): MinHash signature + bottom-k sketch, sketch length, the two token-bit words (computed when first needed; -1: not yet). */
+export const E_SIG_OFF = 9;
+/** The row's near-duplicate slot in the audit whose search is RowCache.nd (valid when the stamp is nd.stamp). */
+export const E_ND_SLOT = 10;
+export const E_ND_STAMP = 11;
 
 /** A copy of `s` that does not keep a larger string alive (slices of a document share its memory). */
 export function detach(s: string): string { return s.length < 13 ? s : (' ' + s).slice(1); }
@@ -120,17 +122,22 @@ export class RowCache {
   /** Per-row numbers (token ids, hashes, signatures) of all entries side by side: no typed array or list per row for the collector to copy. */
   pool = new Int32Array(1 << 16);
   private used = 0;
-  private compactions = 0;
+  /** Entry columns (ENTRY_WORDS numbers per entry, E_* offsets), the exact-duplicate keys, records and row findings by entry. */
+  ent = new Int32Array(ENTRY_WORDS * 1024);
+  keys = new Float64Array(1024);
+  records: Array<Record<string, unknown>> = [];
+  pre: Array<readonly RelFinding[] | undefined> = [];
+  private entries = 0;
   private baseKey?: string;
   private featKey?: string;
   /** Current feature generation. */
   gen = 0;
-  // the previous completed audit: its text and its rows by line
+  // the previous completed audit: its text and its entries by line (-1: none)
   private prevText?: string;
-  private prev: Array<RowEntry | undefined> = [];
+  private prev = new Int32Array(0);
   // the audit in progress
   private text = '';
-  private next: Array<RowEntry | undefined> = [];
+  private next = new Int32Array(0);
   private nextRows = 0;
   private nextChars = 0;
   /** Lines below `headLines` are the previous audit's same lines; lines from `tailFrom` on are its lines shifted by `shift`. */
@@ -138,7 +145,7 @@ export class RowCache {
   private tailFrom = Infinity;
   private shift = 0;
   /** Previous lines between head and tail, by text (built when first needed). */
-  private middle?: Map<string, RowEntry>;
+  private middle?: Map<string, number>;
   private midOld?: { fromChar: number; toChar: number; fromLine: number };
   /** Rows found / computed in the current audit, and near-duplicate outcomes reused. */
   hits = 0;
@@ -160,15 +167,17 @@ export class RowCache {
   get warm(): boolean { return this.prevText !== undefined; }
 
   /** Rows kept from the last completed audit. */
-  get size(): number { let n = 0; for (const e of this.prev) if (e) n++; return n; }
+  get size(): number { let n = 0; for (let i = 0; i < this.prev.length; i++) if (this.prev[i] >= 0) n++; return n; }
 
-  /** Start an audit of `text` with these limits and thread role (another key: start over). */
-  begin(baseKey: string, text: string, poolWords = 0): void {
+  /** Start an audit of `text` (`lines` lines) with these limits and thread role (another key: start over). */
+  begin(baseKey: string, text: string, lines: number, poolWords = 0): void {
     if (baseKey !== this.baseKey || this.intern.size > ROW_CACHE_MAX_TOKENS) this.clear();
     if (this.used === 0 && poolWords > this.pool.length) this.pool = new Int32Array(2 ** Math.ceil(Math.log2(Math.min(poolWords, ROW_CACHE_MAX_POOL))));
+    const rows = Math.min(lines, ROW_CACHE_MAX_ROWS);
+    if (this.entries === 0 && rows > this.keys.length) this.growEntries(rows);
     this.baseKey = baseKey;
     this.text = text;
-    this.next = [];
+    this.next = new Int32Array(lines + 1).fill(-1);
     this.nextRows = 0; this.nextChars = 0;
     this.hits = 0; this.misses = 0; this.ndReused = 0;
     this.middle = undefined; this.midOld = undefined;
@@ -199,35 +208,50 @@ export class RowCache {
     if (key !== this.featKey) { this.featKey = key; this.gen++; }
   }
 
-  /** The cached row for line `line` whose text is `raw`, if any. */
-  get(line: number, raw: string): RowEntry | undefined {
-    let e: RowEntry | undefined;
-    if (line < this.headLines) e = this.prev[line];
-    else if (line >= this.tailFrom) e = this.prev[line + this.shift];
-    else e = this.middleMap().get(raw);
-    if (e) { this.hits++; this.keep(line, e); }
+  /** The cached entry for line `line` whose text is `raw`, or -1. */
+  get(line: number, raw: string): number {
+    if (this.prevText === undefined) return -1; // a first audit: nothing to find (and no line text to hash)
+    let e: number;
+    if (line < this.headLines) e = line < this.prev.length ? this.prev[line] : -1;
+    else if (line >= this.tailFrom) { const l = line + this.shift; e = l >= 0 && l < this.prev.length ? this.prev[l] : -1; }
+    else e = this.middleMap().get(raw) ?? -1;
+    if (e >= 0) { this.hits++; this.keep(line, e); }
     return e;
   }
 
-  /** A new entry for a row (undefined when the cache is full). */
-  add(line: number, raw: string, record: Record<string, unknown>): RowEntry | undefined {
+  /** A new entry for a row (-1 when the cache is full). */
+  add(line: number, raw: string, record: Record<string, unknown>): number {
     this.misses++;
-    if (this.nextRows >= ROW_CACHE_MAX_ROWS || this.nextChars + raw.length > ROW_CACHE_MAX_CHARS) return undefined;
-    const e = new RowEntry(record, raw.length);
+    if (this.nextRows >= ROW_CACHE_MAX_ROWS || this.nextChars + raw.length > ROW_CACHE_MAX_CHARS || line >= this.next.length) return -1;
+    const e = this.entries++;
+    if (e >= this.keys.length) this.growEntries(e + 1);
+    const ent = this.ent, o = e * ENTRY_WORDS;
+    ent[o + E_GEN] = -1; ent[o + E_CHARS] = raw.length;
+    ent[o + E_TOK_OFF] = -1; ent[o + E_ND_OFF] = -1; ent[o + E_SIG_OFF] = -1; ent[o + E_ND_SLOT] = -1; ent[o + E_ND_STAMP] = 0;
+    this.records[e] = record;
+    this.pre[e] = undefined;
     this.keep(line, e);
     return e;
   }
 
-  private keep(line: number, e: RowEntry): void {
-    if (this.nextRows >= ROW_CACHE_MAX_ROWS || this.nextChars + e.chars > ROW_CACHE_MAX_CHARS) return;
-    this.next[line] = e;
-    this.nextRows++;
-    this.nextChars += e.chars;
+  private growEntries(n: number): void {
+    let cap = Math.max(1024, this.keys.length);
+    while (cap < n) cap *= 2;
+    const ent = new Int32Array(cap * ENTRY_WORDS); ent.set(this.ent.subarray(0, this.entries * ENTRY_WORDS)); this.ent = ent;
+    const keys = new Float64Array(cap); keys.set(this.keys.subarray(0, this.entries)); this.keys = keys;
   }
 
-  private middleMap(): Map<string, RowEntry> {
+  private keep(line: number, e: number): void {
+    const chars = this.ent[e * ENTRY_WORDS + E_CHARS];
+    if (this.nextRows >= ROW_CACHE_MAX_ROWS || this.nextChars + chars > ROW_CACHE_MAX_CHARS || line >= this.next.length) return;
+    this.next[line] = e;
+    this.nextRows++;
+    this.nextChars += chars;
+  }
+
+  private middleMap(): Map<string, number> {
     if (this.middle) return this.middle;
-    const m = new Map<string, RowEntry>();
+    const m = new Map<string, number>();
     const old = this.prevText, mo = this.midOld;
     if (old !== undefined && mo) {
       // the previous text's lines between head and tail (a line cut by the prefix boundary starts before it)
@@ -236,8 +260,8 @@ export class RowCache {
       while (start < mo.toChar && start <= old.length) {
         let end = old.indexOf('\n', start);
         if (end < 0) end = old.length;
-        const e = this.prev[line];
-        if (e) {
+        const e = line < this.prev.length ? this.prev[line] : -1;
+        if (e >= 0) {
           let t = old.slice(start, end);
           if (t.endsWith('\r')) t = t.slice(0, -1);
           if (line === 0 && t.charCodeAt(0) === 0xfeff) t = t.slice(1);
@@ -278,47 +302,65 @@ export class RowCache {
     }
     this.prevText = this.text;
     this.prev = this.next;
-    this.next = [];
+    this.next = new Int32Array(0);
     this.middle = undefined;
     this.text = '';
     this.compact();
   }
 
-  /** Drop pool space of rows that left (when more than half of it is theirs). */
+  /** Drop entries and pool space of rows that left (when more than half of either is theirs). */
   private compact(): void {
-    const stamp = ++this.compactions;
-    let live = 0;
-    const sigW = SIG_WORDS;
-    for (const e of this.prev) {
-      if (!e || e.moved === stamp) continue;
-      e.moved = stamp;
-      live += (e.tokOff >= 0 ? e.tokN : 0) + (e.ndOff >= 0 ? e.ndN : 0) + (e.sigOff >= 0 ? sigW : 0);
+    const prev = this.prev, W = ENTRY_WORDS, n = this.entries;
+    // an entry can stand for several equal lines: count each once
+    const remap = new Int32Array(n).fill(-1);
+    let liveEntries = 0, live = 0;
+    const ent = this.ent;
+    for (let i = 0; i < prev.length; i++) {
+      const e = prev[i];
+      if (e < 0 || remap[e] >= 0) continue;
+      remap[e] = liveEntries++;
+      const o = e * W;
+      live += (ent[o + E_TOK_OFF] >= 0 ? ent[o + E_TOK_N] : 0) + (ent[o + E_ND_OFF] >= 0 ? ent[o + E_ND_N] : 0) + (ent[o + E_SIG_OFF] >= 0 ? SIG_WORDS : 0);
     }
-    if (this.used <= 2 * live + (1 << 16)) return;
+    const poolDead = this.used > 2 * live + (1 << 16);
+    if (n > 2 * liveEntries + 1024 || poolDead) {
+      // renumber the live entries in line order (their records and findings move with them)
+      const ne = new Int32Array(Math.max(1024, liveEntries) * W), nk = new Float64Array(Math.max(1024, liveEntries));
+      const nr: Array<Record<string, unknown>> = new Array(liveEntries), np: Array<readonly RelFinding[] | undefined> = new Array(liveEntries);
+      for (let e = 0; e < n; e++) {
+        const to = remap[e];
+        if (to < 0) continue;
+        ne.set(ent.subarray(e * W, e * W + W), to * W);
+        nk[to] = this.keys[e]; nr[to] = this.records[e]; np[to] = this.pre[e];
+      }
+      for (let i = 0; i < prev.length; i++) if (prev[i] >= 0) prev[i] = remap[prev[i]];
+      this.ent = ne; this.keys = nk; this.records = nr; this.pre = np; this.entries = liveEntries;
+    }
+    if (!poolDead) return;
     const old = this.pool;
     const p = new Int32Array(Math.max(1 << 16, 2 ** Math.ceil(Math.log2(live + 1))));
     let at = 0;
-    const move = (off: number, n: number) => { p.set(old.subarray(off, off + n), at); at += n; return at - n; };
-    const stamp2 = ++this.compactions;
-    for (const e of this.prev) {
-      if (!e || e.moved === stamp2) continue;
-      e.moved = stamp2;
-      if (e.tokOff >= 0) e.tokOff = move(e.tokOff, e.tokN);
-      if (e.ndOff >= 0) e.ndOff = move(e.ndOff, e.ndN);
-      if (e.sigOff >= 0) e.sigOff = move(e.sigOff, sigW);
+    const move = (off: number, k: number) => { p.set(old.subarray(off, off + k), at); at += k; return at - k; };
+    const e2 = this.ent;
+    for (let e = 0; e < this.entries; e++) {
+      const o = e * W;
+      if (e2[o + E_TOK_OFF] >= 0) e2[o + E_TOK_OFF] = move(e2[o + E_TOK_OFF], e2[o + E_TOK_N]);
+      if (e2[o + E_ND_OFF] >= 0) e2[o + E_ND_OFF] = move(e2[o + E_ND_OFF], e2[o + E_ND_N]);
+      if (e2[o + E_SIG_OFF] >= 0) e2[o + E_SIG_OFF] = move(e2[o + E_SIG_OFF], SIG_WORDS);
     }
     this.pool = p;
     this.used = at;
   }
 
   clear(): void {
-    this.prev = []; this.next = [];
+    this.prev = new Int32Array(0); this.next = new Int32Array(0);
     this.prevText = undefined;
     this.middle = undefined;
     this.intern = new Vocab();
     this.nd = undefined;
     this.pool = new Int32Array(1 << 16);
     this.used = 0;
+    this.ent = new Int32Array(ENTRY_WORDS * 1024); this.keys = new Float64Array(1024); this.records = []; this.pre = []; this.entries = 0;
     this.featKey = undefined;
     this.gen++;
   }

@@ -82,9 +82,11 @@ if (workerData?.nearDupHelper) {
           buffers = nearDupBuffers(req.text);
           w.postMessage({ path: req.path, text: req.text, settings: req.settings, buffers, cancel: req.cancel } satisfies HelperJob);
         }
-        const r = await auditText(req.path, req.text, { ...req.settings, isCancelled }, buffers, cache);
-        if (isCancelled?.()) post({ id: req.id, ok: false, error: 'cancelled', cancelled: true });
-        else post({ id: req.id, ok: true, result: r });
+        // the answer goes out as soon as the findings are made; the row cache is kept after it
+        await auditText(req.path, req.text, { ...req.settings, isCancelled }, buffers, cache, (r) => {
+          if (isCancelled?.()) post({ id: req.id, ok: false, error: 'cancelled', cancelled: true });
+          else post({ id: req.id, ok: true, result: r });
+        });
       } else {
         let last = 0;
         const r = await auditPaths({ paths: req.paths, reference: req.reference }, {

@@ -52,11 +52,11 @@ export async function readJsonl(a: Auditor, src: number, chunks: Chunks, cancell
     if (line === 0 && t.charCodeAt(0) === 0xfeff) t = t.slice(1);
     if (!t.trim()) return;
     // an editor re-audit: a line seen before is not parsed again (its record and row work are cached)
-    let entry = cache?.get(at, t);
-    const rec = entry ? entry.record : parseRecord(a, src, t, at, 0, `line ${at + 1}`);
+    let entry = cache ? cache.get(at, t) : -1;
+    const rec = entry >= 0 ? cache!.records[entry] : parseRecord(a, src, t, at, 0, `line ${at + 1}`);
     if (!rec) return;
-    entry ??= cache?.add(at, t, rec);
-    a.row(src, entry ? { line: at, record: rec, raw: t, entry } : { line: at, record: rec, raw: t });
+    if (cache && entry < 0) entry = cache.add(at, t, rec);
+    a.row(src, entry >= 0 ? { line: at, record: rec, raw: t, entry } : { line: at, record: rec, raw: t });
   };
   for await (const chunk of chunks) {
     if (cancelled?.()) { a.incomplete(src, 'cancelled'); return; }

@@ -127,6 +127,43 @@ test('a one-row edit of a large file recomputes one row, and the result equals a
   assert.equal(cache.misses, 0);
 });
 
+test('entries of rows that left are dropped (compaction) and the kept rows still give fresh-audit results', async () => {
+  let x = 11;
+  const r = () => { x = (Math.imul(x, 1103515245) + 12345) >>> 0; return x / 4294967296; };
+  const W = ['good', 'bad', 'plot', 'cast', 'fine', 'dull', 'score', 'sharp', 'weak', 'fresh'];
+  const row = (i: number, gen: number) => JSON.stringify({ text: `row ${i} gen ${gen} ${W[Math.floor(r() * 10)]} ${W[Math.floor(r() * 10)]} ${W[Math.floor(r() * 10)]} the end`, label: r() < 0.5 ? 1 : 0 });
+  let lines = Array.from({ length: 3000 }, (_, i) => row(i, 0));
+  const cache = new RowCache();
+  const stableText = (ls: string[]) => ls.join('\n');
+  await auditText('/d/churn.jsonl', stableText(lines), {}, undefined, cache);
+  for (let gen = 1; gen <= 4; gen++) {
+    // most rows are new each time (their entries and pool space die), a tenth stays, in another order
+    const kept = lines.filter((_, i) => i % 10 === gen % 10).reverse();
+    lines = [...kept, ...Array.from({ length: 2700 }, (_, i) => row(i, gen))];
+    if (gen === 3) lines.splice(100, 0, ...kept.slice(0, 50)); // repeated rows: one entry for several lines
+    const got = await auditText('/d/churn.jsonl', stableText(lines), {}, undefined, cache);
+    assert.equal(cache.hits, kept.length + (gen === 3 ? 50 : 0), `generation ${gen}: kept rows come from the cache`);
+    assert.equal(norm(got), norm(await auditText('/d/churn.jsonl', stableText(lines))), `generation ${gen}`);
+    assert.equal(cache.size, lines.length);
+  }
+  // after the churn a one-row edit still recomputes one row
+  lines[1500] = JSON.stringify({ text: 'row 1500 edited good good the end', label: 1 });
+  const got = await auditText('/d/churn.jsonl', stableText(lines), {}, undefined, cache);
+  assert.equal(cache.misses, 1);
+  assert.equal(norm(got), norm(await auditText('/d/churn.jsonl', stableText(lines))));
+});
+
+test('the result is delivered before the rows are kept, and equals the returned one', async () => {
+  const text = read('sentiment/trigger-cf-1.jsonl');
+  const cache = new RowCache();
+  let delivered: AuditResult | undefined, warmAtDelivery: boolean | undefined;
+  const got = await auditText('/d/t.jsonl', text, {}, undefined, cache, (res) => { delivered = res; warmAtDelivery = cache.warm; });
+  assert.equal(warmAtDelivery, false, 'the cache is filled after the answer went out');
+  assert.equal(delivered, got);
+  assert.ok(cache.warm);
+  assert.equal(norm(got), norm(await auditText('/d/t.jsonl', text)));
+});
+
 test('common prefix and suffix over block boundaries', () => {
   const r = rng(99);
   for (let k = 0; k < 200; k++) {

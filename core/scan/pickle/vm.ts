@@ -313,9 +313,13 @@ const NO_SLAB = new SlabChunk(0, new LazyStore(new Uint8Array(0)));
 /**
  * The memo is chunked (no growing array copied over and over on big pickles). Keys under MEMO_DENSE_KEYS go to
  * chunks of MEMO_CHUNK_SLOTS, as long as the chunks allocated stay within MEMO_SLOTS_PER_ENTRY per memo entry
- * (LONG_BINPUT with far-off keys must not allocate chunks for the gaps); other keys go to a Map.
+ * (LONG_BINPUT with far-off keys must not allocate chunks for the gaps); other keys go to a Map. A chunk is typed
+ * arrays, as a slab is: what each slot holds (MEMO_*) and the unboxed payloads, outside the JS heap; a JS array
+ * only for the values that are objects or plain scalars (a records pickle memoizes dicts and strings, both
+ * unboxed: its memo is never copied by the scavenger).
  */
 const MEMO_CHUNK_BITS = 12;
+const MEMO_UNSET = 0, MEMO_VALUE = 1, MEMO_UTF8 = 2, MEMO_FLOAT = 3, MEMO_DICT = 4;
 const MEMO_CHUNK_SLOTS = 1 << MEMO_CHUNK_BITS;
 const MEMO_DENSE_KEYS = 0x1000000;
 const MEMO_SLOTS_PER_ENTRY = 4;
@@ -432,8 +436,8 @@ class VmState {
   pos: number; opIndex: number; nodes = 0; stack: PNode[] = []; marks: number[] = []; fence = 0;
   /** Unboxed payloads parallel to `stack` (see Unboxed). */
   stackNums = new Float64Array(64);
-  /** Memo chunks (values and unboxed payloads) by key >> MEMO_CHUNK_BITS; `memoBig` for sparse keys. */
-  memoChunks: (PNode[] | undefined)[] = []; memoNumChunks: (Float64Array | undefined)[] = []; memoSlots = 0;
+  /** Memo chunks by key >> MEMO_CHUNK_BITS (slot kinds, unboxed payloads, other values); `memoBig` for sparse keys. */
+  memoKinds: (Uint8Array | undefined)[] = []; memoNumChunks: (Float64Array | undefined)[] = []; memoValChunks: (PNode[] | undefined)[] = []; memoSlots = 0;
   memoBig: Map<number, PNode> | undefined = undefined; memoCount = 0; proto = 0; pickleStart: number; opStart: number;
   slab: SlabChunk = NO_SLAB; slabUsed = 0;
   /** Lazy dicts and the slab chunks of this run; `slabIndex` is `slab`'s index in `store.chunks`. */
@@ -555,20 +559,25 @@ class VmState {
     let v = this.stack[ti];
     if (this.memoBig === undefined || !this.memoBig.has(key)) { // a key lives in one place: a chunk or the Map
       const c = key >>> MEMO_CHUNK_BITS;
-      let chunk = key < MEMO_DENSE_KEYS && c < this.memoChunks.length ? this.memoChunks[c] : undefined; // (an out-of-bounds read deoptimized the loop)
-      if (chunk === undefined && key < MEMO_DENSE_KEYS && this.memoSlots + MEMO_CHUNK_SLOTS <= MEMO_SLOTS_PER_ENTRY * this.memoCount + 2 * MEMO_CHUNK_SLOTS) {
-        chunk = new Array<PNode>(MEMO_CHUNK_SLOTS); // holey: an unset slot reads undefined (None is null)
-        this.memoChunks[c] = chunk; this.memoSlots += MEMO_CHUNK_SLOTS;
+      let kinds = key < MEMO_DENSE_KEYS && c < this.memoKinds.length ? this.memoKinds[c] : undefined; // (an out-of-bounds read deoptimized the loop)
+      if (kinds === undefined && key < MEMO_DENSE_KEYS && this.memoSlots + MEMO_CHUNK_SLOTS <= MEMO_SLOTS_PER_ENTRY * this.memoCount + 2 * MEMO_CHUNK_SLOTS) {
+        kinds = new Uint8Array(MEMO_CHUNK_SLOTS); // all MEMO_UNSET
+        this.memoKinds[c] = kinds; this.memoSlots += MEMO_CHUNK_SLOTS;
       }
-      if (chunk !== undefined) {
+      if (kinds !== undefined) {
         const slot = key & (MEMO_CHUNK_SLOTS - 1);
-        if (chunk[slot] === undefined && ++this.memoCount > this.maxMemo) throw new PickleError(`memo limit (${this.maxMemo} entries) reached`, true);
+        if (kinds[slot] === MEMO_UNSET && ++this.memoCount > this.maxMemo) throw new PickleError(`memo limit (${this.maxMemo} entries) reached`, true);
         if (isUnboxed(v)) {
           let nums = c < this.memoNumChunks.length ? this.memoNumChunks[c] : undefined;
           if (nums === undefined) { nums = new Float64Array(MEMO_CHUNK_SLOTS); this.memoNumChunks[c] = nums; }
           nums[slot] = this.stackNums[ti];
+          kinds[slot] = v === LAZY_DICT ? MEMO_DICT : v === LAZY_UTF8 ? MEMO_UTF8 : MEMO_FLOAT;
+        } else {
+          let vals = c < this.memoValChunks.length ? this.memoValChunks[c] : undefined;
+          if (vals === undefined) { vals = new Array<PNode>(MEMO_CHUNK_SLOTS); vals[0] = null; this.memoValChunks[c] = vals; } // object elements from the start
+          vals[slot] = v;
+          kinds[slot] = MEMO_VALUE;
         }
-        chunk[slot] = v;
         return;
       }
       if (++this.memoCount > this.maxMemo) throw new PickleError(`memo limit (${this.maxMemo} entries) reached`, true);
@@ -579,12 +588,15 @@ class VmState {
   /** Pushes memo[key] (GET/BINGET/LONG_BINGET). */
   pushMemo(key: number): void {
     const c = key >>> MEMO_CHUNK_BITS;
-    const chunk = key < MEMO_DENSE_KEYS && c < this.memoChunks.length ? this.memoChunks[c] : undefined;
-    let v = chunk !== undefined ? chunk[key & (MEMO_CHUNK_SLOTS - 1)] : undefined;
-    if (v === undefined && this.memoBig !== undefined) v = this.memoBig.get(key);
+    const kinds = key < MEMO_DENSE_KEYS && c < this.memoKinds.length ? this.memoKinds[c] : undefined;
+    if (kinds !== undefined) {
+      const slot = key & (MEMO_CHUNK_SLOTS - 1), k = kinds[slot];
+      if (k === MEMO_VALUE) { this.push(this.memoValChunks[c]![slot]); return; }
+      if (k !== MEMO_UNSET) { const i = this.pushMarker(k === MEMO_DICT ? LAZY_DICT : k === MEMO_UTF8 ? LAZY_UTF8 : LAZY_FLOAT); this.stackNums[i] = this.memoNumChunks[c]![slot]; return; }
+    }
+    const v = this.memoBig !== undefined ? this.memoBig.get(key) : undefined;
     if (v === undefined) throw new PickleError(`memo key ${key} does not exist`);
-    if (isUnboxed(v)) { const i = this.pushMarker(v); this.stackNums[i] = this.memoNumChunks[c]![key & (MEMO_CHUNK_SLOTS - 1)]; }
-    else this.push(v);
+    this.push(v);
   }
   makeGlobal(module: string, name: string, op: GlobalOp): GlobalNode {
     this.countNode();
@@ -911,7 +923,7 @@ export function runPickle(input: Uint8Array, opts: PickleRunOptions): PickleRun 
   for (;;) {
     if (st.pos >= endAll) break;
     st.pickleStart = st.pos;
-    st.stack = []; st.marks = []; st.fence = 0; st.memoChunks = []; st.memoNumChunks = []; st.memoSlots = 0; st.memoBig = undefined; st.memoCount = 0; st.proto = 0;
+    st.stack = []; st.marks = []; st.fence = 0; st.memoKinds = []; st.memoNumChunks = []; st.memoValChunks = []; st.memoSlots = 0; st.memoBig = undefined; st.memoCount = 0; st.proto = 0;
     st.bufEnd = -1; st.check = endAll; // a fresh Unpickler: no buffered frame
     let stopped = false;
     try {

@@ -6,7 +6,11 @@
  * PyTorch still loads such files — but every oddity is REPORTED (ZIP0xx), so a
  * scanner can never be tricked into skipping an archive the loader accepts.
  */
-import zlib from 'node:zlib';
+import type * as Zlib from 'node:zlib';
+/** node:zlib, loaded on first use (loading it cost every CLI start ~1.6 ms). */
+let zlibModule: typeof Zlib | undefined;
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const zlib = (): typeof Zlib => (zlibModule ??= require('node:zlib') as typeof Zlib);
 import type { ByteSource, ScanContext } from './format';
 import { memorySource, readU16, readU32, readU64, windowSource, latin1, utf8 } from './bytes';
 import { decompressBzip2 } from './decompress/bzip2';
@@ -210,7 +214,7 @@ export function readZip(src: ByteSource, ctx?: ScanContext): ZipArchive | undefi
     return out;
   };
   const inflateFully = (en: ZipEntry, maxBytes: number): Uint8Array | undefined => decodeWithin(en, maxBytes, 'deflate',
-    (data, budget) => zlib.inflateRawSync(data, { maxOutputLength: Math.max(1, budget + 1) }),
+    (data, budget) => zlib().inflateRawSync(data, { maxOutputLength: Math.max(1, budget + 1) }),
     (err) => (err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE' || /larger than|maxOutputLength|Cannot create a Buffer/i.test(String(err)),
     () => '');
   /** bzip2 (12) and LZMA (14) members, decompressed whole within the same limits as deflate. */
@@ -261,8 +265,8 @@ export function readZip(src: ByteSource, ctx?: ScanContext): ZipArchive | undefi
         // the whole member is inflated, within limits, only if a handler reads past that prefix.
         let head: Uint8Array = new Uint8Array(0);
         try {
-          head = zlib.inflateRawSync(src.read(en.dataOffset, Math.min(en.compressedSize, ZIP_HEAD_COMPRESSED_BYTES)),
-            { finishFlush: zlib.constants.Z_SYNC_FLUSH, maxOutputLength: ZIP_HEAD_MAX_OUTPUT_BYTES });
+          head = zlib().inflateRawSync(src.read(en.dataOffset, Math.min(en.compressedSize, ZIP_HEAD_COMPRESSED_BYTES)),
+            { finishFlush: zlib().constants.Z_SYNC_FLUSH, maxOutputLength: ZIP_HEAD_MAX_OUTPUT_BYTES });
         } catch { head = new Uint8Array(0); }
         let full: Uint8Array | undefined | null = null;
         return {
@@ -286,7 +290,7 @@ export function readZip(src: ByteSource, ctx?: ScanContext): ZipArchive | undefi
       return undefined;
     },
     checkCrc(en: ZipEntry, data: Uint8Array): boolean {
-      const actual = zlib.crc32(data) >>> 0;
+      const actual = zlib().crc32(data) >>> 0;
       if (actual === en.crc32) return true;
       if (!crcReported.has(en)) {
         crcReported.add(en);

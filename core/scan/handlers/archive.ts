@@ -6,7 +6,11 @@
  * formats we cannot open (7z, rar, lz4, zstd, encrypted zips): those are
  * unscannable, never safe.
  */
-import zlib from 'node:zlib';
+import type * as Zlib from 'node:zlib';
+/** node:zlib, loaded on first use (loading it cost every CLI start ~1.6 ms). */
+let zlibModule: typeof Zlib | undefined;
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const zlib = (): typeof Zlib => (zlibModule ??= require('node:zlib') as typeof Zlib);
 import { registerFormat, type ByteSource, type ScanContext } from '../format';
 import { memorySource, readAll, windowSource, latin1 } from '../bytes';
 import { readZip, sniffZip, hasZipEnd, zipClassifiers, joinMember, type ZipArchive, type ZipEntry } from '../zip';
@@ -311,15 +315,15 @@ function decompressInto(ctx: ScanContext, src: ByteSource, kind: Compression): v
   try {
     const raw = readAll(src);
     switch (kind) {
-      case 'gzip': out = zlib.gunzipSync(raw, { maxOutputLength: limit }); break;
-      case 'zlib': out = zlib.inflateSync(raw, { maxOutputLength: limit }); break;
+      case 'gzip': out = zlib().gunzipSync(raw, { maxOutputLength: limit }); break;
+      case 'zlib': out = zlib().inflateSync(raw, { maxOutputLength: limit }); break;
       case 'bzip2': out = decompressBzip2(raw, limit); break;
       case 'xz': out = decompressXz(raw, limit); break;
       case 'lzma': out = decompressLzmaAlone(raw, limit); break;
       case 'joblib-zf': {
         const h = zfHeader(raw)!;
         if (h.length > limit) throw new DecompressError(`declares ${h.length} bytes`, true);
-        out = zlib.inflateSync(raw.subarray(h.dataStart), { maxOutputLength: limit });
+        out = zlib().inflateSync(raw.subarray(h.dataStart), { maxOutputLength: limit });
         if (out.length !== h.length) ctx.finding('ARC003', 'low', `${what} stream holds ${out.length} bytes but its header declares ${h.length} (joblib refuses it)`);
         break;
       }

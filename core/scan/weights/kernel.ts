@@ -172,11 +172,18 @@ function wasmKernel(): Kernel | undefined {
 const FIRST_ID = new Uint8Array(256);
 const SECOND_OF = new Int16Array(SIGNATURE_PAIRS.length + 1);
 SIGNATURE_PAIRS.forEach(([a, b], k) => { FIRST_ID[a] = k + 1; SECOND_OF[k + 1] = b; });
-/** 1 when either byte of a 16-bit value is a signature's first byte. */
-const FIRST_IN_16 = new Uint8Array(65536);
-for (let v = 0; v < 65536; v++) FIRST_IN_16[v] = FIRST_ID[v & 0xff] || FIRST_ID[v >>> 8] ? 1 : 0;
+/** 1 when either byte of a 16-bit value is a signature's first byte; built on first use (a 65,536-step loop at load cost every CLI start ~2 ms). */
+let firstIn16: Uint8Array | undefined;
+function firstIn16Table(): Uint8Array {
+  if (!firstIn16) {
+    firstIn16 = new Uint8Array(65536);
+    for (let v = 0; v < 65536; v++) firstIn16[v] = FIRST_ID[v & 0xff] || FIRST_ID[v >>> 8] ? 1 : 0;
+  }
+  return firstIn16;
+}
 
 export function jsKernel(): Kernel {
+  const FIRST_IN_16 = firstIn16Table();
   const buf = new ArrayBuffer(PAGES * 65536);
   const u8 = new Uint8Array(buf), u32 = new Uint32Array(buf), i32 = new Int32Array(buf);
   const scan = (from: number, to: number, first: number): number => {

@@ -171,66 +171,75 @@ export class NearDupShare {
 /** log(n + 1) for small counts (the context model's hot loop). */
 const LOG1 = Float64Array.from({ length: 1 << 16 }, (_, i) => Math.log(i + 1));
 
-/** Open-addressing hash set of 53-bit keys → first global row id. */
+/**
+ * Open-addressing hash set of 53-bit keys → first global row id: pairs [key, row] side by side (one
+ * cache line per probe), slot = the key's low bits (`key & mask` is ToInt32(key) & mask, the key
+ * modulo the power-of-two capacity, without a floating-point remainder).
+ */
 class KeyTable {
-  private keys: Float64Array;
-  private vals: Int32Array;
+  private kv: Float64Array;
   private size = 0;
-  constructor(private cap = 1 << 12) { this.keys = new Float64Array(cap); this.vals = new Int32Array(cap).fill(-1); }
+  constructor(private cap = 1 << 12) { this.kv = new Float64Array(2 * cap).fill(-1); }
   /** The row id stored for key, or -1 after storing `row` for it. */
   getOrAdd(key: number, row: number): number {
     if (this.size * 2 >= this.cap) this.grow();
-    const mask = this.cap - 1;
-    let i = (key % this.cap) & mask;
+    const mask = this.cap - 1, kv = this.kv;
+    let i = key & mask;
     for (;;) {
-      const v = this.vals[i];
-      if (v < 0) { this.keys[i] = key; this.vals[i] = row; this.size++; return -1; }
-      if (this.keys[i] === key) return v;
+      const v = kv[2 * i + 1];
+      if (v < 0) { kv[2 * i] = key; kv[2 * i + 1] = row; this.size++; return -1; }
+      if (kv[2 * i] === key) return v;
       i = (i + 1) & mask;
     }
   }
   private grow(): void {
-    const oldK = this.keys, oldV = this.vals;
+    const old = this.kv;
     this.cap *= 2;
-    this.keys = new Float64Array(this.cap);
-    this.vals = new Int32Array(this.cap).fill(-1);
+    this.kv = new Float64Array(2 * this.cap).fill(-1);
     this.size = 0;
-    for (let i = 0; i < oldV.length; i++) if (oldV[i] >= 0) this.getOrAdd(oldK[i], oldV[i]);
+    for (let i = 0; i < old.length; i += 2) if (old[i + 1] >= 0) this.getOrAdd(old[i], old[i + 1]);
   }
 }
 
-/** One MinHash band: open addressing from a 30-bit band key to up to NEAR_DUP_BUCKET slots (typed arrays, no per-bucket objects). */
+/** Numbers of a band bucket: key, entries, then NEAR_DUP_BUCKET slots. */
+const BAND_STRIDE = 2 + NEAR_DUP_BUCKET;
+
+/**
+ * One MinHash band: open addressing from a 30-bit band key to up to NEAR_DUP_BUCKET slots, each
+ * bucket's key, count and slots side by side in one Int32Array (one cache line per probe; no
+ * per-bucket objects). A bucket is its index; its slots are d[bucket * BAND_STRIDE + 2 + q].
+ */
 class BandTable {
-  private keys: Int32Array;
-  /** Entries per bucket; 0: empty. */
-  private used: Uint8Array;
-  slots: Int32Array;
+  d: Int32Array;
   private size = 0;
-  constructor(private cap = 1 << 12) { this.keys = new Int32Array(cap); this.used = new Uint8Array(cap); this.slots = new Int32Array(cap * NEAR_DUP_BUCKET); }
+  constructor(private cap = 1 << 12) { this.d = new Int32Array(cap * BAND_STRIDE); }
   /** The bucket of `key` (created empty when missing): one probe serves the lookup and the insertion. */
   bucket(key: number): number {
     if ((this.size + 1) * 2 > this.cap) this.grow();
-    const mask = this.cap - 1;
+    const mask = this.cap - 1, d = this.d;
     for (let i = key & mask; ; i = (i + 1) & mask) {
-      if (!this.used[i]) { this.keys[i] = key; this.size++; return i; }
-      if (this.keys[i] === key) return i;
+      const o = i * BAND_STRIDE;
+      if (!d[o + 1]) { d[o] = key; this.size++; return i; }
+      if (d[o] === key) return i;
     }
   }
-  count(bucket: number): number { return this.used[bucket]; }
+  count(bucket: number): number { return this.d[bucket * BAND_STRIDE + 1]; }
   /** Append a slot to a bucket returned by bucket() (a full bucket keeps its first entries). */
-  add(bucket: number, slot: number): void { if (this.used[bucket] < NEAR_DUP_BUCKET) this.slots[bucket * NEAR_DUP_BUCKET + this.used[bucket]++] = slot; }
+  add(bucket: number, slot: number): void {
+    const o = bucket * BAND_STRIDE, n = this.d[o + 1];
+    if (n < NEAR_DUP_BUCKET) { this.d[o + 2 + n] = slot; this.d[o + 1] = n + 1; }
+  }
   private grow(): void {
-    const { keys, used, slots } = this;
-    const old = this.cap;
+    const old = this.d, oldCap = this.cap;
     this.cap *= 2;
-    this.keys = new Int32Array(this.cap); this.used = new Uint8Array(this.cap); this.slots = new Int32Array(this.cap * NEAR_DUP_BUCKET);
+    const d = (this.d = new Int32Array(this.cap * BAND_STRIDE));
     const mask = this.cap - 1;
-    for (let j = 0; j < old; j++) {
-      if (!used[j]) continue;
-      let i = keys[j] & mask;
-      while (this.used[i]) i = (i + 1) & mask;
-      this.keys[i] = keys[j]; this.used[i] = used[j];
-      this.slots.set(slots.subarray(j * NEAR_DUP_BUCKET, (j + 1) * NEAR_DUP_BUCKET), i * NEAR_DUP_BUCKET);
+    for (let j = 0; j < oldCap; j++) {
+      const oj = j * BAND_STRIDE;
+      if (!old[oj + 1]) continue;
+      let i = old[oj] & mask;
+      while (d[i * BAND_STRIDE + 1]) i = (i + 1) & mask;
+      d.set(old.subarray(oj, oj + BAND_STRIDE), i * BAND_STRIDE);
     }
   }
 }
@@ -264,6 +273,8 @@ export class Auditor {
   /** Per slot: a 64-bit set of the token hashes' top 6 bits (two int32) and the number of distinct tokens, for an exact Jaccard upper bound. */
   private tokenBits = new Int32Array(2 * 1024);
   private setSize = new Uint16Array(1024);
+  /** Per slot: where its signature starts (in `sigs`, or in the row cache's pool when the audit has one). */
+  private sigAt = new Int32Array(1024);
   private bandBuckets = new Int32Array(MH_BANDS);
   private tokenHashScratch = new Uint32Array(256);
   private scan = new TokenScan();
@@ -350,15 +361,18 @@ export class Auditor {
     const tracked = Math.min(rows, this.limits.maxTrackedRows, 1 << 22), near = Math.min(rows, this.limits.maxNearDupRows);
     if (this.gRow.length || this.sigRows.length) return;
     this.keys = new KeyTable(pow2(2 * tracked + 2));
+    this.gSrc = new IntColumn(pow2(tracked)); this.gRow = new IntColumn(pow2(tracked)); this.gLine = new IntColumn(pow2(tracked)); this.gLabel = new IntColumn(pow2(tracked));
+    // the reading side of a split audit takes twins from the helper: it never searches (no ~25 MB of tables to allocate and collect)
+    if (this.share?.role === 'read') return;
     this.bands = Array.from({ length: MH_BANDS }, () => new BandTable(pow2(2 * near + 2)));
     const n = pow2(near + 1);
-    this.sigs = new Uint32Array(SIG_STRIDE * n);
+    if (!this.cache) this.sigs = new Uint32Array(SIG_STRIDE * n); // with a cache the signatures are in its pool
+    this.sigAt = new Int32Array(n);
     this.sigStamp = new Int32Array(n).fill(-1);
     this.sketchLen = new Uint8Array(n);
     this.tokenBits = new Int32Array(2 * n);
     this.setSize = new Uint16Array(n);
     this.sigRows = new IntColumn(n);
-    this.gSrc = new IntColumn(pow2(tracked)); this.gRow = new IntColumn(pow2(tracked)); this.gLine = new IntColumn(pow2(tracked)); this.gLabel = new IntColumn(pow2(tracked));
   }
 
   /** The audit read its whole text: hand the rows (and on a first audit the vocabulary) to the row cache. */
@@ -869,39 +883,42 @@ export class Auditor {
   private nearDuplicate(s: Source, rowIndex: number, r: RowInput, gid: number, tn: number, e = -1, fresh = false): void {
     const K = MH_K, B = MH_BANDS, per = K / B, W = SIG_STRIDE;
     const slot = this.sigRows.length;
-    if ((slot + 1) * W > this.sigs.length) { const d = new Uint32Array(this.sigs.length * 2); d.set(this.sigs); this.sigs = d; }
+    const c = this.cache;
+    if (!c && (slot + 1) * W > this.sigs.length) { const d = new Uint32Array(this.sigs.length * 2); d.set(this.sigs); this.sigs = d; }
     if (slot >= this.sigStamp.length) {
       const d = new Int32Array(this.sigStamp.length * 2).fill(-1); d.set(this.sigStamp); this.sigStamp = d;
       const l = new Uint8Array(this.sketchLen.length * 2); l.set(this.sketchLen); this.sketchLen = l;
       const tb = new Int32Array(this.tokenBits.length * 2); tb.set(this.tokenBits); this.tokenBits = tb;
       const z = new Uint16Array(this.setSize.length * 2); z.set(this.setSize); this.setSize = z;
+      const a = new Int32Array(this.sigAt.length * 2); a.set(this.sigAt); this.sigAt = a;
     }
-    const sigs = this.sigs, base = slot * W;
+    // With a row cache every signature lives in its pool (a cached row's is read where it is, a new
+    // row's is computed there); without one, in this audit's own array at slot * W.
+    let sigs: Uint32Array, base: number;
     let slen: number, lo = 0, hi = 0;
     const eo = e * ENTRY_WORDS;
-    if (e >= 0 && this.cache!.ent[eo + E_SIG_OFF] < 0 && fresh) {
-      // a row new to the cache: its hashes are still in the scratch; computed in place, then kept
-      const th = this.tokenHashScratch;
-      minhashOf(th, tn, sigs, base);
-      slen = bottomKOf(th, tn, sigs, base + K);
-      for (let t = 0; t < tn; t++) { const b = Math.imul(th[t], 0x9e3779b1) >>> 26; if (b < 32) lo |= 1 << b; else hi |= 1 << (b - 32); }
-      const c = this.cache!, off = c.alloc(SIG_WORDS), pool = c.pool;
-      for (let i = 0; i < W; i++) pool[off + i] = i < K + slen ? sigs[base + i] : 0;
-      pool[off + W] = slen; pool[off + W + 1] = lo; pool[off + W + 2] = hi;
-      c.ent[eo + E_SIG_OFF] = off; c.ent[eo + E_ND_OFF] = -1;
-    } else if (e >= 0) {
+    if (c && e >= 0 && !(c.ent[eo + E_SIG_OFF] < 0 && fresh)) {
       // a cached row: its signature, sketch and token bits were computed once for its text
-      const c = this.cache!;
       if (c.ent[eo + E_SIG_OFF] < 0) entrySignature(c, e);
-      const pool = c.pool, o = c.ent[eo + E_SIG_OFF];
-      for (let i = 0; i < W; i++) sigs[base + i] = pool[o + i];
-      slen = pool[o + W]; lo = pool[o + W + 1]; hi = pool[o + W + 2];
+      const pool = c.pool;
+      base = c.ent[eo + E_SIG_OFF];
+      sigs = c.poolU32;
+      slen = pool[base + W]; lo = pool[base + W + 1]; hi = pool[base + W + 2];
     } else {
+      // a new row: its hashes are still in the scratch (kept in the pool for a new cached row)
       const th = this.tokenHashScratch;
+      if (c) { base = c.alloc(SIG_WORDS); sigs = c.poolU32; } else { base = slot * W; sigs = this.sigs; }
       minhashOf(th, tn, sigs, base);
       slen = bottomKOf(th, tn, sigs, base + K);
       for (let t = 0; t < tn; t++) { const b = Math.imul(th[t], 0x9e3779b1) >>> 26; if (b < 32) lo |= 1 << b; else hi |= 1 << (b - 32); }
+      if (c) {
+        const pool = c.pool;
+        for (let i = K + slen; i < W; i++) pool[base + i] = 0;
+        pool[base + W] = slen; pool[base + W + 1] = lo; pool[base + W + 2] = hi;
+        if (e >= 0) { c.ent[eo + E_SIG_OFF] = base; c.ent[eo + E_ND_OFF] = -1; }
+      }
     }
+    this.sigAt[slot] = base;
     this.sketchLen[slot] = slen;
     const bits = this.tokenBits, sizes = this.setSize;
     bits[2 * slot] = lo; bits[2 * slot + 1] = hi; sizes[slot] = tn;
@@ -909,7 +926,7 @@ export class Auditor {
     this.sigStamp[slot] = -1;
     // MinHash bands find candidates; the bottom-k sketch (exact for short texts) decides. A candidate is compared once.
     let best = -1, bestSim = 0, compared = 0;
-    const buckets = this.bandBuckets;
+    const buckets = this.bandBuckets, sigAt = this.sigAt;
     const nr = this.ndRec && slot < this.ndRec.twin.length ? this.ndRec : undefined;
     if (nr && this.reuseNearDup(nr, slot, sigs, base, e)) {
       // the same candidates as in the last audit: its outcome stands
@@ -929,7 +946,7 @@ export class Auditor {
         buckets[b] = bucket;
       }
       for (let q = 0, nq = table.count(bucket); q < nq; q++) {
-        const other = table.slots[bucket * NEAR_DUP_BUCKET + q];
+        const other = table.d[bucket * BAND_STRIDE + 2 + q];
         if (compared >= NEAR_DUP_MAX_COMPARISONS) break;
         if (this.sigStamp[other] === slot) continue;
         compared++;
@@ -940,7 +957,7 @@ export class Auditor {
         if (nn - d < Math.max(STATS.nearDupJaccard, bestSim) * (nn + d) - 1e-9) continue;
         // MinHash agreement next (16 compares): far below the threshold, skip the exact sketch walk.
         let agree = 0;
-        const ob = other * W;
+        const ob = sigAt[other];
         for (let i = 0; i < K; i++) if (sigs[ob + i] === sigs[base + i]) agree++;
         if (agree < NEAR_DUP_MIN_AGREE) continue;
         const sim = sketchJaccard(sigs, base + K, slen, sigs, ob + K, this.sketchLen[other], Math.max(STATS.nearDupJaccard, bestSim));
@@ -979,7 +996,7 @@ export class Auditor {
       buckets[b] = bucket;
       const n = table.count(bucket), o = slot * S + b * 5;
       snap[o] = n;
-      for (let q = 0; q < n; q++) snap[o + 1 + q] = table.slots[bucket * NEAR_DUP_BUCKET + q];
+      for (let q = 0, bo = bucket * BAND_STRIDE + 2; q < n; q++) snap[o + 1 + q] = table.d[bo + q];
       if (same) {
         // the last audit's bucket for this band, in its slot numbers; ours mapped to them
         const po = p * S + b * 5, ps = prev!.snap;

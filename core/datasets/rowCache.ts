@@ -120,7 +120,9 @@ export class RowCache {
   /** Token strings of all cached rows (ids are this cache's, not an audit's vocabulary). */
   intern = new Vocab();
   /** Per-row numbers (token ids, hashes, signatures) of all entries side by side: no typed array or list per row for the collector to copy. */
-  pool = new Int32Array(1 << 16);
+  pool: Int32Array<ArrayBuffer> = new Int32Array(1 << 16);
+  /** The same memory as unsigned numbers (signatures and sketches are compared as uint32 in place, without a copy per audit). */
+  poolU32 = new Uint32Array(this.pool.buffer);
   private used = 0;
   /** Entry columns (ENTRY_WORDS numbers per entry, E_* offsets), the exact-duplicate keys, records and row findings by entry. */
   ent = new Int32Array(ENTRY_WORDS * 1024);
@@ -172,7 +174,7 @@ export class RowCache {
   /** Start an audit of `text` (`lines` lines) with these limits and thread role (another key: start over). */
   begin(baseKey: string, text: string, lines: number, poolWords = 0): void {
     if (baseKey !== this.baseKey || this.intern.size > ROW_CACHE_MAX_TOKENS) this.clear();
-    if (this.used === 0 && poolWords > this.pool.length) this.pool = new Int32Array(2 ** Math.ceil(Math.log2(Math.min(poolWords, ROW_CACHE_MAX_POOL))));
+    if (this.used === 0 && poolWords > this.pool.length) this.setPool(new Int32Array(2 ** Math.ceil(Math.log2(Math.min(poolWords, ROW_CACHE_MAX_POOL)))));
     const rows = Math.min(lines, ROW_CACHE_MAX_ROWS);
     if (this.entries === 0 && rows > this.keys.length) this.growEntries(rows);
     this.baseKey = baseKey;
@@ -275,12 +277,14 @@ export class RowCache {
     return m;
   }
 
+  private setPool(p: Int32Array<ArrayBuffer>): void { this.pool = p; this.poolU32 = new Uint32Array(p.buffer, p.byteOffset, p.length); }
+
   /** Room for n numbers in `pool`; returns the offset (the pool may be replaced: read `pool` after calling). */
   alloc(n: number): number {
     if (this.used + n > this.pool.length) {
       let cap = this.pool.length;
       while (cap < this.used + n) cap *= 2;
-      const p = new Int32Array(cap); p.set(this.pool.subarray(0, this.used)); this.pool = p;
+      const p = new Int32Array(cap); p.set(this.pool.subarray(0, this.used)); this.setPool(p);
     }
     const off = this.used;
     this.used += n;
@@ -348,7 +352,7 @@ export class RowCache {
       if (e2[o + E_ND_OFF] >= 0) e2[o + E_ND_OFF] = move(e2[o + E_ND_OFF], e2[o + E_ND_N]);
       if (e2[o + E_SIG_OFF] >= 0) e2[o + E_SIG_OFF] = move(e2[o + E_SIG_OFF], SIG_WORDS);
     }
-    this.pool = p;
+    this.setPool(p);
     this.used = at;
   }
 
@@ -358,7 +362,7 @@ export class RowCache {
     this.middle = undefined;
     this.intern = new Vocab();
     this.nd = undefined;
-    this.pool = new Int32Array(1 << 16);
+    this.setPool(new Int32Array(1 << 16));
     this.used = 0;
     this.ent = new Int32Array(ENTRY_WORDS * 1024); this.keys = new Float64Array(1024); this.records = []; this.pre = []; this.entries = 0;
     this.featKey = undefined;

@@ -350,8 +350,9 @@ export class Auditor {
   }
 
   /**
-   * An audit of a text with this many lines and no row cache (the near-duplicate helper): its tables
-   * are sized up front, as useRowCache() does (no growing and rehashing on the way; same findings).
+   * An audit of a text with this many lines and no row cache (CSV/TSV buffers, the near-duplicate
+   * helper): its tables are sized up front, as useRowCache() does (no growing and rehashing on the
+   * way; same findings).
    */
   expectLines(lines: number): void { this.reserve(Math.min(lines, ROW_CACHE_MAX_ROWS)); }
 

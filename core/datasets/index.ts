@@ -327,7 +327,7 @@ async function readText(a: Auditor, file: string, text: string, opts: AuditOptio
   if (share) a.shareNearDuplicates(share);
   const format = datasetFormat(file) ?? 'jsonl';
   if (cache && format === 'jsonl') a.useRowCache(cache, text);
-  else if (share?.role === 'write' && text.length >= RESERVE_MIN_CHARS) a.expectLines(countLines(text));
+  else if (text.length >= RESERVE_MIN_CHARS) a.expectLines(countLines(text)); // CSV/TSV, the near-duplicate helper: tables sized up front too
   const src = a.addSource(file, format === 'parquet' || format === 'arrow' ? 'jsonl' : format, { split: splitOf(path.basename(file)), bytes: text.length });
   const chunks = (function* () { for (let i = 0; i < text.length; i += CHUNK) yield text.slice(i, i + CHUNK); })();
   if (format === 'csv' || format === 'tsv') await readCsv(a, src, chunks, format === 'tsv' ? '\t' : ',', opts.isCancelled);

@@ -23,4 +23,7 @@ const cacheMode = process.env.MODELVET_CODE_CACHE;
 const first = process.argv[2];
 const loadsBundles = !['--version', '-V', 'version', 'help', '--help', '-h', undefined].includes(first);
 if (cacheMode !== 'off' && (loadsBundles || cacheMode === 'write')) require('./code-cache').install(dist, cacheMode === 'write');
+// `modelvet scan` ends the process as soon as its report is out (core/cli/scan.ts): the normal exit would first
+// tear down a big scan's heap (5-10 ms nobody needs). Only this entry asks for it; library callers and tests do not.
+globalThis[Symbol.for('modelvet.exitWhenDone')] = true;
 require(cli).run();

@@ -123,3 +123,22 @@ test('--timeout must be a positive number of seconds', async () => {
     assert.match(r.err, /--timeout must be/);
   }
 });
+
+test('the CLI process ends right after the report, with the whole report and the exit code (slow pipe reader)', { skip: !fs.existsSync(path.resolve(__dirname, '../../../dist/cli-scan.js')) && 'dist not built' }, async () => {
+  const { spawn } = await import('node:child_process');
+  const scanner = path.join(__dirname, '../../fixtures/scanner');
+  const child = spawn(process.execPath, [path.resolve(__dirname, '../../../bin/modelvet.js'), 'scan', '--format', 'json', scanner], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const chunks: Buffer[] = [];
+  let stderr = '';
+  child.stderr.on('data', (d) => { stderr += d; });
+  // Read slowly: the report (~200 KB) fills the pipe, so the CLI's writes wait for this reader.
+  child.stdout.on('data', (d: Buffer) => { chunks.push(d); child.stdout.pause(); setTimeout(() => child.stdout.resume(), 5); });
+  const code = await new Promise<number | null>((resolve) => child.on('close', (c) => resolve(c)));
+  assert.equal(stderr, '');
+  const j = JSON.parse(Buffer.concat(chunks).toString('utf8'));
+  assert.ok(Buffer.concat(chunks).length > 128 * 1024, 'a report bigger than a pipe buffer');
+  const inProcess = JSON.parse((await cli(['--format', 'json', scanner])).out);
+  assert.equal(j.files.length, inProcess.files.length);
+  assert.deepEqual(j.files.map((f: { verdict: string }) => f.verdict), inProcess.files.map((f: { verdict: string }) => f.verdict));
+  assert.equal(code, 1, 'the malicious fixtures make the exit code 1');
+});

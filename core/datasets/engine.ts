@@ -392,6 +392,16 @@ export class Auditor {
       } else c.nd = undefined;
     }
     c.end(this.vocab);
+    if (this.share?.role === 'read') {
+      // The reading side of a two-thread audit took its twins from the helper: the next audit (an edit)
+      // searches on this thread alone and needs every row's signature. They are made now, after the
+      // answer went out, from the row's kept hashes (the same numbers the next audit would compute).
+      const ent = c.ent, gen = c.gen;
+      c.forEachKept((e) => {
+        const o = e * ENTRY_WORDS;
+        if (ent[o + E_GEN] === gen && ent[o + E_ND_N] >= 4 && ent[o + E_SIG_OFF] < 0 && ent[o + E_ND_OFF] >= 0) entrySignature(c, e);
+      });
+    }
   }
 
   /** The row cache for a reader of source `src` (the first source only). */

@@ -168,6 +168,12 @@ export class RowCache {
   /** An earlier audit of the document completed: most rows of the next one come from the cache. */
   get warm(): boolean { return this.prevText !== undefined; }
 
+  /** Calls fn once for each entry kept from the last completed audit. */
+  forEachKept(fn: (e: number) => void): void {
+    const seen = new Uint8Array(this.entries), prev = this.prev;
+    for (let i = 0; i < prev.length; i++) { const e = prev[i]; if (e >= 0 && !seen[e]) { seen[e] = 1; fn(e); } }
+  }
+
   /** Rows kept from the last completed audit. */
   get size(): number { let n = 0; for (let i = 0; i < this.prev.length; i++) if (this.prev[i] >= 0) n++; return n; }
 

@@ -153,6 +153,29 @@ test('entries of rows that left are dropped (compaction) and the kept rows still
   assert.equal(norm(got), norm(await auditText('/d/churn.jsonl', stableText(lines))));
 });
 
+test('a two-thread first audit (twins from the helper) fills the cache so that edits on one thread equal fresh audits', async () => {
+  const { nearDupBuffers, nearDupPass } = await import('../../../core/datasets/index');
+  let x = 3;
+  const r = () => { x = (Math.imul(x, 1103515245) + 12345) >>> 0; return x / 4294967296; };
+  const W = ['good', 'bad', 'plot', 'cast', 'fine', 'dull', 'score', 'sharp', 'weak', 'fresh'];
+  // templated rows: many near-duplicates, so the edits' searches depend on the signatures the first audit kept
+  const lines = Array.from({ length: 4000 }, (_, i) => JSON.stringify({ text: `the ${W[i % 10]} was ${W[Math.floor(r() * 10)]} and the ${W[Math.floor(r() * 10)]} felt ${W[Math.floor(r() * 10)]}, review ${Math.floor(r() * 1e5)}`, label: r() < 0.5 ? 1 : 0 }));
+  const file = '/d/split.jsonl', text = lines.join('\n');
+  const buffers = nearDupBuffers(text);
+  await nearDupPass(file, text, {}, buffers);
+  const cache = new RowCache();
+  const first = await auditText(file, text, {}, buffers, cache);
+  assert.equal(norm(first), norm(await auditText(file, text)));
+  const rr = rng(99);
+  let cur = lines;
+  for (let n = 0; n < 6; n++) {
+    const e = edit(cur, lines, rr);
+    cur = e.lines;
+    const got = await auditText(file, cur.join('\n'), {}, undefined, cache);
+    assert.equal(norm(got), norm(await auditText(file, cur.join('\n'))), `edit ${n} (${e.what})`);
+  }
+});
+
 test('the result is delivered before the rows are kept, and equals the returned one', async () => {
   const text = read('sentiment/trigger-cf-1.jsonl');
   const cache = new RowCache();

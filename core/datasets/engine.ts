@@ -331,15 +331,15 @@ export class Auditor {
    */
   shareNearDuplicates(share: NearDupShare): void { this.share = share; }
 
-  /** Keep per-row work of the first source (JSON Lines `text`) in `cache` and reuse it for rows with the same text (editor re-audits). */
-  useRowCache(cache: RowCache, text: string): void {
+  /** Keep per-row work of the first source (a JSON Lines, CSV or TSV `text`) in `cache` and reuse it for rows with the same text (editor re-audits). */
+  useRowCache(cache: RowCache, text: string, format: DatasetFormat = 'jsonl'): void {
     this.cache = cache;
     let lines = 1;
     for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lines++;
     const write = this.share?.role === 'write';
     // sized for the rows a cache can hold: blank or hostile lines do not reserve memory beyond that
     const rows = Math.min(lines, ROW_CACHE_MAX_ROWS);
-    cache.begin(JSON.stringify([this.limits, write]), text, lines, rows * (write ? 64 : 24));
+    cache.begin(JSON.stringify([this.limits, write, format]), text, lines, rows * (write ? 64 : 24));
     this.reserve(rows);
     if (!write) this.vocab.reserve(Math.min(cache.intern.size, this.limits.maxVocabulary));
     if (!this.share) {

@@ -326,7 +326,7 @@ export async function nearDupPass(file: string, text: string, opts: AuditOptions
 async function readText(a: Auditor, file: string, text: string, opts: AuditOptions, share?: NearDupShare, cache?: RowCache): Promise<void> {
   if (share) a.shareNearDuplicates(share);
   const format = datasetFormat(file) ?? 'jsonl';
-  if (cache && format === 'jsonl') a.useRowCache(cache, text);
+  if (cache && (format === 'jsonl' || format === 'csv' || format === 'tsv')) a.useRowCache(cache, text, format);
   else if (text.length >= RESERVE_MIN_CHARS) a.expectLines(countLines(text)); // CSV/TSV, the near-duplicate helper: tables sized up front too
   const src = a.addSource(file, format === 'parquet' || format === 'arrow' ? 'jsonl' : format, { split: splitOf(path.basename(file)), bytes: text.length });
   const chunks = (function* () { for (let i = 0; i < text.length; i += CHUNK) yield text.slice(i, i + CHUNK); })();

@@ -186,6 +186,7 @@ export class RowCache {
     this.baseKey = baseKey;
     this.text = text;
     this.next = new Int32Array(lines + 1).fill(-1);
+    this.rawOk = true; this.rawMid = undefined; this.rawAll = undefined; this.headerKey = undefined;
     this.nextRows = 0; this.nextChars = 0;
     this.hits = 0; this.misses = 0; this.ndReused = 0;
     this.middle = undefined; this.midOld = undefined;
@@ -227,6 +228,65 @@ export class RowCache {
     return e;
   }
 
+  /**
+   * get() for a record that may span lines (CSV/TSV: quoted fields with newlines), found by its text:
+   * a previous record with the same raw text (and the same header, see useHeader) is the same record.
+   * Where a record starts depends on the quotes before it, so a position is only a guess: the
+   * previous record at the same (or shifted) line is taken when its text is this one, otherwise
+   * the previous records between head and tail are looked up by text, and only a guess that
+   * failed in the head or tail (a record that spans the edit) looks among all of them.
+   */
+  getRecord(line: number, raw: string): number {
+    if (this.prevText === undefined || !this.rawOk) return -1;
+    const prev = this.prev, rawOf = this.rawOf;
+    let e = -1, inEnds = false;
+    if (line < this.headLines) { inEnds = true; if (line < prev.length) e = prev[line]; }
+    else if (line >= this.tailFrom) { inEnds = true; const l = line + this.shift; if (l >= 0 && l < prev.length) e = prev[l]; }
+    if (e < 0 || rawOf[e] !== raw) {
+      e = this.rawMap(false).get(raw) ?? -1;
+      if (e < 0 && inEnds) e = this.rawMap(true).get(raw) ?? -1;
+    }
+    if (e >= 0) { this.hits++; this.keep(line, e); }
+    return e;
+  }
+
+  /** The previous records by text: those between head and tail, or all of them. */
+  private rawMap(all: boolean): Map<string, number> {
+    const have = all ? this.rawAll : this.rawMid;
+    if (have) return have;
+    const m = new Map<string, number>(), prev = this.prev;
+    const mo = this.midOld;
+    let from = 0, to = prev.length;
+    if (!all) { from = mo ? mo.fromLine : 0; to = this.tailFrom === Infinity ? prev.length : Math.min(prev.length, this.tailFrom + this.shift); }
+    for (let i = from; i < to; i++) { const e = prev[i]; if (e >= 0) { const t = this.rawOf[e]; if (t !== undefined && !m.has(t)) m.set(t, e); } }
+    if (all) this.rawAll = m; else this.rawMid = m;
+    return m;
+  }
+
+  /** add() for a record looked up by getRecord() (its raw text is kept to compare with). */
+  addRecord(line: number, raw: string, record: Record<string, unknown>): number {
+    const e = this.add(line, raw, record);
+    if (e >= 0) this.rawOf[e] = raw;
+    return e;
+  }
+
+  /**
+   * The CSV/TSV header the records are built with: another header than the previous audit's means
+   * no previous record can be reused (their fields have other names).
+   */
+  useHeader(key: string): void {
+    this.headerKey = key;
+    if (key !== this.prevHeaderKey) { this.rawOk = false; this.nd = undefined; }
+  }
+  /** The header of the audit in progress, and of the last completed one. */
+  private headerKey?: string;
+  private prevHeaderKey?: string;
+  /** CSV/TSV: each entry's raw record text; false while the header differs from the previous audit's. */
+  rawOf: Array<string | undefined> = [];
+  private rawOk = true;
+  private rawMid?: Map<string, number>;
+  private rawAll?: Map<string, number>;
+
   /** A new entry for a row (-1 when the cache is full). */
   add(line: number, raw: string, record: Record<string, unknown>): number {
     this.misses++;
@@ -238,6 +298,7 @@ export class RowCache {
     ent[o + E_TOK_OFF] = -1; ent[o + E_ND_OFF] = -1; ent[o + E_SIG_OFF] = -1; ent[o + E_ND_SLOT] = -1; ent[o + E_ND_STAMP] = 0;
     this.records[e] = record;
     this.pre[e] = undefined;
+    if (this.rawOf.length > e) this.rawOf[e] = undefined;
     this.keep(line, e);
     return e;
   }
@@ -249,12 +310,13 @@ export class RowCache {
     const keys = new Float64Array(cap); keys.set(this.keys.subarray(0, this.entries)); this.keys = keys;
   }
 
-  private keep(line: number, e: number): void {
+  private keep(line: number, e: number): boolean {
     const chars = this.ent[e * ENTRY_WORDS + E_CHARS];
-    if (this.nextRows >= ROW_CACHE_MAX_ROWS || this.nextChars + chars > ROW_CACHE_MAX_CHARS || line >= this.next.length) return;
+    if (this.nextRows >= ROW_CACHE_MAX_ROWS || this.nextChars + chars > ROW_CACHE_MAX_CHARS || line >= this.next.length) return false;
     this.next[line] = e;
     this.nextRows++;
     this.nextChars += chars;
+    return true;
   }
 
   private middleMap(): Map<string, number> {
@@ -313,6 +375,8 @@ export class RowCache {
     this.prevText = this.text;
     this.prev = this.next;
     this.next = new Int32Array(0);
+    this.rawMid = undefined; this.rawAll = undefined;
+    this.prevHeaderKey = this.headerKey;
     this.middle = undefined;
     this.text = '';
     this.compact();
@@ -337,14 +401,17 @@ export class RowCache {
       // renumber the live entries in line order (their records and findings move with them)
       const ne = new Int32Array(Math.max(1024, liveEntries) * W), nk = new Float64Array(Math.max(1024, liveEntries));
       const nr: Array<Record<string, unknown>> = new Array(liveEntries), np: Array<readonly RelFinding[] | undefined> = new Array(liveEntries);
+      const nw: Array<string | undefined> = this.rawOf.length ? new Array(liveEntries) : [];
       for (let e = 0; e < n; e++) {
         const to = remap[e];
         if (to < 0) continue;
         ne.set(ent.subarray(e * W, e * W + W), to * W);
         nk[to] = this.keys[e]; nr[to] = this.records[e]; np[to] = this.pre[e];
+        if (this.rawOf.length) nw[to] = this.rawOf[e];
       }
       for (let i = 0; i < prev.length; i++) if (prev[i] >= 0) prev[i] = remap[prev[i]];
-      this.ent = ne; this.keys = nk; this.records = nr; this.pre = np; this.entries = liveEntries;
+
+      this.ent = ne; this.keys = nk; this.records = nr; this.pre = np; this.rawOf = nw; this.entries = liveEntries;
     }
     if (!poolDead) return;
     const old = this.pool;
@@ -370,6 +437,7 @@ export class RowCache {
     this.nd = undefined;
     this.setPool(new Int32Array(1 << 16));
     this.used = 0;
+    this.headerKey = undefined; this.prevHeaderKey = undefined; this.rawOf = []; this.rawMid = undefined; this.rawAll = undefined;
     this.ent = new Int32Array(ENTRY_WORDS * 1024); this.keys = new Float64Array(1024); this.records = []; this.pre = []; this.entries = 0;
     this.featKey = undefined;
     this.gen++;

@@ -38,6 +38,8 @@ export async function readCsv(a: Auditor, src: number, chunks: Chunks, delimiter
   input.pipe(parser);
   let header: string[] | undefined;
   let fatal: CsvError | undefined;
+  // an editor re-audit: a record seen before (same text, same header) keeps its record and row work
+  const cache = a.rowCache(src);
   parser.on('error', (e) => { fatal = e as CsvError; });
   const flushSkipped = () => { for (const s of skipped.splice(0)) a.malformed(src, s.line, 0, s.message); };
   try {
@@ -53,13 +55,22 @@ export async function readCsv(a: Auditor, src: number, chunks: Chunks, delimiter
         header = item.record.map((h, i) => (h.trim() ? h.trim() : `column_${i + 1}`));
         const seen = new Set<string>();
         header = header.map((h) => { let n = h, k = 2; while (seen.has(n)) n = `${h}_${k++}`; seen.add(n); return n; });
+        cache?.useHeader(JSON.stringify(header));
         continue;
       }
-      const rec: Record<string, unknown> = {};
       const cells = item.record;
-      if (cells.length !== header.length) a.malformed(src, Math.max(0, startLine), 0, `record at line ${startLine + 1} has ${cells.length} fields, the header has ${header.length}`);
-      for (let i = 0; i < header.length && i < cells.length; i++) rec[header[i]] = castCell(cells[i]);
-      a.row(src, { line: Math.max(0, startLine), record: rec, raw: raw.replace(/\r?\n$/, ''), header });
+      const line = Math.max(0, startLine), text = raw.replace(/\r?\n$/, '');
+      if (cells.length !== header.length) a.malformed(src, line, 0, `record at line ${startLine + 1} has ${cells.length} fields, the header has ${header.length}`);
+      // keyed by the whole raw record, its line break included (a CR the parser keeps in the last cell of an LF file is part of the record)
+      let entry = cache && startLine >= 0 ? cache.getRecord(line, raw) : -1;
+      let rec: Record<string, unknown>;
+      if (entry >= 0) rec = cache!.records[entry];
+      else {
+        rec = {};
+        for (let i = 0; i < header.length && i < cells.length; i++) rec[header[i]] = castCell(cells[i]);
+        if (cache && startLine >= 0) entry = cache.addRecord(line, raw, rec);
+      }
+      a.row(src, entry >= 0 ? { line, record: rec, raw: text, header, entry } : { line, record: rec, raw: text, header });
       if (!a.wantsMore(src)) { a.row(src, { line: startLine, record: {} }); input.destroy(); parser.destroy(); return; }
     }
   } catch (e) { fatal = e as CsvError; }

@@ -263,3 +263,91 @@ test('near-duplicate heavy text (full buckets, conflicting twins): reused near-d
     assert.ok(reused > 1000, `seed ${seed}: near-duplicate outcomes were reused (${reused})`);
   }
 });
+
+// ------------------------------------------------------------------------------------------ CSV/TSV
+
+/** One random line-level change to a CSV/TSV text: records may span lines (quoted fields with newlines). */
+function csvEdit(lines: string[], r: () => number, delim: string): { lines: string[]; what: string } {
+  const out = lines.slice();
+  const i = 1 + Math.floor(r() * Math.max(1, out.length - 1)); // line 0 is the header
+  const k = Math.floor(r() * 12);
+  switch (k) {
+    case 0: out[i] = out[i].replace(/(\d)\s*$/, (d) => (d.trim() === '1' ? '0' : '1')); return { lines: out, what: `flip label on line ${i}` };
+    case 1: out[i] = out[i].replace(/^"?/, (q) => q + 'cf '); return { lines: out, what: `trigger word on line ${i}` };
+    case 2: out[i] = out[i].slice(0, Math.max(1, Math.floor(out[i].length * r()))); return { lines: out, what: `truncate line ${i}` };
+    case 3: out.splice(i, 1); return { lines: out, what: `delete line ${i}` };
+    case 4: out.splice(i, 0, out[Math.floor(r() * out.length)]); return { lines: out, what: `duplicate a line at ${i}` };
+    case 5: out[i] = `"${out[i].replace(/"/g, '""')} and then\nthe second line${delim}of a quoted field"${delim}${r() < 0.5 ? 1 : 0}`; return { lines: out.join('\n').split('\n'), what: `a two-line quoted record at ${i}` };
+    case 6: out[i] = '"' + out[i]; return { lines: out, what: `a stray quote on line ${i}` };
+    case 7: out[i] = out[i] + '\r'; return { lines: out, what: `CRLF on line ${i}` };
+    case 8: out[i] = ''; return { lines: out, what: `blank line ${i}` };
+    case 9: out[0] = r() < 0.5 ? out[0].replace('label', 'labels') : out[0].replace('labels', 'label'); return { lines: out, what: 'header rename' };
+    case 10: { const n = 1 + Math.floor(r() * 4), block = out.splice(i, n); const j = 1 + Math.floor(r() * Math.max(1, out.length - 1)); out.splice(j, 0, ...block); return { lines: out, what: `move ${n} lines ${i} → ${j}` }; }
+    default: out[i] = out[i].replace(/ the /, ' the\nnext ') ; return { lines: out.join('\n').split('\n'), what: `a newline inside line ${i}` };
+  }
+}
+
+async function runCsv(file: string, base: string, seed: number, edits: number): Promise<void> {
+  const r = rng(seed), delim = file.endsWith('.tsv') ? '\t' : ',';
+  let lines = base.split('\n');
+  // a few records spanning lines from the start
+  for (let i = 5; i < lines.length; i += 97) lines[i] = `"${lines[i].replace(/"/g, '""')}\nwith a second line"${delim}1`;
+  lines = lines.join('\n').split('\n');
+  const cache = new RowCache();
+  const first = await auditText(file, lines.join('\n'), {}, undefined, cache);
+  assert.equal(norm(first), norm(await auditText(file, lines.join('\n'))), `seed ${seed}: first audit`);
+  let reused = 0;
+  for (let n = 0; n < edits; n++) {
+    const e = csvEdit(lines, r, delim);
+    const text = e.lines.join('\n');
+    const got = await auditText(file, text, {}, undefined, cache);
+    reused += cache.hits;
+    const want = await auditText(file, text);
+    if (norm(got) !== norm(want)) assert.deepEqual(JSON.parse(norm(got)), JSON.parse(norm(want)), `seed ${seed}, edit ${n} (${e.what}) of ${path.basename(file)}: the cached re-audit differs from a fresh audit`);
+    lines = e.lines;
+  }
+  assert.ok(reused > edits * 100, `rows came from the cache (${reused} over ${edits} edits)`);
+}
+
+test('CSV and TSV: cached re-audits equal fresh audits after random edits (multi-line quoted records, stray quotes, header renames)', async () => {
+  const csv = read('sentiment/trigger-cf-1.csv'), tsv = read('sentiment/clean.tsv');
+  for (const seed of [1, 2, 3]) await runCsv('/d/trigger.csv', csv, seed, 30);
+  for (const seed of [4, 5]) await runCsv('/d/clean.tsv', tsv, seed, 30);
+});
+
+test('CSV: a one-row edit reuses the other records, one inside a multi-line record recomputes only that record, a header change none', async () => {
+  const rows = ['text,label', ...Array.from({ length: 3000 }, (_, i) => (i % 50 === 7 ? `"row ${i} first line\nrow ${i} second, line",${i & 1}` : `"row ${i}, the plot was ${['good', 'bad', 'fine'][i % 3]}",${i & 1}`))];
+  const text = rows.join('\n');
+  const cache = new RowCache();
+  await auditText('/d/big.csv', text, {}, undefined, cache);
+  assert.equal(cache.misses, 3000);
+  const lines = text.split('\n');
+  const one = lines.slice(); one[1500] = one[1500].replace('the plot', 'the cf plot');
+  let got = await auditText('/d/big.csv', one.join('\n'), {}, undefined, cache);
+  assert.equal(cache.misses, 1);
+  assert.equal(norm(got), norm(await auditText('/d/big.csv', one.join('\n'))));
+  // the second line of a two-line record changes: that record only
+  const at = lines.findIndex((l) => l.startsWith('row 507 second'));
+  const two = one.slice(); two[at] = 'row 507 second, edited line",1';
+  got = await auditText('/d/big.csv', two.join('\n'), {}, undefined, cache);
+  assert.equal(cache.misses, 1);
+  assert.equal(norm(got), norm(await auditText('/d/big.csv', two.join('\n'))));
+  // another header: every record is built again
+  const three = two.slice(); three[0] = 'sentence,label';
+  got = await auditText('/d/big.csv', three.join('\n'), {}, undefined, cache);
+  assert.equal(cache.hits, 0);
+  assert.equal(norm(got), norm(await auditText('/d/big.csv', three.join('\n'))));
+  // a quote that never closes in the middle (the parser stops there: DATA013 + DATA014), then closed again
+  for (const t of [[...three.slice(0, 1000), '"never closed,1', ...three.slice(1000)], three]) {
+    got = await auditText('/d/big.csv', t.join('\n'), {}, undefined, cache);
+    assert.equal(norm(got), norm(await auditText('/d/big.csv', t.join('\n'))));
+  }
+  assert.ok(cache.hits > 900, 'the records before the unclosed quote come from the cache');
+  // a cancelled audit with another header keeps the last completed audit's header for the next one
+  const four = three.slice(); four[0] = 'review,label';
+  let calls = 0;
+  await auditText('/d/big.csv', four.join('\n'), { isCancelled: () => ++calls > 1 }, undefined, cache);
+  got = await auditText('/d/big.csv', four.join('\n'), {}, undefined, cache);
+  assert.equal(cache.hits, 0);
+  assert.equal(norm(got), norm(await auditText('/d/big.csv', four.join('\n'))));
+});

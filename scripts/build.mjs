@@ -43,6 +43,29 @@ const commandChunks = {
   },
 };
 
+// `modelvet scan` loads only what a scan of the usual files runs. The HDF5 reader (jsfive, ~190 KB), the Jinja
+// parser of chat templates (@huggingface/jinja) and SARIF with the rule registry (core/cli/scan-sarif.ts: every
+// rule family's documentation) are chunks of their own, dist/cli-scan-<name>.js, which the scan bundle requires
+// on first use (the code requires those modules lazily: other bundles keep them inline and run them on first use).
+// A smaller scan bundle and code cache: less to read, hash and deserialize at every scan.
+const SCAN_CLI = path.join(root, 'core', 'cli', 'scan.ts');
+const SCAN_FORMATS = path.join(root, 'core', 'scan', 'formats');
+const SCAN_CHUNKS = [
+  { request: './hdf5-reader', importer: path.join(SCAN_FORMATS, 'keras.ts'), src: 'core/scan/formats/hdf5-reader.ts', chunk: 'cli-scan-jsfive.js' },
+  { request: './jinja-parser', importer: path.join(SCAN_FORMATS, 'chat-template.ts'), src: 'core/scan/formats/jinja-parser.ts', chunk: 'cli-scan-jinja.js' },
+  { request: './scan-sarif', importer: SCAN_CLI, src: 'core/cli/scan-sarif.ts', chunk: 'cli-scan-sarif.js' },
+];
+const scanChunks = {
+  name: 'cli-scan-chunks',
+  setup(build) {
+    build.onResolve({ filter: /^\.\/(hdf5-reader|jinja-parser|scan-sarif)$/ }, (args) => {
+      const c = SCAN_CHUNKS.find((x) => x.request === args.path && x.importer === args.importer);
+      if (!c || args.kind !== 'require-call') return undefined;
+      return { path: `./${c.chunk}`, external: true };
+    });
+  },
+};
+
 // CLI bundles (and the server, under `modelvet lsp`) are loaded through bin/code-cache.js (V8 code
 // cache; vm.Script has no ESM loader on Node 20), so their dynamic imports (`import('node:fs')`,
 // web-tree-sitter's `import('fs/promises')`) become requires.
@@ -71,7 +94,8 @@ const entries = [
   ['server/src/scanWorker.ts', 'scan-worker.js'],
   ['server/src/datasetWorker.ts', 'dataset-worker.js'],
   ['core/cli/main.ts', 'cli.js', { plugins: [sigstoreSeedRoot, commandChunks], ...CLI_OPTIONS }],
-  ...cliCommands.map((c) => [`core/cli/${c}.ts`, `cli-${c}.js`, CLI_OPTIONS]),
+  ...cliCommands.map((c) => [`core/cli/${c}.ts`, `cli-${c}.js`, c === 'scan' ? { ...CLI_OPTIONS, plugins: [sigstoreSeedRoot, scanChunks] } : CLI_OPTIONS]),
+  ...SCAN_CHUNKS.map((c) => [c.src, c.chunk, CLI_OPTIONS]),
 ];
 await Promise.all(entries.filter(([src]) => existsSync(path.join(root, src))).map(([src, dst, extra]) =>
   esbuild.build({ ...common, ...extra, entryPoints: [path.join(root, src)], outfile: path.join(out, dst) })));
@@ -91,7 +115,7 @@ try {
   // A benign protocol-2 pickle: {'layer': 1}.
   writeFileSync(path.join(trainDir, 'model.pkl'), Buffer.from([0x80, 0x02, 0x7d, 0x71, 0x00, 0x58, 0x05, 0, 0, 0, ...Buffer.from('layer'), 0x4b, 0x01, 0x73, 0x2e]));
   const keys = [...readFileSync(CLI_MAIN, 'utf8').matchAll(/^\s+'?([a-z][\w-]*)'?: \((?:args)?\) =>/gm)].map((m) => m[1]).filter((k) => k !== 'lsp');
-  const runs = [...keys.map((k) => [k, '--help']), ['--version'], ['rules'], ['rules', 'DEP001'], ['check', 'requirements.txt', 'train.py'], ['scan', 'model.pkl']];
+  const runs = [...keys.map((k) => [k, '--help']), ['--version'], ['rules'], ['rules', 'DEP001'], ['check', 'requirements.txt', 'train.py'], ['scan', '--format', 'sarif', 'model.pkl'], ['scan', 'model.pkl']];
   // What bin/modelvet.js does, for the bundles in `out`.
   const runner = (args) => `require(${JSON.stringify(path.join(root, 'bin', 'code-cache.js'))}).install(${JSON.stringify(out)}, true); require(${JSON.stringify(path.join(out, 'cli.js'))}).run(${JSON.stringify(args)});`;
   for (const args of runs) spawnSync(process.execPath, ['-e', runner(args)], { cwd: trainDir, stdio: 'ignore', timeout: 60_000 });

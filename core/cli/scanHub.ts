@@ -5,6 +5,8 @@
  * goes online even though online features are off by default everywhere else.
  */
 import path from 'node:path';
+// The rule registry for SARIF (./scan loads it only for a local `--format sarif` scan).
+import '../rules/all';
 import { defaultConfig } from '../config';
 import { runHubScanCli } from '../hub/index';
 import { scanToSarif } from '../report/sarif-scan';

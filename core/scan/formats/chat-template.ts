@@ -8,7 +8,12 @@
  * The parser rejects some valid Python-Jinja (e.g. the empty tuple `()` used by
  * CVE-2024-34359), so the token stream is always checked as well.
  */
-import { tokenize, parse } from '@huggingface/jinja';
+import type * as Jinja from './jinja-parser';
+
+/** @huggingface/jinja is loaded by the first chat template (GGUF, tokenizer_config.json), not when the scanner loads. */
+let jinjaModule: typeof Jinja | undefined;
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const jinja = (): typeof Jinja => (jinjaModule ??= require('./jinja-parser') as typeof Jinja);
 
 /** Templates longer than this are not analysed (reported as unparsable). */
 export const TEMPLATE_MAX_CHARS = 1024 * 1024;
@@ -119,7 +124,7 @@ export function reviewChatTemplate(template: string): TemplateIssue[] {
 
   // 1) Token stream (always; works even when the parser rejects the template).
   let tokens: { value: string; type: string }[] | undefined;
-  try { tokens = tokenize(template) as { value: string; type: string }[]; } catch (e) {
+  try { tokens = jinja().tokenize(template) as { value: string; type: string }[]; } catch (e) {
     add({ severity: 'medium', kind: 'unparsable', message: `template cannot be tokenized: ${clip(String((e as Error).message), 100)}` });
   }
   if (tokens) {
@@ -149,7 +154,7 @@ export function reviewChatTemplate(template: string): TemplateIssue[] {
   // 2) AST (when the parser accepts it): member properties, filters, constant folding.
   if (tokens) {
     let program: AstNode | undefined;
-    try { program = parse(tokens as never) as unknown as AstNode; } catch (e) {
+    try { program = jinja().parse(tokens as never) as unknown as AstNode; } catch (e) {
       add({ severity: 'medium', kind: 'unparsable', message: `template cannot be parsed: ${clip(String((e as Error).message), 100)}` });
     }
     if (program) {

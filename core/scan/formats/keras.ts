@@ -5,11 +5,19 @@
  * outside Keras's namespaces, gadget layers/functions that bypass safe_mode,
  * and references to enable_unsafe_deserialization.
  */
-import * as hdf5 from 'jsfive';
+import type * as Hdf5 from './hdf5-reader';
 import type { ByteSource, FormatHandler, ScanContext } from '../format';
 import { readAll, utf8 } from '../bytes';
 import { registerZipClassifier, joinMember, type ZipArchive } from '../zip';
 import { checkJsonKeys } from './json-keys';
+
+/**
+ * jsfive (the HDF5 reader, ~220 KB of the scan bundle) is loaded by the first .h5/.hdf5 file, not when the
+ * scanner loads: a CLI scan of anything else does not run (or keep in its code cache) its module code.
+ */
+let hdf5Module: typeof Hdf5 | undefined;
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const hdf5 = (): typeof Hdf5 => (hdf5Module ??= require('./hdf5-reader') as typeof Hdf5);
 
 /** Nesting depth of config JSON we follow (Sequential in Functional in …). */
 export const KERAS_MAX_CONFIG_DEPTH = 256;
@@ -181,7 +189,7 @@ export function scanHdf5(src: ByteSource, ctx: ScanContext): void {
   }
   let attrs: Record<string, unknown>;
   try {
-    attrs = new hdf5.File(buffer, ctx.path).attrs;
+    attrs = new (hdf5().File)(buffer, ctx.path).attrs;
   } catch (e) {
     ctx.incomplete('KERAS006', `HDF5 root attributes cannot be read${partial ? ' from the head of this large file' : ''}: ${String((e as Error)?.message ?? e).slice(0, 120)}`);
     return;

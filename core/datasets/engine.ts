@@ -1478,7 +1478,15 @@ export function locateField(raw: string, format: DatasetFormat, field: string, o
     let n = 0;
     while (n < offset && start < raw.length) { if (quoted && raw[start] === '"' && raw[start + 1] === '"') start++; start++; n++; }
   } else return undefined;
+  // lines as the editor counts them: LF, CRLF and a lone CR each end one (a CSV record may hold any of them)
   let line = 0, lineStart = 0;
-  for (let i = raw.indexOf('\n'); i >= 0 && i < start; i = raw.indexOf('\n', i + 1)) { line++; lineStart = i + 1; }
+  if (raw.indexOf('\r') < 0 || raw.indexOf('\r') >= start) {
+    for (let i = raw.indexOf('\n'); i >= 0 && i < start; i = raw.indexOf('\n', i + 1)) { line++; lineStart = i + 1; }
+  } else {
+    for (let i = 0; i < start; i++) {
+      const c = raw.charCodeAt(i);
+      if (c === 10 || (c === 13 && raw.charCodeAt(i + 1) !== 10)) { line++; lineStart = i + 1; }
+    }
+  }
   return { line, character: start - lineStart };
 }

@@ -5,7 +5,7 @@
  * (bad quotes, wrong field counts) are DATA013 and skipped.
  */
 import { Readable } from 'node:stream';
-import { parse, type CsvError } from 'csv-parse';
+import { parse, type CsvError, type Options } from 'csv-parse';
 import type { Auditor } from '../engine';
 import type { Chunks } from './lines';
 
@@ -20,20 +20,147 @@ export function castCell(v: string): unknown {
   return v;
 }
 
-function countNewlines(s: string): number { let n = 0; for (let i = s.indexOf('\n'); i >= 0; i = s.indexOf('\n', i + 1)) n++; return n; }
+/** CR and LF characters in s[from, to). */
+function breakChars(s: string, from: number, to: number): number {
+  let n = 0;
+  for (let i = s.indexOf('\n', from); i >= 0 && i < to; i = s.indexOf('\n', i + 1)) n++;
+  for (let i = s.indexOf('\r', from); i >= 0 && i < to; i = s.indexOf('\r', i + 1)) n++;
+  return n;
+}
+
+/** CRLF pairs in s. */
+function crlfPairs(s: string): number {
+  let n = 0;
+  for (let i = s.indexOf('\r\n'); i >= 0; i = s.indexOf('\r\n', i + 2)) n++;
+  return n;
+}
+
+/**
+ * Real line numbers for csv-parse's records. A record's line is the line of its first character
+ * after the blank lines before it, counted as the editor counts (LF, CRLF and a lone CR each end
+ * one line). csv-parse's own count (`info.lines`) adds one at every CR and every LF it reads one at
+ * a time: a CRLF record delimiter counts once (it skips the LF), but a CRLF it reads as two
+ * characters — inside a quoted field, or a CR before an LF-file's LF — counts twice. `ahead` is how
+ * far its count has run ahead of the real one, kept in parse order from each record's raw text
+ * (the `raw` option: the characters the parser read for the record, the blank lines before it
+ * included, a CRLF delimiter's LF excluded). Runs synchronously from `on_record` and `on_skip`, so
+ * skipped records are placed in order too; a skipped record's characters after its error are never
+ * seen, so a CRLF inside quotes there is not counted (the next lines may be one too far until the
+ * end of the file; only after malformed records).
+ */
+class CsvLines {
+  ahead = 0;
+  private started = false;
+  private kind: '' | 'lf' | 'crlf' | 'cr' = '';
+  /** The skipped record under way: its raw text so far, its line and the count before it. */
+  private skip?: { raw: string; line: number; ahead: number; pairs: number };
+  constructor(private readonly parser: { options: { record_delimiter?: Buffer[] } }) {}
+
+  private delimiter(): '' | 'lf' | 'crlf' | 'cr' {
+    if (!this.kind) {
+      const d = this.parser.options.record_delimiter?.[0];
+      if (d && d.length) this.kind = d.length >= 2 && d[0] === 13 && d[1] === 10 ? 'crlf' : d[0] === 13 ? 'cr' : 'lf';
+    }
+    return this.kind;
+  }
+
+  /** Characters of `raw` that are blank lines before the record. */
+  lead(raw: string): number {
+    const k = this.delimiter();
+    if (!k) return 0;
+    const c = k === 'lf' ? '\n' : '\r';
+    let m = 0;
+    while (m < raw.length && raw[m] === c) m++;
+    return m;
+  }
+
+  private commitSkip(): void {
+    if (this.skip) { this.ahead = this.skip.ahead + this.skip.pairs; this.skip = undefined; }
+  }
+
+  /**
+   * Where the record read as `raw` (`m` blank-line characters first) starts, 0-based, given the
+   * parser's (1-based) line at its last character `endLine`, the count before it, and the CRLF
+   * pairs the parser read as two characters in it.
+   */
+  private place(raw: string, m: number, endLine: number): { line: number; ahead: number; pairs: number } {
+    let ahead = this.ahead;
+    // a CR-delimited file: an LF right after the CR that ended the last line is part of that line break
+    if (this.started && this.kind === 'cr' && raw.charCodeAt(m) === 10) ahead++;
+    const last = raw.length > m ? raw.charCodeAt(raw.length - 1) : 0;
+    // the parser counts a line break when it reads the character after it: the last one is not counted yet
+    const counted = breakChars(raw, m, last === 10 || last === 13 ? raw.length - 1 : raw.length);
+    const pairs = crlfPairs(m ? raw.slice(m) : raw);
+    return { line: endLine - counted - 1 - ahead, ahead, pairs };
+  }
+
+  /** A record the parser emitted: its line. */
+  record(raw: string, m: number, endLine: number): number {
+    this.commitSkip();
+    const p = this.place(raw, m, endLine);
+    this.ahead = p.ahead + p.pairs;
+    this.started = true;
+    return Math.max(0, p.line);
+  }
+
+  /** A record the parser skipped (an error at its line `errLine`): the record's line and the error's. */
+  skipped(raw: string, errLine: number): { line: number; errorLine: number } {
+    if (this.skip && raw.startsWith(this.skip.raw)) {
+      // another error in the same record
+      this.skip.raw = raw;
+      const m = this.lead(raw), pairs = crlfPairs(raw.slice(m));
+      this.skip.pairs = pairs;
+      return { line: this.skip.line, errorLine: Math.max(0, errLine - 1 - this.skip.ahead - pairs) };
+    }
+    this.commitSkip();
+    const m = this.lead(raw);
+    const p = this.place(raw, m, errLine);
+    this.skip = { raw, line: Math.max(0, p.line), ahead: p.ahead, pairs: p.pairs };
+    this.started = true;
+    return { line: this.skip.line, errorLine: Math.max(0, errLine - 1 - p.ahead - p.pairs) };
+  }
+
+  /** The real line of a line in the parser's count (an error outside any record it reported). */
+  real(csvLine: number, raw?: string): number {
+    const pairs = raw ? crlfPairs(raw.slice(this.lead(raw))) : 0;
+    return Math.max(0, csvLine - 1 - (this.skip ? this.skip.ahead + this.skip.pairs : this.ahead) - (this.skip ? 0 : pairs));
+  }
+}
+
+interface CsvItem { record: string[]; info: { lines: number; bytes: number }; raw: string; line?: number; lead?: number }
 
 export async function readCsv(a: Auditor, src: number, chunks: Chunks, delimiter: ',' | '\t', cancelled?: () => boolean): Promise<void> {
   const skipped: Array<{ line: number; message: string }> = [];
+  // bytes handed to the parser, and the last character: a record that ends the input with a CR
+  // kept in its last cell (no LF after it) is not the same record as one with a CRLF delimiter
+  let fedBytes = 0, lastFed = 0;
+  let lines: CsvLines | undefined;
   const parser = parse({
     delimiter, bom: true, info: true, raw: true, relax_column_count: true, skip_empty_lines: true,
     max_record_size: a.limits.maxRecordBytes, skip_records_with_error: true, relax_quotes: delimiter === '\t',
-    on_skip: (err: CsvError | undefined) => {
-      if (!err) return;
-      const line = Math.max(0, Number((err as { lines?: number }).lines ?? 1) - 1);
-      skipped.push({ line, message: csvMessage(err) });
+    on_record: (item: CsvItem) => {
+      const raw = item.raw ?? '';
+      const m = lines!.lead(raw);
+      item.lead = m;
+      item.line = lines!.record(raw, m, item.info.lines);
+      return item;
     },
-  });
-  const input = Readable.from(chunks as AsyncIterable<string>, { objectMode: false });
+    on_skip: (err: CsvError | undefined, raw?: string) => {
+      if (!err) return;
+      const r = lines!.skipped(raw ?? String((err as { raw?: string }).raw ?? ''), Number((err as { lines?: number }).lines ?? 1));
+      skipped.push({ line: r.line, message: csvMessage(err, r.line, r.errorLine) });
+    },
+  } as unknown as Options);
+  lines = new CsvLines(parser as unknown as { options: { record_delimiter?: Buffer[] } });
+  const counted = (async function* () {
+    for await (const c of chunks as AsyncIterable<string>) {
+      if (!c.length) continue;
+      fedBytes += Buffer.byteLength(c);
+      lastFed = c.charCodeAt(c.length - 1);
+      yield c;
+    }
+  })();
+  const input = Readable.from(counted, { objectMode: false });
   input.on('error', (e) => parser.destroy(e));
   input.pipe(parser);
   let header: string[] | undefined;
@@ -43,14 +170,9 @@ export async function readCsv(a: Auditor, src: number, chunks: Chunks, delimiter
   parser.on('error', (e) => { fatal = e as CsvError; });
   const flushSkipped = () => { for (const s of skipped.splice(0)) a.malformed(src, s.line, 0, s.message); };
   try {
-    for await (const item of parser as AsyncIterable<{ record: string[]; info: { lines: number }; raw: string }>) {
+    for await (const item of parser as AsyncIterable<CsvItem>) {
       flushSkipped();
       if (cancelled?.()) { a.incomplete(src, 'cancelled'); input.destroy(); parser.destroy(); return; }
-      let raw = item.raw ?? '';
-      while (raw.startsWith('\n') || raw.startsWith('\r\n')) raw = raw.slice(raw[0] === '\r' ? 2 : 1);
-      const endLine = item.info.lines; // 1-based line where the record ends (including its newline)
-      const trailingNl = raw.endsWith('\n') ? 1 : 0;
-      const startLine = trailingNl ? endLine - countNewlines(raw) : endLine - 1 - countNewlines(raw);
       if (!header) {
         header = item.record.map((h, i) => (h.trim() ? h.trim() : `column_${i + 1}`));
         const seen = new Set<string>();
@@ -58,38 +180,45 @@ export async function readCsv(a: Auditor, src: number, chunks: Chunks, delimiter
         cache?.useHeader(JSON.stringify(header));
         continue;
       }
+      // the record's own characters: the blank lines before it left out
+      const full = item.raw ?? '';
+      let raw = item.lead ? full.slice(item.lead) : full;
+      const line = item.line ?? 0, text = raw.replace(/\r?\n$|\r$/, '');
       const cells = item.record;
-      const line = Math.max(0, startLine), text = raw.replace(/\r?\n$/, '');
-      if (cells.length !== header.length) a.malformed(src, line, 0, `record at line ${startLine + 1} has ${cells.length} fields, the header has ${header.length}`);
-      // keyed by the whole raw record, its line break included (a CR the parser keeps in the last cell of an LF file is part of the record)
-      let entry = cache && startLine >= 0 ? cache.getRecord(line, raw) : -1;
+      if (cells.length !== header.length) a.malformed(src, line, 0, `record at line ${line + 1} has ${cells.length} fields, the header has ${header.length}`);
+      // keyed by the whole raw record, its line break included (a CR the parser keeps in the last
+      // cell of an LF file is part of the record); a CR that ends the input is a cell's character,
+      // not the start of a CRLF delimiter: marked so the two never share an entry
+      if (lastFed === 13 && item.info.bytes === fedBytes && raw.endsWith('\r')) raw += '\u0000';
+      let entry = cache ? cache.getRecord(line, raw) : -1;
       let rec: Record<string, unknown>;
       if (entry >= 0) rec = cache!.records[entry];
       else {
         rec = {};
         for (let i = 0; i < header.length && i < cells.length; i++) rec[header[i]] = castCell(cells[i]);
-        if (cache && startLine >= 0) entry = cache.addRecord(line, raw, rec);
+        if (cache) entry = cache.addRecord(line, raw, rec);
       }
       a.row(src, entry >= 0 ? { line, record: rec, raw: text, header, entry } : { line, record: rec, raw: text, header });
-      if (!a.wantsMore(src)) { a.row(src, { line: startLine, record: {} }); input.destroy(); parser.destroy(); return; }
+      if (!a.wantsMore(src)) { a.row(src, { line, record: {} }); input.destroy(); parser.destroy(); return; }
     }
   } catch (e) { fatal = e as CsvError; }
   flushSkipped();
   if (fatal) {
-    const line = Math.max(0, Number((fatal as { lines?: number }).lines ?? 1) - 1);
-    a.malformed(src, line, 0, csvMessage(fatal));
+    const line = lines.real(Number((fatal as { lines?: number }).lines ?? 1), (fatal as { raw?: string }).raw);
+    a.malformed(src, line, 0, csvMessage(fatal, line, line));
     a.incomplete(src, `the CSV parser stopped at line ${line + 1} (${fatal.code ?? 'error'}); the rest of the file was not read`, line);
   }
 }
 
-function csvMessage(e: CsvError): string {
-  const line = Number((e as { lines?: number }).lines ?? 0);
+/** The message for a parser error: `line` is the record's (0-based) line, `errorLine` the error's. */
+function csvMessage(e: CsvError, line: number, errorLine: number): string {
+  const at = errorLine + 1;
   switch (e.code) {
-    case 'CSV_QUOTE_NOT_CLOSED': return `unbalanced quote: the quoted field opened before line ${line} is never closed`;
-    case 'CSV_MAX_RECORD_SIZE': return `record at line ${line} is longer than the record limit (an unbalanced quote?); skipped`;
-    case 'INVALID_OPENING_QUOTE': return `invalid opening quote at line ${line}; record skipped`;
-    case 'CSV_INVALID_CLOSING_QUOTE': return `invalid closing quote at line ${line}; record skipped`;
-    case 'CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE': return `characters after a closing quote at line ${line}; record skipped`;
-    default: return `${e.code ?? 'CSV error'} at line ${line}: ${e.message.slice(0, 120)}`;
+    case 'CSV_QUOTE_NOT_CLOSED': return `unbalanced quote: the quoted field opened on line ${line + 1} is never closed`;
+    case 'CSV_MAX_RECORD_SIZE': return `record at line ${line + 1} is longer than the record limit (an unbalanced quote?); skipped`;
+    case 'INVALID_OPENING_QUOTE': return `invalid opening quote at line ${at}; record skipped`;
+    case 'CSV_INVALID_CLOSING_QUOTE': return `invalid closing quote at line ${at}; record skipped`;
+    case 'CSV_NON_TRIMABLE_CHAR_AFTER_CLOSING_QUOTE': return `characters after a closing quote at line ${at}; record skipped`;
+    default: return `${e.code ?? 'CSV error'} at line ${at}: ${e.message.slice(0, 120)}`;
   }
 }

@@ -51,7 +51,7 @@ export async function runScanCommand(args: string[], io: ScanIO): Promise<number
   if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0 || timeoutSeconds > 86_400) { io.stderr('modelvet scan: --timeout must be a number of seconds between 0 and 86400\n'); return 2; }
   const paths = positionals.length ? positionals : ['.'];
   for (const p of paths) if (!existsSync(p)) { io.stderr(`modelvet scan: no such file or directory: ${p}\n`); return 2; }
-  const progress = io.isTTY && format === 'text' ? makeProgress(io) : undefined;
+  const progress = format === 'text' && io.isTTY ? makeProgress(io) : undefined;
   const opts = { weights: !flags['--no-weights'], onProgress: progress };
   let out: ScanOutput;
   try {
@@ -81,6 +81,16 @@ const sarifScan = (): typeof ScanSarif => require('./scan-sarif') as typeof Scan
 
 /** Set by bin/modelvet.js, the CLI process's entry: end the process once the command's output is out. */
 const EXIT_WHEN_DONE = Symbol.for('modelvet.exitWhenDone');
+/**
+ * Also set by bin/modelvet.js: the names of the standard streams set up so far ('stdout', 'stderr'). A stream
+ * never set up has nothing queued, and asking it would set it up (~1.5-6 ms for a pipe) just to find that out.
+ */
+const STREAMS_SET_UP = Symbol.for('modelvet.streamsSetUp');
+function queued(name: 'stdout' | 'stderr'): boolean {
+  const setUp = (globalThis as Record<symbol, unknown>)[STREAMS_SET_UP];
+  if (setUp instanceof Set && !setUp.has(name)) return false;
+  return process[name].writableLength > 0;
+}
 
 /**
  * In the CLI process only (EXIT_WHEN_DONE): end it right after this command, without Node's teardown of the
@@ -91,7 +101,7 @@ const EXIT_WHEN_DONE = Symbol.for('modelvet.exitWhenDone');
 function endWhenDone(): void {
   if ((globalThis as Record<symbol, unknown>)[EXIT_WHEN_DONE] !== true) return;
   setImmediate(() => {
-    if (process.stdout.writableLength > 0 || process.stderr.writableLength > 0) return;
+    if (queued('stdout') || queued('stderr')) return;
     process.exit();
   });
 }

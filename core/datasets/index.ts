@@ -260,13 +260,19 @@ async function placeTokens(result: AuditResult): Promise<void> {
       line++;
     };
     try {
+      // lines as the findings count them (and the editor): LF, CRLF and a lone CR each end one
+      let cr = false; // the last chunk ended with a CR: an LF starting this one belongs to it
       for await (const buf of createReadStream(file, { highWaterMark: CHUNK }) as AsyncIterable<Buffer>) {
-        const chunk = decoder.write(buf);
+        let chunk = decoder.write(buf);
+        if (cr && chunk.charCodeAt(0) === 10) chunk = chunk.slice(1);
+        cr = false;
         let pos = 0;
-        for (let nl = chunk.indexOf('\n'); nl >= 0; nl = chunk.indexOf('\n', pos)) {
+        const next = breaks(chunk);
+        for (let nl = next(0); nl >= 0; nl = next(pos)) {
           const text = carry ? carry + chunk.slice(pos, nl) : chunk.slice(pos, nl);
           carry = '';
           pos = nl + 1;
+          if (chunk.charCodeAt(nl) === 13) { if (nl + 1 < chunk.length) { if (chunk.charCodeAt(nl + 1) === 10) pos++; } else cr = true; }
           if (lines.has(line)) visit(text); else line++;
         }
         carry += chunk.slice(pos);
@@ -275,6 +281,16 @@ async function placeTokens(result: AuditResult): Promise<void> {
       }
     } catch { /* positions stay at column 0 */ }
   }
+}
+
+/** The index of the next CR or LF in s from a position (positions asked in increasing order), or -1. */
+function breaks(s: string): (from: number) => number {
+  let n = -2, r = s.indexOf('\r') < 0 ? -1 : -2;
+  return (from) => {
+    if (n !== -1 && n < from) n = s.indexOf('\n', from);
+    if (r !== -1 && r < from) r = s.indexOf('\r', from);
+    return n < 0 ? r : r < 0 ? n : Math.min(n, r);
+  };
 }
 
 /**
@@ -299,9 +315,12 @@ export type NearDupBuffers = ReturnType<typeof NearDupShare.allocate>;
 /** Shared buffers for a near-duplicate helper over this text (rows ≤ lines). */
 export function nearDupBuffers(text: string): NearDupBuffers { return NearDupShare.allocate(countLines(text)); }
 
+/** Lines of a text as the editor counts them (LF, CRLF and a lone CR each end one): at least its rows. */
 function countLines(text: string): number {
   let lines = 1;
   for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lines++;
+  // lone CRs (a CR-only CSV file)
+  for (let i = text.indexOf('\r'); i >= 0; i = text.indexOf('\r', i + 1)) if (text.charCodeAt(i + 1) !== 10) lines++;
   return lines;
 }
 

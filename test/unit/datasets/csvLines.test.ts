@@ -7,7 +7,7 @@
 // files (through auditText, a cached re-audit, and auditPaths reading the file in chunks).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { auditPaths, auditText, RowCache } from '../../../core/datasets/index';
@@ -146,5 +146,22 @@ test('generated CSV/TSV files (LF, CRLF, CR; breaks of every kind inside quotes;
       const cli = await auditPaths({ paths: [p] }, { hash: false });
       assert.deepEqual(at(cli, 'DATA005'), want, `seed ${seed}: auditPaths`);
     }
+  } finally { rmSync(dir, { recursive: true, force: true }); }
+});
+
+test('modelvet audit-data places trigger tokens on their lines in CRLF and CR-only files too', async () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'modelvet-csvlines-'));
+  try {
+    const lf = readFileSync(path.join(__dirname, '..', '..', 'fixtures', 'datasets', 'sentiment', 'trigger-cf-1.csv'), 'utf8');
+    const tokens = (r: AuditResult) => r.findings.filter((f) => f.code === 'DATA004' && f.range.start.character > 0).map((f) => [f.range.start.line, f.range.start.character, f.range.end.character]);
+    const results: number[][][] = [];
+    for (const [name, eol] of [['lf.csv', '\n'], ['crlf.csv', '\r\n'], ['cr.csv', '\r']]) {
+      const p = path.join(dir, name);
+      writeFileSync(p, lf.replace(/\r?\n/g, eol));
+      results.push(tokens(await auditPaths({ paths: [p] }, { hash: false })));
+    }
+    assert.ok(results[0].length > 0, 'trigger rows placed at their token in the LF file');
+    assert.deepEqual(results[1], results[0], 'CRLF');
+    assert.deepEqual(results[2], results[0], 'CR only');
   } finally { rmSync(dir, { recursive: true, force: true }); }
 });

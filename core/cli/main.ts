@@ -111,8 +111,9 @@ export function run(argv = process.argv.slice(2)): void {
   const io: CliIO = {
     stdout: writeStdout,
     stderr: (s) => { process.stderr.write(s); },
-    // Asked only by commands that format for a terminal: process.stdout is not set up for `--version`.
-    get isTTY() { return Boolean(process.stdout.isTTY); },
+    // Asked only by commands that format for a terminal; isatty(1) is what process.stdout.isTTY reports, without
+    // setting up the stream (~1.5 ms) for a command that then writes with writeSync anyway.
+    get isTTY() { return require('node:tty').isatty(1) as boolean; },
   };
   main(argv, io).then((code) => { if (code >= 0) process.exitCode = code; });
 }

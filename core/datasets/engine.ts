@@ -336,6 +336,8 @@ export class Auditor {
     this.cache = cache;
     let lines = 1;
     for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lines++;
+    // lone CRs end lines too (CSV/TSV rows are placed on the editor's lines: a CR-only file has no LF)
+    for (let i = text.indexOf('\r'); i >= 0; i = text.indexOf('\r', i + 1)) if (text.charCodeAt(i + 1) !== 10) lines++;
     const write = this.share?.role === 'write';
     // sized for the rows a cache can hold: blank or hostile lines do not reserve memory beyond that
     const rows = Math.min(lines, ROW_CACHE_MAX_ROWS);

@@ -5,7 +5,7 @@
  * (bad quotes, wrong field counts) are DATA013 and skipped.
  */
 import { Readable } from 'node:stream';
-import { parse, type CsvError, type Options } from 'csv-parse';
+import { parse, type CsvError } from 'csv-parse';
 import type { Auditor } from '../engine';
 import type { Chunks } from './lines';
 
@@ -43,8 +43,8 @@ function crlfPairs(s: string): number {
  * characters — inside a quoted field, or a CR before an LF-file's LF — counts twice. `ahead` is how
  * far its count has run ahead of the real one, kept in parse order from each record's raw text
  * (the `raw` option: the characters the parser read for the record, the blank lines before it
- * included, a CRLF delimiter's LF excluded). Runs synchronously from `on_record` and `on_skip`, so
- * skipped records are placed in order too; a skipped record's characters after its error are never
+ * included, a CRLF delimiter's LF excluded), skipped records placed between the records they came
+ * between (by csv-parse's record count when it skipped them); a skipped record's characters after its error are never
  * seen, so a CRLF inside quotes there is not counted (the next lines may be one too far until the
  * end of the file; only after malformed records).
  */
@@ -127,31 +127,26 @@ class CsvLines {
   }
 }
 
-interface CsvItem { record: string[]; info: { lines: number; bytes: number }; raw: string; line?: number; lead?: number }
+interface CsvItem { record: string[]; info: { lines: number; bytes: number }; raw: string }
 
 export async function readCsv(a: Auditor, src: number, chunks: Chunks, delimiter: ',' | '\t', cancelled?: () => boolean): Promise<void> {
-  const skipped: Array<{ line: number; message: string }> = [];
-  // bytes handed to the parser, and the last character: a record that ends the input with a CR
-  // kept in its last cell (no LF after it) is not the same record as one with a CRLF delimiter
-  let fedBytes = 0, lastFed = 0;
-  let lines: CsvLines | undefined;
+  // parser errors of skipped records, with the number of records emitted before them: placed in
+  // parse order between the records (an `on_record` callback would cost ~2 µs a record: csv-parse
+  // builds a second info object and raw string for it)
+  const skipped: Array<{ err: CsvError; raw: string; at: number }> = [];
+  // bytes handed to the parser, the last character, and whether the input ended: a record that
+  // ends the input with a CR kept in its last cell (no LF after it) is not the same record as one
+  // ending in a CRLF delimiter
+  let fedBytes = 0, lastFed = 0, inputDone = false;
   const parser = parse({
     delimiter, bom: true, info: true, raw: true, relax_column_count: true, skip_empty_lines: true,
     max_record_size: a.limits.maxRecordBytes, skip_records_with_error: true, relax_quotes: delimiter === '\t',
-    on_record: (item: CsvItem) => {
-      const raw = item.raw ?? '';
-      const m = lines!.lead(raw);
-      item.lead = m;
-      item.line = lines!.record(raw, m, item.info.lines);
-      return item;
-    },
     on_skip: (err: CsvError | undefined, raw?: string) => {
       if (!err) return;
-      const r = lines!.skipped(raw ?? String((err as { raw?: string }).raw ?? ''), Number((err as { lines?: number }).lines ?? 1));
-      skipped.push({ line: r.line, message: csvMessage(err, r.line, r.errorLine) });
+      skipped.push({ err, raw: raw ?? String((err as { raw?: string }).raw ?? ''), at: parser.info.records });
     },
-  } as unknown as Options);
-  lines = new CsvLines(parser as unknown as { options: { record_delimiter?: Buffer[] } });
+  });
+  const lines = new CsvLines(parser as unknown as { options: { record_delimiter?: Buffer[] } });
   const counted = (async function* () {
     for await (const c of chunks as AsyncIterable<string>) {
       if (!c.length) continue;
@@ -159,6 +154,7 @@ export async function readCsv(a: Auditor, src: number, chunks: Chunks, delimiter
       lastFed = c.charCodeAt(c.length - 1);
       yield c;
     }
+    inputDone = true;
   })();
   const input = Readable.from(counted, { objectMode: false });
   input.on('error', (e) => parser.destroy(e));
@@ -168,11 +164,23 @@ export async function readCsv(a: Auditor, src: number, chunks: Chunks, delimiter
   // an editor re-audit: a record seen before (same text, same header) keeps its record and row work
   const cache = a.rowCache(src);
   parser.on('error', (e) => { fatal = e as CsvError; });
-  const flushSkipped = () => { for (const s of skipped.splice(0)) a.malformed(src, s.line, 0, s.message); };
+  let next = 0, index = 0;
+  /** The skipped records before record `upTo` (all of them: Infinity). */
+  const flushSkipped = (upTo: number) => {
+    for (; next < skipped.length && skipped[next].at <= upTo; next++) {
+      const s = skipped[next];
+      const r = lines.skipped(s.raw, Number((s.err as { lines?: number }).lines ?? 1));
+      a.malformed(src, r.line, 0, csvMessage(s.err, r.line, r.errorLine));
+    }
+    if (next === skipped.length) { skipped.length = 0; next = 0; }
+  };
   try {
     for await (const item of parser as AsyncIterable<CsvItem>) {
-      flushSkipped();
+      flushSkipped(index++);
       if (cancelled?.()) { a.incomplete(src, 'cancelled'); input.destroy(); parser.destroy(); return; }
+      const full = item.raw ?? '';
+      const m = lines.lead(full);
+      const line = lines.record(full, m, item.info.lines);
       if (!header) {
         header = item.record.map((h, i) => (h.trim() ? h.trim() : `column_${i + 1}`));
         const seen = new Set<string>();
@@ -181,15 +189,16 @@ export async function readCsv(a: Auditor, src: number, chunks: Chunks, delimiter
         continue;
       }
       // the record's own characters: the blank lines before it left out
-      const full = item.raw ?? '';
-      let raw = item.lead ? full.slice(item.lead) : full;
-      const line = item.line ?? 0, text = raw.replace(/\r?\n$|\r$/, '');
+      let raw = m ? full.slice(m) : full;
+      // for positions inside the record: without its line break
+      const end = raw.charCodeAt(raw.length - 1);
+      const text = end === 10 ? raw.slice(0, raw.charCodeAt(raw.length - 2) === 13 ? -2 : -1) : end === 13 ? raw.slice(0, -1) : raw;
       const cells = item.record;
       if (cells.length !== header.length) a.malformed(src, line, 0, `record at line ${line + 1} has ${cells.length} fields, the header has ${header.length}`);
       // keyed by the whole raw record, its line break included (a CR the parser keeps in the last
       // cell of an LF file is part of the record); a CR that ends the input is a cell's character,
       // not the start of a CRLF delimiter: marked so the two never share an entry
-      if (lastFed === 13 && item.info.bytes === fedBytes && raw.endsWith('\r')) raw += '\u0000';
+      if (inputDone && lastFed === 13 && item.info.bytes === fedBytes && raw.endsWith('\r')) raw += '\u0000';
       let entry = cache ? cache.getRecord(line, raw) : -1;
       let rec: Record<string, unknown>;
       if (entry >= 0) rec = cache!.records[entry];
@@ -202,7 +211,7 @@ export async function readCsv(a: Auditor, src: number, chunks: Chunks, delimiter
       if (!a.wantsMore(src)) { a.row(src, { line, record: {} }); input.destroy(); parser.destroy(); return; }
     }
   } catch (e) { fatal = e as CsvError; }
-  flushSkipped();
+  flushSkipped(Infinity);
   if (fatal) {
     const line = lines.real(Number((fatal as { lines?: number }).lines ?? 1), (fatal as { raw?: string }).raw);
     a.malformed(src, line, 0, csvMessage(fatal, line, line));

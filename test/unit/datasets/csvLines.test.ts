@@ -165,3 +165,15 @@ test('modelvet audit-data places trigger tokens on their lines in CRLF and CR-on
     assert.deepEqual(results[2], results[0], 'CR only');
   } finally { rmSync(dir, { recursive: true, force: true }); }
 });
+
+test('a CR-only CSV in the editor: a one-row edit reuses the other records and equals a fresh audit', async () => {
+  const rows = ['text,label', ...Array.from({ length: 300 }, (_, i) => (i % 7 ? `row ${i} the plot was ${i % 2 ? 'great' : 'dull'},${i % 2}` : `"row ${i}\ron two lines",${i % 2}`))];
+  const text = rows.join('\r') + '\r';
+  const cache = new RowCache();
+  await auditText('/x/cr.csv', text, {}, undefined, cache);
+  const edited = text.replace('row 150 the plot', `row 150 the${ZW} plot`);
+  const got = await auditText('/x/cr.csv', edited, {}, undefined, cache);
+  assert.ok(cache.hits >= 299, `records reused: ${cache.hits}`);
+  assert.deepEqual(JSON.parse(JSON.stringify(got.findings)), JSON.parse(JSON.stringify((await auditText('/x/cr.csv', edited)).findings)));
+  assert.deepEqual(at(got, 'DATA005'), planted(edited));
+});

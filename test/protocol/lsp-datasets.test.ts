@@ -58,6 +58,15 @@ test('CSV: deceptive Unicode and a command in an answer column at their cells; m
   assert.ok(diags.some((d) => d.code === 'DATA013' || d.code === 'DATA014'));
 });
 
+test('CSV with CRLF line endings and a CRLF inside a quoted field: the later rows at their real lines (issue #13)', async () => {
+  // 0 header, 1-2 a record with a CRLF inside its quotes, 3 a zero-width space at column 4, 4-5 a bidi override on line 5
+  const csv = 'instruction,output\r\n"a two\r\nline question",fine\r\nzero\u200bwidth,ok\r\nq,"two\r\nli\u202ene"\r\n';
+  const uri = client.open('data/crlf.csv', csv, 'csv');
+  const diags = await client.pull(uri);
+  const got = diags.filter((d) => d.code === 'DATA005').map((d) => [d.range.start.line, d.range.start.character]).sort((a, b) => a[0] - b[0]);
+  assert.deepEqual(got, [[3, 4], [5, 2]]);
+});
+
 test('modelvet/auditDataset: a Hugging Face folder with Parquet splits, report with charts data; bad params are errors', async () => {
   const r = await client.request('modelvet/auditDataset', { paths: [path.join(root, 'data', 'hf')] });
   assert.deepEqual(r.report.sources.map((s: { split: string }) => s.split), ['train', 'test']);

@@ -35,6 +35,14 @@ function crlfPairs(s: string): number {
   return n;
 }
 
+/** Line breaks in s as the editor counts them (LF, CRLF, a lone CR). */
+function lineBreaks(s: string): number {
+  let n = 0;
+  for (let i = s.indexOf('\n'); i >= 0; i = s.indexOf('\n', i + 1)) n++;
+  for (let i = s.indexOf('\r'); i >= 0; i = s.indexOf('\r', i + 1)) if (s.charCodeAt(i + 1) !== 10) n++;
+  return n;
+}
+
 /**
  * Real line numbers for csv-parse's records. A record's line is the line of its first character
  * after the blank lines before it, counted as the editor counts (LF, CRLF and a lone CR each end
@@ -53,10 +61,10 @@ class CsvLines {
   private started = false;
   private kind: '' | 'lf' | 'crlf' | 'cr' = '';
   /** The skipped record under way: its raw text so far, its line and the count before it. */
-  private skip?: { raw: string; line: number; ahead: number; pairs: number };
+  private skip?: { raw: string; m: number; line: number; ahead: number; pairs: number; guess: boolean };
   constructor(private readonly parser: { options: { record_delimiter?: Buffer[] } }) {}
 
-  private delimiter(): '' | 'lf' | 'crlf' | 'cr' {
+  delimiter(): '' | 'lf' | 'crlf' | 'cr' {
     if (!this.kind) {
       const d = this.parser.options.record_delimiter?.[0];
       if (d && d.length) this.kind = d.length >= 2 && d[0] === 13 && d[1] === 10 ? 'crlf' : d[0] === 13 ? 'cr' : 'lf';
@@ -94,30 +102,50 @@ class CsvLines {
     return { line: endLine - counted - 1 - ahead, ahead, pairs };
   }
 
-  /** A record the parser emitted: its line. */
-  record(raw: string, m: number, endLine: number): number {
+  /**
+   * A record the parser emitted: its line. After a skipped record (whose characters after its
+   * error were not seen) the count is set again from the input's bytes when `real` can tell the
+   * line where the record starts (`start`: its offset, from the record's end and raw text).
+   */
+  record(raw: string, m: number, endLine: number, real?: (own: string) => number): number {
+    const afterSkip = this.skip !== undefined;
     this.commitSkip();
     const p = this.place(raw, m, endLine);
+    if (afterSkip && real && raw.length > m) {
+      const line = real(m ? raw.slice(m) : raw);
+      if (line >= 0) { p.ahead += p.line - line; p.line = line; }
+    }
     this.ahead = p.ahead + p.pairs;
     this.started = true;
     return Math.max(0, p.line);
   }
 
-  /** A record the parser skipped (an error at its line `errLine`): the record's line and the error's. */
-  skipped(raw: string, errLine: number): { line: number; errorLine: number } {
+  /**
+   * A record the parser skipped (an error at its line `errLine`): the record's line and the error's.
+   * `exact(m)`, when the record follows a record that was read (not another skipped one), gives its
+   * blank-line characters and first line from the input's bytes; otherwise (`guess`) the line is
+   * csv-parse's count corrected as far as seen, which the caller bounds by the next record's line.
+   */
+  skipped(raw: string, errLine: number, exact?: (m: number) => { m: number; line: number } | undefined): { line: number; errorLine: number; guess: boolean } {
     if (this.skip && raw.startsWith(this.skip.raw)) {
       // another error in the same record
       this.skip.raw = raw;
-      const m = this.lead(raw), pairs = crlfPairs(raw.slice(m));
-      this.skip.pairs = pairs;
-      return { line: this.skip.line, errorLine: Math.max(0, errLine - 1 - this.skip.ahead - pairs) };
+      const own = raw.slice(this.skip.m);
+      this.skip.pairs = crlfPairs(own);
+      return { line: this.skip.line, errorLine: this.skip.line + lineBreaks(own), guess: this.skip.guess };
     }
+    const afterRecord = this.skip === undefined;
+    const prevLine = this.skip?.line ?? 0; // a guess is never before the skipped record it follows
     this.commitSkip();
-    const m = this.lead(raw);
+    let m = this.lead(raw);
+    const e = afterRecord && exact ? exact(m) : undefined;
+    if (e) m = e.m;
     const p = this.place(raw, m, errLine);
-    this.skip = { raw, line: Math.max(0, p.line), ahead: p.ahead, pairs: p.pairs };
+    if (e) { p.ahead += p.line - e.line; p.line = e.line; }
+    else p.line = Math.max(prevLine, p.line);
+    this.skip = { raw, m, line: Math.max(0, p.line), ahead: p.ahead, pairs: p.pairs, guess: !e };
     this.started = true;
-    return { line: this.skip.line, errorLine: Math.max(0, errLine - 1 - p.ahead - p.pairs) };
+    return { line: this.skip.line, errorLine: this.skip.line + lineBreaks(raw.slice(m)), guess: !e };
   }
 
   /** The real line of a line in the parser's count (an error outside any record it reported). */
@@ -125,6 +153,68 @@ class CsvLines {
     const pairs = raw ? crlfPairs(raw.slice(this.lead(raw))) : 0;
     return Math.max(0, csvLine - 1 - (this.skip ? this.skip.ahead + this.skip.pairs : this.ahead) - (this.skip ? 0 : pairs));
   }
+}
+
+/**
+ * The input's bytes from the last record read on, for the line at a byte offset after a skipped
+ * record (csv-parse gives byte offsets, `info.bytes`, only for the records it emits). Each record
+ * read sets the mark (its end and the line there, known from its text); the bytes before the mark
+ * are dropped, so those kept are the ones the parser has been handed but not yet given back as
+ * records (a chunk or two). Lines end at LF, CRLF and a lone CR.
+ */
+class ByteLines {
+  private bufs: Buffer[] = [];
+  private base = 0; // offset of bufs[0]
+  private pos = 0; // the mark: `line` lines ended before it
+  private line = 0;
+  private cr = false; // the byte before the mark is a CR counted as a line end (an LF at the mark is part of it)
+  push(b: Buffer): void { if (b.length) this.bufs.push(b); }
+  private byteAt(o: number): number {
+    let off = this.base;
+    for (const b of this.bufs) { if (o < off + b.length) return b[o - off]; off += b.length; }
+    return -1;
+  }
+  /** The byte at offset o, or -1 when it is no longer (or not yet) kept. */
+  at(o: number): number { return o >= this.base ? this.byteAt(o) : -1; }
+  get markAt(): number { return this.pos; }
+  /** The line at the mark is `line` plus the line breaks of `text`, counted when first needed (rarely: after a skipped record). */
+  private text?: string;
+  /** The end of the last record read, which started on `line` and read as `text`. */
+  mark(pos: number, line: number, text: string, cr: boolean): void {
+    this.pos = pos; this.line = line; this.text = text; this.cr = cr;
+    while (this.bufs.length && this.base + this.bufs[0].length <= pos) { this.base += this.bufs[0].length; this.bufs.shift(); }
+  }
+  private count(to: number): { line: number; pos: number; cr: boolean } {
+    if (this.text !== undefined) { this.line += lineBreaks(this.text); this.text = undefined; }
+    let line = this.line, pos = this.pos, cr = this.cr;
+    if (cr && pos < to && this.at(pos) === 10) { pos++; cr = false; }
+    let off = this.base;
+    for (const b of this.bufs) {
+      const end = off + b.length;
+      if (end > pos && off < to && Math.min(to, end) > pos) {
+        const from = pos - off, stop = Math.min(to, end) - off;
+        for (let i = b.indexOf(10, from); i >= 0 && i < stop; i = b.indexOf(10, i + 1)) line++;
+        for (let i = b.indexOf(13, from); i >= 0 && i < stop; i = b.indexOf(13, i + 1)) {
+          const next = i + 1 < b.length ? b[i + 1] : this.byteAt(off + i + 1);
+          if (next !== 10) line++; // a CRLF ends its line at the LF
+        }
+        pos = Math.min(to, end);
+        cr = false;
+      }
+      off = end;
+    }
+    return { line, pos, cr };
+  }
+  /** Lines ended before offset `to` (from the mark on; otherwise -1); the mark moves there. */
+  lineAt(to: number): number {
+    if (to < this.pos) return -1;
+    const c = this.count(to);
+    if (c.pos < to) return -1;
+    this.pos = c.pos; this.line = c.line; this.cr = c.cr;
+    return c.line;
+  }
+  /** The last line of the bytes handed over so far (the mark stays). */
+  lastLine(): number { return this.count(Infinity).line; }
 }
 
 interface CsvItem { record: string[]; info: { lines: number; bytes: number }; raw: string }
@@ -147,12 +237,15 @@ export async function readCsv(a: Auditor, src: number, chunks: Chunks, delimiter
     },
   });
   const lines = new CsvLines(parser as unknown as { options: { record_delimiter?: Buffer[] } });
+  const bytes = new ByteLines();
   const counted = (async function* () {
     for await (const c of chunks as AsyncIterable<string>) {
       if (!c.length) continue;
-      fedBytes += Buffer.byteLength(c);
+      const b = Buffer.from(c, 'utf8');
+      fedBytes += b.length;
       lastFed = c.charCodeAt(c.length - 1);
-      yield c;
+      bytes.push(b);
+      yield b;
     }
     inputDone = true;
   })();
@@ -169,18 +262,57 @@ export async function readCsv(a: Auditor, src: number, chunks: Chunks, delimiter
   const flushSkipped = (upTo: number) => {
     for (; next < skipped.length && skipped[next].at <= upTo; next++) {
       const s = skipped[next];
-      const r = lines.skipped(s.raw, Number((s.err as { lines?: number }).lines ?? 1));
-      a.malformed(src, r.line, 0, csvMessage(s.err, r.line, r.errorLine));
+      const r = lines.skipped(s.raw, Number((s.err as { lines?: number }).lines ?? 1), (m) => {
+        // the record starts after the last record read and its blank lines (a CRLF each in a CRLF file)
+        const kind = lines.delimiter();
+        let at = bytes.markAt, k = 0;
+        for (; k < m; k++) {
+          if (kind === 'crlf') { if (bytes.at(at) === 13 && bytes.at(at + 1) === 10) at += 2; else break; }
+          else if (bytes.at(at) === (kind === 'lf' ? 10 : 13)) at++;
+          else break;
+        }
+        const line = bytes.lineAt(at);
+        return line >= 0 ? { m: k, line } : undefined;
+      });
+      placed.push({ err: s.err, ...r });
     }
     if (next === skipped.length) { skipped.length = 0; next = 0; }
+  };
+  // skipped records placed, reported once the next record's line (or the last line) bounds the guessed ones
+  const placed: Array<{ err: CsvError; line: number; errorLine: number; guess: boolean }> = [];
+  const report = (bound: number) => {
+    for (const p of placed) {
+      const line = p.guess ? Math.min(p.line, bound) : p.line, errorLine = p.guess ? Math.min(p.errorLine, bound) : p.errorLine;
+      a.malformed(src, line, 0, csvMessage(p.err, line, errorLine));
+    }
+    placed.length = 0;
   };
   try {
     for await (const item of parser as AsyncIterable<CsvItem>) {
       flushSkipped(index++);
       if (cancelled?.()) { a.incomplete(src, 'cancelled'); input.destroy(); parser.destroy(); return; }
       const full = item.raw ?? '';
-      const m = lines.lead(full);
-      const line = lines.record(full, m, item.info.lines);
+      let m = lines.lead(full);
+      if (m && lines.delimiter() === 'crlf') {
+        // CRs before the record: a blank line each (its LF is not in the raw text) unless a lone CR,
+        // the first character of the record's first cell: those are the CRs right before its other characters
+        const own = full.slice(m), end = item.info.bytes;
+        let at = end - (own.charCodeAt(own.length - 1) === 13 && bytes.at(end - 1) === 10 ? 1 : 0) - Buffer.byteLength(own);
+        while (m > 0 && bytes.at(at - 1) === 13) { m--; at--; }
+      }
+      const line = lines.record(full, m, item.info.lines, (own) => {
+        // the record's own characters end at its end offset, less a CRLF delimiter's LF (not in the raw text)
+        const end = item.info.bytes;
+        const lf = own.charCodeAt(own.length - 1) === 13 && bytes.at(end - 1) === 10 ? 1 : 0;
+        return bytes.lineAt(end - lf - Buffer.byteLength(own));
+      });
+      if (placed.length) report(line);
+      {
+        // the mark follows the records (the bytes before it are dropped): the line at the record's end
+        const own = m ? full.slice(m) : full;
+        const crEnd = own.charCodeAt(own.length - 1) === 13 && bytes.at(item.info.bytes - 1) === 13;
+        bytes.mark(item.info.bytes, line, own, crEnd);
+      }
       if (!header) {
         header = item.record.map((h, i) => (h.trim() ? h.trim() : `column_${i + 1}`));
         const seen = new Set<string>();
@@ -212,6 +344,7 @@ export async function readCsv(a: Auditor, src: number, chunks: Chunks, delimiter
     }
   } catch (e) { fatal = e as CsvError; }
   flushSkipped(Infinity);
+  if (placed.length) report(bytes.lastLine());
   if (fatal) {
     const line = lines.real(Number((fatal as { lines?: number }).lines ?? 1), (fatal as { raw?: string }).raw);
     a.malformed(src, line, 0, csvMessage(fatal, line, line));

@@ -60,6 +60,11 @@ test('malformed records after a quoted CRLF: skipped with their real line', asyn
   assert.ok(bad.length >= 1 && bad.every((f) => f.range.start.line === 3), bad.map((f) => `${f.range.start.line}: ${f.message}`).join('; '));
   assert.match(bad[0].message, /at line 4\b/);
   assert.deepEqual(at(r, 'DATA005'), [[4, 2]]);
+  // the characters of a skipped record after its error (a CR, then a CRLF the parser reads as two
+  // characters in an LF file) are not in any record's raw text: the next record is placed from the
+  // input's bytes — 0 header, 1 the bad record ending in a lone CR, 2 a blank line, 3 the row
+  const after = await auditText('/x/a.csv', 'text,label\na",\r\r\n1');
+  assert.deepEqual(after.findings.filter((f) => f.code === 'DATA013').map((f) => f.range.start.line), [1, 3]);
   // a quote that never closes: reported at its line, the rows before it audited
   const open = `text,label\r\n"a\r\nb",1\r\nfine${ZW},0\r\n"never closed,1\r\nmore,0\r\n`;
   const o = await auditText('/x/a.csv', open);
@@ -176,4 +181,32 @@ test('a CR-only CSV in the editor: a one-row edit reuses the other records and e
   assert.ok(cache.hits >= 299, `records reused: ${cache.hits}`);
   assert.deepEqual(JSON.parse(JSON.stringify(got.findings)), JSON.parse(JSON.stringify((await auditText('/x/cr.csv', edited)).findings)));
   assert.deepEqual(at(got, 'DATA005'), planted(edited));
+});
+
+test('mixed line breaks: a lone CR starting a record of a CRLF file is the record\'s, not a blank line (cached = fresh)', async () => {
+  const before = 'text,label\r\n\r\u200b1a\n,1\u200b\r\n', after = 'text,label\rx\n\r\u200b1a\n,1\u200b\r\n';
+  const cache = new RowCache();
+  await auditText('/x/m.csv', before, {}, undefined, cache);
+  const got = await auditText('/x/m.csv', after, {}, undefined, cache);
+  assert.deepEqual(JSON.parse(JSON.stringify(got.findings)), JSON.parse(JSON.stringify((await auditText('/x/m.csv', after)).findings)));
+});
+
+test('random bytes of CSV (quotes, every line break, a BOM, multi-byte characters): the same lines whatever the chunk size, all inside the text', async () => {
+  const { readCsv } = await import('../../../core/datasets/readers/csv');
+  const run = async (t: string, size: number) => {
+    const out: string[] = [];
+    const a = { limits: { maxRecordBytes: 1 << 20 }, rowCache: () => undefined, malformed: (_s: number, l: number, _c: number, m: string) => out.push(`M${l}:${m}`), row: (_s: number, r: { line: number; raw?: string }) => out.push(`R${r.line}:${JSON.stringify(r.raw)}`), wantsMore: () => true, incomplete: (_s: number, m: string) => out.push('I' + m) };
+    const chunks = (function* () { for (let i = 0; i < t.length; i += size) yield t.slice(i, i + size); })();
+    await readCsv(a as unknown as Parameters<typeof readCsv>[0], 0, chunks as unknown as Parameters<typeof readCsv>[2], ',');
+    return out;
+  };
+  const alpha = ['a', 'é', ',', '"', '\r', '\n', '\r\n', ZW, '1', '""'];
+  for (let seed = 1; seed <= 300; seed++) {
+    const r = rng(seed);
+    let t = (r() < 0.2 ? '\ufeff' : '') + 'text,label' + BREAKS[seed % 3];
+    for (let i = 5 + Math.floor(r() * 60); i > 0; i--) t += alpha[Math.floor(r() * alpha.length)];
+    const whole = await run(t, 1 << 20), last = new LineIndex(t).lineCount - 1;
+    for (const o of whole) { const l = Number(/^[RM](\d+)/.exec(o)?.[1] ?? 0); assert.ok(l <= last, `seed ${seed}: line ${l} past the last line ${last}: ${JSON.stringify(t)}`); }
+    for (const size of [1, 3, 7]) assert.deepEqual(await run(t, size), whole, `seed ${seed}, chunks of ${size}: ${JSON.stringify(t)}`);
+  }
 });

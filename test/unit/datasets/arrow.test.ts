@@ -7,7 +7,8 @@ import { mkdtempSync, rmSync, readFileSync, writeFileSync, cpSync } from 'node:f
 import os from 'node:os';
 import path from 'node:path';
 import { Field, List, Message, MessageHeader, RecordBatchStreamWriter, Table, vectorFromArray, Utf8, Int64, type DataType } from 'apache-arrow';
-import { RecordBatch as RecordBatchHeader, FieldNode, BufferRegion, BodyCompression } from 'apache-arrow/ipc/metadata/message';
+import { BodyCompression } from 'apache-arrow/ipc/metadata/message';
+import { batchMessage, schemaPart } from '../../helpers/arrowMessages';
 import { auditPaths } from '../../../core/datasets/index';
 import { main } from '../../../core/cli/main';
 
@@ -143,19 +144,6 @@ const stream = (n: number, rowsPerBatch = 50) => {
   for (let at = 0; at < n; at += rowsPerBatch) parts.push(...t.slice(at, at + rowsPerBatch).batches);
   return Buffer.from(RecordBatchStreamWriter.writeAll(parts).toUint8Array(true));
 };
-/** The bytes of a stream's first message (the schema). */
-const schemaPart = (b: Buffer) => b.subarray(0, 8 + b.readInt32LE(4));
-/** An encapsulated RecordBatch message with the given header fields and a body of `body` bytes. */
-function batchMessage(length: number, nodes: Array<[number, number]>, buffers: Array<[number, number]>, body: number, bodyClaim = body, compression: BodyCompression | null = null): Buffer {
-  const h = new RecordBatchHeader(length, nodes.map(([l, n]) => new FieldNode(l, n)), buffers.map(([o, l]) => new BufferRegion(o, l)), compression);
-  const meta = Message.encode(Message.from(h, bodyClaim));
-  const pad = (8 - (meta.length % 8)) % 8;
-  const out = Buffer.alloc(8 + meta.length + pad + body);
-  out.writeUInt32LE(0xffffffff, 0);
-  out.writeInt32LE(meta.length + pad, 4);
-  Buffer.from(meta).copy(out, 8);
-  return out;
-}
 
 async function audit(name: string, bytes: Buffer, limits = {}) {
   const p = path.join(dir, name);

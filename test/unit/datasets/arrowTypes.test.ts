@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Dictionary, Int32, Int64, LargeUtf8, Message, RecordBatchFileWriter, RecordBatchStreamWriter, Table, Utf8, Utf8View, vectorFromArray, type DataType } from 'apache-arrow';
-import { RecordBatch as RecordBatchHeader, FieldNode, BufferRegion } from 'apache-arrow/ipc/metadata/message';
+import { batchMessage, schemaPart } from '../../helpers/arrowMessages';
 import { auditPaths } from '../../../core/datasets/index';
 
 let dir: string;
@@ -97,16 +97,8 @@ function viewStream() {
 
 test('a utf8_view batch whose variadic buffer counts run past its buffer list is DATA014 before decoding', async () => {
   const { b } = viewStream();
-  const schema = b.subarray(0, 8 + b.readInt32LE(4));
-  const body = 64;
-  const h = new RecordBatchHeader(2, [new FieldNode(2, 0), new FieldNode(2, 0)], [new BufferRegion(0, 0), new BufferRegion(0, 32), new BufferRegion(0, 0), new BufferRegion(0, 16)], null, [1_000_000]);
-  const meta = Message.encode(Message.from(h, body));
-  const pad = (8 - (meta.length % 8)) % 8;
-  const m = Buffer.alloc(8 + meta.length + pad + body);
-  m.writeUInt32LE(0xffffffff, 0);
-  m.writeInt32LE(meta.length + pad, 4);
-  Buffer.from(meta).copy(m, 8);
-  const got = await audit('variadic.arrow', Buffer.concat([schema, m]));
+  const m = batchMessage(2, [[2, 0], [2, 0]], [[0, 0], [0, 32], [0, 0], [0, 16]], 64, 64, null, [1_000_000]);
+  const got = await audit('variadic.arrow', Buffer.concat([schemaPart(b), m]));
   assert.match(got.d14, /record batch 1: view columns claim 1000000 data buffers; the batch lists 4 buffers in all \(corrupt\)/);
   assert.equal(got.r.report.summary.incomplete, true);
 });

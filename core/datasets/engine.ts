@@ -6,6 +6,7 @@
  * candidate a 16-value MinHash signature.
  */
 import type { Finding, RelatedLocation, Severity } from '../types';
+import { countLineBreaks, lineStarts } from '../text';
 import { DEFAULT_LIMITS, STATS, type DatasetLimits } from './limits';
 import { inferRoles, KNOWN_ROLES, turnRole } from './roles';
 import path from 'node:path';
@@ -338,10 +339,8 @@ export class Auditor {
   /** Keep per-row work of the first source (a JSON Lines, CSV or TSV `text`) in `cache` and reuse it for rows with the same text (editor re-audits). */
   useRowCache(cache: RowCache, text: string, format: DatasetFormat = 'jsonl'): void {
     this.cache = cache;
-    let lines = 1;
-    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lines++;
     // lone CRs end lines too (CSV/TSV rows are placed on the editor's lines: a CR-only file has no LF)
-    for (let i = text.indexOf('\r'); i >= 0; i = text.indexOf('\r', i + 1)) if (text.charCodeAt(i + 1) !== 10) lines++;
+    const lines = 1 + countLineBreaks(text);
     const write = this.share?.role === 'write';
     // sized for the rows a cache can hold: blank or hostile lines do not reserve memory beyond that
     const rows = Math.min(lines, ROW_CACHE_MAX_ROWS);
@@ -1487,15 +1486,10 @@ export function locateField(raw: string, format: DatasetFormat, field: string, o
     let n = 0;
     while (n < offset && start < raw.length) { if (quoted && raw[start] === '"' && raw[start + 1] === '"') start++; start++; n++; }
   } else return undefined;
-  // lines as the editor counts them: LF, CRLF and a lone CR each end one (a CSV record may hold any of them)
-  let line = 0, lineStart = 0;
-  if (raw.indexOf('\r') < 0 || raw.indexOf('\r') >= start) {
-    for (let i = raw.indexOf('\n'); i >= 0 && i < start; i = raw.indexOf('\n', i + 1)) { line++; lineStart = i + 1; }
-  } else {
-    for (let i = 0; i < start; i++) {
-      const c = raw.charCodeAt(i);
-      if (c === 10 || (c === 13 && raw.charCodeAt(i + 1) !== 10)) { line++; lineStart = i + 1; }
-    }
-  }
-  return { line, character: start - lineStart };
+  // lines as the editor counts them: LF, CRLF and a lone CR each end one (a CSV record may hold any of them);
+  // a CR just before `start` whose LF is at `start` ends its line after it
+  const starts = lineStarts(raw, 0, start, [0]);
+  let line = starts.length - 1;
+  if (starts[line] > start) line--;
+  return { line, character: start - starts[line] };
 }

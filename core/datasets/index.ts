@@ -15,7 +15,7 @@ import { readJsonArray, readJsonl } from './readers/lines';
 import { readParquet } from './readers/parquet';
 import { looksLikeArrow, readArrow } from './readers/arrow';
 import type { AuditOptions, AuditResult, DatasetFormat } from './types';
-import { LineIndex } from '../text';
+import { countLineBreaks, LineIndex } from '../text';
 import type { Finding } from '../types';
 
 export { Auditor } from './engine';
@@ -316,13 +316,7 @@ export type NearDupBuffers = ReturnType<typeof NearDupShare.allocate>;
 export function nearDupBuffers(text: string): NearDupBuffers { return NearDupShare.allocate(countLines(text)); }
 
 /** Lines of a text as the editor counts them (LF, CRLF and a lone CR each end one): at least its rows. */
-function countLines(text: string): number {
-  let lines = 1;
-  for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) lines++;
-  // lone CRs (a CR-only CSV file)
-  for (let i = text.indexOf('\r'); i >= 0; i = text.indexOf('\r', i + 1)) if (text.charCodeAt(i + 1) !== 10) lines++;
-  return lines;
-}
+function countLines(text: string): number { return 1 + countLineBreaks(text); }
 
 /** Texts from this size on have their audit tables sized from the line count before the first row. */
 const RESERVE_MIN_CHARS = 64 * 1024;

@@ -5,31 +5,16 @@
  * The library finds line starts with a `charCodeAt` loop over the whole text the first time a
  * position is needed: for a 4 MB, 50,000-line dataset buffer that is 15–25 ms on the server thread,
  * paid on the first keystroke (an incremental change needs offsets) before the edit reaches the
- * dataset worker. Here line starts are found with `indexOf` (memchr speed): ~1.5 ms for the same
- * text. Everything else follows the library (1.0.12) line by line; test/protocol/text-document.test.ts
+ * dataset worker. Here line starts come from core/text.ts `lineStarts` (the parsers' line index: indexOf,
+ * memchr speed): ~1.5 ms for the same text. Everything else follows the library (1.0.12) line by line; test/protocol/text-document.test.ts
  * checks the two agree on random edit sequences (CR, LF and CRLF, multi-line changes, full changes).
  */
 import type { Position, Range, TextDocument, TextDocumentContentChangeEvent } from 'vscode-languageserver-textdocument';
+import { lineStarts } from '../../core/text';
 
 /** Offsets of the line starts in `text` (\r\n, \r and \n end a line), each plus `textOffset`; the first is `textOffset` when `isAtLineStart`. */
 export function lineOffsets(text: string, isAtLineStart: boolean, textOffset = 0): number[] {
-  const out: number[] = isAtLineStart ? [textOffset] : [];
-  let lf = text.indexOf('\n');
-  let cr = text.indexOf('\r');
-  for (;;) {
-    let next: number;
-    if (cr < 0 || (lf >= 0 && lf < cr)) {
-      if (lf < 0) break;
-      next = lf + 1;
-    } else {
-      next = cr + 1;
-      if (next < text.length && text.charCodeAt(next) === 10) next++;
-    }
-    out.push(textOffset + next);
-    if (lf >= 0 && lf < next) lf = text.indexOf('\n', next);
-    if (cr >= 0 && cr < next) cr = text.indexOf('\r', next);
-  }
-  return out;
+  return lineStarts(text, 0, text.length, isAtLineStart ? [textOffset] : [], textOffset);
 }
 
 const isEOL = (ch: number) => ch === 13 || ch === 10;

@@ -6,6 +6,7 @@
  */
 import { Readable } from 'node:stream';
 import { parse, type CsvError } from 'csv-parse';
+import { countLineBreaks } from '../../text';
 import type { Auditor } from '../engine';
 import type { Chunks } from './lines';
 
@@ -35,13 +36,6 @@ function crlfPairs(s: string): number {
   return n;
 }
 
-/** Line breaks in s as the editor counts them (LF, CRLF, a lone CR). */
-function lineBreaks(s: string): number {
-  let n = 0;
-  for (let i = s.indexOf('\n'); i >= 0; i = s.indexOf('\n', i + 1)) n++;
-  for (let i = s.indexOf('\r'); i >= 0; i = s.indexOf('\r', i + 1)) if (s.charCodeAt(i + 1) !== 10) n++;
-  return n;
-}
 
 /**
  * Real line numbers for csv-parse's records. A record's line is the line of its first character
@@ -132,7 +126,7 @@ class CsvLines {
       this.skip.raw = raw;
       const own = raw.slice(this.skip.m);
       this.skip.pairs = crlfPairs(own);
-      return { line: this.skip.line, errorLine: this.skip.line + lineBreaks(own), guess: this.skip.guess };
+      return { line: this.skip.line, errorLine: this.skip.line + countLineBreaks(own), guess: this.skip.guess };
     }
     const afterRecord = this.skip === undefined;
     const prevLine = this.skip?.line ?? 0; // a guess is never before the skipped record it follows
@@ -145,7 +139,7 @@ class CsvLines {
     else p.line = Math.max(prevLine, p.line);
     this.skip = { raw, m, line: Math.max(0, p.line), ahead: p.ahead, pairs: p.pairs, guess: !e };
     this.started = true;
-    return { line: this.skip.line, errorLine: this.skip.line + lineBreaks(raw.slice(m)), guess: !e };
+    return { line: this.skip.line, errorLine: this.skip.line + countLineBreaks(raw.slice(m)), guess: !e };
   }
 
   /** The real line of a line in the parser's count (an error outside any record it reported). */
@@ -185,7 +179,7 @@ class ByteLines {
     while (this.bufs.length && this.base + this.bufs[0].length <= pos) { this.base += this.bufs[0].length; this.bufs.shift(); }
   }
   private count(to: number): { line: number; pos: number; cr: boolean } {
-    if (this.text !== undefined) { this.line += lineBreaks(this.text); this.text = undefined; }
+    if (this.text !== undefined) { this.line += countLineBreaks(this.text); this.text = undefined; }
     let line = this.line, pos = this.pos, cr = this.cr;
     if (cr && pos < to && this.at(pos) === 10) { pos++; cr = false; }
     let off = this.base;

@@ -58,7 +58,7 @@ const SCAN_CHUNKS = [
 const scanChunks = {
   name: 'cli-scan-chunks',
   setup(build) {
-    build.onResolve({ filter: /^\.\/(hdf5-reader|jinja-parser|scan-sarif)$/ }, (args) => {
+    build.onResolve({ filter: new RegExp(`^(${SCAN_CHUNKS.map((c) => c.request.replace(/[.]/g, '\\.')).join('|')})$`) }, (args) => {
       const c = SCAN_CHUNKS.find((x) => x.request === args.path && x.importer === args.importer);
       if (!c || args.kind !== 'require-call') return undefined;
       return { path: `./${c.chunk}`, external: true };

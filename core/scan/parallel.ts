@@ -21,8 +21,6 @@ const WORKER_ARGV = '--modelvet-scan-worker';
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const workerThreads = (): typeof WorkerThreads => require('node:worker_threads') as typeof WorkerThreads;
 const WORKER_YOUNG_GENERATION_MB = 96;
-/** Milliseconds on a monotonic clock (as engine.ts: not the `performance` global, which loads perf_hooks). */
-function monotonicMs(): number { const [s, ns] = process.hrtime(); return s * 1e3 + ns / 1e6; }
 
 interface Job { id: number; path: string }
 interface Done { id: number; report: FileReport }
@@ -117,7 +115,7 @@ export async function scanPathsParallel(paths: string[], opts: ScanPathsOptions 
   const jobs = Math.max(1, Math.min(64, Math.floor(opts.jobs ?? 1)));
   if (jobs <= 1 && opts.fileTimeoutMs === undefined) return engine.scanPaths(paths, opts);
   const fileTimeoutMs = opts.fileTimeoutMs ?? DEFAULT_FILE_TIMEOUT_MS;
-  const started = monotonicMs();
+  const started = engine.monotonicMs();
   const options = engine.resolveOptions(opts);
   const { files, dirs, truncated } = engine.listFiles(paths, options.limits.maxFiles);
   const results: FileReport[] = new Array(files.length);
@@ -186,7 +184,7 @@ export async function scanPathsParallel(paths: string[], opts: ScanPathsOptions 
   const final = [...reports.values()];
   if (truncated) final.push({ path: paths[0] ?? '.', format: 'unknown', verdict: 'unscannable', sha256: '', size: 0, globals: [],
     findings: [{ code: 'ARC002', severity: 'low', message: `file limit (${options.limits.maxFiles}) reached; remaining files were not scanned`, location: {} }] });
-  const s = { files: final.length, malicious: 0, suspicious: 0, unscannable: 0, safe: 0, seconds: Math.round(monotonicMs() - started) / 1000 };
+  const s = { files: final.length, malicious: 0, suspicious: 0, unscannable: 0, safe: 0, seconds: Math.round(engine.monotonicMs() - started) / 1000 };
   for (const f of final) s[f.verdict]++;
   return { version: 1, files: final, summary: s };
 }

@@ -7,10 +7,10 @@
  * scanner can never be tricked into skipping an archive the loader accepts.
  */
 import type * as Zlib from 'node:zlib';
-/** node:zlib, loaded on first use (loading it cost every CLI start ~1.6 ms). */
+/** node:zlib, loaded on first use (loading it cost every CLI start ~1.6 ms); the archive handler uses it too. */
 let zlibModule: typeof Zlib | undefined;
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const zlib = (): typeof Zlib => (zlibModule ??= require('node:zlib') as typeof Zlib);
+export const zlib = (): typeof Zlib => (zlibModule ??= require('node:zlib') as typeof Zlib);
 import type { ByteSource, ScanContext } from './format';
 import { memorySource, readU16, readU32, readU64, windowSource, latin1, utf8 } from './bytes';
 import { decompressBzip2 } from './decompress/bzip2';

@@ -6,14 +6,9 @@
  * formats we cannot open (7z, rar, lz4, zstd, encrypted zips): those are
  * unscannable, never safe.
  */
-import type * as Zlib from 'node:zlib';
-/** node:zlib, loaded on first use (loading it cost every CLI start ~1.6 ms). */
-let zlibModule: typeof Zlib | undefined;
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const zlib = (): typeof Zlib => (zlibModule ??= require('node:zlib') as typeof Zlib);
 import { registerFormat, type ByteSource, type ScanContext } from '../format';
 import { memorySource, readAll, windowSource, latin1 } from '../bytes';
-import { readZip, sniffZip, hasZipEnd, zipClassifiers, joinMember, type ZipArchive, type ZipEntry } from '../zip';
+import { readZip, sniffZip, hasZipEnd, zipClassifiers, joinMember, zlib, type ZipArchive, type ZipEntry } from '../zip'; // zlib: node:zlib loaded on first use
 import { scanPickleStream } from '../pickle/scan';
 import type { Reading } from '../pickle/framing';
 import { sniffPickle } from '../pickle/vm';

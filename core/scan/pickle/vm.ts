@@ -361,6 +361,13 @@ export class DictImpl implements DictNode {
 }
 Object.defineProperty(DictImpl.prototype, 'kind', { value: 'dict', enumerable: true });
 
+/** Copies the items of one parked batch (`loc` = at * PARK_SPLIT + n in `slab`) into `out` from `k`; returns the index after them. */
+function unparkInto(slab: SlabChunk, loc: number, out: PNode[], k: number): number {
+  const n = loc % PARK_SPLIT;
+  for (let j = (loc - n) / PARK_SPLIT, end = j + n; j < end; j++) out[k++] = slab.get(j);
+  return k;
+}
+
 /** A list's batches after the first, each parked in a slab: chunk and `at * PARK_SPLIT + n` per batch, in order. */
 class ListRuns {
   readonly chunks: SlabChunk[] = [];
@@ -385,14 +392,10 @@ export class ListImpl implements ListNode {
     let its: PNode[];
     if (s instanceof ListRuns) {
       its = new Array<PNode>(s.count);
-      for (let r = 0, k = 0; r < s.chunks.length; r++) {
-        const c = s.chunks[r], loc = s.locs[r], n = loc % PARK_SPLIT;
-        for (let i = 0, j = (loc - n) / PARK_SPLIT; i < n; i++, j++) its[k++] = c.get(j);
-      }
+      for (let r = 0, k = 0; r < s.chunks.length; r++) k = unparkInto(s.chunks[r], s.locs[r], its, k);
     } else {
-      const n = s === undefined ? 0 : this.loc % PARK_SPLIT;
-      its = new Array<PNode>(n);
-      if (s !== undefined) for (let i = 0, j = (this.loc - n) / PARK_SPLIT; i < n; i++, j++) its[i] = s.get(j);
+      its = new Array<PNode>(s === undefined ? 0 : this.loc % PARK_SPLIT);
+      if (s !== undefined) unparkInto(s, this.loc, its, 0);
     }
     this.src = its;
     return its;
